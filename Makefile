@@ -1,0 +1,57 @@
+# Two commands for a newcomer: `make demo` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+CATALOGS := $(wildcard bot/locale/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+PACKAGES := bot handlers conversations storage
+
+.PHONY: demo run test check lint typecheck format messages install migrate benchmark clean
+
+demo: install $(COMPILED)  ## chat in the terminal as several people; pipe a script to run unattended
+	$(BIN)/python -m bot demo
+
+run: install $(COMPILED)  ## run every configured transport (see README: Configuration)
+	$(BIN)/python -m bot run
+
+migrate: install
+	$(BIN)/python -m bot migrate
+
+test: install $(COMPILED)  ## the whole suite, then lint, format check and type check
+	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory check
+
+check: lint typecheck
+
+lint: install
+	$(BIN)/ruff check $(PACKAGES) tests benchmarks
+	$(BIN)/ruff format --check $(PACKAGES) tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix $(PACKAGES) tests benchmarks
+	$(BIN)/ruff format $(PACKAGES) tests benchmarks
+
+messages: install  ## refresh the catalogs after changing texts; then translate the Danish
+	$(BIN)/python -m bot.catalog_tool
+
+benchmark: install $(COMPILED)
+	$(BIN)/python -m benchmarks
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $@
+
+%.mo: %.po $(INSTALLED)
+	$(BIN)/pybabel compile --statistics -D messages -i $< -o $@
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache $(COMPILED)

@@ -1,0 +1,1 @@
+"""Application wiring: settings, the CLI, transports, delivery, scheduling and i18n."""

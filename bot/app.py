@@ -1,0 +1,113 @@
+"""The running bot: database, router, transports and housekeeping in one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Sequence
+from contextlib import suppress
+
+from bot.composition import build_router
+from bot.i18n import catalogs
+from bot.scheduler import Housekeeping
+from bot.settings import Settings
+from bot.transports.base import DeliveryError, RecipientBlocked, Transport
+from conversations.messages import ChatRef, Inbound, Outgoing
+from storage.clock import Clock, SystemClock
+from storage.db import create_engine, create_sessionmaker
+from storage.migrate import upgrade_to_head_async
+from storage.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+class BotApp:
+    def __init__(
+        self,
+        settings: Settings,
+        transports: Sequence[Transport],
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.engine = create_engine(settings.database_url)
+        self.uow = UnitOfWorkFactory(create_sessionmaker(self.engine), self.clock)
+        self.router = build_router(settings, self.uow, catalogs(), self.clock)
+        self.transports = {transport.platform: transport for transport in transports}
+        self.housekeeping = Housekeeping(self.uow, self.clock)
+        self._chat_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    async def migrate(self) -> None:
+        await upgrade_to_head_async(self.settings.database_url)
+
+    async def dispatch(self, inbound: Inbound) -> None:
+        """Handle one inbound message and deliver the replies, in order per chat."""
+        key = (inbound.ref.platform, inbound.ref.chat_id)
+        lock = self._chat_locks.get(key)
+        if lock is None:
+            lock = self._chat_locks[key] = asyncio.Lock()
+        async with lock:
+            replies = await self.router.handle(inbound)
+            await self.deliver(replies)
+
+    async def deliver(self, replies: Sequence[Outgoing]) -> None:
+        sent_prompts: list[tuple[str, str]] = []
+        for reply in replies:
+            transport = self.transports.get(reply.ref.platform)
+            if transport is None:
+                log.error("no transport for %s; dropping a reply", reply.ref.platform)
+                continue
+            try:
+                if reply.message is not None:
+                    sent = await transport.send(reply.ref, reply.message)
+                    if reply.message.prompt_id and sent.message_id:
+                        sent_prompts.append((reply.message.prompt_id, sent.message_id))
+                elif reply.echo is not None:
+                    await transport.echo(reply.ref, reply.echo)
+            except RecipientBlocked:
+                await self.mark_blocked(reply.ref)
+                return
+            except DeliveryError:
+                log.warning("could not deliver a reply to %s", reply.ref, exc_info=True)
+        if sent_prompts:
+            async with self.uow() as uow:
+                for prompt_id, message_id in sent_prompts:
+                    await uow.prompts.set_message_id(prompt_id, message_id)
+                await uow.commit()
+
+    async def mark_blocked(self, ref: ChatRef) -> None:
+        async with self.uow() as uow:
+            identity = await uow.persons.find_identity(ref.platform, ref.user_id)
+            if identity is not None and identity.blocked_at is None:
+                identity.blocked_at = self.clock.now()
+                await uow.commit()
+        log.info("%s blocked the bot; marked", ref)
+
+    async def run(self) -> None:
+        """Migrate, then run every transport until all have finished or one fails."""
+        await self.migrate()
+        self.housekeeping.start()
+        tasks = [
+            asyncio.create_task(transport.run(self.dispatch), name=f"transport-{name}")
+            for name, transport in self.transports.items()
+        ]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with suppress(asyncio.CancelledError):
+                    await task
+            await self.close()
+
+    async def close(self) -> None:
+        self.housekeeping.stop()
+        for transport in self.transports.values():
+            with suppress(Exception):
+                await transport.stop()
+        await self.engine.dispose()

@@ -1,0 +1,54 @@
+"""The composition root: every flow, command and deep link wired into one router."""
+
+from __future__ import annotations
+
+from bot.settings import Settings
+from conversations.coordinator_invite import RedeemInvite
+from conversations.deep_links import DeepLinks
+from conversations.engine import Engine
+from conversations.flow import Flow, FlowConfig
+from conversations.i18n import Translations
+from conversations.onboarding import Onboarding
+from conversations.settings import Settings as SettingsFlow
+from conversations.topics_admin import ManageTopics
+from conversations.your_data import Forget, MyData, Stop
+from handlers.access import Access
+from handlers.commands import CommandRegistry, foundation_commands
+from handlers.menu import Menu
+from handlers.router import Router
+from storage.clock import Clock
+from storage.unit_of_work import UnitOfWorkFactory
+
+
+def build_router(
+    settings: Settings, uow: UnitOfWorkFactory, translations: Translations, clock: Clock
+) -> Router:
+    links = DeepLinks()
+    links.register(RedeemInvite.link_prefix, RedeemInvite.name)
+    commands = CommandRegistry(foundation_commands())
+    menu = Menu(commands)
+    flows: list[Flow] = [
+        Onboarding(links),
+        SettingsFlow(),
+        MyData(),
+        Forget(),
+        Stop(),
+        RedeemInvite(),
+        ManageTopics(),
+        menu,
+    ]
+    engine = Engine(flows, conversation_ttl=settings.conversation_ttl)
+    return Router(
+        uow=uow,
+        engine=engine,
+        commands=commands,
+        menu=menu,
+        access=Access(settings.admins, settings.coordinators),
+        translations=translations,
+        clock=clock,
+        config=FlowConfig(
+            timezone=settings.timezone,
+            consent_version=settings.consent_version,
+            default_language=settings.default_language,
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Transports: each turns its platform's updates into neutral messages and back."""

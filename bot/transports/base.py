@@ -1,0 +1,52 @@
+"""The contract every transport keeps, and the delivery errors it may report."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from conversations.messages import ChatRef, ChoiceEcho, Inbound, OutMessage, Sent
+
+Dispatch = Callable[[Inbound], Awaitable[None]]
+
+
+class Transport(Protocol):
+    platform: str
+
+    async def run(self, dispatch: Dispatch) -> None:
+        """Receive updates and hand each to `dispatch` until stopped (or input ends)."""
+        ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, ref: ChatRef, message: OutMessage) -> Sent: ...
+
+    async def echo(self, ref: ChatRef, echo: ChoiceEcho) -> None:
+        """Show on the answered prompt which choice was taken (may do nothing)."""
+        ...
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered; the subclass says whether to try again."""
+
+
+class RecipientBlocked(DeliveryError):
+    """The person blocked the bot or left: never retry."""
+
+
+class RetryLater(DeliveryError):
+    def __init__(self, seconds: float, message: str = "") -> None:
+        super().__init__(message or f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class TemporaryFailure(DeliveryError):
+    """The network or the server failed; trying again later may work."""
+
+
+class PermanentFailure(DeliveryError):
+    """The platform refused the message as such; sending it again will not help."""
+
+
+class AmbiguousDelivery(DeliveryError):
+    """It is unknown whether the message arrived (a timeout after sending)."""

@@ -1,0 +1,15 @@
+"""Which transports the settings switch on."""
+
+from __future__ import annotations
+
+from bot.settings import Settings
+from bot.transports.base import Transport
+
+
+def configured_transports(settings: Settings) -> list[Transport]:
+    transports: list[Transport] = []
+    if settings.console:
+        from bot.transports.console import ConsoleTransport
+
+        transports.append(ConsoleTransport())
+    return transports

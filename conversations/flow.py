@@ -1,0 +1,172 @@
+"""What a flow is: a small state machine over neutral messages.
+
+A flow asks one question per state (`prompt`), takes one answer (`handle`) and says where
+to go next (`Transition`). The engine stores the state, the prompts and the history, so a
+flow only describes the conversation.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from conversations.i18n import Translations, Translator
+from conversations.messages import ChatRef, Choice, Inbound, Location, Media, OutMessage
+from storage.clock import Clock
+from storage.models import Person, Prompt, Role
+from storage.unit_of_work import UnitOfWork
+
+YES_WORDS = ("ja", "yes", "jo", "ok", "okay", "jep", "gerne", "sure")
+NO_WORDS = ("nej", "no", "nope", "ellers tak", "nej tak", "no thanks")
+SKIP_WORDS = ("spring over", "skip", "videre", "next", "-")
+
+
+@dataclass(frozen=True, slots=True)
+class FlowConfig:
+    timezone: str
+    consent_version: str
+    default_language: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A person's reply, already resolved against the question's choices."""
+
+    choice: str | None = None
+    text: str | None = None
+    media: Media | None = None
+    location: Location | None = None
+
+
+class _Stay:
+    def __repr__(self) -> str:
+        return "STAY"
+
+
+STAY = _Stay()
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    state: str | _Stay | None
+    data: dict[str, Any] = field(default_factory=dict)
+    say: tuple[OutMessage, ...] = ()
+    ask: bool = True
+    then: tuple[str, str] | None = None
+
+    @classmethod
+    def go(cls, state: str, data: dict[str, Any], *say: OutMessage) -> Transition:
+        return cls(state=state, data=data, say=say)
+
+    @classmethod
+    def stay(cls, data: dict[str, Any], *say: OutMessage, ask: bool = True) -> Transition:
+        """Remain on the same question (an invalid answer, or a toggle); asks it again."""
+        return cls(state=STAY, data=data, say=say, ask=ask)
+
+    @classmethod
+    def end(cls, *say: OutMessage, then: tuple[str, str] | None = None) -> Transition:
+        """Finish the conversation; `then` starts another flow (name, args) right after."""
+        return cls(state=None, say=say, then=then)
+
+    @property
+    def ends(self) -> bool:
+        return self.state is None
+
+    @property
+    def stays(self) -> bool:
+        return isinstance(self.state, _Stay)
+
+
+@dataclass
+class FlowContext:
+    """Everything a flow may use while handling one message for one person."""
+
+    uow: UnitOfWork
+    person: Person
+    ref: ChatRef
+    role: Role
+    translator: Translator
+    translations: Translations
+    clock: Clock
+    config: FlowConfig
+    inbound: Inbound | None = None
+
+    def _(self, message: str) -> str:
+        return self.translator.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.translator.ngettext(singular, plural, n)
+
+    def use_language(self, language: str) -> None:
+        self.translator = self.translations.get(language)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def when(self, moment: datetime) -> str:
+        return self.translator.format_datetime(moment, self.config.timezone)
+
+    def choice(self, choice_id: str, label: str, emoji: str | None = None, *aliases: str) -> Choice:
+        """A choice labelled in the reader's language that also answers to the others'.
+
+        `label` is the untranslated catalog text (marked with `N_`).
+        """
+        others = tuple(
+            self.translations.get(lang).gettext(label) for lang in self.translations.languages
+        )
+        return Choice(
+            id=choice_id,
+            label=self._(label),
+            emoji=emoji,
+            aliases=tuple(dict.fromkeys((label, *others, *aliases))),
+        )
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role in (Role.COORDINATOR, Role.ADMIN)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class Flow(ABC):
+    """One multi-step conversation. Subclasses set `name` and implement the three steps."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    async def begin(self, ctx: FlowContext, args: str) -> Transition:
+        """Start the flow; usually `Transition.go(first_state, data)`."""
+
+    @abstractmethod
+    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
+        """The question for `state`, built fresh (so /back and a restart show it again)."""
+
+    @abstractmethod
+    async def handle(
+        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
+    ) -> Transition:
+        """Take the answer to the question of `state`."""
+
+    async def detached(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> Transition | None:
+        """A choice on a message sent outside a conversation (an invitation, a menu).
+
+        Returns None when the flow has nothing to do with it; the engine then says the
+        button is no longer in use.
+        """
+        return None
+
+
+class SingleStepFlow(Flow):
+    """A command that answers at once and keeps no conversation (`/stop`, `/mydata`)."""
+
+    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
+        raise AssertionError(f"{self.name} has no questions")
+
+    async def handle(
+        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
+    ) -> Transition:
+        raise AssertionError(f"{self.name} has no questions")

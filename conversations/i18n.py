@@ -1,0 +1,31 @@
+"""What flows need from translations, without depending on how they are loaded."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+
+class Translator(Protocol):
+    @property
+    def language(self) -> str: ...
+
+    def gettext(self, message: str) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+    def format_datetime(self, moment: datetime, timezone: str) -> str:
+        """A full, readable date and time in the reader's language and local time."""
+        ...
+
+
+class Translations(Protocol):
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+
+    def get(self, language: str) -> Translator: ...
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
+    """Marks a text for the catalog without translating it yet."""
+    return message

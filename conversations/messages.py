@@ -1,0 +1,143 @@
+"""Neutral messages: what every transport turns its platform's updates into and out of.
+
+Nothing here knows about a platform. `raw` carries the platform's own object for logging
+and for the transport that made it; flows never read it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """Where a message comes from or goes to: a platform, a chat on it, a user in it."""
+
+    platform: str
+    chat_id: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    args: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChoicePick:
+    """A button press: which stored prompt, which of its choices. Proves nothing by itself."""
+
+    prompt_id: str
+    choice_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """A reaction (an emoji) a person put on one of the bot's messages."""
+
+    message_id: str
+    key: str
+
+
+class MediaKind(StrEnum):
+    PHOTO = "photo"
+    VOICE = "voice"
+    DOCUMENT = "document"
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    kind: MediaKind
+    file_ref: str
+    mime_type: str | None = None
+    size: int | None = None
+    caption: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    latitude: float
+    longitude: float
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    ref: ChatRef
+    event_id: str
+    text: str | None = None
+    command: Command | None = None
+    choice: ChoicePick | None = None
+    reaction: Reaction | None = None
+    media: Media | None = None
+    location: Location | None = None
+    sender_name: str | None = None
+    language_hint: str | None = None
+    raw: object = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    id: str
+    label: str
+    emoji: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file to send: a picture or a document, as bytes with a file name."""
+
+    filename: str
+    content: bytes
+    mime_type: str
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime_type.startswith("image/")
+
+
+@dataclass(frozen=True, slots=True)
+class OutMessage:
+    text: str
+    choices: tuple[Choice, ...] = ()
+    expects_text: bool = False
+    attachment: Attachment | None = None
+    location: Location | None = None
+    prompt_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceEcho:
+    """Tells a transport that a prompt it showed was answered, so it can mark it so."""
+
+    prompt_message_id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    ref: ChatRef
+    message: OutMessage | None = None
+    echo: ChoiceEcho | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What a transport reports after sending: the platform's id for the message."""
+
+    message_id: str | None
+
+
+_COMMAND = re.compile(r"^[/!]([A-Za-z0-9_æøåÆØÅ]{1,32})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.DOTALL)
+
+
+def parse_command(text: str) -> Command | None:
+    """`/start ev_12` -> Command("start", "ev_12"); a leading `!` works too (Matrix habit)."""
+    match = _COMMAND.match(text.strip())
+    if match is None:
+        return None
+    return Command(name=match.group(1).lower(), args=(match.group(2) or "").strip())

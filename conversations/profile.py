@@ -1,0 +1,245 @@
+"""The questions about a person, shared by onboarding and /settings.
+
+Each step is a question (`*_question`) and an answer handler (`take_*`) that writes the
+answer to the person at once, so stopping half-way never loses what was already said.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from conversations.flow import SKIP_WORDS, Answer, FlowContext
+from conversations.i18n import N_
+from conversations.messages import Choice, OutMessage
+from storage.models import Topic, TopicKind
+
+MAX_NAME_LENGTH = 40
+QUIET_PRESETS: dict[str, tuple[int, int]] = {
+    "22-08": (22 * 60, 8 * 60),
+    "21-09": (21 * 60, 9 * 60),
+    "20-10": (20 * 60, 10 * 60),
+}
+_QUIET_TEXT = re.compile(
+    r"^\s*(?:kl\.?\s*)?(\d{1,2})(?:[:.](\d{2}))?\s*(?:-|–|—|til|to)\s*(?:kl\.?\s*)?(\d{1,2})(?:[:.](\d{2}))?\s*$",
+    re.IGNORECASE,
+)
+
+
+class StepResult:
+    """What a step's answer led to: done, or a short word and the same question again."""
+
+    def __init__(self, done: bool, note: OutMessage | None = None) -> None:
+        self.done = done
+        self.note = note
+
+
+DONE = StepResult(True)
+
+
+def _retry(text: str) -> StepResult:
+    return StepResult(False, OutMessage(text))
+
+
+# -- language -----------------------------------------------------------------------------
+
+
+def language_question(ctx: FlowContext) -> OutMessage:
+    # Each language is named in itself, so a person who can't read the other finds theirs.
+    return OutMessage(
+        ctx._(N_("Which language would you like me to write in?")),
+        choices=(
+            Choice("da", "Dansk", "🇩🇰", ("danish", "dansk", "da")),
+            Choice("en", "English", "🇬🇧", ("engelsk", "english", "en")),
+        ),
+    )
+
+
+def take_language(ctx: FlowContext, answer: Answer) -> StepResult:
+    if answer.choice not in ctx.translations.languages:
+        return _retry(ctx._(N_("Please choose one of the languages.")))
+    ctx.person.language = answer.choice
+    ctx.uow.persons.touch(ctx.person)
+    ctx.use_language(answer.choice)
+    return DONE
+
+
+# -- name ---------------------------------------------------------------------------------
+
+
+def name_question(ctx: FlowContext) -> OutMessage:
+    choices: list[Choice] = []
+    suggested = clean_name(ctx.inbound.sender_name) if ctx.inbound else None
+    if suggested and not ctx.person.display_name:
+        choices.append(Choice("suggested", suggested, "🙂"))
+    if ctx.person.display_name:
+        choices.append(ctx.choice("keep", N_("Keep my name"), "👌"))
+    choices.append(ctx.choice("skip", N_("Skip"), "⏭", *SKIP_WORDS))
+    return OutMessage(
+        ctx._(
+            N_(
+                "What would you like to be called? A first name or a nickname is fine. "
+                "Only the organisers see it."
+            )
+        ),
+        choices=tuple(choices),
+        expects_text=True,
+    )
+
+
+def clean_name(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    printable = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C")
+    name = " ".join(printable.split())
+    return name or None
+
+
+def take_name(ctx: FlowContext, answer: Answer) -> StepResult:
+    if answer.choice in ("skip", "keep"):
+        return DONE
+    if answer.choice == "suggested":
+        name = clean_name(ctx.inbound.sender_name) if ctx.inbound else None
+    else:
+        name = clean_name(answer.text)
+    if not name:
+        return _retry(ctx._(N_("Please write a name, or choose Skip.")))
+    if len(name) > MAX_NAME_LENGTH:
+        return _retry(
+            ctx._(N_("That is a bit long. Please keep it under {limit} letters.")).format(
+                limit=MAX_NAME_LENGTH
+            )
+        )
+    ctx.person.display_name = name
+    ctx.uow.persons.touch(ctx.person)
+    return DONE
+
+
+# -- interests and areas ------------------------------------------------------------------
+
+
+async def topics_available(ctx: FlowContext, kind: TopicKind) -> Sequence[Topic]:
+    return await ctx.uow.topics.active(kind)
+
+
+async def topics_question(ctx: FlowContext, kind: TopicKind) -> OutMessage:
+    topics = await ctx.uow.topics.active(kind)
+    chosen = await ctx.uow.topics.chosen_ids(ctx.person.id)
+    if kind == TopicKind.INTEREST:
+        text = ctx._(
+            N_(
+                "What would you like to hear about? Tap as many as you like, "
+                "tap again to remove one, and tap Done when you are ready."
+            )
+        )
+    else:
+        text = ctx._(
+            N_(
+                "Which areas are near you? Tap as many as you like, "
+                "tap again to remove one, and tap Done when you are ready."
+            )
+        )
+    choices = [
+        Choice(
+            id=f"t{topic.id}",
+            label=("✅ " if topic.id in chosen else "") + topic.name(ctx.translator.language),
+            aliases=(topic.name_da, topic.name_en, topic.slug),
+        )
+        for topic in topics
+    ]
+    choices.append(ctx.choice("done", N_("Done"), "👍", "faerdig", "færdig", "ok", *SKIP_WORDS))
+    return OutMessage(text, choices=tuple(choices))
+
+
+async def take_topic(ctx: FlowContext, answer: Answer, kind: TopicKind) -> StepResult:
+    if answer.choice == "done":
+        return DONE
+    if answer.choice and answer.choice.startswith("t") and answer.choice[1:].isdigit():
+        topic = await ctx.uow.topics.get(int(answer.choice[1:]))
+        if topic is not None and topic.kind == kind and topic.active:
+            await ctx.uow.topics.toggle(ctx.person.id, topic.id)
+            return StepResult(False)
+    return _retry(ctx._(N_("Tap a topic to choose it, or Done to go on.")))
+
+
+# -- quiet hours --------------------------------------------------------------------------
+
+
+def quiet_question(ctx: FlowContext) -> OutMessage:
+    return OutMessage(
+        ctx._(
+            N_(
+                "When should I keep quiet? I won't write to you in those hours, except for a "
+                "reminder shortly before something you are coming to. You can also type two "
+                "times, like 22-7."
+            )
+        ),
+        choices=(
+            ctx.choice("none", N_("Any time is fine"), "🔔", "ingen", "none", "nej"),
+            Choice("22-08", "22–08", "🌙"),
+            Choice("21-09", "21–09", "😴"),
+            Choice("20-10", "20–10", "🛌"),
+        ),
+        expects_text=True,
+    )
+
+
+def parse_quiet_hours(text: str) -> tuple[int, int] | None:
+    match = _QUIET_TEXT.match(text)
+    if match is None:
+        return None
+    start_h, start_m, end_h, end_m = match.groups()
+    start = int(start_h) * 60 + int(start_m or 0)
+    end = int(end_h) * 60 + int(end_m or 0)
+    if not (0 <= start < 24 * 60 and 0 <= end < 24 * 60) or start == end:
+        return None
+    return start, end
+
+
+def take_quiet(ctx: FlowContext, answer: Answer) -> StepResult:
+    if answer.choice == "none":
+        window: tuple[int, int] | None = None
+    elif answer.choice in QUIET_PRESETS:
+        window = QUIET_PRESETS[answer.choice]
+    else:
+        window = parse_quiet_hours(answer.text or "")
+        if window is None:
+            return _retry(
+                ctx._(N_("I couldn't read those times. Try for example 22-7, or tap a choice."))
+            )
+    ctx.person.quiet_start_minute, ctx.person.quiet_end_minute = window or (None, None)
+    ctx.uow.persons.touch(ctx.person)
+    return DONE
+
+
+def format_quiet(ctx: FlowContext) -> str:
+    start, end = ctx.person.quiet_start_minute, ctx.person.quiet_end_minute
+    if start is None or end is None:
+        return ctx._(N_("none"))
+    return f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
+
+
+# -- a summary ----------------------------------------------------------------------------
+
+
+async def profile_summary(ctx: FlowContext) -> str:
+    person = ctx.person
+    language = ctx.translator.language
+    interests = await ctx.uow.topics.chosen(person.id, TopicKind.INTEREST)
+    areas = await ctx.uow.topics.chosen(person.id, TopicKind.AREA)
+    nothing = ctx._(N_("none"))
+    lines = [
+        ctx._(N_("Name: {name}")).format(name=person.display_name or ctx._(N_("(not given)"))),
+        ctx._(N_("Language: {language}")).format(
+            language="Dansk" if person.language == "da" else "English"
+        ),
+        ctx._(N_("Interests: {topics}")).format(
+            topics=", ".join(t.name(language) for t in interests) or nothing
+        ),
+        ctx._(N_("Areas: {topics}")).format(
+            topics=", ".join(t.name(language) for t in areas) or nothing
+        ),
+        ctx._(N_("Quiet hours: {hours}")).format(hours=format_quiet(ctx)),
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,124 @@
+"""The chat commands, in English and Danish, and who may use them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from conversations.i18n import N_
+from storage.models import Role
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    danish: str
+    flow: str
+    description: str
+    args: str = ""
+    role: Role = Role.CITIZEN
+    needs_consent: bool = True
+    allowed_when_stopped: bool = False
+    in_menu: bool = True
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, self.danish)
+
+    def label(self, language: str) -> str:
+        return self.danish if language == "da" else self.name
+
+
+CANCEL = ("cancel", "annuller", "afbryd")
+BACK = ("back", "tilbage")
+HELP = ("help", "hjaelp", "hjælp", "menu")
+
+
+class CommandRegistry:
+    def __init__(self, specs: Iterable[CommandSpec]) -> None:
+        self._specs: list[CommandSpec] = []
+        self._by_name: dict[str, CommandSpec] = {}
+        for spec in specs:
+            self.add(spec)
+
+    def add(self, spec: CommandSpec) -> None:
+        for name in spec.names:
+            if name in self._by_name or name in CANCEL + BACK + HELP:
+                raise ValueError(f"command name {name!r} is taken")
+            self._by_name[name] = spec
+        self._specs.append(spec)
+
+    def find(self, name: str) -> CommandSpec | None:
+        return self._by_name.get(name.lower())
+
+    def all_names(self) -> list[str]:
+        return [*self._by_name, *CANCEL, *BACK, *HELP]
+
+    def visible_to(self, role: Role) -> list[CommandSpec]:
+        return [spec for spec in self._specs if spec.in_menu and permits(role, spec.role)]
+
+    def __iter__(self) -> Iterator[CommandSpec]:
+        return iter(self._specs)
+
+
+def permits(role: Role, required: Role) -> bool:
+    rank = {Role.CITIZEN: 0, Role.COORDINATOR: 1, Role.ADMIN: 2}
+    return rank[role] >= rank[required]
+
+
+def foundation_commands() -> list[CommandSpec]:
+    return [
+        CommandSpec(
+            "start",
+            "begynd",
+            "onboarding",
+            N_("Start, or switch messages back on"),
+            needs_consent=False,
+            allowed_when_stopped=True,
+            in_menu=False,
+        ),
+        CommandSpec(
+            "settings", "indstillinger", "settings", N_("Language, name, interests, quiet hours")
+        ),
+        CommandSpec(
+            "language",
+            "sprog",
+            "settings",
+            N_("Choose language"),
+            args="language",
+            needs_consent=False,
+            allowed_when_stopped=True,
+            in_menu=False,
+        ),
+        CommandSpec(
+            "mydata",
+            "minedata",
+            "mydata",
+            N_("See everything I keep about you"),
+            needs_consent=False,
+            allowed_when_stopped=True,
+        ),
+        CommandSpec(
+            "forget",
+            "glem",
+            "forget",
+            N_("Delete everything about you"),
+            needs_consent=False,
+            allowed_when_stopped=True,
+        ),
+        CommandSpec("stop", "pause", "stop", N_("No more messages from me")),
+        CommandSpec(
+            "coordinator",
+            "koordinator",
+            "coordinator",
+            N_("Use a coordinator code"),
+            in_menu=False,
+        ),
+        CommandSpec(
+            "topics",
+            "emner",
+            "topics",
+            N_("Interests and areas people can choose"),
+            role=Role.COORDINATOR,
+        ),
+    ]

@@ -1,0 +1,180 @@
+"""Where each inbound message goes, and the one place errors are caught.
+
+command -> the flow it starts (after checking role and consent); button or reaction ->
+its stored prompt -> the flow; text while a conversation is open -> that conversation;
+otherwise onboarding for newcomers and the menu for everyone else.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from conversations.engine import Engine
+from conversations.flow import FlowConfig, FlowContext
+from conversations.i18n import N_, Translations
+from conversations.matching import closest
+from conversations.messages import Command, Inbound, Outgoing, OutMessage, parse_command
+from handlers.access import Access
+from handlers.commands import BACK, CANCEL, HELP, CommandRegistry, CommandSpec, permits
+from handlers.menu import Menu
+from storage.clock import Clock
+from storage.models import ConsentState, PersonStatus
+from storage.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_LENGTH = 4000
+
+
+class Router:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        engine: Engine,
+        commands: CommandRegistry,
+        menu: Menu,
+        access: Access,
+        translations: Translations,
+        clock: Clock,
+        config: FlowConfig,
+    ) -> None:
+        self._uow = uow
+        self._engine = engine
+        self._commands = commands
+        self._menu = menu
+        self._access = access
+        self._translations = translations
+        self._clock = clock
+        self._config = config
+
+    async def handle(self, inbound: Inbound) -> list[Outgoing]:
+        """Handle one message. Never raises: a failure is logged and gets a short apology."""
+        try:
+            return await self._handle(inbound)
+        except Exception:
+            log.exception(
+                "failed to handle %s %s from %s (text=%r command=%r choice=%r)",
+                inbound.ref.platform,
+                inbound.event_id,
+                inbound.ref,
+                (inbound.text or "")[:80],
+                inbound.command,
+                inbound.choice,
+            )
+            return [Outgoing(inbound.ref, OutMessage(await self._apology(inbound)))]
+
+    async def _apology(self, inbound: Inbound) -> str:
+        language = self._config.default_language
+        try:
+            async with self._uow() as uow:
+                identity = await uow.persons.find_identity(
+                    inbound.ref.platform, inbound.ref.user_id
+                )
+                person = await uow.persons.get(identity.person_id) if identity else None
+                if person is not None:
+                    language = person.language
+        except Exception:
+            log.exception("could not look up the language for an apology")
+        return self._translations.get(language).gettext(
+            N_(
+                "Sorry, something went wrong on my side. Nothing you told me before is lost. "
+                "Please try again in a moment."
+            )
+        )
+
+    async def _handle(self, inbound: Inbound) -> list[Outgoing]:
+        ref = inbound.ref
+        async with self._uow() as uow:
+            if inbound.event_id and not await uow.updates.first_time(
+                ref.platform, inbound.event_id
+            ):
+                log.info("skipping %s update %s: already handled", ref.platform, inbound.event_id)
+                return []
+            person, _ = await uow.persons.get_or_create(
+                ref.platform, ref.user_id, ref.chat_id, language=self._config.default_language
+            )
+            ctx = FlowContext(
+                uow=uow,
+                person=person,
+                ref=ref,
+                role=self._access.role_of(ref, person),
+                translator=self._translations.get(person.language),
+                translations=self._translations,
+                clock=self._clock,
+                config=self._config,
+                inbound=inbound,
+            )
+            out = await self._route(ctx, inbound)
+            await uow.commit()
+        return out
+
+    async def _route(self, ctx: FlowContext, inbound: Inbound) -> list[Outgoing]:
+        command = inbound.command or (parse_command(inbound.text) if inbound.text else None)
+        if command is not None:
+            return await self._command(ctx, command)
+        if inbound.choice is not None:
+            return await self._engine.choose(ctx, inbound.choice)
+        if inbound.reaction is not None:
+            return await self._engine.react(ctx, inbound.reaction)
+        if inbound.text is not None and len(inbound.text) > MAX_TEXT_LENGTH:
+            note = ctx._(N_("That message is very long. Could you say it in fewer words?"))
+            return [Outgoing(ctx.ref, OutMessage(note)), *await self._engine.reask(ctx)]
+
+        conversation, notes = await self._engine.current(ctx)
+        if conversation is not None:
+            return notes + await self._engine.feed(ctx, conversation)
+        if ctx.person.consent != ConsentState.GIVEN or ctx.person.onboarded_at is None:
+            return notes + await self._engine.begin(ctx, "onboarding")
+        if ctx.person.status == PersonStatus.STOPPED:
+            return notes + [self._stopped_note(ctx)]
+        intro = ctx._(N_("Hello! I'm not sure what you mean, but this is what I can do:"))
+        return notes + [Outgoing(ctx.ref, await self._menu.render(ctx, intro=intro))]
+
+    async def _command(self, ctx: FlowContext, command: Command) -> list[Outgoing]:
+        name = command.name.lower()
+        if name in CANCEL:
+            return await self._engine.cancel(ctx)
+        if name in BACK:
+            return await self._engine.back(ctx)
+        if name in HELP:
+            menu = Outgoing(ctx.ref, await self._menu.render(ctx))
+            return [menu, *await self._engine.reask(ctx)]
+        spec = self._commands.find(name)
+        if spec is None:
+            return [
+                Outgoing(ctx.ref, OutMessage(self._unknown(ctx, name))),
+                *await self._engine.reask(ctx),
+            ]
+        refusal = self._refusal(ctx, spec)
+        if refusal is not None:
+            return [Outgoing(ctx.ref, refusal), *await self._engine.reask(ctx)]
+        if spec.needs_consent and ctx.person.consent != ConsentState.GIVEN:
+            first = ctx._(N_("First I need your OK to keep a little about you."))
+            return [
+                Outgoing(ctx.ref, OutMessage(first)),
+                *await self._engine.begin(ctx, "onboarding"),
+            ]
+        args = command.args or spec.args
+        return await self._engine.begin(ctx, spec.flow, args)
+
+    def _refusal(self, ctx: FlowContext, spec: CommandSpec) -> OutMessage | None:
+        if not permits(ctx.role, spec.role):
+            return OutMessage(ctx._(N_("Only coordinators can do that.")))
+        if ctx.person.status == PersonStatus.STOPPED and not spec.allowed_when_stopped:
+            return self._stopped_note(ctx).message
+        return None
+
+    def _stopped_note(self, ctx: FlowContext) -> Outgoing:
+        text = ctx._(N_("You have paused messages from me. Write /start to switch them back on."))
+        return Outgoing(ctx.ref, OutMessage(text))
+
+    def _unknown(self, ctx: FlowContext, name: str) -> str:
+        guess = closest(name, self._commands.all_names())
+        if guess is not None:
+            return ctx._(N_("I don't know /{command}. Did you mean /{guess}?")).format(
+                command=name[:32], guess=guess
+            )
+        return ctx._(N_("I don't know /{command}. Write /help to see what I can do.")).format(
+            command=name[:32]
+        )

@@ -1,0 +1,243 @@
+"""Typed SQLAlchemy models.
+
+People are modelled apart from their platform identities, so one person can later be
+reached on Telegram and on Matrix with one set of answers and one consent.
+
+Every column that points at a person declares in its `info` what `/forget` does with the
+row (`delete` it, or `anonymise` it by clearing the pointer); `/mydata` exports every such
+row. `tests/test_personal_data.py` fails when a new column forgets to say.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+FORGET_DELETE = {"on_forget": "delete"}
+FORGET_ANONYMISE = {"on_forget": "anonymise"}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Role(StrEnum):
+    CITIZEN = "citizen"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+class PersonStatus(StrEnum):
+    ACTIVE = "active"
+    STOPPED = "stopped"
+
+
+class ConsentState(StrEnum):
+    UNASKED = "unasked"
+    GIVEN = "given"
+    REFUSED = "refused"
+
+
+class TopicKind(StrEnum):
+    INTEREST = "interest"
+    AREA = "area"
+
+
+class Person(Base):
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(80))
+    language: Mapped[str] = mapped_column(String(8), default="da")
+    role: Mapped[str] = mapped_column(String(16), default=Role.CITIZEN)
+    status: Mapped[str] = mapped_column(String(16), default=PersonStatus.ACTIVE)
+    consent: Mapped[str] = mapped_column(String(16), default=ConsentState.UNASKED)
+    consent_version: Mapped[str | None] = mapped_column(String(32))
+    consent_at: Mapped[datetime | None]
+    quiet_start_minute: Mapped[int | None] = mapped_column(Integer)
+    quiet_end_minute: Mapped[int | None] = mapped_column(Integer)
+    onboarded_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    identities: Mapped[list[Identity]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Identity(Base):
+    """One way to reach a person: a user on a platform and the private chat with them."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), index=True, info=FORGET_DELETE
+    )
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(255))
+    chat_id: Mapped[str] = mapped_column(String(255))
+    blocked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    person: Mapped[Person] = relationship(back_populates="identities")
+
+
+class ConsentRecord(Base):
+    """What a person agreed to or declined, with the version of the text they saw."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), index=True, info=FORGET_DELETE
+    )
+    version: Mapped[str] = mapped_column(String(32))
+    given: Mapped[bool] = mapped_column(Boolean)
+    recorded_at: Mapped[datetime]
+
+
+class Topic(Base):
+    """An interest or an area people can choose to hear about; the list is curated."""
+
+    __tablename__ = "topics"
+    __table_args__ = (UniqueConstraint("kind", "slug"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    slug: Mapped[str] = mapped_column(String(64))
+    name_da: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(80))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" else self.name_da
+
+
+class PersonTopic(Base):
+    __tablename__ = "person_topics"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True, info=FORGET_DELETE
+    )
+    topic_id: Mapped[int] = mapped_column(
+        ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Conversation(Base):
+    """Where a person is in a multi-step flow, keyed by (platform, chat, user)."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("platform", "chat_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), index=True, info=FORGET_DELETE
+    )
+    flow: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    history: Mapped[list[Any]] = mapped_column(default=list)
+    prompt_id: Mapped[str | None] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Prompt(Base):
+    """A question with choices that was sent, so any later answer to it can be checked.
+
+    A choice arriving for a prompt is only honoured if the prompt was sent to that very
+    chat and user and the choice id is one of the stored choices: button data proves
+    nothing on its own.
+    """
+
+    __tablename__ = "prompts"
+    __table_args__ = (Index("ix_prompts_message", "platform", "chat_id", "platform_message_id"),)
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), index=True, info=FORGET_DELETE
+    )
+    flow: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(64))
+    choices: Mapped[list[Any]] = mapped_column(default=list)
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    bound: Mapped[bool] = mapped_column(Boolean, default=True)
+    platform_message_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+
+
+class InviteCode(Base):
+    """A one-time code that makes whoever redeems it a coordinator."""
+
+    __tablename__ = "invite_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default=Role.COORDINATOR)
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), info=FORGET_ANONYMISE
+    )
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    redeemed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), info=FORGET_ANONYMISE
+    )
+    redeemed_at: Mapped[datetime | None]
+
+
+class TransportState(Base):
+    """Small values a transport must keep across restarts (a sync token, say)."""
+
+    __tablename__ = "transport_state"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class ProcessedUpdate(Base):
+    """Platform update ids already handled, so a redelivered update is handled once."""
+
+    __tablename__ = "processed_updates"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,357 @@
+"""Repositories: the queries each part of the bot needs, over one session."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.clock import Clock
+from storage.models import (
+    ConsentRecord,
+    ConsentState,
+    Conversation,
+    Identity,
+    InviteCode,
+    Person,
+    PersonTopic,
+    ProcessedUpdate,
+    Prompt,
+    Topic,
+    TransportState,
+)
+
+
+class PersonRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    async def get(self, person_id: int) -> Person | None:
+        return await self._session.get(Person, person_id)
+
+    async def find_identity(self, platform: str, user_id: str) -> Identity | None:
+        result = await self._session.execute(
+            select(Identity).where(Identity.platform == platform, Identity.user_id == user_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def get_or_create(
+        self, platform: str, user_id: str, chat_id: str, *, language: str
+    ) -> tuple[Person, bool]:
+        """The person behind a platform user, created on first contact."""
+        identity = await self.find_identity(platform, user_id)
+        if identity is not None:
+            person = await self._session.get(Person, identity.person_id)
+            assert person is not None
+            if identity.chat_id != chat_id:
+                identity.chat_id = chat_id
+            return person, False
+        now = self._clock.now()
+        person = Person(language=language, created_at=now, updated_at=now)
+        self._session.add(person)
+        await self._session.flush()
+        self._session.add(
+            Identity(
+                person_id=person.id,
+                platform=platform,
+                user_id=user_id,
+                chat_id=chat_id,
+                created_at=now,
+            )
+        )
+        await self._session.flush()
+        return person, True
+
+    async def identities(self, person_id: int) -> Sequence[Identity]:
+        result = await self._session.execute(
+            select(Identity).where(Identity.person_id == person_id).order_by(Identity.id)
+        )
+        return result.scalars().all()
+
+    def touch(self, person: Person) -> None:
+        person.updated_at = self._clock.now()
+
+    async def record_consent(self, person: Person, version: str, *, given: bool) -> None:
+        now = self._clock.now()
+        person.consent = ConsentState.GIVEN if given else ConsentState.REFUSED
+        person.consent_version = version
+        person.consent_at = now
+        self.touch(person)
+        self._session.add(
+            ConsentRecord(person_id=person.id, version=version, given=given, recorded_at=now)
+        )
+        await self._session.flush()
+
+    async def set_role(self, person: Person, role: str) -> None:
+        person.role = role
+        self.touch(person)
+        await self._session.flush()
+
+    async def with_role(self, role: str) -> Sequence[Person]:
+        result = await self._session.execute(
+            select(Person).where(Person.role == role).order_by(Person.id)
+        )
+        return result.scalars().all()
+
+
+class TopicRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    async def active(self, kind: str) -> Sequence[Topic]:
+        result = await self._session.execute(
+            select(Topic).where(Topic.kind == kind, Topic.active.is_(True)).order_by(Topic.id)
+        )
+        return result.scalars().all()
+
+    async def get(self, topic_id: int) -> Topic | None:
+        return await self._session.get(Topic, topic_id)
+
+    async def add(self, kind: str, slug: str, name_da: str, name_en: str) -> Topic:
+        existing = (
+            await self._session.execute(select(Topic).where(Topic.kind == kind, Topic.slug == slug))
+        ).scalar_one_or_none()
+        if existing is not None:
+            existing.name_da, existing.name_en, existing.active = name_da, name_en, True
+            await self._session.flush()
+            return existing
+        topic = Topic(
+            kind=kind,
+            slug=slug,
+            name_da=name_da,
+            name_en=name_en,
+            active=True,
+            created_at=self._clock.now(),
+        )
+        self._session.add(topic)
+        await self._session.flush()
+        return topic
+
+    async def deactivate(self, topic: Topic) -> None:
+        topic.active = False
+        await self._session.flush()
+
+    async def count(self) -> int:
+        return int((await self._session.execute(select(func.count(Topic.id)))).scalar_one())
+
+    async def chosen_ids(self, person_id: int) -> set[int]:
+        result = await self._session.execute(
+            select(PersonTopic.topic_id).where(PersonTopic.person_id == person_id)
+        )
+        return set(result.scalars().all())
+
+    async def chosen(self, person_id: int, kind: str) -> Sequence[Topic]:
+        result = await self._session.execute(
+            select(Topic)
+            .join(PersonTopic, PersonTopic.topic_id == Topic.id)
+            .where(PersonTopic.person_id == person_id, Topic.kind == kind)
+            .order_by(Topic.id)
+        )
+        return result.scalars().all()
+
+    async def toggle(self, person_id: int, topic_id: int) -> bool:
+        """Choose or unchoose a topic; returns whether it is chosen afterwards."""
+        existing = await self._session.get(PersonTopic, (person_id, topic_id))
+        if existing is not None:
+            await self._session.delete(existing)
+            await self._session.flush()
+            return False
+        self._session.add(PersonTopic(person_id=person_id, topic_id=topic_id))
+        await self._session.flush()
+        return True
+
+
+class ConversationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, platform: str, chat_id: str, user_id: str) -> Conversation | None:
+        result = await self._session.execute(
+            select(Conversation).where(
+                Conversation.platform == platform,
+                Conversation.chat_id == chat_id,
+                Conversation.user_id == user_id,
+            )
+        )
+        return result.scalar_one_or_none()
+
+    def add(self, conversation: Conversation) -> None:
+        self._session.add(conversation)
+
+    async def remove(self, conversation: Conversation) -> None:
+        await self._session.delete(conversation)
+        await self._session.flush()
+
+    async def remove_expired(self, now: datetime) -> int:
+        result = await self._session.execute(
+            delete(Conversation).where(Conversation.expires_at < now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class PromptRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    async def create(
+        self,
+        *,
+        platform: str,
+        chat_id: str,
+        user_id: str,
+        person_id: int,
+        flow: str,
+        state: str,
+        choices: list[dict[str, Any]],
+        context: dict[str, Any] | None = None,
+        bound: bool = True,
+    ) -> Prompt:
+        prompt = Prompt(
+            id=secrets.token_urlsafe(6),
+            platform=platform,
+            chat_id=chat_id,
+            user_id=user_id,
+            person_id=person_id,
+            flow=flow,
+            state=state,
+            choices=choices,
+            context=context or {},
+            bound=bound,
+            created_at=self._clock.now(),
+        )
+        self._session.add(prompt)
+        await self._session.flush()
+        return prompt
+
+    async def get(self, prompt_id: str) -> Prompt | None:
+        return await self._session.get(Prompt, prompt_id)
+
+    async def by_message(self, platform: str, chat_id: str, message_id: str) -> Prompt | None:
+        result = await self._session.execute(
+            select(Prompt).where(
+                Prompt.platform == platform,
+                Prompt.chat_id == chat_id,
+                Prompt.platform_message_id == message_id,
+            )
+        )
+        return result.scalars().first()
+
+    async def set_message_id(self, prompt_id: str, message_id: str) -> None:
+        prompt = await self._session.get(Prompt, prompt_id)
+        if prompt is not None:
+            prompt.platform_message_id = message_id
+
+    async def remove_older_than(self, moment: datetime) -> int:
+        result = await self._session.execute(delete(Prompt).where(Prompt.created_at < moment))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def hash_code(code: str) -> str:
+    normalised = "".join(code.split()).upper()
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+class InviteRepository:
+    ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read aloud
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    async def create(
+        self, role: str, *, valid_for: timedelta, created_by: int | None, note: str | None
+    ) -> str:
+        code = "".join(secrets.choice(self.ALPHABET) for _ in range(10))
+        now = self._clock.now()
+        self._session.add(
+            InviteCode(
+                code_hash=hash_code(code),
+                role=role,
+                note=note,
+                created_by_id=created_by,
+                created_at=now,
+                expires_at=now + valid_for,
+            )
+        )
+        await self._session.flush()
+        return f"{code[:5]}-{code[5:]}"
+
+    async def redeem(self, code: str, person_id: int) -> InviteCode | None:
+        """Use a code once; returns it, or None if unknown, used or expired."""
+        result = await self._session.execute(
+            select(InviteCode).where(InviteCode.code_hash == hash_code(code.replace("-", "")))
+        )
+        invite = result.scalar_one_or_none()
+        now = self._clock.now()
+        if invite is None or invite.redeemed_at is not None or invite.expires_at <= now:
+            return None
+        invite.redeemed_at = now
+        invite.redeemed_by_id = person_id
+        await self._session.flush()
+        return invite
+
+
+class TransportStateRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    async def get(self, platform: str, key: str) -> str | None:
+        row = await self._session.get(TransportState, (platform, key))
+        return None if row is None else row.value
+
+    async def put(self, platform: str, key: str, value: str) -> None:
+        row = await self._session.get(TransportState, (platform, key))
+        if row is None:
+            self._session.add(
+                TransportState(
+                    platform=platform, key=key, value=value, updated_at=self._clock.now()
+                )
+            )
+        else:
+            row.value, row.updated_at = value, self._clock.now()
+        await self._session.flush()
+
+
+class UpdateLog:
+    """Remembers handled platform updates so a redelivered one is not handled twice."""
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    async def first_time(self, platform: str, update_id: str) -> bool:
+        if await self._session.get(ProcessedUpdate, (platform, update_id)) is not None:
+            return False
+        self._session.add(
+            ProcessedUpdate(platform=platform, update_id=update_id, processed_at=self._clock.now())
+        )
+        await self._session.flush()
+        return True
+
+    async def forget_before(self, moment: datetime) -> int:
+        result = await self._session.execute(
+            delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < moment)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+__all__ = [
+    "ConsentState",
+    "ConversationRepository",
+    "InviteRepository",
+    "PersonRepository",
+    "PromptRepository",
+    "TopicRepository",
+    "TransportStateRepository",
+    "UpdateLog",
+    "hash_code",
+]

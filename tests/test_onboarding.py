@@ -1,0 +1,100 @@
+"""Onboarding, read as a chat."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import ConsentRecord, ConsentState, Person, PersonTopic
+from tests.fakes import Chat
+
+
+async def person_of(chat: Chat, user: str) -> Person:
+    async with chat.app.uow() as uow:
+        identity = await uow.persons.find_identity("fake", user)
+        assert identity is not None
+        person = await uow.persons.get(identity.person_id)
+        assert person is not None
+        return person
+
+
+async def test_first_hello_greets_in_danish_and_asks_for_language(chat: Chat) -> None:
+    replies = await chat.say("anna", "hej")
+    assert "Velkommen" in replies[0].text or "velkommen" in replies[0].text
+    assert [c.id for c in replies[-1].choices] == ["da", "en"]
+
+
+async def test_full_onboarding_stores_answers_and_consent(chat: Chat) -> None:
+    await chat.say("anna", "/start")
+    await chat.tap("anna", "da")
+    await chat.tap("anna", "yes")
+    await chat.say("anna", "Anna B")
+    await chat.tap("anna", 1)  # the first interest
+    await chat.tap("anna", "done")
+    await chat.tap("anna", "done")  # no area
+    await chat.say("anna", "22-7")
+
+    person = await person_of(chat, "anna")
+    assert person.display_name == "Anna B"
+    assert person.consent == ConsentState.GIVEN
+    assert person.onboarded_at is not None
+    assert (person.quiet_start_minute, person.quiet_end_minute) == (22 * 60, 7 * 60)
+    async with chat.app.uow() as uow:
+        records = (await uow.session.execute(select(ConsentRecord))).scalars().all()
+        topics = (await uow.session.execute(select(PersonTopic))).scalars().all()
+    assert [(r.version, r.given) for r in records] == [("2026-11", True)]
+    assert len(topics) == 1
+    assert "22:00–07:00" in chat.last_text("anna")
+
+
+async def test_english_choice_switches_every_later_message(chat: Chat) -> None:
+    await chat.say("bo", "/start")
+    replies = await chat.tap("bo", "en")
+    assert "Is that all right with you?" in replies[-1].text
+    person = await person_of(chat, "bo")
+    assert person.language == "en"
+
+
+async def test_refusing_consent_keeps_only_the_refusal(chat: Chat) -> None:
+    await chat.say("bo", "/start")
+    await chat.tap("bo", "en")
+    replies = await chat.tap("bo", "no")
+    assert "/start" in replies[-1].text
+    person = await person_of(chat, "bo")
+    assert person.consent == ConsentState.REFUSED
+    assert person.display_name is None
+    # without consent, commands that keep data lead back to the question
+    replies = await chat.say("bo", "/settings")
+    assert any(m.choices and m.choices[0].id == "da" for m in replies)
+
+
+async def test_typed_name_that_starts_like_a_choice_is_taken_as_a_name(chat: Chat) -> None:
+    await chat.say("cy", "/start", name="Cy")
+    await chat.tap("cy", "da")
+    await chat.tap("cy", "yes")
+    await chat.say("cy", "Cy Twombly")
+    assert (await person_of(chat, "cy")).display_name == "Cy Twombly"
+
+
+async def test_back_returns_to_the_previous_question(chat: Chat) -> None:
+    await chat.say("di", "/start")
+    await chat.tap("di", "da")
+    replies = await chat.say("di", "/back")
+    assert [c.id for c in replies[-1].choices] == ["da", "en"]
+    replies = await chat.tap("di", "en")
+    assert "Is that all right with you?" in replies[-1].text
+
+
+async def test_deep_link_is_remembered_through_onboarding(chat: Chat) -> None:
+    async with chat.app.uow() as uow:
+        from datetime import timedelta
+
+        from storage.models import Role
+
+        code = await uow.invites.create(
+            Role.COORDINATOR, valid_for=timedelta(days=1), created_by=None, note=None
+        )
+        await uow.commit()
+    await chat.say("eva", f"/start co_{code}")
+    await chat.onboard("eva", name="Eva")
+    person = await person_of(chat, "eva")
+    assert person.role == "coordinator"
