@@ -18,8 +18,9 @@ from sqlalchemy import delete
 from conversations.flow import Answer, Flow, FlowContext, Transition
 from conversations.i18n import N_
 from conversations.matching import match_choice
-from conversations.messages import ChoiceEcho, ChoicePick, Outgoing, OutMessage, Reaction
+from conversations.messages import ChatRef, ChoiceEcho, ChoicePick, Outgoing, OutMessage, Reaction
 from storage.models import Conversation, Prompt
+from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -321,13 +322,33 @@ async def offer(
     state: str = "",
     context: dict[str, Any] | None = None,
 ) -> OutMessage:
-    """Store a question sent outside a conversation (a menu, an invitation) for later taps."""
-    prompt = await ctx.uow.prompts.create(
-        platform=ctx.ref.platform,
-        chat_id=ctx.ref.chat_id,
-        user_id=ctx.ref.user_id,
-        person_id=ctx.person.id,
-        flow=flow.name,
+    """Store a question sent outside a conversation (a menu, say) for later taps."""
+    return await offer_to(
+        ctx.uow, ctx.ref, ctx.person.id, flow.name, message, state=state, context=context
+    )
+
+
+async def offer_to(
+    uow: UnitOfWork,
+    recipient: ChatRef,
+    person_id: int,
+    flow_name: str,
+    message: OutMessage,
+    *,
+    state: str = "",
+    context: dict[str, Any] | None = None,
+) -> OutMessage:
+    """Store the choices of a message for one recipient (an invitation in a broadcast).
+
+    A tap on it later reaches `flow_name`'s `detached` handler, whoever's chat it came from
+    is checked against `recipient`.
+    """
+    prompt = await uow.prompts.create(
+        platform=recipient.platform,
+        chat_id=recipient.chat_id,
+        user_id=recipient.user_id,
+        person_id=person_id,
+        flow=flow_name,
         state=state,
         choices=[asdict(choice) for choice in message.choices],
         context=context or {},

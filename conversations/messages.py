@@ -6,9 +6,11 @@ and for the transport that made it; flows never read it.
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,3 +143,53 @@ def parse_command(text: str) -> Command | None:
     if match is None:
         return None
     return Command(name=match.group(1).lower(), args=(match.group(2) or "").strip())
+
+
+def message_to_payload(message: OutMessage) -> dict[str, Any]:
+    """A JSON-safe form of a message, for the outbox."""
+    payload: dict[str, Any] = {
+        "text": message.text,
+        "choices": [
+            {"id": c.id, "label": c.label, "emoji": c.emoji, "aliases": list(c.aliases)}
+            for c in message.choices
+        ],
+        "expects_text": message.expects_text,
+        "prompt_id": message.prompt_id,
+    }
+    if message.attachment is not None:
+        payload["attachment"] = {
+            "filename": message.attachment.filename,
+            "mime_type": message.attachment.mime_type,
+            "content": base64.b64encode(message.attachment.content).decode("ascii"),
+        }
+    if message.location is not None:
+        payload["location"] = {
+            "latitude": message.location.latitude,
+            "longitude": message.location.longitude,
+            "title": message.location.title,
+        }
+    return payload
+
+
+def message_from_payload(payload: dict[str, Any]) -> OutMessage:
+    attachment = payload.get("attachment")
+    location = payload.get("location")
+    return OutMessage(
+        text=str(payload["text"]),
+        choices=tuple(
+            Choice(c["id"], c["label"], c.get("emoji"), tuple(c.get("aliases", ())))
+            for c in payload.get("choices", ())
+        ),
+        expects_text=bool(payload.get("expects_text", False)),
+        prompt_id=payload.get("prompt_id"),
+        attachment=Attachment(
+            attachment["filename"],
+            base64.b64decode(attachment["content"]),
+            attachment["mime_type"],
+        )
+        if attachment
+        else None,
+        location=Location(location["latitude"], location["longitude"], location.get("title"))
+        if location
+        else None,
+    )

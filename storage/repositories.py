@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
@@ -18,6 +20,8 @@ from storage.models import (
     Conversation,
     Identity,
     InviteCode,
+    OutboxMessage,
+    OutboxStatus,
     Person,
     PersonTopic,
     ProcessedUpdate,
@@ -344,10 +348,77 @@ class UpdateLog:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
+class OutboxRepository:
+    """Messages waiting for delivery. Enqueue is idempotent on the dedupe key."""
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    async def enqueue(
+        self,
+        *,
+        dedupe_key: str,
+        person_id: int,
+        platform: str,
+        chat_id: str,
+        user_id: str,
+        kind: str,
+        payload: dict[str, Any],
+        batch: str | None = None,
+        not_before: datetime | None = None,
+        expires_at: datetime | None = None,
+    ) -> bool:
+        """Add a message unless one with the same key exists. Returns whether it was added."""
+        now = self._clock.now()
+        values = {
+            "dedupe_key": dedupe_key,
+            "person_id": person_id,
+            "platform": platform,
+            "chat_id": chat_id,
+            "user_id": user_id,
+            "kind": kind,
+            "batch": batch,
+            "payload": payload,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": not_before or now,
+            "expires_at": expires_at,
+            "created_at": now,
+        }
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(OutboxMessage)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+        result = await self._session.execute(statement)
+        return bool(getattr(result, "rowcount", 0))
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        return await self._session.get(OutboxMessage, message_id)
+
+    async def by_key(self, dedupe_key: str) -> OutboxMessage | None:
+        result = await self._session.execute(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
+        )
+        return result.scalar_one_or_none()
+
+    async def counts(self, batch: str) -> dict[str, int]:
+        result = await self._session.execute(
+            select(OutboxMessage.status, func.count(OutboxMessage.id))
+            .where(OutboxMessage.batch == batch)
+            .group_by(OutboxMessage.status)
+        )
+        return {str(status): int(count) for status, count in result.all()}
+
+
 __all__ = [
     "ConsentState",
     "ConversationRepository",
     "InviteRepository",
+    "OutboxRepository",
     "PersonRepository",
     "PromptRepository",
     "TopicRepository",

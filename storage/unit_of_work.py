@@ -10,6 +10,7 @@ from storage.clock import Clock
 from storage.repositories import (
     ConversationRepository,
     InviteRepository,
+    OutboxRepository,
     PersonRepository,
     PromptRepository,
     TopicRepository,
@@ -38,6 +39,7 @@ class UnitOfWork:
         self.conversations = ConversationRepository(self.session)
         self.prompts = PromptRepository(self.session, self.clock)
         self.invites = InviteRepository(self.session, self.clock)
+        self.outbox = OutboxRepository(self.session, self.clock)
         self.transport_state = TransportStateRepository(self.session, self.clock)
         self.updates = UpdateLog(self.session, self.clock)
         return self

@@ -38,6 +38,7 @@ class RecordingTransport:
     sent: list[Delivered] = field(default_factory=list)
     echoes: list[tuple[ChatRef, ChoiceEcho]] = field(default_factory=list)
     blocked: set[str] = field(default_factory=set)
+    edits: list[tuple[ChatRef, str, OutMessage]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def run(self, dispatch: Dispatch) -> None:
@@ -55,6 +56,9 @@ class RecordingTransport:
 
     async def echo(self, ref: ChatRef, echo: ChoiceEcho) -> None:
         self.echoes.append((ref, echo))
+
+    async def edit(self, ref: ChatRef, message_id: str, message: OutMessage) -> None:
+        self.edits.append((ref, message_id, message))
 
     def to(self, user: str) -> list[Delivered]:
         return [d for d in self.sent if d.ref.user_id == user]

@@ -25,6 +25,10 @@ class Transport(Protocol):
         """Show on the answered prompt which choice was taken (may do nothing)."""
         ...
 
+    async def edit(self, ref: ChatRef, message_id: str, message: OutMessage) -> None:
+        """Replace an earlier message's text (a progress line); may send anew instead."""
+        ...
+
 
 class DeliveryError(Exception):
     """A message could not be delivered; the subclass says whether to try again."""

@@ -109,6 +109,9 @@ class ConsoleTransport:
             )
         return Sent(message_id=str(next(self._message_ids)))
 
+    async def edit(self, ref: ChatRef, message_id: str, message: OutMessage) -> None:
+        self._write(f"  bot → {ref.user_id} (updated): {message.text}")
+
     async def echo(self, ref: ChatRef, echo: ChoiceEcho) -> None:
         self._write(f"{INDENT}✓ {echo.label}")
 

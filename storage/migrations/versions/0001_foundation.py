@@ -1,4 +1,4 @@
-"""foundation: people, identities, consent, topics, conversations, prompts
+"""foundation
 
 Revision ID: 0001
 Revises: 
@@ -128,6 +128,33 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invite_codes')),
     sa.UniqueConstraint('code_hash', name=op.f('uq_invite_codes_code_hash'))
     )
+    op.create_table('outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dedupe_key', sa.String(length=200), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('platform', sa.String(length=16), nullable=False),
+    sa.Column('chat_id', sa.String(length=255), nullable=False),
+    sa.Column('user_id', sa.String(length=255), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('batch', sa.String(length=64), nullable=True),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('platform_message_id', sa.String(length=255), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_outbox_person_id_persons'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_dedupe_key'))
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_batch', ['batch'], unique=False)
+        batch_op.create_index('ix_outbox_due', ['status', 'platform', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_person_id'), ['person_id'], unique=False)
+
     op.create_table('person_topics',
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('topic_id', sa.Integer(), nullable=False),
@@ -166,6 +193,12 @@ def downgrade() -> None:
 
     op.drop_table('prompts')
     op.drop_table('person_topics')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_person_id'))
+        batch_op.drop_index('ix_outbox_due')
+        batch_op.drop_index('ix_outbox_batch')
+
+    op.drop_table('outbox')
     op.drop_table('invite_codes')
     with op.batch_alter_table('identities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_identities_person_id'))
