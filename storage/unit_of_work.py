@@ -50,10 +50,9 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            await self.session.rollback()
-        finally:
-            await self.session.close()
+        # Closing ends any transaction still open without committing it (a rollback), and
+        # leaves loaded objects readable, unlike an explicit rollback which expires them.
+        await self.session.close()
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -95,6 +95,12 @@ async def test_deep_link_is_remembered_through_onboarding(chat: Chat) -> None:
         )
         await uow.commit()
     await chat.say("eva", f"/start co_{code}")
-    await chat.onboard("eva", name="Eva")
+    await chat.tap("eva", "da")
+    await chat.tap("eva", "yes")
+    await chat.say("eva", "Eva")
+    await chat.tap("eva", "done")
+    await chat.tap("eva", "done")
+    replies = await chat.tap("eva", "none")
+    assert "/help" in replies[-1].text
     person = await person_of(chat, "eva")
     assert person.role == "coordinator"
