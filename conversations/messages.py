@@ -78,6 +78,7 @@ class Inbound:
     location: Location | None = None
     sender_name: str | None = None
     language_hint: str | None = None
+    private_chat: bool = True
     raw: object = field(default=None, compare=False, repr=False)
 
 

@@ -91,6 +91,10 @@ class Router:
             ):
                 log.info("skipping %s update %s: already handled", ref.platform, inbound.event_id)
                 return []
+            if not inbound.private_chat:
+                # In a shared room, plain chatter is people talking to each other.
+                addressed = inbound.command or inbound.choice or parse_command(inbound.text or "")
+                return [Outgoing(ref, OutMessage(self._private_please()))] if addressed else []
             person, _ = await uow.persons.get_or_create(
                 ref.platform, ref.user_id, ref.chat_id, language=self._config.default_language
             )
@@ -108,6 +112,15 @@ class Router:
             out = await self._route(ctx, inbound)
             await uow.commit()
         return out
+
+    def _private_please(self) -> str:
+        # Said in both languages: in a shared room we don't know (or store) who prefers which.
+        return " / ".join(
+            self._translations.get(language).gettext(
+                N_("Write to me in a private chat, then we can talk in peace.")
+            )
+            for language in self._translations.languages
+        )
 
     async def _route(self, ctx: FlowContext, inbound: Inbound) -> list[Outgoing]:
         command = inbound.command or (parse_command(inbound.text) if inbound.text else None)

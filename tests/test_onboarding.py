@@ -104,3 +104,18 @@ async def test_deep_link_is_remembered_through_onboarding(chat: Chat) -> None:
     assert "/help" in replies[-1].text
     person = await person_of(chat, "eva")
     assert person.role == "coordinator"
+
+
+async def test_group_chat_gets_pointed_to_a_private_chat_and_chatter_is_ignored(chat: Chat) -> None:
+    import uuid
+
+    from conversations.messages import ChatRef, Inbound
+
+    group = ChatRef("fake", "group-1", "anna")
+    await chat.app.dispatch(Inbound(group, uuid.uuid4().hex, text="/start", private_chat=False))
+    await chat.app.dispatch(Inbound(group, uuid.uuid4().hex, text="hej alle", private_chat=False))
+    to_group = [d for d in chat.transport.sent if d.ref == group]
+    assert len(to_group) == 1
+    assert "privat" in to_group[0].message.text.lower()
+    async with chat.app.uow() as uow:
+        assert await uow.persons.find_identity("fake", "anna") is None
