@@ -153,7 +153,10 @@ class Engine:
             return out + [Outgoing(ctx.ref, OutMessage(text))]
         await ctx.uow.conversations.remove(conversation)
         text = ctx._(
-            N_("Stopped. What you already answered is saved. Write /help whenever you like.")
+            N_(
+                "OK, we'll stop here. What you already answered is saved. "
+                "Write /help whenever you like."
+            )
         )
         return [Outgoing(ctx.ref, OutMessage(text))]
 
@@ -178,7 +181,7 @@ class Engine:
         if prompt.bound:
             conversation, out = await self.current(ctx)
             if conversation is None or conversation.prompt_id != prompt.id:
-                text = ctx._(N_("That question has already been answered or has closed."))
+                text = ctx._(N_("You have already answered that one, or it has closed."))
                 stale = [Outgoing(ctx.ref, OutMessage(text))]
                 if conversation is not None:
                     stale += await self._reask(ctx, conversation)

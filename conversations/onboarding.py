@@ -48,8 +48,8 @@ def consent_details(ctx: FlowContext) -> str:
     return ctx._(
         N_(
             "A little more detail: your information is kept in the municipality's own "
-            "database for as long as you use Tæl mig med. If you don't write to me for a long "
-            "time, I may delete it. Feedback you give after an event is shown to the organisers "
+            "database until you delete it. Feedback you give after an event is shown to the "
+            "organisers "
             "without your name unless you choose to sign it. You can change your mind at any "
             "time: /forget deletes everything at once."
         )
@@ -77,19 +77,19 @@ class Onboarding(Flow):
             says = []
             if unknown_link:
                 says.append(OutMessage(ctx._(N_("I don't recognise that link, sorry."))))
-            if then is None:
-                hello = ctx._(N_("Hello again, {name}! Write /help to see what I can do.")).format(
-                    name=person.display_name or ctx._(N_("friend"))
-                )
-                says.append(OutMessage(hello))
+            if then is None and person.display_name:
+                hello = ctx._(N_("Hello again, {name}! Write /help to see what I can do."))
+                says.append(OutMessage(hello.format(name=person.display_name)))
+            elif then is None:
+                says.append(OutMessage(ctx._(N_("Hello again! Write /help to see what I can do."))))
             return Transition.end(*says, then=then)
 
         greeting = ctx._(
             N_(
                 "Hello, and welcome to Tæl mig med! 🌿\n"
                 "I help you find things to do together with others nearby, such as walks, "
-                "a picnic in the forest or cooking together, and lend a hand if you like. "
-                "It only takes a few taps."
+                "a picnic in the forest or cooking together. You can also lend a hand, "
+                "if you like. It only takes a few taps."
             )
         )
         says = [OutMessage(greeting)]

@@ -107,7 +107,7 @@ def take_name(ctx: FlowContext, answer: Answer) -> StepResult:
         return _retry(ctx._(N_("Please write a name, or choose Skip.")))
     if len(name) > MAX_NAME_LENGTH:
         return _retry(
-            ctx._(N_("That is a bit long. Please keep it under {limit} letters.")).format(
+            ctx._(N_("That is a bit long. Please use at most {limit} characters.")).format(
                 limit=MAX_NAME_LENGTH
             )
         )
@@ -176,7 +176,7 @@ def quiet_question(ctx: FlowContext) -> OutMessage:
             )
         ),
         choices=(
-            ctx.choice("none", N_("Any time is fine"), "🔔", "ingen", "none", "nej"),
+            ctx.choice("none", N_("No quiet hours"), "🔔", "ingen", "none", "nej"),
             Choice("22-08", "22–08", "🌙"),
             Choice("21-09", "21–09", "😴"),
             Choice("20-10", "20–10", "🛌"),

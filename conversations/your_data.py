@@ -13,6 +13,19 @@ from conversations.messages import Attachment, OutMessage
 from storage.models import ConsentState, PersonStatus
 from storage.personal_data import export_person, forget_person
 
+# What each kind of record means to the person reading /mydata. A table missing here is
+# still listed, by its name, so nothing is ever hidden from the export.
+RECORD_LABELS = {
+    "persons": N_("Your profile"),
+    "identities": N_("Chats where I can reach you"),
+    "consent_records": N_("Your yes or no to what I keep"),
+    "person_topics": N_("Interests and areas you chose"),
+    "conversations": N_("A conversation we are in the middle of"),
+    "prompts": N_("Questions I have sent you"),
+    "invite_codes": N_("Coordinator codes"),
+    "outbox": N_("Messages waiting to be sent to you"),
+}
+
 
 class MyData(SingleStepFlow):
     name = "mydata"
@@ -22,36 +35,35 @@ class MyData(SingleStepFlow):
         exported = await export_person(ctx.uow.session, person.id)
         identities = await ctx.uow.persons.identities(person.id)
         if person.consent == ConsentState.GIVEN and person.consent_at is not None:
-            consent = ctx._(N_("You said yes on {when} (text version {version}).")).format(
+            consent = ctx._(N_("You said yes on {when} (to the text from {version}).")).format(
                 when=ctx.when(person.consent_at), version=person.consent_version
             )
         elif person.consent == ConsentState.REFUSED:
             consent = ctx._(N_("You said no, so I keep nothing else about you."))
         else:
             consent = ctx._(N_("You have not been asked yet."))
-        counts = "\n".join(f"• {table}: {len(rows)}" for table, rows in sorted(exported.items()))
+        records = "\n".join(
+            f"• {ctx._(RECORD_LABELS[table]) if table in RECORD_LABELS else table}: {len(rows)}"
+            for table, rows in sorted(exported.items())
+        )
         text = ctx._(
             N_(
                 "This is everything I keep about you.\n\n{summary}\n"
-                "Consent: {consent}\nReachable on: {platforms}\n\n"
-                "Stored records:\n{counts}\n\n"
+                "Your permission: {consent}\nWhere I can reach you: {platforms}\n\n"
+                "What is stored, and how much:\n{records}\n\n"
                 "The attached file has all of it. /forget deletes it."
             )
         ).format(
             summary=await profile.profile_summary(ctx),
             consent=consent,
-            platforms=", ".join(sorted({i.platform for i in identities})),
-            counts=counts,
+            platforms=", ".join(sorted({i.platform.capitalize() for i in identities})),
+            records=records,
         )
         payload = json.dumps(exported, ensure_ascii=False, indent=2, default=str).encode()
-        attachment = Attachment(
-            "mine-data.json" if ctx.translator.language == "da" else "my-data.json",
-            payload,
-            "application/json",
-        )
-        return Transition.end(
-            OutMessage(text), OutMessage(ctx._(N_("Your data as a file.")), attachment=attachment)
-        )
+        filename = ctx._(N_("my-data.json"))
+        attachment = Attachment(filename, payload, "application/json")
+        file_message = OutMessage(ctx._(N_("Your data as a file.")), attachment=attachment)
+        return Transition.end(OutMessage(text), file_message)
 
 
 class ForgetStep(StrEnum):
@@ -83,7 +95,7 @@ class Forget(Flow):
         self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
     ) -> Transition:
         if answer.choice != "delete":
-            return Transition.end(OutMessage(ctx._(N_("Nothing was deleted."))))
+            return Transition.end(OutMessage(ctx._(N_("OK, I haven't deleted anything."))))
         goodbye = ctx._(
             N_(
                 "Done. I have deleted everything about you. Thank you for the time we had. "

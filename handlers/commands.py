@@ -20,6 +20,12 @@ class CommandSpec:
     needs_consent: bool = True
     allowed_when_stopped: bool = False
     in_menu: bool = True
+    button: str = ""
+
+    @property
+    def button_label(self) -> str:
+        """A short label for a menu button (the description is too long for one)."""
+        return self.button or self.description
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -78,7 +84,11 @@ def foundation_commands() -> list[CommandSpec]:
             in_menu=False,
         ),
         CommandSpec(
-            "settings", "indstillinger", "settings", N_("Language, name, interests, quiet hours")
+            "settings",
+            "indstillinger",
+            "settings",
+            N_("Language, name, interests, quiet hours"),
+            button=N_("My settings"),
         ),
         CommandSpec(
             "language",
@@ -97,6 +107,7 @@ def foundation_commands() -> list[CommandSpec]:
             N_("See everything I keep about you"),
             needs_consent=False,
             allowed_when_stopped=True,
+            button=N_("My data"),
         ),
         CommandSpec(
             "forget",
@@ -105,8 +116,9 @@ def foundation_commands() -> list[CommandSpec]:
             N_("Delete everything about you"),
             needs_consent=False,
             allowed_when_stopped=True,
+            button=N_("Delete my data"),
         ),
-        CommandSpec("stop", "pause", "stop", N_("No more messages from me")),
+        CommandSpec("stop", "pause", "stop", N_("Pause messages from me"), button=N_("Pause")),
         CommandSpec(
             "coordinator",
             "koordinator",
@@ -120,5 +132,6 @@ def foundation_commands() -> list[CommandSpec]:
             "topics",
             N_("Interests and areas people can choose"),
             role=Role.COORDINATOR,
+            button=N_("Interests and areas"),
         ),
     ]

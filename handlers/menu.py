@@ -38,7 +38,7 @@ class Menu(SingleStepFlow):
         )
         choices = tuple(
             Choice(
-                spec.name, ctx._(spec.description), MENU_EMOJI[i] if i < len(MENU_EMOJI) else None
+                spec.name, ctx._(spec.button_label), MENU_EMOJI[i] if i < len(MENU_EMOJI) else None
             )
             for i, spec in enumerate(specs)
         )
