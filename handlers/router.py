@@ -48,6 +48,10 @@ class Router:
         self._clock = clock
         self._config = config
 
+    @property
+    def commands(self) -> CommandRegistry:
+        return self._commands
+
     async def handle(self, inbound: Inbound) -> list[Outgoing]:
         """Handle one message. Never raises: a failure is logged and gets a short apology."""
         try:

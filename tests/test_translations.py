@@ -89,7 +89,7 @@ def test_translations_keep_the_placeholders(catalog: Catalog) -> None:
 
 
 async def test_danish_texts_name_the_danish_commands(app: BotApp) -> None:
-    registry = app.router._commands  # every command the running bot knows, not just ours
+    registry = app.router.commands  # every command the running bot knows, not just ours
     english_only = {spec.name for spec in registry if spec.name != spec.danish}
     english_only |= {CANCEL[0], BACK[0], HELP[0]}
     english_only.discard("start")  # /start is the same word in both languages
