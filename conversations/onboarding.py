@@ -103,8 +103,12 @@ class Onboarding(Flow):
             case Step.LANGUAGE:
                 return profile.language_question(ctx)
             case Step.CONSENT:
+                # After "tell me more" the long text was just read; ask only the question.
+                told_more = data.get("told_more", False)
                 return OutMessage(
-                    consent_explanation(ctx),
+                    ctx._(N_("Is that all right with you?"))
+                    if told_more
+                    else consent_explanation(ctx),
                     choices=(
                         ctx.choice("yes", N_("Yes, that's fine"), "✅", *YES_WORDS),
                         ctx.choice("more", N_("Tell me more"), "❓", "mere", "more", "hvorfor"),
@@ -144,7 +148,7 @@ class Onboarding(Flow):
 
     async def _consent(self, ctx: FlowContext, data: dict[str, Any], answer: Answer) -> Transition:
         if answer.choice == "more":
-            return Transition.stay(data, OutMessage(consent_details(ctx)))
+            return Transition.stay({**data, "told_more": True}, OutMessage(consent_details(ctx)))
         if answer.choice == "no":
             await ctx.uow.persons.record_consent(
                 ctx.person, ctx.config.consent_version, given=False
