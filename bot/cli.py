@@ -111,14 +111,22 @@ def _remove_sqlite_files(path: Path) -> None:
 
 async def _run(settings: Settings) -> int:
     from bot.app import BotApp
+    from bot.transports.base import TransportStopped
     from bot.transports.registry import configured_transports
 
     transports = configured_transports(settings)
     if not transports:
         raise ConfigurationError(
-            "no transport is configured; set TMM_CONSOLE=true, or try `python -m bot demo`"
+            "no transport is configured; set TMM_TELEGRAM_TOKEN or TMM_CONSOLE=true, "
+            "or try `python -m bot demo`"
         )
-    await BotApp(settings, transports).run()
+    app = BotApp(settings, transports)
+    app.install_signal_handlers()
+    try:
+        await app.run()
+    except TransportStopped as exc:
+        print(f"Stopped: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
