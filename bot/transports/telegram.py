@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import httpx
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
@@ -248,9 +249,15 @@ def map_error(exc: TelegramError, what: str) -> Exception:
     if isinstance(exc, BadRequest):
         log.error("Telegram refused %s: %s", what, exc)
         return PermanentFailure(str(exc))
+    cause = exc.__cause__
     if isinstance(exc, TimedOut):
+        if isinstance(cause, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+            return TemporaryFailure(str(exc))  # the request never left
         return AmbiguousDelivery(str(exc))
     if isinstance(exc, NetworkError):
+        if isinstance(cause, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+            # sent, but the answer was lost: Telegram may well have delivered it
+            return AmbiguousDelivery(str(exc))
         return TemporaryFailure(str(exc))
     if isinstance(exc, (ChatMigrated, InvalidToken)):
         log.error("Telegram refused %s: %s", what, exc)
@@ -564,7 +571,11 @@ class TelegramTransport:
                 last = await self._call(
                     "sendVenue",
                     lambda: bot.send_venue(
-                        chat_id, loc.latitude, loc.longitude, title=loc.title, address=""
+                        chat_id,
+                        loc.latitude,
+                        loc.longitude,
+                        title=loc.title,
+                        address=f"{loc.latitude:.5f}, {loc.longitude:.5f}",
                     ),
                 )
             else:
