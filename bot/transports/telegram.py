@@ -55,6 +55,7 @@ from telegram.ext import (
     ContextTypes,
     TypeHandler,
 )
+from telegram.request import BaseRequest
 
 from bot.i18n import Catalogs
 from bot.settings import Settings
@@ -284,21 +285,28 @@ class TelegramTransport:
         translations: Catalogs | None = None,
         coordinator_chats: Sequence[str] = (),
         concurrent_updates: int = 64,
+        request: BaseRequest | None = None,
     ) -> None:
+        """`request` replaces PTB's HTTP client (benchmarks use an in-process Bot API)."""
         root = api_base_url.rstrip("/")
-        self.application: PTBApplication = (
+        builder = (
             ApplicationBuilder()
             .token(token)
             .base_url(f"{root}/bot")
             .base_file_url(f"{root}/file/bot")
-            .read_timeout(request_timeout)
-            .write_timeout(request_timeout)
-            .get_updates_read_timeout(request_timeout)
-            .media_write_timeout(max(request_timeout, 20.0))
             .concurrent_updates(ChatOrderedUpdateProcessor(concurrent_updates))
             .job_queue(None)
-            .build()
         )
+        if request is not None:
+            builder = builder.request(request).get_updates_request(request)
+        else:
+            builder = (
+                builder.read_timeout(request_timeout)
+                .write_timeout(request_timeout)
+                .get_updates_read_timeout(request_timeout)
+                .media_write_timeout(max(request_timeout, 20.0))
+            )
+        self.application: PTBApplication = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self._webhook = webhook
