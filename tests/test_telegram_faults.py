@@ -18,7 +18,16 @@ from bot.transports.base import (
     TransportStopped,
 )
 from bot.transports.telegram import TelegramTransport
-from conversations.messages import Attachment, ChatRef, Choice, ChoiceEcho, Location, OutMessage
+from conversations.messages import (
+    Attachment,
+    ChatRef,
+    Choice,
+    ChoiceEcho,
+    Inbound,
+    Location,
+    Outgoing,
+    OutMessage,
+)
 from storage.clock import FrozenClock
 from tests.telegram_fake_api import FakeBotAPI, Fault
 from tests.telegram_support import RunningBot
@@ -237,3 +246,35 @@ async def test_a_403_on_reply_marks_the_person_blocked(
             assert identity.blocked_at is not None
     finally:
         await running.stop()
+
+
+async def test_edit_replaces_text_and_keyboard(
+    fake: FakeBotAPI, transport: TelegramTransport
+) -> None:
+    sent = await transport.send(ANNA, OutMessage("Sending 0 of 10"))
+    assert sent.message_id is not None
+    await transport.edit(ANNA, sent.message_id, question("Sent 10 of 10 <done>"))
+    shown = fake._messages[("1001", int(sent.message_id))]
+    assert shown["text"] == "Sent 10 of 10 <done>"
+    assert len(shown["reply_markup"]["inline_keyboard"]) == 2
+
+
+async def test_stop_finishes_the_update_in_hand(fake: FakeBotAPI, fake_settings: Settings) -> None:
+    running = RunningBot(fake_settings, fake.url, TOKEN, clock=FrozenClock())
+    await running.start()
+    started = asyncio.Event()
+    handle = running.app.router.handle
+
+    async def slow_handle(inbound: Inbound) -> list[Outgoing]:
+        started.set()
+        await asyncio.sleep(0.3)
+        return await handle(inbound)
+
+    running.app.router.handle = slow_handle  # type: ignore[method-assign]
+    fake.push_update(fake.message_update(79, "/start"))
+    await asyncio.wait_for(started.wait(), 20)
+    await running.stop()  # as SIGTERM does: stop polling, finish what is in hand
+    assert running.handled == 1
+    assert fake.sent_to(79, "sendMessage"), "the reply to the update in hand was lost"
+    async with running.app.uow() as uow:
+        assert await uow.persons.find_identity("telegram", "79") is not None

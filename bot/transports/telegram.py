@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import os
 import time
 import warnings
 import weakref
@@ -84,6 +85,9 @@ from conversations.messages import (
 )
 from handlers.commands import CommandRegistry
 from storage.models import Role
+
+# RetryAfter.retry_after as a timedelta (PTB 22.2+ warns about the old int otherwise)
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 PLATFORM = "telegram"
 log = logging.getLogger(__name__)
