@@ -15,6 +15,7 @@ import asyncio
 import html
 import logging
 import os
+import re
 import time
 import warnings
 import weakref
@@ -238,6 +239,14 @@ def plain_text(message: OutMessage) -> str:
     return message.text
 
 
+_MENU_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+def menu_name(label: str, fallback: str) -> str:
+    """Telegram's menu takes only a-z, 0-9 and _ (so no æ, ø, å): else the English name."""
+    return label if _MENU_NAME.match(label) else fallback
+
+
 def retry_seconds(exc: RetryAfter) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -454,7 +463,9 @@ class TelegramTransport:
         if update.callback_query is not None:
             await self._answer(update.callback_query)
         if inbound is None or self._dispatch is None:
+            log.debug("Telegram: update %s ignored", update.update_id)
             return
+        log.debug("Telegram: update %s from %s", update.update_id, inbound.ref)
         await self._dispatch(inbound)
 
     async def _answer(self, query: CallbackQuery) -> None:
@@ -751,7 +762,10 @@ class TelegramTransport:
                 lang = language or "da"
                 translator = self._translations.get(lang)
                 menus[(role, language)] = [
-                    BotCommand(spec.label(lang), translator.gettext(spec.description)[:256])
+                    BotCommand(
+                        menu_name(spec.label(lang), spec.name),
+                        translator.gettext(spec.description)[:256],
+                    )
                     for spec in self._commands.visible_to(role)
                 ]
         return menus
