@@ -40,7 +40,7 @@ messages: install  ## refresh the catalogs after changing texts; then translate 
 	$(BIN)/python -m bot.catalog_tool
 
 benchmark: install $(COMPILED)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks all
 
 EMULATOR := tests/telegram_emulator
 EMULATOR_INSTALLED := $(EMULATOR)/node_modules/.installed

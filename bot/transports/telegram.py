@@ -612,7 +612,7 @@ class TelegramTransport:
             last = await self._send_attachment(chat_id, message.attachment, caption, markup)
             if markup is not None:
                 self._remember(chat_id, str(last.message_id), None, escape(caption or ""))
-        elif text.strip() or last is None:
+        elif text.strip() or last is None or markup is not None:
             last = await self._send_text(chat_id, text or "…", markup)
         return Sent(str(last.message_id))
 
