@@ -40,9 +40,17 @@ messages: install  ## refresh the catalogs after changing texts; then translate 
 	$(BIN)/python -m bot.catalog_tool
 
 benchmark: install $(COMPILED)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks all
 
-install: $(INSTALLED)
+EMULATOR := tests/telegram_emulator
+EMULATOR_INSTALLED := $(EMULATOR)/node_modules/.installed
+
+install: $(INSTALLED) $(EMULATOR_INSTALLED)
+
+# the Telegram Bot API emulator the end-to-end tests start (telegram-test-api, pinned)
+$(EMULATOR_INSTALLED): $(EMULATOR)/package.json $(EMULATOR)/package-lock.json
+	npm ci --prefix $(EMULATOR) --no-audit --no-fund --loglevel=error
+	@touch $@
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,4 +62,4 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/pybabel compile --statistics -D messages -i $< -o $@
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache $(COMPILED)
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache $(COMPILED) $(EMULATOR)/node_modules

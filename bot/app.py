@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import weakref
 from collections.abc import Sequence
 from contextlib import suppress
@@ -13,7 +14,7 @@ from bot.i18n import catalogs
 from bot.scheduler import Housekeeping
 from bot.settings import Settings
 from bot.transports.base import DeliveryError, RecipientBlocked, Transport
-from conversations.messages import ChatRef, Inbound, Outgoing
+from conversations.messages import ChatRef, Inbound, Membership, Outgoing
 from storage.clock import Clock, SystemClock
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head_async
@@ -37,6 +38,7 @@ class BotApp:
         self.router = build_router(settings, self.uow, catalogs(), self.clock)
         self.transports = {transport.platform: transport for transport in transports}
         self.housekeeping = Housekeeping(self.uow, self.clock)
+        self._stopping: asyncio.Task[None] | None = None
         self._chat_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -51,6 +53,9 @@ class BotApp:
         if lock is None:
             lock = self._chat_locks[key] = asyncio.Lock()
         async with lock:
+            if inbound.membership is not None:
+                await self.set_blocked(inbound.ref, blocked=inbound.membership == Membership.LEFT)
+                return
             replies = await self.router.handle(inbound)
             await self.deliver(replies)
 
@@ -80,12 +85,35 @@ class BotApp:
                 await uow.commit()
 
     async def mark_blocked(self, ref: ChatRef) -> None:
+        await self.set_blocked(ref, blocked=True)
+
+    async def set_blocked(self, ref: ChatRef, *, blocked: bool) -> None:
         async with self.uow() as uow:
-            identity = await uow.persons.find_identity(ref.platform, ref.user_id)
-            if identity is not None and identity.blocked_at is None:
-                identity.blocked_at = self.clock.now()
-                await uow.commit()
-        log.info("%s blocked the bot; marked", ref)
+            changed = await uow.persons.set_blocked(ref.platform, ref.user_id, blocked=blocked)
+            await uow.commit()
+        if changed:
+            log.info("%s %s the bot; marked", ref, "blocked" if blocked else "unblocked")
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM and SIGINT stop the transports gracefully; `run` then returns."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._on_signal, signum)
+
+    def _on_signal(self, signum: int) -> None:
+        log.info(
+            "%s received: finishing the updates in hand, then stopping", signal.strsignal(signum)
+        )
+        if self._stopping is None:
+            self._stopping = asyncio.create_task(self.stop(), name="bot-stop")
+
+    async def stop(self) -> None:
+        """Ask every transport to stop; each finishes what it is handling first."""
+        for name, transport in self.transports.items():
+            try:
+                await transport.stop()
+            except Exception:
+                log.exception("transport %s did not stop cleanly", name)
 
     async def run(self) -> None:
         """Migrate, then run every transport until all have finished or one fails."""

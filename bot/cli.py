@@ -64,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    _keep_secrets_out_of_logs(settings)
     try:
         return asyncio.run(_dispatch(args, settings))
     except KeyboardInterrupt:
@@ -71,6 +72,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
+
+
+class _RedactSecrets(logging.Filter):
+    """Replaces secrets (the bot token is part of every Bot API URL) in log lines."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self._secrets):
+            for secret in self._secrets:
+                message = message.replace(secret, "<secret>")
+            record.msg, record.args = message, None
+        return True
+
+
+def _keep_secrets_out_of_logs(settings: Settings) -> None:
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    secrets = [
+        secret.get_secret_value()
+        for secret in (settings.telegram_token, settings.telegram_webhook_secret)
+        if secret is not None
+    ]
+    if secrets:
+        redact = _RedactSecrets(secrets)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(redact)
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -111,14 +142,22 @@ def _remove_sqlite_files(path: Path) -> None:
 
 async def _run(settings: Settings) -> int:
     from bot.app import BotApp
+    from bot.transports.base import TransportStopped
     from bot.transports.registry import configured_transports
 
     transports = configured_transports(settings)
     if not transports:
         raise ConfigurationError(
-            "no transport is configured; set TMM_CONSOLE=true, or try `python -m bot demo`"
+            "no transport is configured; set TMM_TELEGRAM_TOKEN or TMM_CONSOLE=true, "
+            "or try `python -m bot demo`"
         )
-    await BotApp(settings, transports).run()
+    app = BotApp(settings, transports)
+    app.install_signal_handlers()
+    try:
+        await app.run()
+    except TransportStopped as exc:
+        print(f"Stopped: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -20,12 +20,17 @@ from storage.clock import Clock
 from storage.unit_of_work import UnitOfWorkFactory
 
 
+def build_commands() -> CommandRegistry:
+    """Every chat command; transports use it for their command menus too."""
+    return CommandRegistry(foundation_commands())
+
+
 def build_router(
     settings: Settings, uow: UnitOfWorkFactory, translations: Translations, clock: Clock
 ) -> Router:
     links = DeepLinks()
     links.register(RedeemInvite.link_prefix, RedeemInvite.name)
-    commands = CommandRegistry(foundation_commands())
+    commands = build_commands()
     menu = Menu(commands)
     flows: list[Flow] = [
         Onboarding(links),

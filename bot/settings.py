@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.i18n import LANGUAGES
@@ -52,6 +53,38 @@ class Settings(BaseSettings):
     console: bool = Field(
         default=False, description="Also chat in this terminal when running `python -m bot run`."
     )
+    telegram_token: SecretStr | None = Field(
+        default=None, description="Bot token from @BotFather; when set, `run` starts Telegram."
+    )
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org",
+        description="Bot API server root (a self-hosted Bot API server, or an emulator).",
+    )
+    telegram_webhook_url: str | None = Field(
+        default=None,
+        description="Public HTTPS URL Telegram posts updates to; unset means long polling.",
+    )
+    telegram_webhook_listen: str = Field(
+        default="127.0.0.1", description="Address the webhook server listens on."
+    )
+    telegram_webhook_port: int = Field(
+        default=8443, ge=0, le=65535, description="Port the webhook server listens on."
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (A-Z a-z 0-9 _ -).",
+    )
+    telegram_poll_timeout: float = Field(
+        default=30, ge=0, le=50, description="Long-polling timeout for getUpdates, in seconds."
+    )
+    telegram_request_timeout: float = Field(
+        default=10, gt=0, description="Read timeout for Bot API requests, in seconds."
+    )
+    telegram_rate_limit: float = Field(
+        default=25,
+        ge=0,
+        description="Most messages a second the bot sends on Telegram overall (0: no limit).",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -83,6 +116,31 @@ class Settings(BaseSettings):
             platform, _, user = item.partition(":")
             if not platform or not user:
                 raise ValueError(f"{item!r} should look like platform:user, e.g. telegram:12345")
+        return value
+
+    @field_validator(
+        "telegram_token", "telegram_webhook_url", "telegram_webhook_secret", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("telegram_api_base_url", "telegram_webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("use 1 to 256 of the characters A-Z, a-z, 0-9, _ and -")
         return value
 
     @field_validator("log_level")

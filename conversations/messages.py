@@ -66,6 +66,13 @@ class Location:
     title: str | None = None
 
 
+class Membership(StrEnum):
+    """A person (un)blocked the bot: the platform told us they left or came back."""
+
+    JOINED = "joined"
+    LEFT = "left"
+
+
 @dataclass(frozen=True, slots=True)
 class Inbound:
     ref: ChatRef
@@ -76,6 +83,7 @@ class Inbound:
     reaction: Reaction | None = None
     media: Media | None = None
     location: Location | None = None
+    membership: Membership | None = None
     sender_name: str | None = None
     language_hint: str | None = None
     private_chat: bool = True

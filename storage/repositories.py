@@ -72,6 +72,15 @@ class PersonRepository:
         await self._session.flush()
         return person, True
 
+    async def set_blocked(self, platform: str, user_id: str, *, blocked: bool) -> bool:
+        """Mark that a person blocked (or unblocked) the bot; returns whether it changed."""
+        identity = await self.find_identity(platform, user_id)
+        if identity is None or (identity.blocked_at is not None) == blocked:
+            return False
+        identity.blocked_at = self._clock.now() if blocked else None
+        await self._session.flush()
+        return True
+
     async def identities(self, person_id: int) -> Sequence[Identity]:
         result = await self._session.execute(
             select(Identity).where(Identity.person_id == person_id).order_by(Identity.id)

@@ -30,6 +30,13 @@ class Transport(Protocol):
         ...
 
 
+class TransportStopped(Exception):
+    """A transport cannot go on (a wrong token, another process on the same account).
+
+    The message is one line for a person to read; `python -m bot run` prints it and exits.
+    """
+
+
 class DeliveryError(Exception):
     """A message could not be delivered; the subclass says whether to try again."""
 

@@ -12,4 +12,8 @@ def configured_transports(settings: Settings) -> list[Transport]:
         from bot.transports.console import ConsoleTransport
 
         transports.append(ConsoleTransport())
+    if settings.telegram_token is not None:
+        from bot.transports.telegram import TelegramTransport
+
+        transports.append(TelegramTransport.from_settings(settings))
     return transports

@@ -1,0 +1,1 @@
+"""Throughput and latency benchmarks, printed as numbers and ratios (never asserted)."""

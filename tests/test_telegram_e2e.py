@@ -1,0 +1,357 @@
+"""Telegram end to end: the real transport and PTB 22 against the telegram-test-api emulator.
+
+A person talks to the bot through the emulator's client routes; the bot runs in this test's
+event loop with long polling (and once with a webhook). Needs Node.js and `make install`;
+without them these tests fail loudly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.settings import Settings
+from bot.transports.telegram import WebhookConfig
+from storage.clock import FrozenClock
+from storage.models import Role
+from tests.telegram_support import (
+    Emulator,
+    EmulatorState,
+    Person,
+    RunningBot,
+    inject_update,
+    new_token,
+    set_blocked,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    emu = Emulator()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def tg_settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        admins=["telegram:1"],
+        coordinators=["telegram:2"],
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def bot(emulator: Emulator, tg_settings: Settings) -> AsyncIterator[RunningBot]:
+    running = RunningBot(tg_settings, emulator.url, new_token(), clock=FrozenClock())
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def person_role(bot: RunningBot, user_id: int) -> tuple[str, bool]:
+    async with bot.app.uow() as uow:
+        identity = await uow.persons.find_identity("telegram", str(user_id))
+        assert identity is not None
+        person = await uow.persons.get(identity.person_id)
+        assert person is not None
+        return person.role, identity.blocked_at is not None
+
+
+async def test_onboarding_by_buttons_and_typing(emulator: Emulator, bot: RunningBot) -> None:
+    anna = Person(emulator.url, bot, "Anna")
+    replies = await anna.say("/start")
+    assert replies, "the bot did not answer /start"
+    language = replies[-1]
+    assert [data.split(":")[1] for _, data in language.buttons] == ["da", "en"]
+    assert all(len(data.encode()) <= 64 for _, data in language.buttons)
+
+    await anna.tap("en")
+    # the answered question now shows the choice and has no buttons left
+    answered = next(m for m in await anna.messages() if m.message_id == language.message_id)
+    assert answered.buttons == []
+    assert answered.text is not None
+    assert answered.text.endswith("✓ English")
+    state = await anna.state.read()
+    assert state["answers"], "the button press was not answered"
+
+    await anna.tap("yes")
+    await anna.say("Anna B")
+    while True:
+        question = next(m for m in reversed(await anna.messages()) if m.buttons)
+        if not question.buttons[-1][1].endswith(":done"):
+            break
+        await anna.tap("done")
+    await anna.tap("none")
+
+    last = (await anna.texts())[-1]
+    assert "Thank you, that's all" in last
+    assert "Anna B" in last
+    async with bot.app.uow() as uow:
+        identity = await uow.persons.find_identity("telegram", str(anna.user_id))
+        assert identity is not None
+        assert identity.chat_id == str(anna.chat_id)
+        person = await uow.persons.get(identity.person_id)
+        assert person is not None
+        assert person.display_name == "Anna B"
+        assert person.language == "en"
+        assert person.onboarded_at is not None
+
+
+async def test_same_update_twice_is_handled_once(emulator: Emulator, bot: RunningBot) -> None:
+    bo = Person(emulator.url, bot, "Bo")
+    await bo.onboard("Bo")
+    before = len(await bo.messages())
+    update = {
+        "message": {
+            "message_id": 99,
+            "date": 1,
+            "chat": {"id": bo.chat_id, "type": "private"},
+            "from": {"id": bo.user_id, "is_bot": False, "first_name": "Bo"},
+            "text": "/help",
+            "entities": [{"offset": 0, "length": 5, "type": "bot_command"}],
+        }
+    }
+    update_id = await inject_update(emulator.url, bot.token, update)
+    await bot.wait_handled(bot.handled + 1)
+    after_first = len(await bo.messages())
+    assert after_first > before
+    # the same update_id delivered again (as Telegram does after a crash): handled once
+    await inject_update(emulator.url, bot.token, {"update_id": update_id, **update})
+    await bot.wait_handled(bot.handled + 1)
+    assert len(await bo.messages()) == after_first
+
+
+async def test_deep_link_redeems_a_coordinator_code(emulator: Emulator, bot: RunningBot) -> None:
+    async with bot.app.uow() as uow:
+        code = await uow.invites.create(
+            Role.COORDINATOR,
+            valid_for=bot.app.settings.invite_code_validity,
+            created_by=None,
+            note="e2e",
+        )
+        await uow.commit()
+    kim = Person(emulator.url, bot, "Kim")
+    await kim.say(f"/start@TestNameBot co_{code}")
+    await kim.tap("en")
+    await kim.tap("yes")
+    await kim.say("Kim")
+    while True:
+        question = next(m for m in reversed(await kim.messages()) if m.buttons)
+        if not question.buttons[-1][1].endswith(":done"):
+            break
+        await kim.tap("done")
+    await kim.tap("none")
+    assert "Welcome as a coordinator" in (await kim.texts())[-1]
+    role, _ = await person_role(bot, kim.user_id)
+    assert role == Role.COORDINATOR
+
+
+async def test_mydata_arrives_as_a_json_document(emulator: Emulator, bot: RunningBot) -> None:
+    cy = Person(emulator.url, bot, "Cy")
+    await cy.onboard("Cy Twombly")
+    replies = await cy.say("/mydata")
+    documents = [m for m in replies if m.document is not None]
+    assert len(documents) == 1
+    document = documents[0].document
+    assert document is not None
+    assert document["file_name"] == "my-data.json"
+    exported = json.loads(documents[0].document_bytes())
+    assert "Cy Twombly" in json.dumps(exported, ensure_ascii=False)
+
+
+async def test_photos_voice_and_locations_reach_the_bot(
+    emulator: Emulator, bot: RunningBot
+) -> None:
+    di = Person(emulator.url, bot, "Di")
+    await di.onboard("Di")
+    seen = []
+    original = bot.transport.to_inbound
+
+    def spy(update):  # type: ignore[no-untyped-def]
+        inbound = original(update)
+        seen.append(inbound)
+        return inbound
+
+    bot.transport.to_inbound = spy  # type: ignore[method-assign]
+    photo = [
+        {"file_id": "small", "file_unique_id": "s", "width": 90, "height": 90},
+        {"file_id": "big", "file_unique_id": "b", "width": 800, "height": 600, "file_size": 9},
+    ]
+    await di.send(photo=photo, caption="the pond")
+    await di.send(voice={"file_id": "v1", "file_unique_id": "v", "duration": 3})
+    await di.send(location={"latitude": 55.68, "longitude": 12.57})
+    assert seen[0].media.kind == "photo"
+    assert seen[0].media.file_ref == "big"
+    assert seen[0].media.caption == "the pond"
+    assert seen[1].media.kind == "voice"
+    assert seen[1].media.file_ref == "v1"
+    assert (seen[2].location.latitude, seen[2].location.longitude) == (55.68, 12.57)
+    # the router answers each of them without an apology
+    assert not any("Sorry, something went wrong" in t for t in await di.texts())
+
+
+async def test_a_person_who_blocks_and_unblocks_the_bot(
+    emulator: Emulator, bot: RunningBot
+) -> None:
+    ea = Person(emulator.url, bot, "Ea")
+    await ea.onboard("Ea")
+
+    def member_update(status: str, old: str) -> dict[str, object]:
+        user = {"id": ea.user_id, "is_bot": False, "first_name": "Ea"}
+        bot_user = {"id": 666, "is_bot": True, "first_name": "Bot"}
+        return {
+            "my_chat_member": {
+                "chat": {"id": ea.chat_id, "type": "private"},
+                "from": user,
+                "date": 1,
+                "old_chat_member": {"status": old, "user": bot_user, "until_date": 0},
+                "new_chat_member": {"status": status, "user": bot_user, "until_date": 0},
+            }
+        }
+
+    await inject_update(emulator.url, bot.token, member_update("kicked", "member"))
+    await bot.wait_handled(bot.handled + 1)
+    assert (await person_role(bot, ea.user_id))[1] is True
+
+    await inject_update(emulator.url, bot.token, member_update("member", "kicked"))
+    await bot.wait_handled(bot.handled + 1)
+    assert (await person_role(bot, ea.user_id))[1] is False
+
+    # a send that Telegram refuses with 403 marks the person as blocked too
+    await set_blocked(emulator.url, bot.token, ea.chat_id)
+    await ea.say("/help")
+    assert (await person_role(bot, ea.user_id))[1] is True
+
+
+async def test_command_menus_in_danish_and_english(emulator: Emulator, bot: RunningBot) -> None:
+    state = await EmulatorState(emulator.url, bot.token).read()
+    menus = {
+        (json.dumps(m["scope"], sort_keys=True), m["language_code"]): [
+            c["command"] for c in m["commands"]
+        ]
+        for m in state["commands"]
+    }
+    default = json.dumps({"type": "default"}, sort_keys=True)
+    assert "minedata" in menus[(default, "da")]
+    assert "mydata" in menus[(default, "en")]
+    assert "minedata" in menus[(default, "")]
+    assert "topics" not in menus[(default, "en")]
+    coordinator = json.dumps({"type": "chat", "chat_id": 2}, sort_keys=True)
+    assert "topics" in menus[(coordinator, "en")]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def test_webhook_mode_checks_the_secret(emulator: Emulator, tg_settings: Settings) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram-hook"
+    webhook = WebhookConfig(url=url, listen="127.0.0.1", port=port, secret="s3cret-e2e")
+    running = RunningBot(tg_settings, emulator.url, new_token(), webhook=webhook)
+    await running.start()
+    try:
+        fy = Person(emulator.url, running, "Fy")
+        replies = await fy.say("/start")  # the emulator posts it, secret header included
+        assert replies
+        assert replies[-1].buttons
+        state = await fy.state.read()
+        assert state["webhook_deliveries"][-1]["status"] == 200
+
+        update = {
+            "update_id": 777777,
+            "message": {
+                "message_id": 1,
+                "date": 1,
+                "chat": {"id": fy.chat_id, "type": "private"},
+                "from": {"id": fy.user_id, "is_bot": False, "first_name": "Fy"},
+                "text": "forged",
+            },
+        }
+        async with httpx.AsyncClient() as client:
+            wrong = await client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            )
+            missing = await client.post(url, json=update)
+        assert wrong.status_code == 403
+        assert missing.status_code == 403
+        assert running.handled == 1
+    finally:
+        await running.stop()
+
+
+async def test_sigterm_stops_make_run_cleanly(emulator: Emulator, tmp_path: Path) -> None:
+    """`python -m bot run` with a token: answers, then exits 0 on SIGTERM."""
+    token = new_token()
+    env = {
+        **os.environ,
+        "TMM_TELEGRAM_TOKEN": token,
+        "TMM_TELEGRAM_API_BASE_URL": emulator.url,
+        "TMM_TELEGRAM_POLL_TIMEOUT": "5",
+        "TMM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    log: list[str] = []
+    try:
+        async with asyncio.timeout(30):
+            while not any("polling for updates" in line for line in log):
+                line = (await process.stderr.readline()).decode()
+                assert line, "".join(log)
+                log.append(line)
+        async with httpx.AsyncClient() as client:
+            body = {
+                "botToken": token,
+                "from": {"id": 42, "is_bot": False, "first_name": "Gry"},
+                "chat": {"id": 42, "type": "private"},
+                "date": 1,
+                "text": "/start",
+                "entities": [{"offset": 0, "length": 6, "type": "bot_command"}],
+            }
+            (await client.post(f"{emulator.url}/sendCommand", json=body)).raise_for_status()
+        state = EmulatorState(emulator.url, token)
+        async with asyncio.timeout(30):
+            while not [m for m in (await state.read())["messages"] if m["chat_id"] == "42"]:  # noqa: ASYNC110 (another process)
+                await asyncio.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(30):
+            rest = (await process.stderr.read()).decode()
+            code = await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert code == 0, "".join(log) + rest
+    assert "Telegram: stopped" in rest
+    assert token.split(":")[1] not in "".join(log) + rest, "the token leaked into the log"
