@@ -12,4 +12,8 @@ def configured_transports(settings: Settings) -> list[Transport]:
         from bot.transports.console import ConsoleTransport
 
         transports.append(ConsoleTransport())
+    if settings.matrix_configured:
+        from bot.transports.matrix import MatrixTransport
+
+        transports.append(MatrixTransport.from_settings(settings))
     return transports
