@@ -108,6 +108,14 @@ def foundation_commands() -> list[CommandSpec]:
         ),
         CommandSpec("stop", "pause", "stop", N_("No more messages from me")),
         CommandSpec(
+            "link",
+            "forbind",
+            "link",
+            N_("Use me on another app too"),
+            needs_consent=False,
+            allowed_when_stopped=True,
+        ),
+        CommandSpec(
             "coordinator",
             "koordinator",
             "coordinator",
