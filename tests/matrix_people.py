@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,9 @@ from nio.crypto.attachments import decrypt_attachment
 from bot.app import BotApp
 from bot.demo import seed_starter_topics
 from bot.settings import Settings
+from bot.transports.base import Transport
 from bot.transports.matrix import MatrixConfig, MatrixTransport
+from conversations.messages import Inbound
 from tests.synapse import Synapse
 
 WAIT_SECONDS = 60.0
@@ -55,6 +57,24 @@ class BotMessage:
     @property
     def msgtype(self) -> str:
         return str(self.content.get("msgtype", ""))
+
+
+def matrix_config(synapse: Synapse, folder: Path, request: Any, **changes: Any) -> MatrixConfig:
+    """A bot account of its own for one test (exempt from rate limits), with its token."""
+    name = f"bot{abs(hash(request.node.nodeid)) % 1_000_000}"
+    account = synapse.register(name)
+    admin = synapse.register("admin", admin=True)
+    synapse.override_ratelimit(admin, account.user_id)
+    config = MatrixConfig(
+        homeserver=synapse.url,
+        user_id=account.user_id,
+        store_path=folder / "matrix-store",
+        access_token=account.access_token,
+        device_id=account.device_id,
+        send_interval_ms=0,
+        sync_timeout_ms=1000,
+    )
+    return replace(config, **changes)
 
 
 class Citizen:
@@ -150,7 +170,7 @@ class Citizen:
 
     # -- doing things ----------------------------------------------------------------------
 
-    async def open_dm(self, bot_user_id: str, *, encrypted: bool) -> str:
+    async def open_dm(self, bot_user_id: str, *, encrypted: bool, wait: bool = True) -> str:
         self.bot_user_id = bot_user_id
         initial_state = []
         if encrypted:
@@ -166,6 +186,8 @@ class Citizen:
         )
         assert isinstance(response, RoomCreateResponse), response
         room_id = str(response.room_id)
+        if not wait:
+            return room_id
 
         def joined() -> bool:
             room = self.client.rooms.get(room_id)
@@ -191,6 +213,36 @@ class Citizen:
         )
         assert isinstance(response, RoomSendResponse), response
         return str(response.event_id)
+
+    async def send_file(
+        self, room_id: str, data: bytes, *, mime_type: str, filename: str, msgtype: str
+    ) -> str:
+        encrypted = bool(self.client.rooms[room_id].encrypted)
+        upload, keys = await self.client.upload(
+            lambda _a, _b: data,
+            content_type=mime_type,
+            filename=filename,
+            encrypt=encrypted,
+            filesize=len(data),
+        )
+        content: dict[str, Any] = {
+            "msgtype": msgtype,
+            "body": filename,
+            "info": {"mimetype": mime_type, "size": len(data)},
+        }
+        if encrypted:
+            content["file"] = {**keys, "url": upload.content_uri}
+        else:
+            content["url"] = upload.content_uri
+        return await self._send(room_id, "m.room.message", content)
+
+    async def send_location(self, room_id: str, latitude: float, longitude: float) -> str:
+        content = {
+            "msgtype": "m.location",
+            "body": "Skoven",
+            "geo_uri": f"geo:{latitude},{longitude};u=10",
+        }
+        return await self._send(room_id, "m.room.message", content)
 
     async def send_undecryptable(self, room_id: str) -> str:
         """An encrypted event with a session the bot never got keys for."""
@@ -259,16 +311,19 @@ class Citizen:
 class RunningBot:
     """The whole bot (BotApp) with the Matrix transport, run in the background."""
 
-    def __init__(self, settings: Settings, config: MatrixConfig) -> None:
+    def __init__(
+        self, settings: Settings, config: MatrixConfig, extra: Sequence[Transport] = ()
+    ) -> None:
         self.settings = settings
         self.config = config
+        self.extra = tuple(extra)
         self.app: BotApp | None = None
         self.transport: MatrixTransport
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.transport = MatrixTransport(self.config)
-        self.app = BotApp(self.settings, [self.transport])
+        self.app = BotApp(self.settings, [self.transport, *self.extra])
         await self.app.migrate()
         await seed_starter_topics(self.app.uow)
         self._task = asyncio.create_task(self.app.run())
@@ -296,3 +351,55 @@ class RunningBot:
 
 def parse_json(data: bytes) -> Any:
     return json.loads(data.decode())
+
+
+class CollectingTransport:
+    """The Matrix transport alone, with a dispatch that only records what arrives."""
+
+    def __init__(self, config: MatrixConfig) -> None:
+        self.config = config
+        self.received: list[Inbound] = []
+        self.transport: MatrixTransport
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+
+    async def _dispatch(self, inbound: Inbound) -> None:
+        async with self._changed:
+            self.received.append(inbound)
+            self._changed.notify_all()
+
+    async def start(self, **changes: Any) -> None:
+        if changes:
+            self.config = replace(self.config, **changes)
+        self.transport = MatrixTransport(self.config)
+        self._task = asyncio.create_task(self.transport.run(self._dispatch))
+        ready = asyncio.create_task(self.transport.ready.wait())
+        done, _ = await asyncio.wait(
+            {ready, self._task}, timeout=WAIT_SECONDS, return_when=asyncio.FIRST_COMPLETED
+        )
+        if ready not in done:
+            ready.cancel()
+            if self._task in done:
+                self._task.result()
+            raise AssertionError("the transport did not get ready in time")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        await self.transport.drain()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def wait_for(self, count: int) -> list[Inbound]:
+        async def waiting() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: len(self.received) >= count)
+
+        try:
+            await asyncio.wait_for(waiting(), WAIT_SECONDS)
+        except TimeoutError:
+            got = [(i.text, i.reaction, i.media, i.location) for i in self.received]
+            raise AssertionError(f"waited in vain for {count} messages; got {got}") from None
+        return self.received

@@ -6,48 +6,28 @@ cannot start, these tests fail with its log (never skip).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.i18n import catalogs
 from bot.settings import Settings
-from bot.transports.matrix import KEYCAPS, UNDECRYPTABLE, MatrixConfig
-from tests.matrix_people import Citizen, RunningBot, parse_json
+from bot.transports.matrix import KEYCAPS, UNDECRYPTABLE
+from tests.fakes import Chat, RecordingTransport
+from tests.matrix_people import Citizen, RunningBot, matrix_config, parse_json
 from tests.synapse import Synapse
-
-
-@pytest.fixture(scope="session")
-def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
-    server = Synapse(tmp_path_factory.mktemp("synapse"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+from tests.test_linking import code_in
 
 
 @pytest.fixture
 async def bot(
     synapse: Synapse, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[RunningBot]:
-    name = f"bot{abs(hash(request.node.nodeid)) % 100000}"
-    account = synapse.register(name)
-    admin = synapse.register("admin", admin=True)
-    synapse.override_ratelimit(admin, account.user_id)
+    config = matrix_config(synapse, tmp_path, request)
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         _env_file=None,  # type: ignore[call-arg]
-    )
-    config = MatrixConfig(
-        homeserver=synapse.url,
-        user_id=account.user_id,
-        store_path=tmp_path / "matrix-store",
-        access_token=account.access_token,
-        device_id=account.device_id,
-        send_interval_ms=0,
-        sync_timeout_ms=1000,
     )
     running = RunningBot(settings, config)
     await running.start()
@@ -162,3 +142,42 @@ async def test_the_bot_leaves_a_room_when_it_is_alone(
         assert gone()
     finally:
         await citizen.close()
+
+
+async def test_a_person_links_a_matrix_identity_to_another_platform(
+    synapse: Synapse, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    fake = RecordingTransport()
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    running = RunningBot(settings, matrix_config(synapse, tmp_path, request), extra=[fake])
+    await running.start()
+    assert running.app is not None
+    elsewhere = Chat(running.app, fake)
+    citizen = await Citizen.connect(synapse, "ella", tmp_path)
+    try:
+        await elsewhere.onboard("ella", name="Ella")
+        [code_message] = await elsewhere.say("ella", "/link")
+        code = code_in(code_message.text)
+
+        room = await citizen.open_dm(running.config.user_id, encrypted=True)
+        [done, where] = await citizen.ask(room, f"/forbind {code}", count=2)
+        assert "Fake" in done.body
+        await running.transport.drain()
+        assert "Matrix" in elsewhere.last_text("ella")  # the other chat is told, in Danish
+        keys = await citizen.reactions_on(where, 2)
+        before = len(citizen.messages_in(room))
+        await citizen.react(room, where.event_id, keys[1])  # 2️⃣: Matrix
+        [chosen] = await citizen.replies(room, before)
+        assert "Matrix" in chosen.body
+
+        [summary, _caption, file_message] = await citizen.ask(room, "/minedata", count=3)
+        assert "Ella" in summary.body
+        data = parse_json(await citizen.download(file_message))
+        assert {i["platform"] for i in data["identities"]} == {"fake", "matrix"}
+        assert data["persons"][0]["preferred_platform"] == "matrix"
+    finally:
+        await citizen.close()
+        await running.stop()

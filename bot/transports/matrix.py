@@ -375,7 +375,13 @@ class MatrixTransport:
             if room is None:
                 continue
             events = list(info.timeline.events)
-            if info.timeline.limited and since is not None:
+            joined_at = self._own_join(events)
+            if joined_at is not None:
+                # Newly joined: no gap to fill. In a direct chat, what the person wrote
+                # before the bot came is for the bot; in a community room it is not.
+                if self._is_group(room):
+                    events = events[joined_at + 1 :]
+            elif info.timeline.limited and since is not None:
                 log.warning(
                     "matrix: timeline of %s was limited (%d events); backfilling",
                     room_id,
@@ -387,6 +393,17 @@ class MatrixTransport:
             if any(isinstance(e, RoomMemberEvent) for e in events):
                 await self._leave_if_alone(room)
         self._queue.put_nowait(_Checkpoint(response.next_batch))
+
+    def _own_join(self, events: list[Any]) -> int | None:
+        for index, event in enumerate(events):
+            if (
+                isinstance(event, RoomMemberEvent)
+                and event.state_key == self.user_id
+                and event.membership == "join"
+                and (event.prev_membership or "leave") != "join"
+            ):
+                return index
+        return None
 
     async def _backfill(self, room_id: str, start: str | None, until: str) -> list[Any]:
         """The events of a gap in a limited timeline, oldest first (a few pages at most)."""
