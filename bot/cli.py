@@ -116,7 +116,8 @@ async def _run(settings: Settings) -> int:
     transports = configured_transports(settings)
     if not transports:
         raise ConfigurationError(
-            "no transport is configured; set TMM_CONSOLE=true, or try `python -m bot demo`"
+            "no transport is configured; set TMM_MATRIX_HOMESERVER and TMM_MATRIX_USER_ID "
+            "(see bot/transports/MATRIX.md) or TMM_CONSOLE=true, or try `python -m bot demo`"
         )
     await BotApp(settings, transports).run()
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -161,5 +162,17 @@ async def test_the_first_start_answers_no_history_and_the_password_login_happens
         assert len(devices.devices) == 2  # the registration's and the bot's one login
         await citizen.say(room, "efter genstart")
         assert [i.text for i in await bot.wait_for(2)][1:] == ["efter genstart"]
+        await bot.stop()
+
+        # An admin revokes the bot's login: it logs in again with the password, once.
+        saved = json.loads((config.store_path / "credentials.json").read_text())
+        revoker = AsyncClient(synapse.url, account.user_id)
+        revoker.restore_login(saved["user_id"], saved["device_id"], saved["access_token"])
+        await revoker.logout()
+        await revoker.close()
+        await bot.start()
+        assert bot.transport.client.device_id not in (device, account.device_id)
+        await citizen.say(room, "efter nyt login")
+        assert [i.text for i in await bot.wait_for(3)][2:] == ["efter nyt login"]
     finally:
         await bot.stop()

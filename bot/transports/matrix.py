@@ -71,7 +71,7 @@ from nio.api import Api, MessageDirection
 from nio.crypto.attachments import decrypt_attachment
 
 from bot.i18n import catalogs
-from bot.settings import Settings
+from bot.settings import ConfigurationError, Settings
 from bot.transports.base import (
     AmbiguousDelivery,
     DeliveryError,
@@ -219,7 +219,6 @@ class MatrixTransport:
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
         self._trusted: set[str] = set()
-        self._sync_task: asyncio.Task[None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MatrixTransport:
@@ -265,19 +264,17 @@ class MatrixTransport:
 
     async def stop(self) -> None:
         self._stopping.set()
-        if self._sync_task is not None:
-            self._sync_task.cancel()
 
-    async def login(self) -> None:
+    async def login(self, *, with_password: bool = False) -> None:
         """Restore the kept login, or log in once with the password and keep it."""
         if self.client.access_token:
             return
-        saved = _Credentials.load(self._credentials_path)
+        saved = None if with_password else _Credentials.load(self._credentials_path)
         if saved is not None and saved.user_id == self.config.user_id:
             self.client.restore_login(saved.user_id, saved.device_id, saved.access_token)
             log.info("matrix: restored login of %s (device %s)", saved.user_id, saved.device_id)
             return
-        if self.config.access_token and self.config.device_id:
+        if self.config.access_token and self.config.device_id and not with_password:
             credentials = _Credentials(
                 self.config.homeserver,
                 self.config.user_id,
@@ -286,14 +283,14 @@ class MatrixTransport:
             )
         else:
             if not self.config.password:
-                raise DeliveryError(
+                raise ConfigurationError(
                     "Matrix: no saved login and no TMM_MATRIX_PASSWORD for the first login"
                 )
             response = await self.client.login(
                 self.config.password, device_name=self.config.device_name
             )
             if not isinstance(response, LoginResponse):
-                raise DeliveryError(f"Matrix login failed: {response}")
+                raise ConfigurationError(f"Matrix login failed: {response}")
             credentials = _Credentials(
                 self.config.homeserver, response.user_id, response.device_id, response.access_token
             )
@@ -324,12 +321,7 @@ class MatrixTransport:
     async def _sync_loop(self) -> None:
         since = self._load_token()
         first_ever = since is None
-        response = await self.client.sync(
-            timeout=0, since=since, full_state=True, sync_filter=self._sync_filter()
-        )
-        if not isinstance(response, SyncResponse):
-            raise DeliveryError(f"Matrix sync failed: {response}")
-        await self._after_sync()
+        response = await self._sync(since, full_state=True)
         if first_ever:
             log.info("matrix: first start; history is not answered")
             await self._handle_invites(response)
@@ -341,18 +333,48 @@ class MatrixTransport:
         self.ready.set()
         previous = response.next_batch
         while not self._stopping.is_set():
-            response = await self.client.sync(
-                timeout=self.config.sync_timeout_ms,
-                since=previous,
-                sync_filter=self._sync_filter(),
-            )
-            if not isinstance(response, SyncResponse):
-                log.warning("matrix: sync failed: %s; trying again", response)
-                await asyncio.sleep(2)
-                continue
-            await self._after_sync()
+            response = await self._sync(previous)
             await self._read(response, previous)
             previous = response.next_batch
+
+    async def _sync(self, since: str | None, *, full_state: bool = False) -> Any:
+        """One sync plus the key work after it; network trouble is waited out, not fatal."""
+        failures = 0
+        while True:
+            try:
+                response = await self.client.sync(
+                    timeout=0 if full_state else self.config.sync_timeout_ms,
+                    since=since,
+                    full_state=full_state or None,
+                    sync_filter=self._sync_filter(),
+                )
+                if isinstance(response, SyncResponse):
+                    await self._after_sync()
+                    return response
+                if getattr(response, "status_code", None) == "M_UNKNOWN_TOKEN":
+                    await self._login_again(response)
+                    continue
+                log.warning("matrix: sync failed: %s", response)
+            except (ClientError, TimeoutError) as exc:
+                log.warning("matrix: sync failed: %r", exc)
+            failures += 1
+            await asyncio.sleep(min(60.0, 0.5 * 2**failures))
+
+    async def _login_again(self, response: Any) -> None:
+        """The kept token was revoked: log in with the password once more, or give up."""
+        if not self.config.password:
+            raise ConfigurationError(
+                f"Matrix refused the bot's saved login ({response}); set TMM_MATRIX_PASSWORD "
+                "so it can log in again"
+            )
+        log.warning("matrix: the saved login was revoked; logging in again with the password")
+        self._credentials_path.unlink(missing_ok=True)
+        self.client.access_token = ""
+        self.client.store = None
+        self.client.olm = None
+        self.client.device_id = ""
+        self._trusted.clear()
+        await self.login(with_password=True)
 
     async def _after_sync(self) -> None:
         """Keys and to-device messages, as `sync_forever` would do them."""
