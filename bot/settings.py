@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.i18n import LANGUAGES
@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     def matrix_configured(self) -> bool:
         return bool(self.matrix_homeserver and self.matrix_user_id)
 
+    @model_validator(mode="after")
+    def _matrix_complete(self) -> Settings:
+        if bool(self.matrix_homeserver) != bool(self.matrix_user_id):
+            raise ValueError("set both TMM_MATRIX_HOMESERVER and TMM_MATRIX_USER_ID, or neither")
+        return self
+
     @field_validator("matrix_rooms", mode="before")
     @classmethod
     def _split_rooms(cls, value: object) -> object:
@@ -164,6 +170,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
+            if not error["loc"]:  # a rule across settings names them itself
+                problems.append(str(error["msg"]).removeprefix("Value error, "))
+                continue
             name = ENV_PREFIX + "_".join(str(part) for part in error["loc"]).upper()
             problems.append(f"{name}: {error['msg']}")
         raise ConfigurationError("; ".join(problems)) from None
