@@ -37,6 +37,10 @@ class BotApp:
         self.uow = UnitOfWorkFactory(create_sessionmaker(self.engine), self.clock)
         self.router = build_router(settings, self.uow, catalogs(), self.clock)
         self.transports = {transport.platform: transport for transport in transports}
+        for transport in transports:
+            hook = getattr(transport, "set_language_lookup", None)
+            if callable(hook):
+                hook(self.language_of)
         self.housekeeping = Housekeeping(self.uow, self.clock)
         self._stopping: asyncio.Task[None] | None = None
         self._chat_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
@@ -83,6 +87,13 @@ class BotApp:
                 for prompt_id, message_id in sent_prompts:
                     await uow.prompts.set_message_id(prompt_id, message_id)
                 await uow.commit()
+
+    async def language_of(self, ref: ChatRef) -> str | None:
+        """The language of the person behind a chat, if they are known."""
+        async with self.uow() as uow:
+            identity = await uow.persons.find_identity(ref.platform, ref.user_id)
+            person = await uow.persons.get(identity.person_id) if identity else None
+            return person.language if person is not None else None
 
     async def mark_blocked(self, ref: ChatRef) -> None:
         await self.set_blocked(ref, blocked=True)

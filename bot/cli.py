@@ -148,8 +148,8 @@ async def _run(settings: Settings) -> int:
     transports = configured_transports(settings)
     if not transports:
         raise ConfigurationError(
-            "no transport is configured; set TMM_TELEGRAM_TOKEN or TMM_CONSOLE=true, "
-            "or try `python -m bot demo`"
+            "no transport is configured; set TMM_TELEGRAM_TOKEN, or TMM_MATRIX_HOMESERVER and "
+            "TMM_MATRIX_USER_ID, or TMM_CONSOLE=true (see README), or try `python -m bot demo`"
         )
     app = BotApp(settings, transports)
     app.install_signal_handlers()

@@ -8,6 +8,7 @@ from conversations.deep_links import DeepLinks
 from conversations.engine import Engine
 from conversations.flow import Flow, FlowConfig
 from conversations.i18n import Translations
+from conversations.linking import LinkAccounts
 from conversations.onboarding import Onboarding
 from conversations.settings import Settings as SettingsFlow
 from conversations.topics_admin import ManageTopics
@@ -40,6 +41,7 @@ def build_router(
         Stop(),
         RedeemInvite(),
         ManageTopics(),
+        LinkAccounts(),
         menu,
     ]
     engine = Engine(flows, conversation_ttl=settings.conversation_ttl)

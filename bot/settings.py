@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.i18n import LANGUAGES
@@ -85,6 +85,61 @@ class Settings(BaseSettings):
         ge=0,
         description="Most messages a second the bot sends on Telegram overall (0: no limit).",
     )
+
+    matrix_homeserver: str | None = Field(
+        default=None, description="Matrix homeserver URL, e.g. https://matrix.example.org."
+    )
+    matrix_user_id: str | None = Field(
+        default=None, description="The bot's Matrix account, e.g. @taelmigmed:example.org."
+    )
+    matrix_password: SecretStr | None = Field(
+        default=None,
+        description="Password for the first login only; the token and device are kept after.",
+    )
+    matrix_store_path: Path = Field(
+        default=Path("data/matrix"),
+        description="Folder for the Matrix login, sync token and encryption keys (keep private).",
+    )
+    matrix_device_name: str = Field(
+        default="Tæl mig med", description="Device name the bot's Matrix login shows."
+    )
+    matrix_rooms: IdentityList = Field(
+        default_factory=list,
+        description="Comma-separated community rooms (ids or #aliases) the bot joins on Matrix.",
+    )
+    matrix_send_interval_ms: int = Field(
+        default=200, ge=0, description="Least time between two messages the bot sends on Matrix."
+    )
+    matrix_max_retries: int = Field(
+        default=3, ge=0, description="How often a Matrix request is retried after 429 or timeout."
+    )
+    matrix_sync_timeout_ms: int = Field(
+        default=30_000, ge=0, description="Long-poll time of one Matrix sync request."
+    )
+
+    @property
+    def matrix_configured(self) -> bool:
+        return bool(self.matrix_homeserver and self.matrix_user_id)
+
+    @model_validator(mode="after")
+    def _matrix_complete(self) -> Settings:
+        if bool(self.matrix_homeserver) != bool(self.matrix_user_id):
+            raise ValueError("set both TMM_MATRIX_HOMESERVER and TMM_MATRIX_USER_ID, or neither")
+        return self
+
+    @field_validator("matrix_rooms", mode="before")
+    @classmethod
+    def _split_rooms(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("matrix_user_id")
+    @classmethod
+    def _matrix_user(cls, value: str | None) -> str | None:
+        if value is not None and (not value.startswith("@") or ":" not in value):
+            raise ValueError("should look like @name:example.org")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -173,6 +228,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
+            if not error["loc"]:  # a rule across settings names them itself
+                problems.append(str(error["msg"]).removeprefix("Value error, "))
+                continue
             name = ENV_PREFIX + "_".join(str(part) for part in error["loc"]).upper()
             problems.append(f"{name}: {error['msg']}")
         raise ConfigurationError("; ".join(problems)) from None

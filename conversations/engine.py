@@ -123,6 +123,11 @@ class Engine:
             return []  # reactions on other messages, or by other people, are just reactions
         key = reaction.key.replace("\ufe0f", "")
         matches = [c for c in prompt.choices if (c.get("emoji") or "").replace("\ufe0f", "") == key]
+        number = keycap_number(key)
+        if not matches and number is not None and 1 <= number <= len(prompt.choices):
+            # A transport without buttons shows a choice that has no emoji as a keycap digit.
+            by_position = prompt.choices[number - 1]
+            matches = [] if by_position.get("emoji") else [by_position]
         if len(matches) != 1:
             return []
         return await self._resolve(ctx, prompt, str(matches[0]["id"]))
@@ -311,6 +316,16 @@ class Engine:
     def _touch(self, ctx: FlowContext, conversation: Conversation) -> None:
         conversation.updated_at = ctx.now()
         conversation.expires_at = ctx.now() + self._ttl
+
+
+def keycap_number(key: str) -> int | None:
+    """1️⃣ … 9️⃣ -> 1 … 9 and 🔟 -> 10; anything else -> None."""
+    key = key.replace("\ufe0f", "")
+    if key == "\U0001f51f":
+        return 10
+    if len(key) == 2 and key[1] == "\u20e3" and key[0] in "123456789":
+        return int(key[0])
+    return None
 
 
 def _has_choice(prompt: Prompt | None, choice_id: str) -> bool:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from conversations.i18n import Translations, Translator
-from conversations.messages import ChatRef, Choice, Inbound, Location, Media, OutMessage
+from conversations.messages import ChatRef, Choice, Inbound, Location, Media, Outgoing, OutMessage
 from storage.clock import Clock
 from storage.models import Person, Prompt, Role
 from storage.unit_of_work import UnitOfWork
@@ -92,6 +92,9 @@ class FlowContext:
     clock: Clock
     config: FlowConfig
     inbound: Inbound | None = None
+    # Messages for other chats than this one (the person's other platform, say); the
+    # router delivers them after the replies to this chat.
+    notices: list[Outgoing] = field(default_factory=list)
 
     def _(self, message: str) -> str:
         return self.translator.gettext(message)

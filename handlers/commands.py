@@ -120,6 +120,14 @@ def foundation_commands() -> list[CommandSpec]:
         ),
         CommandSpec("stop", "pause", "stop", N_("Pause messages from me"), button=N_("Pause")),
         CommandSpec(
+            "link",
+            "forbind",
+            "link",
+            N_("Use me on another app too"),
+            needs_consent=False,
+            allowed_when_stopped=True,
+        ),
+        CommandSpec(
             "coordinator",
             "koordinator",
             "coordinator",

@@ -113,7 +113,7 @@ class Router:
                 config=self._config,
                 inbound=inbound,
             )
-            out = await self._route(ctx, inbound)
+            out = await self._route(ctx, inbound) + ctx.notices
             await uow.commit()
         return out
 

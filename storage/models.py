@@ -86,6 +86,7 @@ class Person(Base):
     quiet_start_minute: Mapped[int | None] = mapped_column(Integer)
     quiet_end_minute: Mapped[int | None] = mapped_column(Integer)
     onboarded_at: Mapped[datetime | None]
+    preferred_platform: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -224,6 +225,20 @@ class InviteCode(Base):
         ForeignKey("persons.id", ondelete="SET NULL"), info=FORGET_ANONYMISE
     )
     redeemed_at: Mapped[datetime | None]
+
+
+class LinkCode(Base):
+    """A short one-time code that joins a person's identity on another platform to them."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), index=True, info=FORGET_DELETE
+    )
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
 
 
 class TransportState(Base):

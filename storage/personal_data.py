@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Table, delete, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Row,
+    Table,
+    UniqueConstraint,
+    delete,
+    exists,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Base, Person
@@ -87,3 +98,87 @@ async def forget_person(session: AsyncSession, person_id: int) -> dict[str, int]
     await session.execute(delete(person_table).where(person_table.c.id == person_id))
     session.expunge_all()
     return counts
+
+
+def _unique_sets(table: Table) -> list[list[Column[Any]]]:
+    """The column sets that must stay unique in a table (primary key, unique constraints)."""
+    sets: list[list[Column[Any]]] = [list(table.primary_key.columns)]
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            sets.append(list(constraint.columns))
+    for index in table.indexes:
+        if index.unique:
+            sets.append([c for c in index.columns if isinstance(c, Column)])
+    sets.extend([column] for column in table.columns if column.unique)
+    return sets
+
+
+async def merge_persons(session: AsyncSession, keep_id: int, other_id: int) -> dict[str, int]:
+    """Move everything about `other_id` to `keep_id`, then delete the emptied person.
+
+    Every column pointing at a person is re-pointed (found generically, so new tables are
+    covered). A row that would then clash with one `keep_id` already has (the same topic
+    chosen twice, say) is dropped from the other person first. The person row keeps what
+    `keep_id` has and takes the other's values where `keep_id` has none.
+    """
+    if keep_id == other_id:
+        return {}
+    await session.flush()
+    persons = Base.metadata.tables[Person.__tablename__]
+    keep = (await session.execute(select(persons).where(persons.c.id == keep_id))).first()
+    other = (await session.execute(select(persons).where(persons.c.id == other_id))).first()
+    if keep is None or other is None:
+        raise LookupError(f"cannot merge person {other_id} into {keep_id}: one is missing")
+    counts: dict[str, int] = {}
+    for link in person_links():
+        table, column = link.table, link.column
+        for unique in _unique_sets(table):
+            if column not in unique:
+                continue
+            rest = [c for c in unique if c is not column]
+            condition: ColumnElement[bool]
+            if rest:
+                clash = select(*rest).where(column == keep_id)
+                condition = tuple_(*rest).in_(clash)
+            else:
+                condition = exists(select(column).where(column == keep_id))
+            await session.execute(delete(table).where(column == other_id, condition))
+        result = await session.execute(
+            update(table).where(column == other_id).values({column.name: keep_id})
+        )
+        moved = int(getattr(result, "rowcount", 0) or 0)
+        if moved:
+            counts[f"{table.name}.{column.name}"] = moved
+    await session.execute(
+        update(persons).where(persons.c.id == keep_id).values(_merged_fields(keep, other))
+    )
+    await session.execute(delete(persons).where(persons.c.id == other_id))
+    session.expunge_all()
+    return counts
+
+
+_ROLE_RANK = {"citizen": 0, "coordinator": 1, "admin": 2}
+
+
+def _merged_fields(keep: Row[Any], other: Row[Any]) -> dict[str, Any]:
+    a, b = keep._mapping, other._mapping
+    values: dict[str, Any] = {}
+    for name in (
+        "display_name",
+        "onboarded_at",
+        "quiet_start_minute",
+        "quiet_end_minute",
+        "preferred_platform",
+    ):
+        if a[name] is None and b[name] is not None:
+            values[name] = b[name]
+    if a["consent"] != "given" and b["consent"] == "given":
+        values.update(
+            consent=b["consent"], consent_version=b["consent_version"], consent_at=b["consent_at"]
+        )
+    if _ROLE_RANK.get(b["role"], 0) > _ROLE_RANK.get(a["role"], 0):
+        values["role"] = b["role"]
+    if a["status"] != "active" and b["status"] == "active":
+        values["status"] = "active"
+    values["updated_at"] = max(a["updated_at"], b["updated_at"])
+    return values

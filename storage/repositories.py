@@ -20,6 +20,7 @@ from storage.models import (
     Conversation,
     Identity,
     InviteCode,
+    LinkCode,
     OutboxMessage,
     OutboxStatus,
     Person,
@@ -312,6 +313,47 @@ class InviteRepository:
         return invite
 
 
+class LinkCodeRepository:
+    """One-time codes for `/link`: short, case-insensitive, valid for minutes."""
+
+    ALPHABET = InviteRepository.ALPHABET
+    LENGTH = 6
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    async def create(self, person_id: int, *, valid_for: timedelta) -> str:
+        """A new code for the person; any earlier code of theirs stops working."""
+        await self._session.execute(delete(LinkCode).where(LinkCode.person_id == person_id))
+        code = "".join(secrets.choice(self.ALPHABET) for _ in range(self.LENGTH))
+        now = self._clock.now()
+        self._session.add(
+            LinkCode(
+                code_hash=hash_code(code),
+                person_id=person_id,
+                created_at=now,
+                expires_at=now + valid_for,
+            )
+        )
+        await self._session.flush()
+        return f"{code[:3]}-{code[3:]}"
+
+    async def redeem(self, code: str) -> int | None:
+        """The person who made the code, once; None if unknown or expired."""
+        result = await self._session.execute(
+            select(LinkCode).where(LinkCode.code_hash == hash_code(code.replace("-", "")))
+        )
+        link = result.scalar_one_or_none()
+        if link is None:
+            return None
+        person_id = link.person_id
+        expired = link.expires_at <= self._clock.now()
+        await self._session.delete(link)
+        await self._session.flush()
+        return None if expired else person_id
+
+
 class TransportStateRepository:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self._session = session
@@ -427,6 +469,7 @@ __all__ = [
     "ConsentState",
     "ConversationRepository",
     "InviteRepository",
+    "LinkCodeRepository",
     "OutboxRepository",
     "PersonRepository",
     "PromptRepository",

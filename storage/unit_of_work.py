@@ -10,6 +10,7 @@ from storage.clock import Clock
 from storage.repositories import (
     ConversationRepository,
     InviteRepository,
+    LinkCodeRepository,
     OutboxRepository,
     PersonRepository,
     PromptRepository,
@@ -39,6 +40,7 @@ class UnitOfWork:
         self.conversations = ConversationRepository(self.session)
         self.prompts = PromptRepository(self.session, self.clock)
         self.invites = InviteRepository(self.session, self.clock)
+        self.link_codes = LinkCodeRepository(self.session, self.clock)
         self.outbox = OutboxRepository(self.session, self.clock)
         self.transport_state = TransportStateRepository(self.session, self.clock)
         self.updates = UpdateLog(self.session, self.clock)

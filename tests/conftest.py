@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from bot.demo import seed_starter_topics
 from bot.settings import Settings
 from storage.clock import FrozenClock
 from tests.fakes import Chat, RecordingTransport
+from tests.synapse import Synapse
 
 
 @pytest.fixture
@@ -53,3 +54,14 @@ async def app(
 @pytest.fixture
 def chat(app: BotApp, transport: RecordingTransport) -> Chat:
     return Chat(app, transport)
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
+    """A real Synapse for the Matrix end-to-end tests; fails (with its log) if it can't start."""
+    server = Synapse(tmp_path_factory.mktemp("synapse"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -16,4 +16,8 @@ def configured_transports(settings: Settings) -> list[Transport]:
         from bot.transports.telegram import TelegramTransport
 
         transports.append(TelegramTransport.from_settings(settings))
+    if settings.matrix_configured:
+        from bot.transports.matrix import MatrixTransport
+
+        transports.append(MatrixTransport.from_settings(settings))
     return transports
