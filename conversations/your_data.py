@@ -24,6 +24,7 @@ RECORD_LABELS = {
     "prompts": N_("Questions I have sent you"),
     "invite_codes": N_("Coordinator codes"),
     "outbox": N_("Messages waiting to be sent to you"),
+    "link_codes": N_("Codes for joining your chats on other apps"),
 }
 
 

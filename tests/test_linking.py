@@ -82,8 +82,8 @@ async def test_link_joins_two_identities_into_one_person(
 
     # The other platform is now the same person: no onboarding, and /mydata covers both.
     [summary, file_message] = await there.say("anna", "/mydata")
-    assert "fake" in summary.text
-    assert "other" in summary.text
+    assert "Fake" in summary.text
+    assert "Other" in summary.text
     assert file_message.attachment is not None
     data = json.loads(file_message.attachment.content)
     assert len(data["persons"]) == 1

@@ -167,7 +167,7 @@ def test_matrix_is_configured_by_settings(tmp_path: Path) -> None:
     settings = Settings(
         matrix_homeserver="http://127.0.0.1:8008",
         matrix_user_id="@bot:example.org",
-        matrix_password="secret",
+        matrix_password="hunter2-pw",
         matrix_store_path=tmp_path / "store",
         matrix_rooms="#a:example.org, !b:example.org",
         _env_file=None,  # type: ignore[call-arg]
@@ -175,8 +175,8 @@ def test_matrix_is_configured_by_settings(tmp_path: Path) -> None:
     [matrix] = configured_transports(settings)
     assert isinstance(matrix, MatrixTransport)
     assert matrix.config.rooms == ("#a:example.org", "!b:example.org")
-    assert matrix.config.password == "secret"
-    assert "secret" not in repr(settings)
+    assert matrix.config.password == "hunter2-pw"
+    assert "hunter2-pw" not in repr(settings)
 
 
 async def test_a_keycap_reaction_picks_a_choice_without_emoji(chat: Chat) -> None:
