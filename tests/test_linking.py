@@ -19,7 +19,7 @@ from storage.migrate import alembic_config
 from storage.models import ConsentState, Identity, Person, PersonTopic
 from tests.fakes import Chat, RecordingTransport
 
-CODE = re.compile(r"/link ([A-Z0-9]{3}-[A-Z0-9]{3})")
+CODE = re.compile(r"/(?:link|forbind) ([A-Z0-9]{3}-[A-Z0-9]{3})")
 
 
 class OtherChat(Chat):
