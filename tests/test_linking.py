@@ -122,7 +122,7 @@ async def test_wrong_own_and_used_codes_are_refused(
     app, here, there = two_platforms
     await here.onboard("cy")
     [wrong] = await there.say("cy", "/link ABC-DEF")
-    assert "/link" in wrong.text
+    assert "/forbind" in wrong.text  # Danish text names the Danish command
     [code_message] = await here.say("cy", "/link")
     code = code_in(code_message.text)
     [own] = await here.say("cy", f"/link {code}")
