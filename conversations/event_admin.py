@@ -448,8 +448,8 @@ async def apply_change(ctx: FlowContext, event: Event, data: dict[str, Any]) -> 
     if data.get("start"):
         for row in rows:
             await ev.sync_reminders(ctx.uow, event, row.person_id, row.answer, now)
-        # pending invitations still in the outbox now expire at the new start
-        await ctx.uow.session.flush()
+    await ctx.uow.session.flush()
+    await ev.refresh_pending_invitations(ctx.uow, ctx.translations, tz, event)
     batch = f"chg:{event.id}:{int(now.timestamp())}"
     return await notifier.tell(
         [row.person_id for row in rows],

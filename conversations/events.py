@@ -306,6 +306,21 @@ async def publish(
     return count
 
 
+async def refresh_pending_invitations(
+    uow: UnitOfWork, translations: Translations, timezone: str, event: Event
+) -> int:
+    """Invitations not yet delivered get the event's new text (same buttons, same prompt)."""
+    rows = await uow.events.pending_outbox(batch_invitations(event.id))
+    for row in rows:
+        person = await uow.persons.get(row.person_id)
+        if person is None:
+            continue
+        text = await invitation_text(uow, translations.get(person.language), event, timezone)
+        row.payload = {**row.payload, "text": text}
+        row.expires_at = event.starts_at
+    return len(rows)
+
+
 async def may_answer(uow: UnitOfWork, event: Event, person: Person) -> bool:
     """Whether this person was shown this event (the server's check; buttons prove nothing)."""
     if event.created_by_id == person.id:

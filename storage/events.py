@@ -303,3 +303,11 @@ class EventRepository:
             )
             total += int(getattr(result, "rowcount", 0) or 0)
         return total
+
+    async def pending_outbox(self, batch: str) -> Sequence[OutboxMessage]:
+        result = await self._session.execute(
+            select(OutboxMessage).where(
+                OutboxMessage.batch == batch, OutboxMessage.status == OutboxStatus.PENDING
+            )
+        )
+        return result.scalars().all()

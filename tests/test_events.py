@@ -578,3 +578,74 @@ async def test_answers_close_when_the_event_begins(chat: Chat, clock: FrozenCloc
     clock.set(SATURDAY_10 + timedelta(minutes=1))
     await answer(chat, "anna", "yes")
     assert await rsvp_of(chat, event, "anna") is None
+
+
+async def test_invitations_at_a_set_time_wait_and_follow_a_change(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    await everyone(chat, "anna")
+    await chat.say("kim", "/newevent")
+    await chat.say("kim", "Bål")
+    await chat.tap("kim", "skip")
+    await chat.say("kim", "lørdag kl 10-12")
+    await chat.tap("kim", "yes")
+    await chat.say("kim", "Skovbrynet")
+    await chat.tap("kim", "skip")
+    await chat.say("kim", "1")  # a capacity of one, not the first button
+    await chat.tap("kim", "no")
+    await chat.tap("kim", "keep")
+    await chat.tap("kim", "done")
+    await chat.tap("kim", "default")
+    await chat.tap("kim", "everybody")
+    await chat.tap("kim", "later")
+    await chat.say("kim", "i morgen kl 9")
+    preview = chat.last_question("kim")
+    assert "tirsdag 2. juni 2026 kl. 09:00" in preview.text
+    await chat.tap("kim", "publish")
+    async with chat.app.uow() as uow:
+        event = (await uow.session.execute(select(Event))).scalars().one()
+    assert event.capacity == 1
+    assert await chat.deliver_outbox() == []
+    assert "Bål" not in (await chat.say("anna", "/events"))[-1].text
+
+    await chat.say("kim", "/editevent")
+    await chat.tap("kim", f"e{event.id}")
+    await chat.tap("kim", "place")
+    await chat.say("kim", "Shelterpladsen")
+    await chat.tap("kim", "yes")
+
+    clock.set(datetime(2026, 6, 2, 7, 0, tzinfo=UTC))
+    delivered = await chat.deliver_outbox()
+    assert [d.ref.user_id for d in delivered] == ["anna"]
+    assert "Shelterpladsen" in delivered[0].message.text
+
+
+async def test_back_in_the_middle_of_creating(chat: Chat) -> None:
+    await chat.onboard("kim", name="Kim")
+    await chat.say("kim", "/newevent")
+    await chat.say("kim", "Bål")
+    await chat.tap("kim", "skip")
+    await chat.say("kim", "lørdag kl 10-12")
+    replies = await chat.say("kim", "/tilbage")
+    assert replies[-1].expects_text
+    assert "lørdag kl 10" in replies[-1].text
+
+
+async def test_the_flow_itself_checks_the_role(chat: Chat) -> None:
+    await chat.onboard("lea", name="Lea")
+
+    async def set_role(role: str) -> None:
+        lea = await person_of(chat, "lea")
+        async with chat.app.uow() as uow:
+            stored = await uow.persons.get(lea.id)
+            assert stored is not None
+            await uow.persons.set_role(stored, role)
+            await uow.commit()
+
+    await set_role("coordinator")
+    await chat.say("lea", "/newevent")
+    await set_role("citizen")  # the role is taken away half-way
+    replies = await chat.say("lea", "Skovtur")
+    assert "coordinator" in replies[-1].text.lower() or "koordinator" in replies[-1].text.lower()
+    async with chat.app.uow() as uow:
+        assert await uow.conversations.get("fake", "chat-lea", "lea") is None
