@@ -7,7 +7,7 @@ rows it works on carry their own due times.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -80,7 +80,8 @@ class EventJobs:
             id="event-jobs",
             coalesce=True,
             max_instances=1,
-            next_run_time=self._clock.now(),
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),  # once at start: catch up after downtime
         )
         self._scheduler.start()
 

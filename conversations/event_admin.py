@@ -33,7 +33,7 @@ def can_manage(ctx: FlowContext, event: Event | None) -> bool:
 
 async def manageable(ctx: FlowContext) -> list[Event]:
     owner = None if ctx.is_admin else ctx.person.id
-    events = await ctx.uow.events.managed_by(owner, ctx.now())
+    events = await ctx.uow.events.managed_by(owner)
     recent = ctx.now() - timedelta(days=2)
     return [e for e in events if e.starts_at > recent][:9]
 

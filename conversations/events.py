@@ -422,8 +422,16 @@ async def waitlist_position(uow: UnitOfWork, event: Event, person_id: int) -> in
 # -- the waiting list ----------------------------------------------------------------------
 
 
-def offer_window_end(event: Event, now: datetime) -> datetime:
-    return min(now + OFFER_WINDOW, event.starts_at)
+def offer_window_end(event: Event, sent_at: datetime) -> datetime:
+    """The offer is open for OFFER_WINDOW from when it is sent, never past the start."""
+    return min(sent_at + OFFER_WINDOW, event.starts_at)
+
+
+def polite_time(person: Person, now: datetime, event: Event, timezone: str) -> datetime:
+    """Now, or after the person's quiet hours, unless the event is only hours away."""
+    if event.starts_at - now <= QUIET_EXEMPT:
+        return now
+    return min(next_allowed_time(person, now, timezone), event.starts_at - QUIET_EXEMPT)
 
 
 async def offer_free_places(
@@ -445,7 +453,8 @@ async def offer_free_places(
         if not reach:
             continue
         person, identity = reach[0]
-        row.offered_until = offer_window_end(event, now)
+        send_at = polite_time(person, now, event, timezone)
+        row.offered_until = offer_window_end(event, send_at)
         row.offers += 1
         free -= need
         tr = notifier.tr(person)
@@ -483,7 +492,7 @@ async def offer_free_places(
             key=f"waitoffer:{event.id}:{person.id}:{row.offers}",
             kind="waitlist",
             batch=f"wl:{event.id}",
-            not_before=now,
+            not_before=send_at,
             expires_at=row.offered_until,
         )
         offered += 1
@@ -680,11 +689,7 @@ async def run_due_reminders(
             counts["cancelled"] += 1
             continue
         person, identity = reach[0]
-        not_before = now
-        if event.starts_at - now > QUIET_EXEMPT:
-            not_before = min(
-                next_allowed_time(person, now, timezone), event.starts_at - QUIET_EXEMPT
-            )
+        not_before = polite_time(person, now, event, timezone)
         message = await reminder_message(
             uow, translations, timezone, event, person, identity, reminder.kind
         )

@@ -69,8 +69,8 @@ class EventRepository:
         result = await self._session.execute(query.order_by(Event.starts_at, Event.id))
         return result.scalars().all()
 
-    async def managed_by(self, person_id: int | None, now: datetime) -> Sequence[Event]:
-        """Published events not yet over (or started less than a day ago); all if None."""
+    async def managed_by(self, person_id: int | None) -> Sequence[Event]:
+        """Published events created by the person, newest first; everybody's if None."""
         query = select(Event).where(Event.status == EventStatus.PUBLISHED)
         if person_id is not None:
             query = query.where(Event.created_by_id == person_id)

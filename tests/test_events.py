@@ -649,3 +649,32 @@ async def test_the_flow_itself_checks_the_role(chat: Chat) -> None:
     assert "coordinator" in replies[-1].text.lower() or "koordinator" in replies[-1].text.lower()
     async with chat.app.uow() as uow:
         assert await uow.conversations.get("fake", "chat-lea", "lea") is None
+
+
+async def test_a_waiting_list_offer_waits_for_the_morning(chat: Chat, clock: FrozenClock) -> None:
+    await everyone(chat, "anna")
+    await chat.say("bo", "/start")
+    await chat.tap("bo", "da")
+    await chat.tap("bo", "yes")
+    await chat.say("bo", "Bo")
+    while chat.last_question("bo").choices[-1].id == "done":
+        await chat.tap("bo", "done")
+    await chat.say("bo", "22-8")
+    event = await create_event(chat, capacity=1)
+    await chat.deliver_outbox()
+    await answer(chat, "anna", "yes")
+    await answer(chat, "bo", "yes")
+    clock.set(datetime(2026, 6, 2, 21, 0, tzinfo=UTC))  # 23:00 local on Tuesday
+    await answer(chat, "anna", "no")
+    assert await chat.deliver_outbox() == []
+    row = await rsvp_of(chat, event, "bo")
+    morning = datetime(2026, 6, 3, 6, 0, tzinfo=UTC)  # 08:00 local
+    assert row is not None
+    assert row.offered_until == morning + timedelta(hours=2)
+    clock.set(morning)
+    assert [d.ref.user_id for d in await chat.deliver_outbox()] == ["bo"]
+
+
+async def test_the_event_jobs_start_and_stop(chat: Chat) -> None:
+    chat.app.event_jobs.start()
+    chat.app.event_jobs.stop()
