@@ -102,6 +102,9 @@ class EventJobs:
             counts["offers_lapsed"] = await events.expire_offers(
                 uow, self._translations, self._timezone, now
             )
+            counts["places_offered"] = await events.fill_free_places(
+                uow, self._translations, self._timezone, now
+            )
             await uow.commit()
         if any(counts.values()):
             log.info("event jobs: %s", counts)

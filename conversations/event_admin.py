@@ -139,7 +139,7 @@ class Attendees(Flow):
         invited = await ctx.uow.events.invited_count(event.id)
         capacity = str(event.capacity) if event.capacity is not None else "∞"
         lines.append(
-            ctx._(N_("Invited: {invited} · Coming: {coming} of {capacity}")).format(
+            ctx._(N_("Invited: {invited} · Places taken: {coming} of {capacity}")).format(
                 invited=invited, coming=coming, capacity=capacity
             )
         )
@@ -149,16 +149,25 @@ class Attendees(Flow):
             (RsvpAnswer.WAITLISTED, N_("Waiting list")),
             (RsvpAnswer.NO, N_("Can't come")),
         )
+        counts = await ctx.uow.events.answer_counts(event.id)
         for answer, heading in headings:
             rows = await ctx.uow.events.rsvps(event.id, answer)
             if answer == RsvpAnswer.WAITLISTED:
                 rows = await ctx.uow.events.waitlist(event.id)
+            anonymous = counts.get(answer, 0) - len(rows)
             names = []
             for row in rows:
-                person = await ctx.uow.persons.get(row.person_id)
+                person = await ctx.uow.persons.get(row.person_id) if row.person_id else None
                 name = (person.display_name if person else None) or ctx._(N_("(no name)"))
                 names.append(name + (" +1" if row.guests else ""))
-            lines.append(f"{ctx._(heading)} ({len(rows)}): " + (", ".join(names) or "–"))
+            if anonymous > 0 and answer != RsvpAnswer.WAITLISTED:
+                names.append(
+                    ctx.ngettext("{n} without a name", "{n} without a name", anonymous).format(
+                        n=anonymous
+                    )
+                )
+            total = len(rows) + max(anonymous, 0)
+            lines.append(f"{ctx._(heading)} ({total}): " + (", ".join(names) or "–"))
         return "\n".join(lines)
 
     async def handle(
@@ -214,7 +223,7 @@ async def write_to_attendees(ctx: FlowContext, event: Event, note: str) -> int:
         return f"{heading}\n\n{note}"
 
     return await notifier.tell(
-        [row.person_id for row in rows],
+        ev.known(rows),
         render,
         key=lambda person: f"{batch}:{person.id}",
         kind="message",
@@ -447,12 +456,13 @@ async def apply_change(ctx: FlowContext, event: Event, data: dict[str, Any]) -> 
     rows = await ev.concerned(ctx.uow, event)
     if data.get("start"):
         for row in rows:
-            await ev.sync_reminders(ctx.uow, event, row.person_id, row.answer, now)
+            if row.person_id is not None:
+                await ev.sync_reminders(ctx.uow, event, row.person_id, row.answer, now)
     await ctx.uow.session.flush()
     await ev.refresh_pending_invitations(ctx.uow, ctx.translations, tz, event)
     batch = f"chg:{event.id}:{int(now.timestamp())}"
     return await notifier.tell(
-        [row.person_id for row in rows],
+        ev.known(rows),
         lambda tr: rendered.get(tr.language, rendered[ctx.translations.languages[0]]),
         key=lambda person: f"{batch}:{person.id}",
         kind="change",
@@ -551,7 +561,7 @@ async def cancel_event(ctx: FlowContext, event: Event) -> int:
         ).format(title=event.title, when=ev.event_when(tr, event, tz))
 
     return await notifier.tell(
-        [row.person_id for row in rows],
+        ev.known(rows),
         render,
         key=lambda person: f"cancel:{event.id}:{person.id}",
         kind="cancel",

@@ -449,7 +449,7 @@ async def offer_free_places(
         need = 1 + row.guests
         if need > free:
             break  # first come, first served: nobody jumps the line
-        reach = await uow.events.reachable([row.person_id])
+        reach = await uow.events.reachable(known([row]))
         if not reach:
             continue
         person, identity = reach[0]
@@ -546,7 +546,7 @@ async def expire_offers(
         events[event.id] = event
         if is_open(event, now):
             await notifier.tell(
-                [row.person_id],
+                known([row]),
                 lambda tr, event=event: tr.gettext(  # type: ignore[misc]
                     N_(
                         "The place at {title} has gone to the next person on the waiting list, "
@@ -563,6 +563,16 @@ async def expire_offers(
     for event in events.values():
         await offer_free_places(uow, translations, timezone, event, now)
     return len(expired)
+
+
+async def fill_free_places(
+    uow: UnitOfWork, translations: Translations, timezone: str, now: datetime
+) -> int:
+    """A sweep for places freed without an answer (someone asked to be forgotten, say)."""
+    offered = 0
+    for event in await uow.events.with_waitlist(now):
+        offered += await offer_free_places(uow, translations, timezone, event, now)
+    return offered
 
 
 # -- reminders -------------------------------------------------------------------------------
@@ -709,6 +719,11 @@ async def run_due_reminders(
 
 
 # -- telling everyone concerned -------------------------------------------------------------
+
+
+def known(rows: Sequence[Rsvp]) -> list[int]:
+    """The people behind answers, leaving out those who asked to be forgotten."""
+    return [row.person_id for row in rows if row.person_id is not None]
 
 
 async def concerned(uow: UnitOfWork, event: Event) -> list[Rsvp]:

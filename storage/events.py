@@ -142,7 +142,8 @@ class EventRepository:
         return result.scalar_one_or_none()
 
     async def rsvps(self, event_id: int, *answers: str) -> Sequence[Rsvp]:
-        query = select(Rsvp).where(Rsvp.event_id == event_id)
+        """Answers of people we still know (forgotten people's answers only count)."""
+        query = select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.person_id.is_not(None))
         if answers:
             query = query.where(Rsvp.answer.in_(answers))
         result = await self._session.execute(query.order_by(Rsvp.answered_at, Rsvp.id))
@@ -171,6 +172,7 @@ class EventRepository:
         """Seats held by people who said yes (with their guests) and by open offers."""
         query = select(func.coalesce(func.sum(1 + Rsvp.guests), 0)).where(
             Rsvp.event_id == event_id,
+            Rsvp.person_id.is_not(None),
             (Rsvp.answer == RsvpAnswer.YES)
             | and_(Rsvp.answer == RsvpAnswer.WAITLISTED, Rsvp.offered_until.is_not(None)),
         )
@@ -181,8 +183,29 @@ class EventRepository:
     async def waitlist(self, event_id: int) -> Sequence[Rsvp]:
         result = await self._session.execute(
             select(Rsvp)
-            .where(Rsvp.event_id == event_id, Rsvp.answer == RsvpAnswer.WAITLISTED)
+            .where(
+                Rsvp.event_id == event_id,
+                Rsvp.answer == RsvpAnswer.WAITLISTED,
+                Rsvp.person_id.is_not(None),
+            )
             .order_by(Rsvp.waitlisted_at, Rsvp.id)
+        )
+        return result.scalars().all()
+
+    async def with_waitlist(self, now: datetime) -> Sequence[Event]:
+        """Upcoming published events with someone waiting who has not been offered a place."""
+        result = await self._session.execute(
+            select(Event)
+            .join(Rsvp, Rsvp.event_id == Event.id)
+            .where(
+                Event.status == EventStatus.PUBLISHED,
+                Event.starts_at > now,
+                Event.capacity.is_not(None),
+                Rsvp.answer == RsvpAnswer.WAITLISTED,
+                Rsvp.offered_until.is_(None),
+                Rsvp.person_id.is_not(None),
+            )
+            .distinct()
         )
         return result.scalars().all()
 
@@ -193,10 +216,20 @@ class EventRepository:
                 Rsvp.answer == RsvpAnswer.WAITLISTED,
                 Rsvp.offered_until.is_not(None),
                 Rsvp.offered_until <= now,
+                Rsvp.person_id.is_not(None),
             )
             .order_by(Rsvp.offered_until, Rsvp.id)
         )
         return result.scalars().all()
+
+    async def answer_counts(self, event_id: int) -> dict[str, int]:
+        """How many answered what, forgotten people included (they stay as counts)."""
+        result = await self._session.execute(
+            select(Rsvp.answer, func.count(Rsvp.id))
+            .where(Rsvp.event_id == event_id)
+            .group_by(Rsvp.answer)
+        )
+        return {str(answer): int(count) for answer, count in result.all()}
 
     async def answers_of(self, person_id: int) -> dict[int, Rsvp]:
         result = await self._session.execute(select(Rsvp).where(Rsvp.person_id == person_id))
@@ -285,9 +318,10 @@ class EventRepository:
                 select(Rsvp.person_id).where(
                     Rsvp.event_id == int(audience.get("event_id", 0)),
                     Rsvp.answer == RsvpAnswer.YES,
+                    Rsvp.person_id.is_not(None),
                 )
             )
-            return list(result.scalars().all())
+            return [int(pid) for pid in result.scalars().all() if pid is not None]
         return []
 
     async def cancel_pending_outbox(self, batch_prefixes: Sequence[str]) -> int:

@@ -385,15 +385,20 @@ class Invitation(Base):
 
 
 class Rsvp(Base):
-    """A person's answer to an event. Forgetting a person deletes it (and frees the place)."""
+    """A person's answer to an event.
+
+    Forgetting a person *anonymises* the row (person_id becomes NULL): the consent text
+    promises that counts without names, like how many came, stay. An anonymous answer no
+    longer holds a place or a spot on the waiting list (see `EventRepository`).
+    """
 
     __tablename__ = "rsvps"
     __table_args__ = (UniqueConstraint("event_id", "person_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("persons.id", ondelete="CASCADE"), index=True, info=FORGET_DELETE
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), index=True, info=FORGET_ANONYMISE
     )
     answer: Mapped[str] = mapped_column(String(16))
     guests: Mapped[int] = mapped_column(Integer, default=0)

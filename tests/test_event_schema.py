@@ -27,6 +27,6 @@ def test_migrations_match_the_models(tmp_path: Path) -> None:
 def test_event_tables_declare_what_forget_does() -> None:
     rules = {f"{link.table.name}.{link.column.name}": link.on_forget for link in person_links()}
     assert rules["events.created_by_id"] == "anonymise"
-    assert rules["rsvps.person_id"] == "delete"
+    assert rules["rsvps.person_id"] == "anonymise"  # counts stay, as the consent text says
     assert rules["reminders.person_id"] == "delete"
     assert rules["invitations.person_id"] == "delete"

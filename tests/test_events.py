@@ -678,3 +678,25 @@ async def test_a_waiting_list_offer_waits_for_the_morning(chat: Chat, clock: Fro
 async def test_the_event_jobs_start_and_stop(chat: Chat) -> None:
     chat.app.event_jobs.start()
     chat.app.event_jobs.stop()
+
+
+async def test_forgetting_keeps_the_count_and_frees_the_place(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    await everyone(chat, "anna", "bo")
+    event = await create_event(chat, capacity=1)
+    await chat.deliver_outbox()
+    await answer(chat, "anna", "yes")
+    await answer(chat, "bo", "yes")
+    await chat.say("anna", "/forget")
+    await chat.tap("anna", "delete")
+    async with chat.app.uow() as uow:
+        counts = await uow.events.answer_counts(event.id)
+        assert counts == {"yes": 1, "waitlisted": 1}
+        assert (await uow.session.execute(select(Reminder))).scalars().all() == []
+    counts = await chat.app.event_jobs.run_once()
+    assert counts["places_offered"] == 1
+    assert [d.ref.user_id for d in await chat.deliver_outbox()] == ["bo"]
+    await chat.say("kim", "/attendees")
+    replies = await chat.tap("kim", f"e{event.id}")
+    assert "1 uden navn" in replies[-1].text

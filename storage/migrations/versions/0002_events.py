@@ -2,7 +2,7 @@
 
 Revision ID: 0002_events
 Revises: 0001
-Create Date: 2026-11-22 02:01:11.716639
+Create Date: 2026-11-22 02:14:44.792303
 """
 
 from collections.abc import Sequence
@@ -89,7 +89,7 @@ def upgrade() -> None:
     op.create_table('rsvps',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=True),
     sa.Column('answer', sa.String(length=16), nullable=False),
     sa.Column('guests', sa.Integer(), nullable=False),
     sa.Column('answered_at', storage.types.UTCDateTime(timezone=True), nullable=False),
@@ -97,7 +97,7 @@ def upgrade() -> None:
     sa.Column('offered_until', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('offers', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_rsvps_event_id_events'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_rsvps_person_id_persons'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_rsvps_person_id_persons'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rsvps')),
     sa.UniqueConstraint('event_id', 'person_id', name=op.f('uq_rsvps_event_id'))
     )
