@@ -262,11 +262,7 @@ class NewEvent(Flow):
     def _when(self, ctx: FlowContext, data: dict[str, Any]) -> str:
         start = _dt(data.get("start"))
         assert start is not None
-        text = ctx.when(start)
-        end = _dt(data.get("end"))
-        if end is not None:
-            text += " – " + ctx.when(end)
-        return text
+        return ev.format_span(ctx.translator, start, _dt(data.get("end")), ctx.config.timezone)
 
     async def _preview(self, ctx: FlowContext, data: dict[str, Any]) -> str:
         lines = [ctx._(N_("This is how it will look:")), "", f"🌿 {data['title']}"]

@@ -418,14 +418,12 @@ def change_text(tr: Translator, timezone: str, event: Event, data: dict[str, Any
     """The change spelled out: old -> new, in the reader's language."""
     lines = [tr.gettext(N_("{title} has changed:")).format(title=event.title)]
     if data.get("start"):
-        new = Event(
-            title=event.title,
-            starts_at=datetime.fromisoformat(data["start"]),
-            ends_at=datetime.fromisoformat(data["end"]) if data.get("end") else None,
-        )
+        start = datetime.fromisoformat(data["start"])
+        end = datetime.fromisoformat(data["end"]) if data.get("end") else None
         lines.append(
             tr.gettext(N_("Time: {old} → {new}")).format(
-                old=ev.event_when(tr, event, timezone), new=ev.event_when(tr, new, timezone)
+                old=ev.event_when(tr, event, timezone),
+                new=ev.format_span(tr, start, end, timezone),
             )
         )
     if data.get("place"):

@@ -137,16 +137,21 @@ class Notifier:
 # -- how an event reads ------------------------------------------------------------------
 
 
-def event_when(tr: Translator, event: Event, timezone: str) -> str:
-    text = tr.format_datetime(event.starts_at, timezone)
-    if event.ends_at is not None:
-        start_local = event.starts_at.astimezone(ZoneInfo(timezone))
-        end_local = event.ends_at.astimezone(ZoneInfo(timezone))
+def format_span(tr: Translator, start: datetime, end: datetime | None, timezone: str) -> str:
+    """ "lørdag 6. juni 2026 kl. 10:00–13:00", or both dates when it ends another day."""
+    text = tr.format_datetime(start, timezone)
+    if end is not None:
+        start_local = start.astimezone(ZoneInfo(timezone))
+        end_local = end.astimezone(ZoneInfo(timezone))
         if start_local.date() == end_local.date():
             text += f"–{end_local:%H:%M}"
         else:
-            text += " – " + tr.format_datetime(event.ends_at, timezone)
+            text += " – " + tr.format_datetime(end, timezone)
     return text
+
+
+def event_when(tr: Translator, event: Event, timezone: str) -> str:
+    return format_span(tr, event.starts_at, event.ends_at, timezone)
 
 
 def map_link(event: Event) -> str | None:
