@@ -204,14 +204,18 @@ class Attendees(Flow):
         return None
 
 
-async def write_to_attendees(ctx: FlowContext, event: Event, note: str) -> int:
-    prefix = f"msg:{event.id}:"
+async def next_batch(ctx: FlowContext, prefix: str) -> str:
+    """`prefix` + the next number: msg:<event>:1, msg:<event>:2, ..."""
     existing = await ctx.uow.session.execute(
         select(func.count(func.distinct(OutboxMessage.batch))).where(
             OutboxMessage.batch.like(prefix + "%")
         )
     )
-    batch = f"{prefix}{int(existing.scalar_one()) + 1}"
+    return f"{prefix}{int(existing.scalar_one()) + 1}"
+
+
+async def write_to_attendees(ctx: FlowContext, event: Event, note: str) -> int:
+    batch = await next_batch(ctx, f"msg:{event.id}:")
     rows = await ctx.uow.events.rsvps(event.id, RsvpAnswer.YES)
     notifier = ev.Notifier(ctx.uow, ctx.translations, ctx.config.timezone)
     sender = ctx.person.display_name or ctx._(N_("the organiser"))
@@ -454,11 +458,13 @@ async def apply_change(ctx: FlowContext, event: Event, data: dict[str, Any]) -> 
     rows = await ev.concerned(ctx.uow, event)
     if data.get("start"):
         for row in rows:
+            if row.offered_until is not None and row.offered_until > event.starts_at:
+                row.offered_until = event.starts_at  # an offer never runs past the start
             if row.person_id is not None:
                 await ev.sync_reminders(ctx.uow, event, row.person_id, row.answer, now)
     await ctx.uow.session.flush()
     await ev.refresh_pending_invitations(ctx.uow, ctx.translations, tz, event)
-    batch = f"chg:{event.id}:{int(now.timestamp())}"
+    batch = await next_batch(ctx, f"chg:{event.id}:")
     return await notifier.tell(
         ev.known(rows),
         lambda tr: rendered.get(tr.language, rendered[ctx.translations.languages[0]]),

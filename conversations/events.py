@@ -616,10 +616,13 @@ async def sync_reminders(
                 )
             )
             continue
-        done = row.status in (ReminderStatus.SENT, ReminderStatus.MISSED)
-        if done and row.revision == event.revision and (row.kind == kind or due <= now):
-            continue
-        if due <= now and row.status != ReminderStatus.SCHEDULED:
+        unchanged = row.revision == event.revision and row.kind == kind
+        if unchanged and row.status != ReminderStatus.CANCELLED:
+            continue  # as it was: scheduled (perhaps overdue, then sent late), or done
+        if due <= now:
+            # a new time or a new answer makes this one pointless ("tomorrow" an hour before)
+            if row.status == ReminderStatus.SCHEDULED:
+                row.status, row.handled_at = ReminderStatus.CANCELLED, now
             continue
         row.kind, row.due_at, row.revision = kind, due, event.revision
         row.status, row.handled_at = ReminderStatus.SCHEDULED, None

@@ -700,3 +700,45 @@ async def test_forgetting_keeps_the_count_and_frees_the_place(
     await chat.say("kim", "/attendees")
     replies = await chat.tap("kim", f"e{event.id}")
     assert "1 uden navn" in replies[-1].text
+
+
+async def test_reminders_after_a_move_come_again_but_never_pointlessly(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    await everyone(chat, "anna")
+    event = await create_event(chat)
+    await chat.deliver_outbox()
+    await answer(chat, "anna", "yes")
+    clock.set(SATURDAY_10 - timedelta(hours=23))
+    assert (await chat.app.event_jobs.run_once())["sent"] == 1  # the day-before reminder
+
+    async def move(when: str) -> None:
+        await chat.say("kim", "/editevent")
+        await chat.tap("kim", f"e{event.id}")
+        await chat.tap("kim", "time")
+        await chat.say("kim", when)
+        await chat.tap("kim", "yes")
+
+    await move("søndag kl 10-12")  # a day later: the day-before reminder is due again
+    async with chat.app.uow() as uow:
+        rows = await uow.events.reminders_for_event(event.id)
+    assert sorted((r.offset_minutes, r.status) for r in rows) == [
+        (120, "scheduled"),
+        (24 * 60, "scheduled"),
+    ]
+    await move("i dag kl 20-22")  # Friday evening, 9 hours away: no "tomorrow" reminder
+    async with chat.app.uow() as uow:
+        rows = await uow.events.reminders_for_event(event.id)
+    assert sorted((r.offset_minutes, r.status) for r in rows) == [
+        (120, "scheduled"),
+        (24 * 60, "cancelled"),
+    ]
+    clock.set(datetime(2026, 6, 5, 16, 0, tzinfo=UTC))  # 18:00 local, two hours before
+    assert (await chat.app.event_jobs.run_once())["sent"] == 1
+    keys = []
+    async with chat.app.uow() as uow:
+        for row in (await uow.session.execute(select(OutboxMessage))).scalars():
+            keys.append(row.dedupe_key)
+    person = await person_of(chat, "anna")
+    assert f"reminder:{event.id}:{person.id}:1440" in keys
+    assert f"reminder:{event.id}:{person.id}:120:r2" in keys
