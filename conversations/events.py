@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import segno
@@ -26,6 +28,7 @@ from storage.models import (
     EventStatus,
     EventTask,
     Identity,
+    OutboxStatus,
     Person,
     Reminder,
     ReminderKind,
@@ -279,36 +282,78 @@ def qr_attachment(url: str) -> Attachment:
 # -- publishing ----------------------------------------------------------------------------
 
 
+def new_prompt_id() -> str:
+    return secrets.token_urlsafe(6)
+
+
 async def publish(
     uow: UnitOfWork, translations: Translations, timezone: str, event: Event, now: datetime
 ) -> int:
-    """Mark published and enqueue one invitation per person in the audience."""
+    """Mark published and enqueue one invitation per person in the audience.
+
+    Each invitation is rendered once per language; every recipient gets their own stored
+    prompt (so only they can answer it) and one outbox row keyed `invite:<event>:<person>`.
+    """
     event.status = EventStatus.PUBLISHED
     event.published_at = now
     send_at = max(event.send_at or now, now)
     ids = await uow.events.audience_ids(event.audience)
     if ids is not None and not ids:
         return 0
-    notifier = Notifier(uow, translations, timezone)
-    count = 0
+    rendered: dict[str, tuple[str, tuple[Choice, ...], list[dict[str, Any]]]] = {}
+    prompts: list[dict[str, Any]] = []
+    outbox: list[dict[str, Any]] = []
+    invitations: list[dict[str, Any]] = []
     for person, identity in await uow.events.reachable(ids):
         if person.id == event.created_by_id:
             continue
-        recipient = ChatRef(identity.platform, identity.chat_id, identity.user_id)
-        message = await invitation_message(uow, translations, timezone, event, person, recipient)
-        added = await notifier.enqueue(
-            person,
-            identity,
-            message,
-            key=f"invite:{event.id}:{person.id}",
-            kind="invitation",
-            batch=batch_invitations(event.id),
-            not_before=next_allowed_time(person, send_at, timezone),
-            expires_at=event.starts_at,
+        if person.language not in rendered:
+            tr = translations.get(person.language)
+            choices = invitation_choices(tr, translations, event)
+            rendered[person.language] = (
+                await invitation_text(uow, tr, event, timezone),
+                choices,
+                [asdict(choice) for choice in choices],
+            )
+        text, choices, stored_choices = rendered[person.language]
+        prompt_id = new_prompt_id()
+        prompts.append(
+            {
+                "id": prompt_id,
+                "platform": identity.platform,
+                "chat_id": identity.chat_id,
+                "user_id": identity.user_id,
+                "person_id": person.id,
+                "flow": RSVP_FLOW,
+                "state": "invite",
+                "choices": stored_choices,
+                "context": {"event_id": event.id, "kind": "invite"},
+                "bound": False,
+                "created_at": now,
+            }
         )
-        await uow.events.invite(event.id, person.id, "broadcast")
-        count += int(added)
-    return count
+        message = OutMessage(text, choices=choices, prompt_id=prompt_id)
+        outbox.append(
+            {
+                "dedupe_key": f"invite:{event.id}:{person.id}",
+                "person_id": person.id,
+                "platform": identity.platform,
+                "chat_id": identity.chat_id,
+                "user_id": identity.user_id,
+                "kind": "invitation",
+                "batch": batch_invitations(event.id),
+                "payload": message_to_payload(message),
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "next_attempt_at": next_allowed_time(person, send_at, timezone),
+                "expires_at": event.starts_at,
+                "created_at": now,
+            }
+        )
+        invitations.append(
+            {"event_id": event.id, "person_id": person.id, "via": "broadcast", "created_at": now}
+        )
+    return await uow.events.broadcast(prompts=prompts, outbox=outbox, invitations=invitations)
 
 
 async def refresh_pending_invitations(

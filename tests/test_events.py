@@ -742,3 +742,54 @@ async def test_reminders_after_a_move_come_again_but_never_pointlessly(
     person = await person_of(chat, "anna")
     assert f"reminder:{event.id}:{person.id}:1440" in keys
     assert f"reminder:{event.id}:{person.id}:120:r2" in keys
+
+
+async def test_a_broadcast_stores_one_prompt_and_one_row_per_person(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    from bot.i18n import catalogs
+    from conversations.events import publish
+    from storage.models import Identity, Invitation, Person, Prompt
+
+    now = clock.now()
+    async with chat.app.uow() as uow:
+        for i in range(120):
+            person = Person(
+                language="en" if i % 4 == 0 else "da",
+                consent="given",
+                status="active" if i % 10 else "stopped",  # every tenth has paused messages
+                created_at=now,
+                updated_at=now,
+            )
+            uow.session.add(person)
+            await uow.session.flush()
+            uow.session.add(
+                Identity(
+                    person_id=person.id,
+                    platform="fake",
+                    user_id=f"p{i}",
+                    chat_id=f"chat-p{i}",
+                    blocked_at=now if i == 7 else None,  # one has blocked the bot
+                    created_at=now,
+                )
+            )
+        event = await uow.events.create(
+            title="Stor skovtur",
+            starts_at=SATURDAY_10,
+            journey_steps=[],
+            reminder_offsets=[],
+            audience={"kind": "everybody"},
+        )
+        first = await publish(uow, catalogs(), "Europe/Copenhagen", event, now)
+        again = await publish(uow, catalogs(), "Europe/Copenhagen", event, now)
+        await uow.commit()
+        rows = (await uow.session.execute(select(OutboxMessage))).scalars().all()
+        prompts = (await uow.session.execute(select(Prompt))).scalars().all()
+        invited = (await uow.session.execute(select(Invitation))).scalars().all()
+    assert (first, again) == (107, 0)
+    assert len(rows) == len({r.dedupe_key for r in rows}) == 107
+    assert len(invited) == 107
+    by_id = {p.id: p for p in prompts}
+    for row in rows:
+        prompt = by_id[row.payload["prompt_id"]]
+        assert (prompt.user_id, prompt.person_id) == (row.user_id, row.person_id)
