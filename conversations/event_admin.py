@@ -233,6 +233,7 @@ async def write_to_attendees(ctx: FlowContext, event: Event, note: str) -> int:
         kind="message",
         batch=batch,
         now=ctx.now(),
+        event=event,
     )
 
 
@@ -472,6 +473,7 @@ async def apply_change(ctx: FlowContext, event: Event, data: dict[str, Any]) -> 
         kind="change",
         batch=batch,
         now=now,
+        event=event,
     )
 
 
@@ -571,4 +573,5 @@ async def cancel_event(ctx: FlowContext, event: Event) -> int:
         kind="cancel",
         batch=f"cancel:{event.id}",
         now=now,
+        event=event,
     )

@@ -125,13 +125,23 @@ class Notifier:
         kind: str,
         batch: str,
         now: datetime,
+        event: Event,
     ) -> int:
-        """A plain text to each reachable person; returns how many were enqueued."""
+        """A plain text to each reachable person; returns how many were enqueued.
+
+        Quiet hours are kept unless the event is only hours away (see `polite_time`).
+        """
         count = 0
         for person, identity in await self.uow.events.reachable(list(person_ids)):
             message = OutMessage(render(self.tr(person)))
             if await self.enqueue(
-                person, identity, message, key=key(person), kind=kind, batch=batch, not_before=now
+                person,
+                identity,
+                message,
+                key=key(person),
+                kind=kind,
+                batch=batch,
+                not_before=polite_time(person, now, event, self.timezone),
             ):
                 count += 1
         return count
@@ -608,6 +618,7 @@ async def expire_offers(
                 kind="waitlist",
                 batch=f"wl:{event.id}",
                 now=now,
+                event=event,
             )
     await uow.session.flush()
     for event in events.values():

@@ -793,3 +793,37 @@ async def test_a_broadcast_stores_one_prompt_and_one_row_per_person(
     for row in rows:
         prompt = by_id[row.payload["prompt_id"]]
         assert (prompt.user_id, prompt.person_id) == (row.user_id, row.person_id)
+
+
+async def onboard_with_quiet_hours(chat: Chat, user: str, hours: str) -> None:
+    await chat.say(user, "/start")
+    await chat.tap(user, "da")
+    await chat.tap(user, "yes")
+    await chat.say(user, user.capitalize())
+    while chat.last_question(user).choices[-1].id == "done":
+        await chat.tap(user, "done")
+    await chat.say(user, hours)
+
+
+async def test_notices_keep_quiet_hours_unless_the_event_is_close(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    await chat.onboard("kim", name="Kim")
+    await onboard_with_quiet_hours(chat, "anna", "22-8")
+    event = await create_event(chat)
+    await chat.deliver_outbox()
+    await answer(chat, "anna", "yes")
+    clock.set(datetime(2026, 6, 4, 21, 0, tzinfo=UTC))  # Thursday 23:00 local
+    await chat.say("kim", "/deltagere")
+    await chat.tap("kim", f"e{event.id}")
+    await chat.tap("kim", "write")
+    await chat.say("kim", "Vi mødes ved p-pladsen")
+    assert await chat.deliver_outbox() == []  # waits for the morning
+    clock.set(datetime(2026, 6, 6, 5, 0, tzinfo=UTC))  # 07:00 local, quiet, 3 h before
+    await chat.say("kim", "/aflys")
+    await chat.tap("kim", f"e{event.id}")
+    await chat.tap("kim", "yes")
+    delivered = await chat.deliver_outbox()
+    texts = [d.message.text for d in delivered]
+    assert len(texts) == 2  # the held message (its morning came) and the cancellation
+    assert any("aflyst" in text for text in texts)
