@@ -827,3 +827,66 @@ async def test_notices_keep_quiet_hours_unless_the_event_is_close(
     texts = [d.message.text for d in delivered]
     assert len(texts) == 2  # the held message (its morning came) and the cancellation
     assert any("aflyst" in text for text in texts)
+
+
+async def test_audience_by_interest_and_by_an_earlier_event(chat: Chat, clock: FrozenClock) -> None:
+    await chat.onboard("kim", name="Kim")
+    await chat.say("anna", "/start")
+    await chat.tap("anna", "da")
+    await chat.tap("anna", "yes")
+    await chat.say("anna", "Anna")
+    await chat.tap("anna", 1)  # the first interest
+    while chat.last_question("anna").choices[-1].id == "done":
+        await chat.tap("anna", "done")
+    await chat.tap("anna", "none")
+    await chat.onboard("bo", name="Bo")
+    anna = await person_of(chat, "anna")
+    async with chat.app.uow() as uow:
+        (topic_id,) = await uow.topics.chosen_ids(anna.id)
+
+    await chat.say("kim", "/newevent")
+    await chat.say("kim", "Fuglekig")
+    await chat.tap("kim", "skip")
+    await chat.say("kim", "lørdag kl 7-9")
+    await chat.tap("kim", "yes")
+    await chat.say("kim", "Engen")
+    await chat.tap("kim", "skip")
+    await chat.tap("kim", "skip")
+    await chat.tap("kim", "no")
+    await chat.tap("kim", "keep")
+    await chat.tap("kim", "done")
+    await chat.tap("kim", "none")
+    await chat.tap("kim", "topics")
+    await chat.tap("kim", "done")  # nothing chosen yet: asked again
+    await chat.tap("kim", f"t{topic_id}")
+    assert chat.last_question("kim").choices[0].label.startswith("✅")
+    await chat.tap("kim", "done")
+    await chat.tap("kim", "now")
+    await chat.tap("kim", "publish")
+    delivered = await chat.deliver_outbox()
+    assert [d.ref.user_id for d in delivered] == ["anna"]
+    await answer(chat, "anna", "yes")
+
+    clock.set(datetime(2026, 6, 7, 8, 0, tzinfo=UTC))  # the day after
+    await chat.say("kim", "/newevent")
+    await chat.say("kim", "Fuglekig igen")
+    await chat.tap("kim", "skip")
+    await chat.say("kim", "lørdag kl 7-9")
+    await chat.tap("kim", "yes")
+    await chat.say("kim", "Engen")
+    await chat.tap("kim", "skip")
+    await chat.tap("kim", "skip")
+    await chat.tap("kim", "no")
+    await chat.tap("kim", "keep")
+    await chat.tap("kim", "done")
+    await chat.tap("kim", "none")
+    await chat.tap("kim", "attendees")
+    earlier = chat.last_question("kim")
+    assert "Fuglekig" in earlier.choices[0].label
+    await chat.tap("kim", earlier.choices[0].id)
+    await chat.tap("kim", "now")
+    preview = chat.last_question("kim")
+    assert "Fuglekig" in preview.text
+    await chat.tap("kim", "publish")
+    delivered = await chat.deliver_outbox()
+    assert [d.ref.user_id for d in delivered] == ["anna"]
