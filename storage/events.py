@@ -198,18 +198,20 @@ class EventRepository:
 
     async def with_waitlist(self, now: datetime) -> Sequence[Event]:
         """Upcoming published events with someone waiting who has not been offered a place."""
+        waiting = select(Rsvp.event_id).where(
+            Rsvp.answer == RsvpAnswer.WAITLISTED,
+            Rsvp.offered_until.is_(None),
+            Rsvp.person_id.is_not(None),
+        )
         result = await self._session.execute(
             select(Event)
-            .join(Rsvp, Rsvp.event_id == Event.id)
             .where(
+                Event.id.in_(waiting),
                 Event.status == EventStatus.PUBLISHED,
                 Event.starts_at > now,
                 Event.capacity.is_not(None),
-                Rsvp.answer == RsvpAnswer.WAITLISTED,
-                Rsvp.offered_until.is_(None),
-                Rsvp.person_id.is_not(None),
             )
-            .distinct()
+            .order_by(Event.starts_at)
         )
         return result.scalars().all()
 
