@@ -419,6 +419,7 @@ async def answer(
     now: datetime,
 ) -> Outcome:
     """Record yes / maybe / no / guest. The caller has checked the event is open to them."""
+    await uow.events.lock(event)
     row = await uow.events.rsvp(event.id, person.id)
     before = row.answer if row else None
     held_place = before == RsvpAnswer.YES or (
@@ -500,6 +501,7 @@ async def offer_free_places(
     """Offer freed places to the first in line, in order; returns how many were offered."""
     if event.capacity is None or not is_open(event, now):
         return 0
+    await uow.events.lock(event)
     free = event.capacity - await uow.events.places_taken(event.id)
     offered = 0
     notifier = Notifier(uow, translations, timezone)
@@ -569,6 +571,7 @@ async def take_offer(
     now: datetime,
 ) -> bool:
     """Answer a place offered from the waiting list; False when the offer has run out."""
+    await uow.events.lock(event)
     row = await uow.events.rsvp(event.id, person.id)
     if (
         row is None

@@ -62,6 +62,16 @@ class EventRepository:
     async def get(self, event_id: int) -> Event | None:
         return await self._session.get(Event, event_id)
 
+    async def lock(self, event: Event) -> None:
+        """Hold the event's row until commit, so two answers can't take the same last place.
+
+        (On SQLite every write transaction is already exclusive: BEGIN IMMEDIATE.)
+        """
+        if self._session.get_bind().dialect.name == "postgresql":
+            await self._session.execute(
+                select(Event.id).where(Event.id == event.id).with_for_update()
+            )
+
     async def by_link(self, code: str) -> Event | None:
         result = await self._session.execute(select(Event).where(Event.link_code == code))
         return result.scalar_one_or_none()
