@@ -890,3 +890,21 @@ async def test_audience_by_interest_and_by_an_earlier_event(chat: Chat, clock: F
     await chat.tap("kim", "publish")
     delivered = await chat.deliver_outbox()
     assert [d.ref.user_id for d in delivered] == ["anna"]
+
+
+async def test_two_people_tapping_at_once_for_the_last_place(chat: Chat) -> None:
+    import asyncio
+
+    await everyone(chat, "anna", "bo")
+    event = await create_event(chat, capacity=1)
+    await chat.deliver_outbox()
+    anna, bo = await invitation_for(chat, "anna"), await invitation_for(chat, "bo")
+    assert anna.prompt_id is not None
+    assert bo.prompt_id is not None
+    await asyncio.gather(
+        chat.press("anna", anna.prompt_id, "yes"), chat.press("bo", bo.prompt_id, "yes")
+    )
+    answers = sorted(
+        [(await rsvp_of(chat, event, u)).answer for u in ("anna", "bo")]  # type: ignore[union-attr]
+    )
+    assert answers == [RsvpAnswer.WAITLISTED, RsvpAnswer.YES]
