@@ -122,6 +122,7 @@ class NewEvent(Flow):
                         ctx.choice("yes", N_("Yes, that's right"), "✅", *YES_WORDS),
                         ctx.choice("again", N_("No, type it again"), "✏️", *NO_WORDS),
                     ),
+                    expects_text=True,  # a new date typed here is taken as the answer
                 )
             case Step.PLACE:
                 return OutMessage(

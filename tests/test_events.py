@@ -144,6 +144,8 @@ async def test_typed_dates_are_echoed_back_and_the_past_is_refused(chat: Chat) -
     confirm = chat.last_question("kim")
     assert "2. juni 2026 kl. 18:00" in confirm.text
     assert "2. juni 2026 kl. 18:00–20:00" in confirm.text
+    await chat.say("kim", "søndag kl 11-13")  # typed instead of tapping "type it again"
+    assert "søndag 7. juni 2026 kl. 11:00–13:00" in chat.last_question("kim").text
     await chat.tap("kim", "again")
     await chat.say("kim", "5/12 10-13")
     assert "5. december 2026 kl. 10:00" in chat.last_question("kim").text
