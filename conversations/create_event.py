@@ -25,7 +25,7 @@ from conversations.flow import (
 from conversations.i18n import N_
 from conversations.messages import Choice, OutMessage
 from storage.events import AUDIENCE_ATTENDEES, AUDIENCE_EVERYBODY, AUDIENCE_LINK, AUDIENCE_TOPICS
-from storage.models import EventStatus, TopicKind
+from storage.models import Event, EventStatus, TopicKind
 
 MAX_TITLE = 120
 MAX_TEXT = 1500
@@ -556,9 +556,7 @@ class NewEvent(Flow):
         for position, (title, hands) in enumerate(data.get("tasks", [])):
             await ctx.uow.events.add_task(event.id, str(title), int(hands), position)
         count = await ev.publish(ctx.uow, ctx.translations, ctx.config.timezone, event, ctx.now())
-        return Transition.end(
-            *await published_messages(ctx, self, event, count, self._bot_username)
-        )
+        return Transition.end(*await published_messages(ctx, event, count, self._bot_username))
 
 
 def deep_link_url(bot_username: str | None, payload: str) -> str | None:
@@ -566,7 +564,7 @@ def deep_link_url(bot_username: str | None, payload: str) -> str | None:
 
 
 async def published_messages(
-    ctx: FlowContext, flow: Flow, event: Any, count: int, bot_username: str | None
+    ctx: FlowContext, event: Event, count: int, bot_username: str | None
 ) -> tuple[OutMessage, ...]:
     payload = ev.link_payload(event)
     text = ctx.ngettext(
