@@ -11,7 +11,7 @@ from contextlib import suppress
 
 from bot.composition import build_router
 from bot.i18n import catalogs
-from bot.scheduler import Housekeeping
+from bot.scheduler import EventJobs, Housekeeping
 from bot.settings import Settings
 from bot.transports.base import DeliveryError, RecipientBlocked, Transport
 from conversations.messages import ChatRef, Inbound, Membership, Outgoing
@@ -43,6 +43,7 @@ class BotApp:
                 hook(self.language_of)
         self.housekeeping = Housekeeping(self.uow, self.clock)
         self._stopping: asyncio.Task[None] | None = None
+        self.event_jobs = EventJobs(self.uow, self.clock, catalogs(), settings.timezone)
         self._chat_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -130,6 +131,7 @@ class BotApp:
         """Migrate, then run every transport until all have finished or one fails."""
         await self.migrate()
         self.housekeeping.start()
+        self.event_jobs.start()
         tasks = [
             asyncio.create_task(transport.run(self.dispatch), name=f"transport-{name}")
             for name, transport in self.transports.items()
@@ -146,6 +148,7 @@ class BotApp:
 
     async def close(self) -> None:
         self.housekeeping.stop()
+        self.event_jobs.stop()
         for transport in self.transports.values():
             with suppress(Exception):
                 await transport.stop()

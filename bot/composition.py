@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from bot.settings import Settings
 from conversations.coordinator_invite import RedeemInvite
+from conversations.create_event import NewEvent
 from conversations.deep_links import DeepLinks
 from conversations.engine import Engine
+from conversations.event_admin import Attendees, CancelEvent, EditEvent, EventQr
 from conversations.flow import Flow, FlowConfig
 from conversations.i18n import Translations
 from conversations.linking import LinkAccounts
 from conversations.onboarding import Onboarding
+from conversations.rsvp import MyEvents, Rsvp
 from conversations.settings import Settings as SettingsFlow
 from conversations.topics_admin import ManageTopics
 from conversations.your_data import Forget, MyData, Stop
 from handlers.access import Access
-from handlers.commands import CommandRegistry, foundation_commands
+from handlers.commands import CommandRegistry, event_commands, foundation_commands
 from handlers.menu import Menu
 from handlers.router import Router
 from storage.clock import Clock
@@ -23,7 +26,7 @@ from storage.unit_of_work import UnitOfWorkFactory
 
 def build_commands() -> CommandRegistry:
     """Every chat command; transports use it for their command menus too."""
-    return CommandRegistry(foundation_commands())
+    return CommandRegistry([*foundation_commands(), *event_commands()])
 
 
 def build_router(
@@ -31,7 +34,9 @@ def build_router(
 ) -> Router:
     links = DeepLinks()
     links.register(RedeemInvite.link_prefix, RedeemInvite.name)
+    links.register(Rsvp.link_prefix, Rsvp.name)
     commands = build_commands()
+    bot_username = settings.telegram_bot_username
     menu = Menu(commands)
     flows: list[Flow] = [
         Onboarding(links),
@@ -42,6 +47,13 @@ def build_router(
         RedeemInvite(),
         ManageTopics(),
         LinkAccounts(),
+        NewEvent(bot_username=bot_username),
+        Rsvp(),
+        MyEvents(),
+        Attendees(bot_username=bot_username),
+        EditEvent(),
+        CancelEvent(),
+        EventQr(bot_username=bot_username),
         menu,
     ]
     engine = Engine(flows, conversation_ttl=settings.conversation_ttl)

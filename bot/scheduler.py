@@ -7,10 +7,12 @@ rows it works on carry their own due times.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from conversations import events
+from conversations.i18n import Translations
 from storage.clock import Clock
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -49,4 +51,61 @@ class Housekeeping:
             }
             await uow.commit()
         log.debug("housekeeping removed %s", counts)
+        return counts
+
+
+class EventJobs:
+    """Every minute (and once at start): due reminders and lapsed waiting-list offers.
+
+    The rows are the truth. The job only turns what is due into outbox rows (idempotent on
+    their dedupe keys) and marks the rows handled, so running it twice, or in two
+    processes, sends nothing twice. Tests call `run_once()` directly after moving the clock.
+    """
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, translations: Translations, timezone: str
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._translations = translations
+        self._timezone = timezone
+        self._scheduler: AsyncIOScheduler | None = None
+
+    def start(self) -> None:
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._scheduler.add_job(
+            self._run_safely,
+            "interval",
+            minutes=1,
+            id="event-jobs",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),  # once at start: catch up after downtime
+        )
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    async def _run_safely(self) -> None:
+        try:
+            await self.run_once()
+        except Exception:
+            log.exception("event jobs failed; trying again in a minute")
+
+    async def run_once(self) -> dict[str, int]:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            counts = await events.run_due_reminders(uow, self._translations, self._timezone, now)
+            counts["offers_lapsed"] = await events.expire_offers(
+                uow, self._translations, self._timezone, now
+            )
+            counts["places_offered"] = await events.fill_free_places(
+                uow, self._translations, self._timezone, now
+            )
+            await uow.commit()
+        if any(counts.values()):
+            log.info("event jobs: %s", counts)
         return counts

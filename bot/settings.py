@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     invite_code_days: float = Field(
         default=7, gt=0, description="How long a coordinator invite code stays valid."
     )
+    telegram_bot_username: str | None = Field(
+        default=None,
+        description="The bot's Telegram username (without @), for t.me deep links and QR codes.",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     console: bool = Field(
         default=False, description="Also chat in this terminal when running `python -m bot run`."

@@ -143,3 +143,41 @@ def foundation_commands() -> list[CommandSpec]:
             button=N_("Interests and areas"),
         ),
     ]
+
+
+def event_commands() -> list[CommandSpec]:
+    return [
+        CommandSpec("events", "arrangementer", "myevents", N_("What is coming, and what I said")),
+        CommandSpec(
+            "newevent",
+            "nytarrangement",
+            "newevent",
+            N_("Create an event and invite people"),
+            role=Role.COORDINATOR,
+        ),
+        CommandSpec(
+            "attendees",
+            "deltagere",
+            "attendees",
+            N_("See who is coming, and write to them"),
+            role=Role.COORDINATOR,
+        ),
+        CommandSpec(
+            "editevent",
+            "retarrangement",
+            "editevent",
+            N_("Change the time or place of an event"),
+            role=Role.COORDINATOR,
+        ),
+        CommandSpec(
+            "cancelevent", "aflys", "cancelevent", N_("Cancel an event"), role=Role.COORDINATOR
+        ),
+        CommandSpec(
+            "qr",
+            "qrkode",
+            "eventqr",
+            N_("A QR code for an event's poster"),
+            role=Role.COORDINATOR,
+            in_menu=False,
+        ),
+    ]

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.clock import Clock
+from storage.events import EventRepository
 from storage.repositories import (
     ConversationRepository,
     InviteRepository,
@@ -42,6 +43,7 @@ class UnitOfWork:
         self.invites = InviteRepository(self.session, self.clock)
         self.link_codes = LinkCodeRepository(self.session, self.clock)
         self.outbox = OutboxRepository(self.session, self.clock)
+        self.events = EventRepository(self.session, self.clock)
         self.transport_state = TransportStateRepository(self.session, self.clock)
         self.updates = UpdateLog(self.session, self.clock)
         return self

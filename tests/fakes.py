@@ -18,6 +18,7 @@ from conversations.messages import (
     OutMessage,
     Reaction,
     Sent,
+    message_from_payload,
 )
 
 PLATFORM = "fake"
@@ -130,3 +131,45 @@ class Chat:
         while self.last_question(user).choices[-1].id == "done":
             await self.tap(user, "done")
         await self.tap(user, "none")
+
+    async def deliver_outbox(self) -> list[Delivered]:
+        """A test-only stand-in for the delivery worker: sends every due pending outbox row.
+
+        Rows whose `next_attempt_at` lies in the future (quiet hours, a set send time) stay
+        pending. Returns what was delivered, in order.
+        """
+        from sqlalchemy import select
+
+        from storage.models import OutboxMessage, OutboxStatus
+
+        delivered: list[Delivered] = []
+        async with self.app.uow() as uow:
+            now = uow.clock.now()
+            rows = (
+                (
+                    await uow.session.execute(
+                        select(OutboxMessage)
+                        .where(
+                            OutboxMessage.status == OutboxStatus.PENDING,
+                            OutboxMessage.next_attempt_at <= now,
+                        )
+                        .order_by(OutboxMessage.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            for row in rows:
+                if row.expires_at is not None and row.expires_at <= now:
+                    row.status = OutboxStatus.EXPIRED
+                    continue
+                message = message_from_payload(row.payload)
+                ref = ChatRef(row.platform, row.chat_id, row.user_id)
+                sent = await self.transport.send(ref, message)
+                row.status, row.sent_at = OutboxStatus.SENT, now
+                row.platform_message_id = sent.message_id
+                if message.prompt_id and sent.message_id:
+                    await uow.prompts.set_message_id(message.prompt_id, sent.message_id)
+                delivered.append(self.transport.sent[-1])
+            await uow.commit()
+        return delivered

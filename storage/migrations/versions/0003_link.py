@@ -1,7 +1,7 @@
 """one person across platforms: link codes and a preferred platform
 
-Revision ID: 0100_link
-Revises: 0001
+Revision ID: 0003_link
+Revises: 0002_events
 Create Date: 2026-11-22
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import storage.types
 
 
-revision: str = '0100_link'
-down_revision: str | None = '0001'
+revision: str = '0003_link'
+down_revision: str | None = '0002_events'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,404 @@
+"""Queries about events, their answers, invitations, tasks and reminders."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.clock import Clock
+from storage.models import (
+    ConsentState,
+    Event,
+    EventStatus,
+    EventTask,
+    Identity,
+    Invitation,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    PersonStatus,
+    PersonTopic,
+    Prompt,
+    Reminder,
+    ReminderStatus,
+    Rsvp,
+    RsvpAnswer,
+)
+
+AUDIENCE_EVERYBODY = "everybody"
+AUDIENCE_TOPICS = "topics"
+AUDIENCE_ATTENDEES = "attendees"
+AUDIENCE_LINK = "link"
+BULK_CHUNK = 500
+
+
+class EventRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    # -- events -------------------------------------------------------------------------
+
+    async def create(self, **fields: Any) -> Event:
+        now = self._clock.now()
+        event = Event(
+            link_code=secrets.token_urlsafe(9).replace("-", "x").replace("_", "y"),
+            created_at=now,
+            updated_at=now,
+            revision=0,
+            **fields,
+        )
+        self._session.add(event)
+        await self._session.flush()
+        return event
+
+    async def get(self, event_id: int) -> Event | None:
+        return await self._session.get(Event, event_id)
+
+    async def lock(self, event: Event) -> None:
+        """Hold the event's row until commit, so two answers can't take the same last place.
+
+        (On SQLite every write transaction is already exclusive: BEGIN IMMEDIATE.)
+        """
+        if self._session.get_bind().dialect.name == "postgresql":
+            await self._session.execute(
+                select(Event.id).where(Event.id == event.id).with_for_update()
+            )
+
+    async def by_link(self, code: str) -> Event | None:
+        result = await self._session.execute(select(Event).where(Event.link_code == code))
+        return result.scalar_one_or_none()
+
+    async def upcoming(self, now: datetime, *, created_by: int | None = None) -> Sequence[Event]:
+        query = select(Event).where(Event.status == EventStatus.PUBLISHED, Event.starts_at > now)
+        if created_by is not None:
+            query = query.where(Event.created_by_id == created_by)
+        result = await self._session.execute(query.order_by(Event.starts_at, Event.id))
+        return result.scalars().all()
+
+    async def managed_by(self, person_id: int | None) -> Sequence[Event]:
+        """Published events created by the person, newest first; everybody's if None."""
+        query = select(Event).where(Event.status == EventStatus.PUBLISHED)
+        if person_id is not None:
+            query = query.where(Event.created_by_id == person_id)
+        result = await self._session.execute(query.order_by(Event.starts_at.desc(), Event.id))
+        return result.scalars().all()
+
+    async def past(self, now: datetime) -> Sequence[Event]:
+        result = await self._session.execute(
+            select(Event)
+            .where(Event.status == EventStatus.PUBLISHED, Event.starts_at <= now)
+            .order_by(Event.starts_at.desc())
+            .limit(8)
+        )
+        return result.scalars().all()
+
+    def touch(self, event: Event) -> None:
+        event.updated_at = self._clock.now()
+
+    # -- tasks --------------------------------------------------------------------------
+
+    async def add_task(self, event_id: int, title: str, hands: int, position: int) -> EventTask:
+        task = EventTask(event_id=event_id, title=title, hands=hands, position=position)
+        self._session.add(task)
+        await self._session.flush()
+        return task
+
+    async def tasks(self, event_id: int) -> Sequence[EventTask]:
+        result = await self._session.execute(
+            select(EventTask)
+            .where(EventTask.event_id == event_id)
+            .order_by(EventTask.position, EventTask.id)
+        )
+        return result.scalars().all()
+
+    # -- invitations ----------------------------------------------------------------------
+
+    async def invite(self, event_id: int, person_id: int, via: str) -> bool:
+        """Note that the person was shown the event; returns whether this is new."""
+        if await self.is_invited(event_id, person_id):
+            return False
+        self._session.add(
+            Invitation(
+                event_id=event_id, person_id=person_id, via=via, created_at=self._clock.now()
+            )
+        )
+        await self._session.flush()
+        return True
+
+    async def is_invited(self, event_id: int, person_id: int) -> bool:
+        result = await self._session.execute(
+            select(Invitation.id).where(
+                Invitation.event_id == event_id, Invitation.person_id == person_id
+            )
+        )
+        return result.first() is not None
+
+    async def invited_count(self, event_id: int) -> int:
+        result = await self._session.execute(
+            select(func.count(Invitation.id)).where(Invitation.event_id == event_id)
+        )
+        return int(result.scalar_one())
+
+    # -- answers --------------------------------------------------------------------------
+
+    async def rsvp(self, event_id: int, person_id: int) -> Rsvp | None:
+        result = await self._session.execute(
+            select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.person_id == person_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def rsvps(self, event_id: int, *answers: str) -> Sequence[Rsvp]:
+        """Answers of people we still know (forgotten people's answers only count)."""
+        query = select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.person_id.is_not(None))
+        if answers:
+            query = query.where(Rsvp.answer.in_(answers))
+        result = await self._session.execute(query.order_by(Rsvp.answered_at, Rsvp.id))
+        return result.scalars().all()
+
+    async def set_rsvp(self, event_id: int, person_id: int, answer: str, guests: int) -> Rsvp:
+        now = self._clock.now()
+        row = await self.rsvp(event_id, person_id)
+        if row is None:
+            row = Rsvp(event_id=event_id, person_id=person_id, answer=answer, offers=0)
+            self._session.add(row)
+        if answer == RsvpAnswer.WAITLISTED and row.answer != RsvpAnswer.WAITLISTED:
+            row.waitlisted_at = now
+        if answer != RsvpAnswer.WAITLISTED:
+            row.waitlisted_at = None
+            row.offered_until = None
+        if answer == RsvpAnswer.WAITLISTED and row.waitlisted_at is None:
+            row.waitlisted_at = now
+        row.answer = answer
+        row.guests = guests
+        row.answered_at = now
+        await self._session.flush()
+        return row
+
+    async def places_taken(self, event_id: int, *, exclude_person: int | None = None) -> int:
+        """Seats held by people who said yes (with their guests) and by open offers."""
+        query = select(func.coalesce(func.sum(1 + Rsvp.guests), 0)).where(
+            Rsvp.event_id == event_id,
+            Rsvp.person_id.is_not(None),
+            (Rsvp.answer == RsvpAnswer.YES)
+            | and_(Rsvp.answer == RsvpAnswer.WAITLISTED, Rsvp.offered_until.is_not(None)),
+        )
+        if exclude_person is not None:
+            query = query.where(Rsvp.person_id != exclude_person)
+        return int((await self._session.execute(query)).scalar_one())
+
+    async def waitlist(self, event_id: int) -> Sequence[Rsvp]:
+        result = await self._session.execute(
+            select(Rsvp)
+            .where(
+                Rsvp.event_id == event_id,
+                Rsvp.answer == RsvpAnswer.WAITLISTED,
+                Rsvp.person_id.is_not(None),
+            )
+            .order_by(Rsvp.waitlisted_at, Rsvp.id)
+        )
+        return result.scalars().all()
+
+    async def with_waitlist(self, now: datetime) -> Sequence[Event]:
+        """Upcoming published events with someone waiting who has not been offered a place."""
+        waiting = select(Rsvp.event_id).where(
+            Rsvp.answer == RsvpAnswer.WAITLISTED,
+            Rsvp.offered_until.is_(None),
+            Rsvp.person_id.is_not(None),
+        )
+        result = await self._session.execute(
+            select(Event)
+            .where(
+                Event.id.in_(waiting),
+                Event.status == EventStatus.PUBLISHED,
+                Event.starts_at > now,
+                Event.capacity.is_not(None),
+            )
+            .order_by(Event.starts_at)
+        )
+        return result.scalars().all()
+
+    async def expired_offers(self, now: datetime) -> Sequence[Rsvp]:
+        result = await self._session.execute(
+            select(Rsvp)
+            .where(
+                Rsvp.answer == RsvpAnswer.WAITLISTED,
+                Rsvp.offered_until.is_not(None),
+                Rsvp.offered_until <= now,
+                Rsvp.person_id.is_not(None),
+            )
+            .order_by(Rsvp.offered_until, Rsvp.id)
+        )
+        return result.scalars().all()
+
+    async def answer_counts(self, event_id: int) -> dict[str, int]:
+        """How many answered what, forgotten people included (they stay as counts)."""
+        result = await self._session.execute(
+            select(Rsvp.answer, func.count(Rsvp.id))
+            .where(Rsvp.event_id == event_id)
+            .group_by(Rsvp.answer)
+        )
+        return {str(answer): int(count) for answer, count in result.all()}
+
+    async def answers_of(self, person_id: int) -> dict[int, Rsvp]:
+        result = await self._session.execute(select(Rsvp).where(Rsvp.person_id == person_id))
+        return {row.event_id: row for row in result.scalars().all()}
+
+    # -- reminders ------------------------------------------------------------------------
+
+    async def reminders_of(self, event_id: int, person_id: int) -> Sequence[Reminder]:
+        result = await self._session.execute(
+            select(Reminder).where(Reminder.event_id == event_id, Reminder.person_id == person_id)
+        )
+        return result.scalars().all()
+
+    async def reminders_for_event(self, event_id: int) -> Sequence[Reminder]:
+        result = await self._session.execute(
+            select(Reminder).where(Reminder.event_id == event_id).order_by(Reminder.id)
+        )
+        return result.scalars().all()
+
+    def add_reminder(self, reminder: Reminder) -> None:
+        self._session.add(reminder)
+
+    async def due_reminders(self, now: datetime, limit: int = 500) -> Sequence[Reminder]:
+        result = await self._session.execute(
+            select(Reminder)
+            .where(Reminder.status == ReminderStatus.SCHEDULED, Reminder.due_at <= now)
+            .order_by(Reminder.due_at, Reminder.id)
+            .limit(limit)
+        )
+        return result.scalars().all()
+
+    async def cancel_reminders(self, event_id: int) -> int:
+        result = await self._session.execute(
+            update(Reminder)
+            .where(Reminder.event_id == event_id, Reminder.status == ReminderStatus.SCHEDULED)
+            .values(status=ReminderStatus.CANCELLED, handled_at=self._clock.now())
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    # -- who can be reached ---------------------------------------------------------------
+
+    async def reachable(
+        self, person_ids: Sequence[int] | None = None
+    ) -> list[tuple[Person, Identity]]:
+        """Persons who consented, are active and have a chat that has not blocked us.
+
+        One identity per person (the oldest unblocked one). `person_ids=None` means all.
+        """
+        query = (
+            select(Person, Identity)
+            .join(Identity, Identity.person_id == Person.id)
+            .where(
+                Person.consent == ConsentState.GIVEN,
+                Person.status == PersonStatus.ACTIVE,
+                Identity.blocked_at.is_(None),
+            )
+            .order_by(Person.id, Identity.id)
+        )
+        if person_ids is not None:
+            if not person_ids:
+                return []
+            query = query.where(Person.id.in_(person_ids))
+        seen: set[int] = set()
+        found: list[tuple[Person, Identity]] = []
+        for person, identity in (await self._session.execute(query)).all():
+            if person.id not in seen:
+                seen.add(person.id)
+                found.append((person, identity))
+        return found
+
+    async def audience_ids(self, audience: dict[str, Any]) -> list[int] | None:
+        """The person ids an audience names; None means everybody, [] nobody."""
+        kind = audience.get("kind", AUDIENCE_LINK)
+        if kind == AUDIENCE_EVERYBODY:
+            return None
+        if kind == AUDIENCE_TOPICS:
+            ids = [int(t) for t in audience.get("topic_ids", [])]
+            if not ids:
+                return []
+            result = await self._session.execute(
+                select(PersonTopic.person_id).where(PersonTopic.topic_id.in_(ids)).distinct()
+            )
+            return list(result.scalars().all())
+        if kind == AUDIENCE_ATTENDEES:
+            result = await self._session.execute(
+                select(Rsvp.person_id).where(
+                    Rsvp.event_id == int(audience.get("event_id", 0)),
+                    Rsvp.answer == RsvpAnswer.YES,
+                    Rsvp.person_id.is_not(None),
+                )
+            )
+            return [int(pid) for pid in result.scalars().all() if pid is not None]
+        return []
+
+    async def cancel_pending_outbox(self, batch_prefixes: Sequence[str]) -> int:
+        total = 0
+        for prefix in batch_prefixes:
+            result = await self._session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.batch == prefix,
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                )
+                .values(status=OutboxStatus.CANCELLED)
+            )
+            total += int(getattr(result, "rowcount", 0) or 0)
+        return total
+
+    async def pending_outbox(self, batch: str) -> Sequence[OutboxMessage]:
+        result = await self._session.execute(
+            select(OutboxMessage).where(
+                OutboxMessage.batch == batch, OutboxMessage.status == OutboxStatus.PENDING
+            )
+        )
+        return result.scalars().all()
+
+    # -- a broadcast in bulk ----------------------------------------------------------------
+
+    async def _insert_ignoring_duplicates(
+        self, model: type[Any], rows: Sequence[dict[str, Any]], conflict: Sequence[str]
+    ) -> None:
+        if not rows:
+            return
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(model).on_conflict_do_nothing(index_elements=conflict)
+        for start in range(0, len(rows), BULK_CHUNK):
+            # executemany with one compiled statement: fast, and the same on both backends
+            await self._session.execute(statement, list(rows[start : start + BULK_CHUNK]))
+
+    async def _outbox_count(self, batch: str) -> int:
+        result = await self._session.execute(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.batch == batch)
+        )
+        return int(result.scalar_one())
+
+    async def broadcast(
+        self,
+        *,
+        prompts: Sequence[dict[str, Any]],
+        outbox: Sequence[dict[str, Any]],
+        invitations: Sequence[dict[str, Any]],
+    ) -> int:
+        """Store many invitations at once: their prompts, outbox rows and who was invited.
+
+        Idempotent on the outbox dedupe keys and on (event, person); returns how many
+        outbox rows were new. A few statements per 500 people instead of several per person,
+        so a broadcast to thousands holds the write lock for well under a second or two.
+        """
+        batches = {str(row["batch"]) for row in outbox}
+        before = sum([await self._outbox_count(batch) for batch in batches])
+        await self._insert_ignoring_duplicates(Prompt, prompts, ["id"])
+        await self._insert_ignoring_duplicates(OutboxMessage, outbox, ["dedupe_key"])
+        await self._insert_ignoring_duplicates(Invitation, invitations, ["event_id", "person_id"])
+        after = sum([await self._outbox_count(batch) for batch in batches])
+        return after - before
