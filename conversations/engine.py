@@ -25,6 +25,7 @@ from storage.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 MAX_HISTORY = 30
+DETACHED_REPLY_WINDOW = timedelta(days=3)
 
 
 class UnknownFlow(KeyError):
@@ -114,6 +115,24 @@ class Engine:
             return await self._not_valid(ctx)
         assert prompt is not None
         return await self._resolve(ctx, prompt, pick.choice_id)
+
+    async def answer_latest_offer(self, ctx: FlowContext, text: str) -> list[Outgoing] | None:
+        """A typed reply ("1", "tæl mig med") to the newest message with buttons, if it fits.
+
+        Only an exact answer counts (a number, an emoji, a label), and only to a message from
+        the last few days, so ordinary chatter is never taken as a choice.
+        """
+        since = ctx.now() - DETACHED_REPLY_WINDOW
+        ref = ctx.ref
+        prompt = await ctx.uow.prompts.latest_detached(
+            ref.platform, ref.chat_id, ref.user_id, since=since
+        )
+        if prompt is None:
+            return None
+        picked = match_choice(text, prompt.choices, exact_only=True)
+        if picked is None:
+            return None
+        return await self._resolve(ctx, prompt, picked)
 
     async def react(self, ctx: FlowContext, reaction: Reaction) -> list[Outgoing]:
         """A reaction on one of the bot's messages, mapped to the choice with that emoji."""

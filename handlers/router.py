@@ -145,6 +145,10 @@ class Router:
             return notes + await self._engine.begin(ctx, "onboarding")
         if ctx.person.status == PersonStatus.STOPPED:
             return notes + [self._stopped_note(ctx)]
+        if inbound.text:
+            answered = await self._engine.answer_latest_offer(ctx, inbound.text)
+            if answered is not None:
+                return notes + answered
         intro = ctx._(N_("Hello! I'm not sure what you mean, but this is what I can do:"))
         return notes + [Outgoing(ctx.ref, await self._menu.render(ctx, intro=intro))]
 

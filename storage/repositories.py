@@ -258,6 +258,25 @@ class PromptRepository:
         )
         return result.scalars().first()
 
+    async def latest_detached(
+        self, platform: str, chat_id: str, user_id: str, *, since: datetime
+    ) -> Prompt | None:
+        """The newest delivered question outside a conversation (an invitation, a menu)."""
+        result = await self._session.execute(
+            select(Prompt)
+            .where(
+                Prompt.platform == platform,
+                Prompt.chat_id == chat_id,
+                Prompt.user_id == user_id,
+                Prompt.bound.is_(False),
+                Prompt.platform_message_id.is_not(None),
+                Prompt.created_at >= since,
+            )
+            .order_by(Prompt.created_at.desc(), Prompt.id.desc())
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
+
     async def set_message_id(self, prompt_id: str, message_id: str) -> None:
         prompt = await self._session.get(Prompt, prompt_id)
         if prompt is not None:

@@ -910,3 +910,18 @@ async def test_two_people_tapping_at_once_for_the_last_place(chat: Chat) -> None
         [(await rsvp_of(chat, event, u)).answer for u in ("anna", "bo")]  # type: ignore[union-attr]
     )
     assert answers == [RsvpAnswer.WAITLISTED, RsvpAnswer.YES]
+
+
+async def test_a_typed_answer_to_an_invitation_counts_as_the_tap(chat: Chat) -> None:
+    """Outside any conversation, the label or the number answers the newest invitation."""
+    await everyone(chat, "anna", "bo")
+    event = await create_event(chat)
+    await chat.deliver_outbox()
+    replies = await chat.say("anna", "tæl mig med")
+    assert "Dejligt" in replies[-1].text
+    await chat.say("bo", "2")  # the second button: maybe
+    anna, bo = await rsvp_of(chat, event, "anna"), await rsvp_of(chat, event, "bo")
+    assert anna is not None
+    assert anna.answer == RsvpAnswer.YES
+    assert bo is not None
+    assert bo.answer == RsvpAnswer.MAYBE

@@ -119,3 +119,23 @@ async def test_group_chat_gets_pointed_to_a_private_chat_and_chatter_is_ignored(
     assert "privat" in to_group[0].message.text.lower()
     async with chat.app.uow() as uow:
         assert await uow.persons.find_identity("fake", "anna") is None
+
+
+async def test_a_typed_number_answers_the_newest_menu_outside_a_conversation(chat: Chat) -> None:
+    await chat.onboard("fia", name="Fia")
+    await chat.say("fia", "/hjaelp")
+    replies = await chat.say("fia", "1")  # the first menu button: settings
+    assert any("indstillinger" in m.text.lower() for m in replies)
+    assert replies[-1].choices[0].id == "language"
+
+
+async def test_chatter_outside_a_conversation_is_not_taken_as_a_choice(chat: Chat) -> None:
+    await chat.onboard("gus", name="Gus")
+    await chat.say("gus", "/hjaelp")
+    replies = await chat.say("gus", "hvordan har du det i dag")
+    assert replies[0].choices  # the menu again, with a friendly intro, nothing chosen
+    assert not any(
+        "indstillinger" in m.text.lower() and m.choices[0].id == "language"
+        for m in replies
+        if m.choices
+    )
