@@ -11,6 +11,7 @@ from contextlib import suppress
 
 from bot.composition import build_router
 from bot.i18n import catalogs
+from bot.message_ids import MessageIdRecorder
 from bot.scheduler import EventJobs, Housekeeping
 from bot.settings import Settings
 from bot.transports.base import DeliveryError, RecipientBlocked, Transport
@@ -36,6 +37,7 @@ class BotApp:
         self.engine = create_engine(settings.database_url)
         self.uow = UnitOfWorkFactory(create_sessionmaker(self.engine), self.clock)
         self.router = build_router(settings, self.uow, catalogs(), self.clock)
+        self.message_ids = MessageIdRecorder(self.uow)
         self.transports = {transport.platform: transport for transport in transports}
         for transport in transports:
             hook = getattr(transport, "set_language_lookup", None)
@@ -61,11 +63,12 @@ class BotApp:
             if inbound.membership is not None:
                 await self.set_blocked(inbound.ref, blocked=inbound.membership == Membership.LEFT)
                 return
+            if inbound.reaction is not None and self.message_ids.pending:
+                await self.message_ids.flush()  # the reaction may be on a message just sent
             replies = await self.router.handle(inbound)
             await self.deliver(replies)
 
     async def deliver(self, replies: Sequence[Outgoing]) -> None:
-        sent_prompts: list[tuple[str, str]] = []
         for reply in replies:
             transport = self.transports.get(reply.ref.platform)
             if transport is None:
@@ -75,7 +78,7 @@ class BotApp:
                 if reply.message is not None:
                     sent = await transport.send(reply.ref, reply.message)
                     if reply.message.prompt_id and sent.message_id:
-                        sent_prompts.append((reply.message.prompt_id, sent.message_id))
+                        self.message_ids.remember(reply.message.prompt_id, sent.message_id)
                 elif reply.echo is not None:
                     await transport.echo(reply.ref, reply.echo)
             except RecipientBlocked:
@@ -83,11 +86,6 @@ class BotApp:
                 return
             except DeliveryError:
                 log.warning("could not deliver a reply to %s", reply.ref, exc_info=True)
-        if sent_prompts:
-            async with self.uow() as uow:
-                for prompt_id, message_id in sent_prompts:
-                    await uow.prompts.set_message_id(prompt_id, message_id)
-                await uow.commit()
 
     async def language_of(self, ref: ChatRef) -> str | None:
         """The language of the person behind a chat, if they are known."""
@@ -152,4 +150,5 @@ class BotApp:
         for transport in self.transports.values():
             with suppress(Exception):
                 await transport.stop()
+        await self.message_ids.close()
         await self.engine.dispose()

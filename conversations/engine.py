@@ -13,8 +13,6 @@ from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete
-
 from conversations.flow import Answer, Flow, FlowContext, Transition
 from conversations.i18n import N_
 from conversations.matching import match_choice
@@ -114,7 +112,7 @@ class Engine:
             log.warning("rejected choice %r from %s", pick, ctx.ref)
             return await self._not_valid(ctx)
         assert prompt is not None
-        return await self._resolve(ctx, prompt, pick.choice_id)
+        return await self._resolve(ctx, prompt, pick.choice_id, message_id=pick.message_id)
 
     async def answer_latest_offer(self, ctx: FlowContext, text: str) -> list[Outgoing] | None:
         """A typed reply ("1", "tæl mig med") to the newest message with buttons, if it fits.
@@ -200,8 +198,10 @@ class Engine:
             ctx.ref.user_id,
         )
 
-    async def _resolve(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> list[Outgoing]:
-        echo = self._echo(ctx, prompt, choice_id)
+    async def _resolve(
+        self, ctx: FlowContext, prompt: Prompt, choice_id: str, *, message_id: str | None = None
+    ) -> list[Outgoing]:
+        echo = self._echo(ctx, prompt, choice_id, message_id or prompt.platform_message_id)
         if prompt.bound:
             conversation, out = await self.current(ctx)
             if conversation is None or conversation.prompt_id != prompt.id:
@@ -229,11 +229,13 @@ class Engine:
                 existing = None
         return echo + await self._apply(ctx, flow, existing, transition)
 
-    def _echo(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> list[Outgoing]:
-        if prompt.platform_message_id is None:
+    def _echo(
+        self, ctx: FlowContext, prompt: Prompt, choice_id: str, message_id: str | None
+    ) -> list[Outgoing]:
+        if message_id is None:
             return []
         label = next((c["label"] for c in prompt.choices if c["id"] == choice_id), choice_id)
-        return [Outgoing(ctx.ref, echo=ChoiceEcho(prompt.platform_message_id, label))]
+        return [Outgoing(ctx.ref, echo=ChoiceEcho(message_id, label))]
 
     async def _not_valid(self, ctx: FlowContext) -> list[Outgoing]:
         text = ctx._(
@@ -272,12 +274,7 @@ class Engine:
 
         if transition.ends:
             if conversation is not None:
-                if conversation in ctx.uow.session:
-                    await ctx.uow.conversations.remove(conversation)
-                else:  # already gone with the person (after /forget)
-                    await ctx.uow.session.execute(
-                        delete(Conversation).where(Conversation.id == conversation.id)
-                    )
+                await ctx.uow.conversations.remove(conversation)
             if transition.then is not None:
                 name, args = transition.then
                 out += await self.begin(ctx, name, args)
@@ -361,7 +358,14 @@ async def offer(
 ) -> OutMessage:
     """Store a question sent outside a conversation (a menu, say) for later taps."""
     return await offer_to(
-        ctx.uow, ctx.ref, ctx.person.id, flow.name, message, state=state, context=context
+        ctx.uow,
+        ctx.ref,
+        ctx.person.id,
+        flow.name,
+        message,
+        state=state,
+        context=context,
+        sent_now=True,
     )
 
 
@@ -374,6 +378,7 @@ async def offer_to(
     *,
     state: str = "",
     context: dict[str, Any] | None = None,
+    sent_now: bool = False,
 ) -> OutMessage:
     """Store the choices of a message for one recipient (an invitation in a broadcast).
 
@@ -390,5 +395,6 @@ async def offer_to(
         choices=[asdict(choice) for choice in message.choices],
         context=context or {},
         bound=False,
+        sent=sent_now,
     )
     return replace(message, prompt_id=prompt.id)

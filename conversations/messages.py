@@ -34,6 +34,7 @@ class ChoicePick:
 
     prompt_id: str
     choice_id: str
+    message_id: str | None = None  # the message the button was on, when the platform says
 
 
 @dataclass(frozen=True, slots=True)

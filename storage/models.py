@@ -205,6 +205,9 @@ class Prompt(Base):
     bound: Mapped[bool] = mapped_column(Boolean, default=True)
     platform_message_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime]
+    # When the question reached the chat; None while it waits in the outbox, so a typed
+    # "1" is never taken as an answer to something the person has not seen.
+    sent_at: Mapped[datetime | None]
 
 
 class InviteCode(Base):

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
 from storage.models import (
+    Base,
     ConsentRecord,
     ConsentState,
     Conversation,
@@ -30,6 +31,7 @@ from storage.models import (
     Topic,
     TransportState,
 )
+from storage.types import UTCDateTime
 
 
 class PersonRepository:
@@ -50,10 +52,15 @@ class PersonRepository:
         self, platform: str, user_id: str, chat_id: str, *, language: str
     ) -> tuple[Person, bool]:
         """The person behind a platform user, created on first contact."""
-        identity = await self.find_identity(platform, user_id)
-        if identity is not None:
-            person = await self._session.get(Person, identity.person_id)
-            assert person is not None
+        found = (
+            await self._session.execute(
+                select(Identity, Person)
+                .join(Person, Person.id == Identity.person_id)
+                .where(Identity.platform == platform, Identity.user_id == user_id)
+            )
+        ).first()
+        if found is not None:
+            identity, person = found
             if identity.chat_id != chat_id:
                 identity.chat_id = chat_id
             return person, False
@@ -183,10 +190,17 @@ class TopicRepository:
 
 
 class ConversationRepository:
+    """Conversations by chat. Within one unit of work a chat's conversation is looked up
+    once: the router and the engine ask several times while handling one message."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._by_chat: dict[tuple[str, str, str], Conversation | None] = {}
 
     async def get(self, platform: str, chat_id: str, user_id: str) -> Conversation | None:
+        key = (platform, chat_id, user_id)
+        if key in self._by_chat:
+            return self._by_chat[key]
         result = await self._session.execute(
             select(Conversation).where(
                 Conversation.platform == platform,
@@ -194,20 +208,34 @@ class ConversationRepository:
                 Conversation.user_id == user_id,
             )
         )
-        return result.scalar_one_or_none()
+        conversation = result.scalar_one_or_none()
+        self._by_chat[key] = conversation
+        return conversation
 
     def add(self, conversation: Conversation) -> None:
         self._session.add(conversation)
+        self._by_chat[_chat_key(conversation)] = conversation
 
     async def remove(self, conversation: Conversation) -> None:
-        await self._session.delete(conversation)
-        await self._session.flush()
+        self._by_chat[_chat_key(conversation)] = None
+        if conversation in self._session:
+            await self._session.delete(conversation)
+            await self._session.flush()
+        else:  # already gone with its person (after /forget)
+            await self._session.execute(
+                delete(Conversation).where(Conversation.id == conversation.id)
+            )
 
     async def remove_expired(self, now: datetime) -> int:
+        self._by_chat.clear()
         result = await self._session.execute(
             delete(Conversation).where(Conversation.expires_at < now)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _chat_key(conversation: Conversation) -> tuple[str, str, str]:
+    return (conversation.platform, conversation.chat_id, conversation.user_id)
 
 
 class PromptRepository:
@@ -227,6 +255,7 @@ class PromptRepository:
         choices: list[dict[str, Any]],
         context: dict[str, Any] | None = None,
         bound: bool = True,
+        sent: bool = True,
     ) -> Prompt:
         prompt = Prompt(
             id=secrets.token_urlsafe(6),
@@ -240,9 +269,11 @@ class PromptRepository:
             context=context or {},
             bound=bound,
             created_at=self._clock.now(),
+            sent_at=self._clock.now() if sent else None,
         )
+        # The id is made here, so the row can wait for the next flush: flushing now would
+        # write the conversation twice (once before, once after it points at this prompt).
         self._session.add(prompt)
-        await self._session.flush()
         return prompt
 
     async def get(self, prompt_id: str) -> Prompt | None:
@@ -269,7 +300,7 @@ class PromptRepository:
                 Prompt.chat_id == chat_id,
                 Prompt.user_id == user_id,
                 Prompt.bound.is_(False),
-                Prompt.platform_message_id.is_not(None),
+                Prompt.sent_at.is_not(None),
                 Prompt.created_at >= since,
             )
             .order_by(Prompt.created_at.desc(), Prompt.id.desc())
@@ -278,13 +309,33 @@ class PromptRepository:
         return result.scalar_one_or_none()
 
     async def set_message_id(self, prompt_id: str, message_id: str) -> None:
-        prompt = await self._session.get(Prompt, prompt_id)
-        if prompt is not None:
-            prompt.platform_message_id = message_id
+        await self.set_message_ids({prompt_id: message_id})
+
+    async def set_message_ids(self, message_ids: dict[str, str]) -> None:
+        """Record the platform message that carried each prompt, in one statement."""
+        if not message_ids:
+            return
+        table = Base.metadata.tables[Prompt.__tablename__]
+        now = self._clock.now()
+        await self._session.execute(
+            update(table)
+            .where(table.c.id == bindparam("prompt_key"))
+            .values(
+                platform_message_id=bindparam("message_key"),
+                sent_at=func.coalesce(table.c.sent_at, bindparam("sent_key", type_=UTCDateTime())),
+            ),
+            [{"prompt_key": p, "message_key": m, "sent_key": now} for p, m in message_ids.items()],
+        )
 
     async def remove_older_than(self, moment: datetime) -> int:
         result = await self._session.execute(delete(Prompt).where(Prompt.created_at < moment))
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING (SQLite and PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
 
 def hash_code(code: str) -> str:
@@ -403,13 +454,13 @@ class UpdateLog:
         self._clock = clock
 
     async def first_time(self, platform: str, update_id: str) -> bool:
-        if await self._session.get(ProcessedUpdate, (platform, update_id)) is not None:
-            return False
-        self._session.add(
-            ProcessedUpdate(platform=platform, update_id=update_id, processed_at=self._clock.now())
+        insert = _insert_for(self._session)
+        result = await self._session.execute(
+            insert(ProcessedUpdate)
+            .values(platform=platform, update_id=update_id, processed_at=self._clock.now())
+            .on_conflict_do_nothing(index_elements=["platform", "update_id"])
         )
-        await self._session.flush()
-        return True
+        return bool(getattr(result, "rowcount", 0))
 
     async def forget_before(self, moment: datetime) -> int:
         result = await self._session.execute(
@@ -456,8 +507,7 @@ class OutboxRepository:
             "expires_at": expires_at,
             "created_at": now,
         }
-        dialect = self._session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        insert = _insert_for(self._session)
         statement = (
             insert(OutboxMessage)
             .values(**values)

@@ -99,9 +99,11 @@ class Chat:
         return await self.press(user, message.prompt_id, choice.id)
 
     async def press(self, user: str, prompt_id: str, choice_id: str) -> list[OutMessage]:
-        return await self._send(
-            Inbound(self.ref(user), uuid.uuid4().hex, choice=ChoicePick(prompt_id, choice_id))
+        carrier = next(
+            (d.message_id for d in self.transport.sent if d.message.prompt_id == prompt_id), None
         )
+        pick = ChoicePick(prompt_id, choice_id, message_id=carrier)
+        return await self._send(Inbound(self.ref(user), uuid.uuid4().hex, choice=pick))
 
     async def react(self, user: str, message_id: str, key: str) -> list[OutMessage]:
         return await self._send(

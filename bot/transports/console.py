@@ -42,7 +42,7 @@ class ConsoleTransport:
         self._speaker = default_speaker
         self._echo_input = (not self._input.isatty()) if echo_input is None else echo_input
         self._stopping = asyncio.Event()
-        self._last_choices: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._last_choices: dict[str, tuple[str, tuple[str, ...], str]] = {}
         self._message_ids = itertools.count(1)
 
     async def run(self, dispatch: Dispatch) -> None:
@@ -77,13 +77,13 @@ class ConsoleTransport:
         number = _BARE_NUMBER.match(text)
         last = self._last_choices.get(self._speaker)
         if number is not None and last is not None:
-            prompt_id, choice_ids = last
+            prompt_id, choice_ids, message_id = last
             index = int(number.group(1))
             if 1 <= index <= len(choice_ids):
                 return Inbound(
                     ref,
                     event_id,
-                    choice=ChoicePick(prompt_id, choice_ids[index - 1]),
+                    choice=ChoicePick(prompt_id, choice_ids[index - 1], message_id),
                     sender_name=self._speaker.capitalize(),
                 )
         return Inbound(ref, event_id, text=text, sender_name=self._speaker.capitalize())
@@ -102,12 +102,14 @@ class ConsoleTransport:
         if message.location is not None:
             loc = message.location
             self._write(f"{INDENT}📍 {loc.latitude:.5f}, {loc.longitude:.5f}")
+        message_id = str(next(self._message_ids))
         if message.choices and message.prompt_id is not None:
             self._last_choices[ref.user_id] = (
                 message.prompt_id,
                 tuple(choice.id for choice in message.choices),
+                message_id,
             )
-        return Sent(message_id=str(next(self._message_ids)))
+        return Sent(message_id=message_id)
 
     async def edit(self, ref: ChatRef, message_id: str, message: OutMessage) -> None:
         self._write(f"  bot → {ref.user_id} (updated): {message.text}")

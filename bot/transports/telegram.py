@@ -507,7 +507,11 @@ class TelegramTransport:
             return Inbound(
                 ChatRef(PLATFORM, chat_id, str(query.from_user.id)),
                 event_id,
-                choice=ChoicePick(prompt_id, choice_id),
+                choice=ChoicePick(
+                    prompt_id,
+                    choice_id,
+                    message_id=str(query.message.message_id) if query.message else None,
+                ),
                 sender_name=query.from_user.first_name,
                 language_hint=query.from_user.language_code,
                 raw=update,

@@ -175,6 +175,7 @@ def upgrade() -> None:
     sa.Column('bound', sa.Boolean(), nullable=False),
     sa.Column('platform_message_id', sa.String(length=255), nullable=True),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_prompts_person_id_persons'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_prompts'))
     )
