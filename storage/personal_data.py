@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Table, delete, select, update
+from sqlalchemy import Column, MetaData, Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Base, Person
@@ -29,10 +29,13 @@ class UndeclaredPersonalData(RuntimeError):
     pass
 
 
-def person_links() -> list[PersonLink]:
-    """Every column in the schema that points at a person, with its forget rule."""
+def person_links(metadata: MetaData | None = None) -> list[PersonLink]:
+    """Every column in the schema that points at a person, with its forget rule.
+
+    `metadata` defaults to the models' own; tests pass a scratch schema.
+    """
     links: list[PersonLink] = []
-    for table in Base.metadata.sorted_tables:
+    for table in (metadata or Base.metadata).sorted_tables:
         for column in table.columns:
             if not any(fk.column.table.name == Person.__tablename__ for fk in column.foreign_keys):
                 continue
