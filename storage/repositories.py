@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,12 @@ from storage.models import (
     Topic,
     TransportState,
 )
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
+    dialect = session.get_bind().dialect.name
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
 
 class PersonRepository:
@@ -289,7 +295,11 @@ class InviteRepository:
         return f"{code[:5]}-{code[5:]}"
 
     async def redeem(self, code: str, person_id: int) -> InviteCode | None:
-        """Use a code once; returns it, or None if unknown, used or expired."""
+        """Use a code once; returns it, or None if unknown, used or expired.
+
+        The claim is one conditional UPDATE, so two people redeeming the same code at the
+        same moment (on PostgreSQL, where reads do not block) cannot both succeed.
+        """
         result = await self._session.execute(
             select(InviteCode).where(InviteCode.code_hash == hash_code(code.replace("-", "")))
         )
@@ -297,9 +307,15 @@ class InviteRepository:
         now = self._clock.now()
         if invite is None or invite.redeemed_at is not None or invite.expires_at <= now:
             return None
-        invite.redeemed_at = now
-        invite.redeemed_by_id = person_id
-        await self._session.flush()
+        claimed = await self._session.execute(
+            update(InviteCode)
+            .where(InviteCode.id == invite.id, InviteCode.redeemed_at.is_(None))
+            .values(redeemed_at=now, redeemed_by_id=person_id)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(claimed, "rowcount", 0) != 1:
+            return None
+        await self._session.refresh(invite)
         return invite
 
 
@@ -333,13 +349,15 @@ class UpdateLog:
         self._clock = clock
 
     async def first_time(self, platform: str, update_id: str) -> bool:
-        if await self._session.get(ProcessedUpdate, (platform, update_id)) is not None:
-            return False
-        self._session.add(
-            ProcessedUpdate(platform=platform, update_id=update_id, processed_at=self._clock.now())
+        # An insert that does nothing on a duplicate, so the same update arriving twice at
+        # once (two processes, PostgreSQL) gives one True and one False, not an error.
+        statement = (
+            _insert_for(self._session)(ProcessedUpdate)
+            .values(platform=platform, update_id=update_id, processed_at=self._clock.now())
+            .on_conflict_do_nothing(index_elements=["platform", "update_id"])
         )
-        await self._session.flush()
-        return True
+        result = await self._session.execute(statement)
+        return bool(getattr(result, "rowcount", 0))
 
     async def forget_before(self, moment: datetime) -> int:
         result = await self._session.execute(
@@ -386,10 +404,8 @@ class OutboxRepository:
             "expires_at": expires_at,
             "created_at": now,
         }
-        dialect = self._session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         statement = (
-            insert(OutboxMessage)
+            _insert_for(self._session)(OutboxMessage)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -382,3 +383,39 @@ async def test_leaving_without_commit_rolls_back(uow_factory: UnitOfWorkFactory)
         await uow.persons.get_or_create("fake", "ghost", "chat-ghost", language="da")
     async with uow_factory() as uow:
         assert await uow.persons.find_identity("fake", "ghost") is None
+
+
+# -- at the same time -------------------------------------------------------------------------
+
+
+async def test_a_code_redeemed_by_two_at_once_works_for_one(uow_factory: UnitOfWorkFactory) -> None:
+    anna, bo = await _person(uow_factory, "anna"), await _person(uow_factory, "bo")
+    async with uow_factory() as uow:
+        code = await uow.invites.create(
+            Role.COORDINATOR, valid_for=timedelta(days=1), created_by=None, note=None
+        )
+        await uow.commit()
+
+    async def redeem(person_id: int) -> bool:
+        async with uow_factory() as uow:
+            invite = await uow.invites.redeem(code, person_id)
+            await asyncio.sleep(0.05)  # still in the transaction while the other one tries
+            await uow.commit()
+            return invite is not None
+
+    results = await asyncio.gather(redeem(anna), redeem(bo))
+    assert sorted(results) == [False, True]
+
+
+async def test_the_same_update_logged_twice_at_once_is_first_once(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async def log_it() -> bool:
+        async with uow_factory() as uow:
+            first = await uow.updates.first_time("telegram", "42")
+            await asyncio.sleep(0.05)  # still in the transaction while the other one tries
+            await uow.commit()
+            return first
+
+    results = await asyncio.gather(log_it(), log_it())
+    assert sorted(results) == [False, True]
