@@ -309,3 +309,30 @@ async def test_back_in_every_flow(chat: Chat) -> None:
     assert choice_ids(replies[-1]) == ["delete", "keep"]
     await chat.say("kim", "/cancel")
     assert (await known_person(chat, "kim")).display_name == "Kim"
+
+
+async def test_an_old_menu_button_respects_a_pause(chat: Chat) -> None:
+    await onboard_en(chat, "anna")
+    await chat.say("anna", "/help")
+    menu = chat.last_question("anna")
+    assert menu.prompt_id is not None
+    await chat.say("anna", "/stop")
+    replies = await chat.press("anna", menu.prompt_id, "settings")
+    assert "You have paused messages from me." in texts(replies)
+    assert await conversation_of(chat, "anna") is None
+    replies = await chat.press("anna", menu.prompt_id, "mydata")  # allowed while paused
+    assert replies[-1].attachment is not None
+
+
+async def test_topic_names_lose_control_characters(chat: Chat) -> None:
+    await onboard_en(chat, "kim", name="Kim")
+    await chat.say("kim", "/topics")
+    await chat.tap("kim", "add_interest")
+    replies = await chat.say("kim", "Fugle\x00kig\u200b /  Bird\x07 watching ")
+    assert "Added." in texts(replies)
+    async with chat.app.uow() as uow:
+        names = [(t.name_da, t.name_en) for t in await uow.topics.active(TopicKind.INTEREST)]
+    assert ("Fuglekig", "Bird watching") in names
+    await chat.tap("kim", "add_area")
+    replies = await chat.say("kim", "\x00\x01 / Nothing")
+    assert "Please type a short name" in texts(replies)
