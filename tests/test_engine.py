@@ -315,3 +315,12 @@ async def test_the_same_update_id_on_another_platform_is_another_update(chat: Ch
     async with chat.app.uow() as uow:
         assert not await uow.updates.first_time("fake", "update-1")
         assert await uow.updates.first_time("telegram", "update-1")
+
+
+async def test_the_suggested_name_is_taken_from_the_question_on_a_tap(chat: Chat) -> None:
+    await chat.say("anna", "/start")
+    await chat.tap("anna", "en")
+    replies = await chat.say("anna", "yes", name="Anna  Bee\u200b")  # a platform's profile name
+    assert [c.label for c in replies[-1].choices] == ["Anna Bee", "Skip"]
+    await chat.tap("anna", "suggested")  # a button press carries no name
+    assert (await known_person(chat, "anna")).display_name == "Anna Bee"
