@@ -152,3 +152,22 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             "PostgreSQL tests were NOT run (set TEST_POSTGRES_URL, see README)", yellow=True
         )
+
+
+@pytest.fixture
+async def backend_chat(backend: Backend, clock: FrozenClock) -> AsyncIterator[Chat]:
+    """The whole bot on each database backend, for chats that must work on both."""
+    settings = Settings(
+        database_url=backend.url,
+        admins=["fake:admin"],
+        coordinators=["fake:kim"],
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    transport = RecordingTransport()
+    bot = BotApp(settings, [transport], clock=clock)
+    await bot.migrate()
+    await seed_starter_topics(bot.uow)
+    try:
+        yield Chat(bot, transport)
+    finally:
+        await bot.close()
