@@ -4,7 +4,7 @@ Every flow is driven into each of its states (and the states outside a conversat
 newcomer, someone who said no, someone onboarded, someone who paused), then random input
 is fired at it: text (emoji, control characters, empty, 10,000 characters), command-like
 strings, button presses with random, stale or other people's prompt ids and choice ids,
-and reactions. After each input:
+reactions, pictures, voice messages, documents and locations. After each input:
 
 - nothing escaped `Router.handle`, and the error boundary was not what caught it (its
   apology is made to fail the test);
@@ -33,7 +33,15 @@ from bot.demo import seed_starter_topics
 from bot.settings import Settings
 from conversations import coordinator_invite, onboarding, topics_admin
 from conversations import settings as settings_flow
-from conversations.messages import ChoicePick, Inbound, Reaction, parse_command
+from conversations.messages import (
+    ChoicePick,
+    Inbound,
+    Location,
+    Media,
+    MediaKind,
+    Reaction,
+    parse_command,
+)
 from conversations.your_data import ForgetStep
 from handlers.commands import BACK, CANCEL, HELP, foundation_commands
 from storage.clock import FrozenClock
@@ -312,7 +320,28 @@ picks = st.builds(
 
 reactions = st.builds(React, st.booleans(), st.one_of(st.sampled_from(EMOJI), st.text(max_size=4)))
 
-events = st.one_of(texts, commands, picks, reactions)
+
+@dataclass(frozen=True)
+class Attachment:
+    media: Media | None
+    location: Location | None
+
+
+attachments = st.one_of(
+    st.builds(
+        lambda kind, caption: Attachment(Media(kind, "file-1", caption=caption), None),
+        st.sampled_from(list(MediaKind)),
+        st.one_of(st.none(), st.text(max_size=30)),
+    ),
+    st.builds(
+        lambda lat, lon: Attachment(None, Location(lat, lon)),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.floats(allow_nan=False, allow_infinity=False),
+    ),
+)
+
+Event = Text | Pick | React | Attachment
+events = st.one_of(texts, commands, picks, reactions, attachments)
 
 
 # -- the harness ------------------------------------------------------------------------------
@@ -435,12 +464,14 @@ class Harness:
     def _delivered_questions(self, user: str) -> list[Delivered]:
         return [d for d in self.transport.to(user) if d.message.choices and d.message.prompt_id]
 
-    def inbound(self, user: str, event: Text | Pick | React) -> tuple[Inbound, bool]:
+    def inbound(self, user: str, event: Event) -> tuple[Inbound, bool]:
         """The inbound message for an event, and whether it must be refused unchanged."""
         ref = self.chat.ref(user)
         event_id = f"e{next(self._users)}"
         if isinstance(event, Text):
             return Inbound(ref, event_id, text=event.text), False
+        if isinstance(event, Attachment):
+            return Inbound(ref, event_id, media=event.media, location=event.location), False
         questions = self._delivered_questions(user)
         if isinstance(event, React):
             message_id = questions[-1].message_id if event.current and questions else "nope"
@@ -467,7 +498,7 @@ class Harness:
             refused = refused or choice_id not in choices
         return Inbound(ref, event_id, choice=ChoicePick(prompt_id, choice_id)), refused
 
-    async def check(self, name: str, target: Target, event: Text | Pick | React) -> None:
+    async def check(self, name: str, target: Target, event: Event) -> None:
         user = await self.user_in(name, target)
         before = await self.observe(user)
         inbound, must_refuse = self.inbound(user, event)
@@ -533,7 +564,7 @@ def test_random_input_in_every_state_never_breaks_anything(name: str, backend: B
             database=None,
         )
         @given(events)
-        def random_input(event: Text | Pick | React) -> None:
+        def random_input(event: Event) -> None:
             loop.run_until_complete(harness.check(name, target, event))
 
         random_input()
