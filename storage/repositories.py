@@ -61,6 +61,8 @@ class PersonRepository:
             assert person is not None
             if identity.chat_id != chat_id:
                 identity.chat_id = chat_id
+            if identity.blocked_at is not None:  # writing to us again: no longer blocked
+                identity.blocked_at = None
             return person, False
         now = self._clock.now()
         person = Person(language=language, created_at=now, updated_at=now)
