@@ -106,7 +106,13 @@ def foundation_commands() -> list[CommandSpec]:
             needs_consent=False,
             allowed_when_stopped=True,
         ),
-        CommandSpec("stop", "pause", "stop", N_("No more messages from me")),
+        CommandSpec(
+            "stop",
+            "pause",
+            "stop",
+            N_("No more messages from me"),
+            needs_consent=False,  # "stop" is respected at once, never met with a question
+        ),
         CommandSpec(
             "coordinator",
             "koordinator",

@@ -160,3 +160,18 @@ async def test_stop_keeps_topics_and_start_keeps_them(chat: Chat) -> None:
     await chat.say("anna", "/pause")
     await chat.say("anna", "/begynd")
     assert await topics_of(chat, "anna") == chosen
+
+
+async def test_stop_is_respected_without_consent(chat: Chat) -> None:
+    await chat.say("bo", "/start")
+    await chat.tap("bo", "en")
+    replies = await chat.say("bo", "/stop")  # in the middle of onboarding
+    assert "I won't send you anything now" in texts(replies)
+    assert not any(reply.choices for reply in replies)
+    assert (await known_person(chat, "bo")).status == PersonStatus.STOPPED
+    assert await conversation_of(chat, "bo") is None
+    replies = await chat.say("cy", "/stop")  # a first message
+    assert "I won't send you anything now" in texts(replies)
+    replies = await chat.say("cy", "/start")
+    assert choice_ids(replies[-1]) == ["da", "en"]  # not onboarded yet: the questions now
+    assert (await known_person(chat, "cy")).status == PersonStatus.ACTIVE
