@@ -71,7 +71,7 @@ def take_language(ctx: FlowContext, answer: Answer) -> StepResult:
 def name_question(ctx: FlowContext) -> OutMessage:
     choices: list[Choice] = []
     suggested = clean_name(ctx.inbound.sender_name) if ctx.inbound else None
-    if suggested and not ctx.person.display_name:
+    if suggested and len(suggested) <= MAX_NAME_LENGTH and not ctx.person.display_name:
         choices.append(Choice("suggested", suggested, "🙂"))
     if ctx.person.display_name:
         choices.append(ctx.choice("keep", N_("Keep my name"), "👌"))

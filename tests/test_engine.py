@@ -324,3 +324,10 @@ async def test_the_suggested_name_is_taken_from_the_question_on_a_tap(chat: Chat
     assert [c.label for c in replies[-1].choices] == ["Anna Bee", "Skip"]
     await chat.tap("anna", "suggested")  # a button press carries no name
     assert (await known_person(chat, "anna")).display_name == "Anna Bee"
+
+
+async def test_a_profile_name_too_long_to_keep_is_not_offered(chat: Chat) -> None:
+    await chat.say("anna", "/start")
+    await chat.tap("anna", "en")
+    replies = await chat.say("anna", "yes", name="A" * 500)
+    assert choice_ids(replies[-1]) == ["skip"]
