@@ -149,3 +149,17 @@ def test_admin_topics(tmp_path: Path) -> None:
     assert added.returncode == 0, added.stderr
     listed = run_bot("admin", "list-topics", cwd=tmp_path, TMM_DATABASE_URL=url)
     assert "Fuglekig / Bird watching" in listed.stdout
+
+
+def test_run_without_a_transport_says_how_to_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith("TMM_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("TMM_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Configuration error: no transport is configured")
+    assert "python -m bot demo" in err
