@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
@@ -65,19 +66,30 @@ class PersonRepository:
                 identity.blocked_at = None
             return person, False
         now = self._clock.now()
-        person = Person(language=language, created_at=now, updated_at=now)
-        self._session.add(person)
-        await self._session.flush()
-        self._session.add(
-            Identity(
-                person_id=person.id,
-                platform=platform,
-                user_id=user_id,
-                chat_id=chat_id,
-                created_at=now,
-            )
-        )
-        await self._session.flush()
+        try:
+            # In a savepoint: the same newcomer may be created at this moment by another
+            # transaction (two chats at once; PostgreSQL does not serialise them).
+            async with self._session.begin_nested():
+                person = Person(language=language, created_at=now, updated_at=now)
+                self._session.add(person)
+                await self._session.flush()
+                self._session.add(
+                    Identity(
+                        person_id=person.id,
+                        platform=platform,
+                        user_id=user_id,
+                        chat_id=chat_id,
+                        created_at=now,
+                    )
+                )
+                await self._session.flush()
+        except IntegrityError:
+            identity = await self.find_identity(platform, user_id)
+            if identity is None:
+                raise
+            existing = await self._session.get(Person, identity.person_id)
+            assert existing is not None
+            return existing, False
         return person, True
 
     async def identities(self, person_id: int) -> Sequence[Identity]:

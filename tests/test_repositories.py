@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import StatementError
 
 from storage.clock import FrozenClock
@@ -419,3 +419,17 @@ async def test_the_same_update_logged_twice_at_once_is_first_once(
 
     results = await asyncio.gather(log_it(), log_it())
     assert sorted(results) == [False, True]
+
+
+async def test_a_newcomer_seen_twice_at_once_is_one_person(uow_factory: UnitOfWorkFactory) -> None:
+    async def first_contact(chat_id: str) -> int:
+        async with uow_factory() as uow:
+            person, _ = await uow.persons.get_or_create("fake", "anna", chat_id, language="da")
+            await asyncio.sleep(0.05)  # still in the transaction while the other one tries
+            await uow.commit()
+            return person.id
+
+    ids = await asyncio.gather(first_contact("private"), first_contact("group"))
+    assert ids[0] == ids[1]
+    async with uow_factory() as uow:
+        assert (await uow.session.execute(select(func.count()).select_from(Person))).scalar() == 1
