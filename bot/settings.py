@@ -10,10 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.i18n import LANGUAGES
 
 ENV_PREFIX = "TMM_"
+DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 IdentityList = Annotated[list[str], NoDecode]
 
 
@@ -143,6 +146,20 @@ class Settings(BaseSettings):
     def _matrix_user(cls, value: str | None) -> str | None:
         if value is not None and (not value.startswith("@") or ":" not in value):
             raise ValueError("should look like @name:example.org")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database(cls, value: str) -> str:
+        # The URL may hold a password, so it is not repeated in the message.
+        try:
+            driver = make_url(value).drivername
+        except ArgumentError:
+            driver = None
+        if driver not in DATABASE_DRIVERS:
+            raise ValueError(
+                "must be a URL starting with sqlite+aiosqlite:/// or postgresql+asyncpg://"
+            )
         return value
 
     @field_validator("timezone")

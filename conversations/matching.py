@@ -79,6 +79,8 @@ def match_choice(
         ratio = difflib.SequenceMatcher(None, wanted, name).ratio()
         scored[cid] = max(scored.get(cid, 0.0), ratio)
     ranked = sorted(scored.items(), key=lambda item: item[1], reverse=True)
+    if not ranked:  # no choice has a name made of letters or digits
+        return None
     best_id, best = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
     if best >= FUZZY_CUTOFF and best - runner_up >= 0.1:

@@ -134,7 +134,7 @@ class Onboarding(Flow):
             case Step.LANGUAGE:
                 result = profile.take_language(ctx, answer)
             case Step.NAME:
-                result = profile.take_name(ctx, answer)
+                result = await profile.take_name(ctx, answer)
             case Step.INTERESTS:
                 result = await profile.take_topic(ctx, answer, TopicKind.INTEREST)
             case Step.AREAS:

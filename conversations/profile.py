@@ -71,7 +71,7 @@ def take_language(ctx: FlowContext, answer: Answer) -> StepResult:
 def name_question(ctx: FlowContext) -> OutMessage:
     choices: list[Choice] = []
     suggested = clean_name(ctx.inbound.sender_name) if ctx.inbound else None
-    if suggested and not ctx.person.display_name:
+    if suggested and len(suggested) <= MAX_NAME_LENGTH and not ctx.person.display_name:
         choices.append(Choice("suggested", suggested, "🙂"))
     if ctx.person.display_name:
         choices.append(ctx.choice("keep", N_("Keep my name"), "👌"))
@@ -96,11 +96,31 @@ def clean_name(raw: str | None) -> str | None:
     return name or None
 
 
-def take_name(ctx: FlowContext, answer: Answer) -> StepResult:
+async def _suggested_name(ctx: FlowContext) -> str | None:
+    """The name offered on the question being answered, as the person saw it.
+
+    Read from the stored prompt, because a button press need not carry the sender's name.
+    """
+    ref = ctx.ref
+    conversation = await ctx.uow.conversations.get(ref.platform, ref.chat_id, ref.user_id)
+    prompt = (
+        await ctx.uow.prompts.get(conversation.prompt_id)
+        if conversation is not None and conversation.prompt_id
+        else None
+    )
+    offered = [
+        c.get("label") for c in (prompt.choices if prompt else []) if c.get("id") == "suggested"
+    ]
+    if offered:
+        return clean_name(str(offered[0]))
+    return clean_name(ctx.inbound.sender_name) if ctx.inbound else None
+
+
+async def take_name(ctx: FlowContext, answer: Answer) -> StepResult:
     if answer.choice in ("skip", "keep"):
         return DONE
     if answer.choice == "suggested":
-        name = clean_name(ctx.inbound.sender_name) if ctx.inbound else None
+        name = await _suggested_name(ctx)
     else:
         name = clean_name(answer.text)
     if not name:

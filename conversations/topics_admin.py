@@ -10,6 +10,7 @@ from conversations.flow import Answer, Flow, FlowContext, Transition
 from conversations.i18n import N_
 from conversations.matching import normalise
 from conversations.messages import Choice, OutMessage
+from conversations.profile import clean_name
 from storage.models import TopicKind
 
 
@@ -91,7 +92,8 @@ class ManageTopics(Flow):
                     await ctx.uow.topics.deactivate(topic)
             return Transition.go(Step.MENU, data)
         danish, _, english = (answer.text or "").partition("/")
-        danish, english = " ".join(danish.split()), " ".join(english.split())
+        # without control characters: PostgreSQL refuses a NUL in text, and nobody means one
+        danish, english = clean_name(danish) or "", clean_name(english) or ""
         if not danish or len(danish) > MAX_TOPIC_NAME or len(english) > MAX_TOPIC_NAME:
             return Transition.stay(
                 data, OutMessage(ctx._(N_("Please type a short name, like: Gåture / Walks")))

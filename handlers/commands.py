@@ -118,7 +118,14 @@ def foundation_commands() -> list[CommandSpec]:
             allowed_when_stopped=True,
             button=N_("Delete my data"),
         ),
-        CommandSpec("stop", "pause", "stop", N_("Pause messages from me"), button=N_("Pause")),
+        CommandSpec(
+            "stop",
+            "pause",
+            "stop",
+            N_("Pause messages from me"),
+            button=N_("Pause"),
+            needs_consent=False,  # "stop" is respected at once, never met with a question
+        ),
         CommandSpec(
             "link",
             "forbind",

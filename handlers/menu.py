@@ -7,7 +7,7 @@ from conversations.flow import FlowContext, SingleStepFlow, Transition
 from conversations.i18n import N_
 from conversations.messages import Choice, OutMessage
 from handlers.commands import CommandRegistry, permits
-from storage.models import ConsentState, Prompt
+from storage.models import ConsentState, PersonStatus, Prompt
 
 MENU_EMOJI = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣")
 
@@ -53,6 +53,15 @@ class Menu(SingleStepFlow):
             return None
         if not permits(ctx.role, spec.role):
             return Transition.end(OutMessage(ctx._(N_("Only coordinators can do that."))))
+        if ctx.person.status == PersonStatus.STOPPED and not spec.allowed_when_stopped:
+            # the same rule as for the typed command (handlers/router.py)
+            return Transition.end(
+                OutMessage(
+                    ctx._(
+                        N_("You have paused messages from me. Write /start to switch them back on.")
+                    )
+                )
+            )
         if spec.needs_consent and ctx.person.consent != ConsentState.GIVEN:
             return Transition.end(then=("onboarding", ""))
         return Transition.end(then=(spec.flow, spec.args))

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     Column,
     ColumnElement,
+    MetaData,
     Row,
     Table,
     UniqueConstraint,
@@ -40,10 +41,13 @@ class UndeclaredPersonalData(RuntimeError):
     pass
 
 
-def person_links() -> list[PersonLink]:
-    """Every column in the schema that points at a person, with its forget rule."""
+def person_links(metadata: MetaData | None = None) -> list[PersonLink]:
+    """Every column in the schema that points at a person, with its forget rule.
+
+    `metadata` defaults to the models' own; tests pass a scratch schema.
+    """
     links: list[PersonLink] = []
-    for table in Base.metadata.sorted_tables:
+    for table in (metadata or Base.metadata).sorted_tables:
         for column in table.columns:
             if not any(fk.column.table.name == Person.__tablename__ for fk in column.foreign_keys):
                 continue

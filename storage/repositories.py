@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
@@ -32,6 +33,12 @@ from storage.models import (
     TransportState,
 )
 from storage.types import UTCDateTime
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
+    dialect = session.get_bind().dialect.name
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
 
 class PersonRepository:
@@ -63,21 +70,34 @@ class PersonRepository:
             identity, person = found
             if identity.chat_id != chat_id:
                 identity.chat_id = chat_id
+            if identity.blocked_at is not None:  # writing to us again: no longer blocked
+                identity.blocked_at = None
             return person, False
         now = self._clock.now()
-        person = Person(language=language, created_at=now, updated_at=now)
-        self._session.add(person)
-        await self._session.flush()
-        self._session.add(
-            Identity(
-                person_id=person.id,
-                platform=platform,
-                user_id=user_id,
-                chat_id=chat_id,
-                created_at=now,
-            )
-        )
-        await self._session.flush()
+        try:
+            # In a savepoint: the same newcomer may be created at this moment by another
+            # transaction (two chats at once; PostgreSQL does not serialise them).
+            async with self._session.begin_nested():
+                person = Person(language=language, created_at=now, updated_at=now)
+                self._session.add(person)
+                await self._session.flush()
+                self._session.add(
+                    Identity(
+                        person_id=person.id,
+                        platform=platform,
+                        user_id=user_id,
+                        chat_id=chat_id,
+                        created_at=now,
+                    )
+                )
+                await self._session.flush()
+        except IntegrityError:
+            raced = await self.find_identity(platform, user_id)
+            if raced is None:
+                raise
+            existing = await self._session.get(Person, raced.person_id)
+            assert existing is not None
+            return existing, False
         return person, True
 
     async def set_blocked(self, platform: str, user_id: str, *, blocked: bool) -> bool:
@@ -332,12 +352,6 @@ class PromptRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _insert_for(session: AsyncSession) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING (SQLite and PostgreSQL)."""
-    dialect = session.get_bind().dialect.name
-    return postgresql_insert if dialect == "postgresql" else sqlite_insert
-
-
 def hash_code(code: str) -> str:
     normalised = "".join(code.split()).upper()
     return hashlib.sha256(normalised.encode()).hexdigest()
@@ -369,7 +383,11 @@ class InviteRepository:
         return f"{code[:5]}-{code[5:]}"
 
     async def redeem(self, code: str, person_id: int) -> InviteCode | None:
-        """Use a code once; returns it, or None if unknown, used or expired."""
+        """Use a code once; returns it, or None if unknown, used or expired.
+
+        The claim is one conditional UPDATE, so two people redeeming the same code at the
+        same moment (on PostgreSQL, where reads do not block) cannot both succeed.
+        """
         result = await self._session.execute(
             select(InviteCode).where(InviteCode.code_hash == hash_code(code.replace("-", "")))
         )
@@ -377,9 +395,15 @@ class InviteRepository:
         now = self._clock.now()
         if invite is None or invite.redeemed_at is not None or invite.expires_at <= now:
             return None
-        invite.redeemed_at = now
-        invite.redeemed_by_id = person_id
-        await self._session.flush()
+        claimed = await self._session.execute(
+            update(InviteCode)
+            .where(InviteCode.id == invite.id, InviteCode.redeemed_at.is_(None))
+            .values(redeemed_at=now, redeemed_by_id=person_id)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(claimed, "rowcount", 0) != 1:
+            return None
+        await self._session.refresh(invite)
         return invite
 
 
@@ -454,12 +478,14 @@ class UpdateLog:
         self._clock = clock
 
     async def first_time(self, platform: str, update_id: str) -> bool:
-        insert = _insert_for(self._session)
-        result = await self._session.execute(
-            insert(ProcessedUpdate)
+        # An insert that does nothing on a duplicate, so the same update arriving twice at
+        # once (two processes, PostgreSQL) gives one True and one False, not an error.
+        statement = (
+            _insert_for(self._session)(ProcessedUpdate)
             .values(platform=platform, update_id=update_id, processed_at=self._clock.now())
             .on_conflict_do_nothing(index_elements=["platform", "update_id"])
         )
+        result = await self._session.execute(statement)
         return bool(getattr(result, "rowcount", 0))
 
     async def forget_before(self, moment: datetime) -> int:
@@ -507,9 +533,8 @@ class OutboxRepository:
             "expires_at": expires_at,
             "created_at": now,
         }
-        insert = _insert_for(self._session)
         statement = (
-            insert(OutboxMessage)
+            _insert_for(self._session)(OutboxMessage)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
         )

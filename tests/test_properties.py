@@ -1,0 +1,573 @@
+"""Property-based: whatever arrives, in whatever state of whatever flow, nothing breaks.
+
+Every flow is driven into each of its states (and the states outside a conversation: a
+newcomer, someone who said no, someone onboarded, someone who paused), then random input
+is fired at it: text (emoji, control characters, empty, 10,000 characters), command-like
+strings, button presses with random, stale or other people's prompt ids and choice ids,
+reactions, pictures, voice messages, documents and locations. After each input:
+
+- nothing escaped `Router.handle`, and the error boundary was not what caught it (its
+  apology is made to fail the test);
+- the conversation, if any, is in a valid state of its flow, with its current question
+  stored for that very person and actually sent to them;
+- what the person had already answered is unchanged, unless that input could change it
+  (a new name typed at the name question, say);
+- a refused button press (another person's prompt, an unknown prompt or choice) changed
+  nothing at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.app import BotApp
+from bot.demo import seed_starter_topics
+from bot.settings import Settings
+from conversations import coordinator_invite, onboarding, topics_admin
+from conversations import settings as settings_flow
+from conversations.messages import (
+    ChoicePick,
+    Inbound,
+    Location,
+    Media,
+    MediaKind,
+    Reaction,
+    parse_command,
+)
+from conversations.your_data import ForgetStep
+from handlers.commands import BACK, CANCEL, HELP, foundation_commands
+from storage.clock import FrozenClock
+from storage.models import Role
+from tests.conftest import Backend
+from tests.fakes import Chat, Delivered, RecordingTransport
+from tests.helpers import ConversationSnapshot, snapshot
+
+VALID_STATES: dict[str, set[str]] = {
+    "onboarding": {step.value for step in onboarding.Step},
+    "settings": {step.value for step in settings_flow.Step},
+    "forget": {step.value for step in ForgetStep},
+    "coordinator": {step.value for step in coordinator_invite.Step},
+    "topics": {step.value for step in topics_admin.Step},
+}
+
+# PostgreSQL runs fewer: it is there for what only PostgreSQL refuses (a NUL in text, say)
+EXAMPLES_PER_STATE = {"sqlite": 20, "postgres": 8}
+
+
+class BoundaryHit(AssertionError):
+    """The error boundary caught something: a step raised."""
+
+
+# -- getting a person into a state ------------------------------------------------------------
+
+Driver = Callable[[Chat, str], Awaitable[None]]
+
+
+async def _onboarding_until(chat: Chat, user: str, step: str) -> None:
+    await chat.say(user, "/start")
+    for answer, reached in (("da", "consent"), ("yes", "name")):
+        if step == "language":
+            return
+        await chat.tap(user, answer)
+        if step == reached:
+            return
+    await chat.say(user, "Navn")
+    if step == "interests":
+        return
+    await chat.tap(user, "done")
+    if step == "areas":
+        return
+    await chat.tap(user, "done")
+
+
+def onboarding_at(step: str) -> Driver:
+    async def drive(chat: Chat, user: str) -> None:
+        await _onboarding_until(chat, user, step)
+
+    return drive
+
+
+def after_onboarding(
+    *commands: str, taps: tuple[str, ...] = (), coordinator: bool = False
+) -> Driver:
+    async def drive(chat: Chat, user: str) -> None:
+        # what onboarding leaves behind, written at once (onboarding itself is tested apart)
+        ref = chat.ref(user)
+        async with chat.app.uow() as uow:
+            person, _ = await uow.persons.get_or_create(
+                ref.platform, ref.user_id, ref.chat_id, language="da"
+            )
+            await uow.persons.record_consent(person, "test", given=True)
+            person.display_name = "Navn"
+            person.onboarded_at = uow.clock.now()
+            if coordinator:
+                await uow.persons.set_role(person, Role.COORDINATOR)
+            await uow.commit()
+        for command in commands:
+            await chat.say(user, command)
+        for tap in taps:
+            await chat.tap(user, tap)
+
+    return drive
+
+
+async def _refused(chat: Chat, user: str) -> None:
+    await chat.say(user, "/start")
+    await chat.tap(user, "da")
+    await chat.tap(user, "no")
+
+
+async def _nothing(chat: Chat, user: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Target:
+    drive: Driver
+    state: tuple[str, str] | None  # (flow, state) of the conversation, or None
+    may_change: frozenset[str] = frozenset()  # what a plain answer here may change
+
+
+PROFILE = frozenset({"consent", "display_name", "quiet", "topics"})
+
+TARGETS: dict[str, Target] = {
+    "newcomer": Target(_nothing, None),
+    "refused": Target(_refused, None),
+    "onboarded": Target(after_onboarding(), None, frozenset({"status"})),
+    "stopped": Target(after_onboarding("/stop"), None, frozenset({"status"})),
+    "onboarding:language": Target(
+        onboarding_at("language"), ("onboarding", "language"), frozenset({"language"})
+    ),
+    "onboarding:consent": Target(onboarding_at("consent"), ("onboarding", "consent"), PROFILE),
+    "onboarding:name": Target(
+        onboarding_at("name"), ("onboarding", "name"), frozenset({"display_name"})
+    ),
+    "onboarding:interests": Target(
+        onboarding_at("interests"), ("onboarding", "interests"), frozenset({"topics"})
+    ),
+    "onboarding:areas": Target(
+        onboarding_at("areas"), ("onboarding", "areas"), frozenset({"topics"})
+    ),
+    "onboarding:quiet": Target(
+        onboarding_at("quiet"), ("onboarding", "quiet"), frozenset({"quiet", "onboarded"})
+    ),
+    "settings:menu": Target(after_onboarding("/settings"), ("settings", "menu")),
+    "settings:language": Target(
+        after_onboarding("/settings", taps=("language",)),
+        ("settings", "language"),
+        frozenset({"language"}),
+    ),
+    "settings:name": Target(
+        after_onboarding("/settings", taps=("name",)),
+        ("settings", "name"),
+        frozenset({"display_name"}),
+    ),
+    "settings:interests": Target(
+        after_onboarding("/settings", taps=("interests",)),
+        ("settings", "interests"),
+        frozenset({"topics"}),
+    ),
+    "settings:areas": Target(
+        after_onboarding("/settings", taps=("areas",)),
+        ("settings", "areas"),
+        frozenset({"topics"}),
+    ),
+    "settings:quiet": Target(
+        after_onboarding("/settings", taps=("quiet",)),
+        ("settings", "quiet"),
+        frozenset({"quiet"}),
+    ),
+    "forget:confirm": Target(
+        after_onboarding("/forget"), ("forget", "confirm"), frozenset({"forgotten"})
+    ),
+    "coordinator:code": Target(after_onboarding("/coordinator"), ("coordinator", "code")),
+    "topics:menu": Target(after_onboarding("/topics", coordinator=True), ("topics", "menu")),
+    "topics:add_interest": Target(
+        after_onboarding("/topics", taps=("add_interest",), coordinator=True),
+        ("topics", "add_interest"),
+    ),
+    "topics:add_area": Target(
+        after_onboarding("/topics", taps=("add_area",), coordinator=True),
+        ("topics", "add_area"),
+    ),
+    "topics:remove": Target(
+        after_onboarding("/topics", taps=("remove",), coordinator=True), ("topics", "remove")
+    ),
+}
+
+
+def test_every_state_of_every_flow_is_a_target() -> None:
+    covered = {state for target in TARGETS.values() if target.state for state in [target.state]}
+    expected = {(flow, state) for flow, states in VALID_STATES.items() for state in states}
+    assert covered == expected
+
+
+# -- random input -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Pick:
+    prompt: str  # "current", "first", "other" or a random id
+    choice: str | int  # an index into the prompt's choices, or a random id
+
+
+@dataclass(frozen=True)
+class React:
+    current: bool
+    key: str
+
+
+COMMAND_NAMES = sorted(
+    {name for spec in foundation_commands() for name in spec.names} | {*CANCEL, *BACK, *HELP}
+)
+WORDS = [
+    "",
+    " ",
+    "\n",
+    "\t\r",
+    "1",
+    "2",
+    "3",
+    "0",
+    "99",
+    "-1",
+    "ja",
+    "nej",
+    "yes",
+    "no",
+    "done",
+    "færdig",
+    "skip",
+    "slet",
+    "keep",
+    "22-7",
+    "25-99",
+    "Gåture / Walks",
+    "/",
+    "!",
+    "@anna",
+    "\x00",
+    "\u200b",
+    "\ufe0f",
+    "🌿",
+    "👍",
+    "✅",
+    "🇩🇰",
+    "🇬🇧",
+    "🙂" * 50,
+]
+EMOJI = [
+    "🇩🇰",
+    "🇬🇧",
+    "✅",
+    "❓",
+    "🚫",
+    "🙂",
+    "⏭",
+    "👍",
+    "🌙",
+    "😴",
+    "🛌",
+    "🔔",
+    "🗑",
+    "↩️",
+    "🌿",
+    "📍",
+]
+
+texts = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(WORDS),
+    st.text(alphabet=st.characters(categories=["So", "Sk", "Cc", "Cf", "Zs", "Mn"]), max_size=20),
+    st.builds(
+        lambda chunk, size: (chunk * size)[:size],
+        st.text(min_size=1, max_size=3),
+        st.sampled_from([4_000, 4_001, 10_000]),
+    ),
+).map(Text)
+
+commands = st.builds(
+    lambda prefix, name, args: Text(f"{prefix}{name} {args}".rstrip()),
+    st.sampled_from(["/", "!"]),
+    st.one_of(
+        st.sampled_from(COMMAND_NAMES), st.from_regex(r"[A-Za-z0-9_æøå]{1,40}", fullmatch=True)
+    ),
+    st.one_of(
+        st.just(""),
+        st.sampled_from(["language", "navn", "co_ABCDE-FGHJK", "ev_1"]),
+        st.text(max_size=30),
+    ),
+)
+
+picks = st.builds(
+    Pick,
+    st.one_of(st.sampled_from(["current", "first", "other"]), st.text(max_size=20)),
+    st.one_of(st.integers(min_value=0, max_value=12), st.text(max_size=20)),
+)
+
+reactions = st.builds(React, st.booleans(), st.one_of(st.sampled_from(EMOJI), st.text(max_size=4)))
+
+
+@dataclass(frozen=True)
+class Attachment:
+    media: Media | None
+    location: Location | None
+
+
+attachments = st.one_of(
+    st.builds(
+        lambda kind, caption: Attachment(Media(kind, "file-1", caption=caption), None),
+        st.sampled_from(list(MediaKind)),
+        st.one_of(st.none(), st.text(max_size=30)),
+    ),
+    st.builds(
+        lambda lat, lon: Attachment(None, Location(lat, lon)),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.floats(allow_nan=False, allow_infinity=False),
+    ),
+)
+
+Event = Text | Pick | React | Attachment
+events = st.one_of(texts, commands, picks, reactions, attachments)
+
+
+# -- the harness ------------------------------------------------------------------------------
+
+
+def profile_of(person: Any, topics: set[int]) -> dict[str, Any]:
+    return {
+        "language": person.language,
+        "display_name": person.display_name,
+        "consent": (person.consent, person.consent_version, person.consent_at),
+        "quiet": (person.quiet_start_minute, person.quiet_end_minute),
+        "topics": topics,
+        "onboarded": person.onboarded_at,
+        "status": person.status,
+        "role": person.role,
+    }
+
+
+NEW_PERSON: dict[str, Any] = {
+    "language": "da",
+    "display_name": None,
+    "consent": ("unasked", None, None),
+    "quiet": (None, None),
+    "topics": set(),
+    "onboarded": None,
+    "status": "active",
+    "role": "citizen",
+}
+
+
+@dataclass(frozen=True)
+class Observation:
+    conversation: ConversationSnapshot | None
+    profile: dict[str, Any] | None
+    prompt: tuple[str, str, str, bool, str] | None
+    bystander: tuple[Any, ...] | None
+
+
+class Harness:
+    def __init__(self, app: BotApp, transport: RecordingTransport) -> None:
+        self.app = app
+        self.transport = transport
+        self.chat = Chat(app, transport)
+        self._users = itertools.count(1)
+        self._current: str | None = None
+        self.boundary_hits: list[Inbound] = []
+
+    @classmethod
+    async def start(cls, database_url: str) -> Harness:
+        config = Settings(
+            database_url=database_url,
+            admins=["fake:admin"],
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        transport = RecordingTransport()
+        app = BotApp(config, [transport], clock=FrozenClock())
+        await app.migrate()
+        await seed_starter_topics(app.uow)
+        harness = cls(app, transport)
+
+        async def no_apologies(inbound: Inbound) -> str:
+            raise BoundaryHit(f"the error boundary caught an exception for {inbound!r}")
+
+        app.router._apology = no_apologies  # type: ignore[method-assign]
+        await onboarding_at("consent")(harness.chat, "bystander")
+        return harness
+
+    async def close(self) -> None:
+        await self.app.close()
+
+    async def user_in(self, name: str, target: Target) -> str:
+        if self._current is None:
+            user = f"u{next(self._users)}"
+            await target.drive(self.chat, user)
+            reached = await snapshot(self.chat, user)
+            reached_state = (reached.flow, reached.state) if reached else None
+            assert reached_state == target.state, f"could not drive {user} to {name}"
+            self._current = user
+        return self._current
+
+    async def observe(self, user: str) -> Observation:
+        """Everything the checks need, read in one transaction."""
+        async with self.app.uow() as uow:
+            ref = self.chat.ref(user)
+            conversation = await uow.conversations.get(ref.platform, ref.chat_id, ref.user_id)
+            current = (
+                ConversationSnapshot(
+                    conversation.flow,
+                    conversation.state,
+                    dict(conversation.data),
+                    list(conversation.history),
+                )
+                if conversation is not None
+                else None
+            )
+            prompt = (
+                await uow.prompts.get(conversation.prompt_id)
+                if conversation is not None and conversation.prompt_id
+                else None
+            )
+            identity = await uow.persons.find_identity(ref.platform, ref.user_id)
+            person = await uow.persons.get(identity.person_id) if identity else None
+            profile = None
+            if person is not None:
+                topics = await uow.topics.chosen_ids(person.id)
+                profile = profile_of(person, topics)
+            other = self.chat.ref("bystander")
+            bystander = await uow.conversations.get(other.platform, other.chat_id, other.user_id)
+            return Observation(
+                current,
+                profile,
+                (prompt.user_id, prompt.flow, prompt.state, prompt.bound, prompt.id)
+                if prompt is not None
+                else None,
+                (bystander.flow, bystander.state, bystander.data, bystander.history)
+                if bystander is not None
+                else None,
+            )
+
+    def _delivered_questions(self, user: str) -> list[Delivered]:
+        return [d for d in self.transport.to(user) if d.message.choices and d.message.prompt_id]
+
+    def inbound(self, user: str, event: Event) -> tuple[Inbound, bool]:
+        """The inbound message for an event, and whether it must be refused unchanged."""
+        ref = self.chat.ref(user)
+        event_id = f"e{next(self._users)}"
+        if isinstance(event, Text):
+            return Inbound(ref, event_id, text=event.text), False
+        if isinstance(event, Attachment):
+            return Inbound(ref, event_id, media=event.media, location=event.location), False
+        questions = self._delivered_questions(user)
+        if isinstance(event, React):
+            message_id = questions[-1].message_id if event.current and questions else "nope"
+            return Inbound(ref, event_id, reaction=Reaction(message_id, event.key)), False
+        refused = False
+        prompt = None
+        if event.prompt == "current" and questions:
+            prompt = questions[-1].message
+        elif event.prompt == "first" and questions:
+            prompt = questions[0].message
+        elif event.prompt == "other":
+            prompt = self.chat.last_question("bystander")
+            refused = True
+        if prompt is None:
+            prompt_id, choices = event.prompt, ()
+            refused = True
+        else:
+            assert prompt.prompt_id is not None
+            prompt_id, choices = prompt.prompt_id, tuple(c.id for c in prompt.choices)
+        if isinstance(event.choice, int) and choices:
+            choice_id = choices[event.choice % len(choices)]
+        else:
+            choice_id = str(event.choice)
+            refused = refused or choice_id not in choices
+        return Inbound(ref, event_id, choice=ChoicePick(prompt_id, choice_id)), refused
+
+    async def check(self, name: str, target: Target, event: Event) -> None:
+        user = await self.user_in(name, target)
+        before = await self.observe(user)
+        inbound, must_refuse = self.inbound(user, event)
+        is_command = isinstance(event, Text) and parse_command(event.text) is not None
+
+        await self.app.dispatch(inbound)  # a BoundaryHit or anything else fails the test
+
+        after = await self.observe(user)
+        self._assert_valid_conversation(user, after)
+        assert after.bystander == before.bystander
+
+        if must_refuse or (isinstance(event, Text) and len(event.text) > 4000):
+            assert after.conversation == before.conversation
+            # a first message of any kind creates the person, with nothing about them yet
+            assert after.profile == (before.profile or NEW_PERSON)
+        elif before.profile is not None:
+            allowed = {"status"} if is_command else set(target.may_change)
+            if isinstance(event, Pick):
+                allowed |= {"status"}  # a menu button may be /stop
+            if after.profile is None:
+                assert "forgotten" in allowed, f"{name}: the person vanished after {event!r}"
+            else:
+                changed = {k for k in before.profile if before.profile[k] != after.profile[k]}
+                assert changed <= allowed, f"{name}: {event!r} changed {changed}"
+
+        # start the next example from a fresh person when this one has moved on
+        reached = (
+            (after.conversation.flow, after.conversation.state) if after.conversation else None
+        )
+        if reached != target.state or after.profile != before.profile:
+            self._current = None
+
+    def _assert_valid_conversation(self, user: str, seen: Observation) -> None:
+        conversation = seen.conversation
+        if conversation is None:
+            return
+        assert conversation.flow in VALID_STATES, conversation.flow
+        assert conversation.state in VALID_STATES[conversation.flow], conversation.state
+        assert seen.prompt is not None, "the conversation has no stored question"
+        prompt_user, flow, state, bound, prompt_id = seen.prompt
+        assert (prompt_user, flow, state, bound) == (
+            user,
+            conversation.flow,
+            conversation.state,
+            True,
+        )
+        assert any(d.message.prompt_id == prompt_id for d in self.transport.to(user)), (
+            "the current question was never sent"
+        )
+
+
+@pytest.mark.parametrize("name", list(TARGETS))
+def test_random_input_in_every_state_never_breaks_anything(name: str, backend: Backend) -> None:
+    target = TARGETS[name]
+    loop = asyncio.new_event_loop()
+    harness = loop.run_until_complete(Harness.start(backend.url))
+    try:
+
+        @settings(
+            max_examples=EXAMPLES_PER_STATE[backend.name],
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+            database=None,
+        )
+        @given(events)
+        def random_input(event: Event) -> None:
+            loop.run_until_complete(harness.check(name, target, event))
+
+        random_input()
+    finally:
+        loop.run_until_complete(harness.close())
+        loop.close()

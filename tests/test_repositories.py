@@ -1,0 +1,435 @@
+"""Repository contracts, on SQLite always and on PostgreSQL when TEST_POSTGRES_URL is set."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import StatementError
+
+from storage.clock import FrozenClock
+from storage.models import (
+    ConsentRecord,
+    ConsentState,
+    Conversation,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Role,
+    TopicKind,
+)
+from storage.unit_of_work import UnitOfWorkFactory
+
+
+async def _person(uow_factory: UnitOfWorkFactory, user: str = "anna") -> int:
+    async with uow_factory() as uow:
+        person, _ = await uow.persons.get_or_create("fake", user, f"chat-{user}", language="da")
+        await uow.commit()
+        return person.id
+
+
+# -- persons ----------------------------------------------------------------------------------
+
+
+async def test_get_or_create_is_idempotent(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        first, created = await uow.persons.get_or_create("fake", "anna", "c1", language="en")
+        await uow.commit()
+    assert created
+    async with uow_factory() as uow:
+        again, created_again = await uow.persons.get_or_create("fake", "anna", "c2", language="da")
+        await uow.commit()
+    assert not created_again
+    assert again.id == first.id
+    assert again.language == "en"  # an existing person keeps their language
+    async with uow_factory() as uow:
+        identities = await uow.persons.identities(first.id)
+        assert [(i.platform, i.user_id, i.chat_id) for i in identities] == [("fake", "anna", "c2")]
+        other, created_other = await uow.persons.get_or_create(
+            "matrix", "anna", "c1", language="da"
+        )
+        assert created_other
+        assert other.id != first.id  # another platform's "anna" is somebody else
+        assert await uow.persons.find_identity("fake", "nobody") is None
+
+
+async def test_record_consent_keeps_a_record_of_each_answer(
+    uow_factory: UnitOfWorkFactory, clock: FrozenClock
+) -> None:
+    person_id = await _person(uow_factory)
+    async with uow_factory() as uow:
+        person = await uow.persons.get(person_id)
+        assert person is not None
+        await uow.persons.record_consent(person, "v1", given=False)
+        clock.advance(timedelta(days=1))
+        await uow.persons.record_consent(person, "v2", given=True)
+        await uow.commit()
+    async with uow_factory() as uow:
+        person = await uow.persons.get(person_id)
+        assert person is not None
+        assert (person.consent, person.consent_version) == (ConsentState.GIVEN, "v2")
+        assert person.consent_at == clock.now()
+        records = (
+            (await uow.session.execute(select(ConsentRecord).order_by(ConsentRecord.id)))
+            .scalars()
+            .all()
+        )
+    assert [(r.version, r.given) for r in records] == [("v1", False), ("v2", True)]
+    assert records[1].recorded_at - records[0].recorded_at == timedelta(days=1)
+
+
+async def test_roles(uow_factory: UnitOfWorkFactory) -> None:
+    anna, bo = await _person(uow_factory, "anna"), await _person(uow_factory, "bo")
+    async with uow_factory() as uow:
+        person = await uow.persons.get(bo)
+        assert person is not None
+        await uow.persons.set_role(person, Role.COORDINATOR)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [p.id for p in await uow.persons.with_role(Role.COORDINATOR)] == [bo]
+        assert [p.id for p in await uow.persons.with_role(Role.CITIZEN)] == [anna]
+
+
+# -- topics -----------------------------------------------------------------------------------
+
+
+async def test_topic_toggle_and_choices(uow_factory: UnitOfWorkFactory) -> None:
+    person_id = await _person(uow_factory)
+    async with uow_factory() as uow:
+        walks = await uow.topics.add(TopicKind.INTEREST, "walks", "Gåture", "Walks")
+        north = await uow.topics.add(TopicKind.AREA, "nord", "Nord", "North")
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.topics.toggle(person_id, walks.id) is True
+        assert await uow.topics.toggle(person_id, north.id) is True
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.topics.chosen_ids(person_id) == {walks.id, north.id}
+        assert [t.slug for t in await uow.topics.chosen(person_id, TopicKind.INTEREST)] == ["walks"]
+        assert await uow.topics.toggle(person_id, walks.id) is False
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.topics.chosen_ids(person_id) == {north.id}
+
+
+async def test_topic_add_twice_updates_and_reactivates(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        first = await uow.topics.add(TopicKind.INTEREST, "walks", "Gåture", "Walks")
+        await uow.topics.deactivate(first)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.topics.active(TopicKind.INTEREST) == []
+        again = await uow.topics.add(TopicKind.INTEREST, "walks", "Gåture", "Strolls")
+        await uow.commit()
+    assert again.id == first.id
+    async with uow_factory() as uow:
+        active = await uow.topics.active(TopicKind.INTEREST)
+        expected = [(first.id, "Strolls", "Gåture")]
+        assert [(t.id, t.name_en, t.name("da")) for t in active] == expected
+        assert await uow.topics.count() == 1
+        assert await uow.topics.active(TopicKind.AREA) == []
+
+
+# -- conversations and prompts ----------------------------------------------------------------
+
+
+async def test_conversation_repository(uow_factory: UnitOfWorkFactory, clock: FrozenClock) -> None:
+    person_id = await _person(uow_factory)
+    now = clock.now()
+    async with uow_factory() as uow:
+        uow.conversations.add(
+            Conversation(
+                platform="fake",
+                chat_id="chat-anna",
+                user_id="anna",
+                person_id=person_id,
+                flow="settings",
+                state="menu",
+                data={"single": True, "ø": ["å"]},
+                history=[{"state": "x", "data": {}}],
+                started_at=now,
+                updated_at=now,
+                expires_at=now + timedelta(hours=1),
+            )
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.conversations.get("fake", "chat-anna", "bo") is None
+        assert await uow.conversations.get("fake", "other-chat", "anna") is None
+        conversation = await uow.conversations.get("fake", "chat-anna", "anna")
+        assert conversation is not None
+        assert conversation.data == {"single": True, "ø": ["å"]}
+        assert conversation.history == [{"state": "x", "data": {}}]
+        assert conversation.expires_at == now + timedelta(hours=1)
+        assert await uow.conversations.remove_expired(now) == 0
+        assert await uow.conversations.remove_expired(now + timedelta(hours=2)) == 1
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.conversations.get("fake", "chat-anna", "anna") is None
+
+
+async def test_prompt_repository(uow_factory: UnitOfWorkFactory, clock: FrozenClock) -> None:
+    person_id = await _person(uow_factory)
+    choices = [{"id": "yes", "label": "Ja", "emoji": "✅", "aliases": ["ja"]}]
+    async with uow_factory() as uow:
+        first = await uow.prompts.create(
+            platform="fake",
+            chat_id="chat-anna",
+            user_id="anna",
+            person_id=person_id,
+            flow="onboarding",
+            state="consent",
+            choices=choices,
+            context={"expects_text": False},
+        )
+        second = await uow.prompts.create(
+            platform="fake",
+            chat_id="chat-anna",
+            user_id="anna",
+            person_id=person_id,
+            flow="menu",
+            state="",
+            choices=[],
+            bound=False,
+        )
+        await uow.prompts.set_message_id(first.id, "m-1")
+        await uow.prompts.set_message_id("no-such-prompt", "m-2")  # ignored
+        await uow.commit()
+    assert first.id != second.id
+    async with uow_factory() as uow:
+        found = await uow.prompts.by_message("fake", "chat-anna", "m-1")
+        assert found is not None
+        assert (found.id, found.choices, found.context, found.bound) == (
+            first.id,
+            choices,
+            {"expects_text": False},
+            True,
+        )
+        assert await uow.prompts.by_message("fake", "other-chat", "m-1") is None
+        assert await uow.prompts.by_message("matrix", "chat-anna", "m-1") is None
+        unbound = await uow.prompts.get(second.id)
+        assert unbound is not None
+        assert unbound.bound is False
+        assert await uow.prompts.get("nope") is None
+        assert await uow.prompts.remove_older_than(clock.now()) == 0
+        assert await uow.prompts.remove_older_than(clock.now() + timedelta(seconds=1)) == 2
+        await uow.commit()
+
+
+# -- invite codes -----------------------------------------------------------------------------
+
+
+async def test_invite_codes_are_single_use(uow_factory: UnitOfWorkFactory) -> None:
+    anna, bo = await _person(uow_factory, "anna"), await _person(uow_factory, "bo")
+    async with uow_factory() as uow:
+        code = await uow.invites.create(
+            Role.COORDINATOR, valid_for=timedelta(days=1), created_by=anna, note="for bo"
+        )
+        await uow.commit()
+    assert len(code) == 11
+    assert code[5] == "-"
+    async with uow_factory() as uow:
+        assert await uow.invites.redeem("WRONG-CODE1", bo) is None
+        invite = await uow.invites.redeem(code.lower().replace("-", " "), bo)
+        assert invite is not None
+        assert (invite.role, invite.redeemed_by_id, invite.created_by_id) == (
+            Role.COORDINATOR,
+            bo,
+            anna,
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.invites.redeem(code, anna) is None
+
+
+async def test_invite_codes_expire(uow_factory: UnitOfWorkFactory, clock: FrozenClock) -> None:
+    anna = await _person(uow_factory)
+    async with uow_factory() as uow:
+        code = await uow.invites.create(
+            Role.COORDINATOR, valid_for=timedelta(hours=2), created_by=None, note=None
+        )
+        await uow.commit()
+    clock.advance(timedelta(hours=2))
+    async with uow_factory() as uow:
+        assert await uow.invites.redeem(code, anna) is None
+
+
+# -- outbox, update log, transport state ------------------------------------------------------
+
+
+async def test_outbox_enqueue_is_idempotent_on_the_dedupe_key(
+    uow_factory: UnitOfWorkFactory, clock: FrozenClock
+) -> None:
+    anna = await _person(uow_factory)
+    message = {
+        "person_id": anna,
+        "platform": "fake",
+        "chat_id": "chat-anna",
+        "user_id": "anna",
+        "kind": "reminder",
+        "payload": {"text": "Husk i morgen 🌿"},
+        "batch": "b1",
+    }
+    async with uow_factory() as uow:
+        assert await uow.outbox.enqueue(dedupe_key="reminder:1:anna", **message) is True
+        assert await uow.outbox.enqueue(dedupe_key="reminder:1:anna", **message) is False
+        await uow.commit()
+    async with uow_factory() as uow:  # and from another transaction
+        assert await uow.outbox.enqueue(dedupe_key="reminder:1:anna", **message) is False
+        assert await uow.outbox.enqueue(dedupe_key="reminder:2:anna", **message) is True
+        await uow.commit()
+    async with uow_factory() as uow:
+        rows = (await uow.session.execute(select(OutboxMessage))).scalars().all()
+        assert sorted(r.dedupe_key for r in rows) == ["reminder:1:anna", "reminder:2:anna"]
+        stored = await uow.outbox.by_key("reminder:1:anna")
+        assert stored is not None
+        assert stored.payload == {"text": "Husk i morgen 🌿"}
+        assert stored.status == OutboxStatus.PENDING
+        assert stored.next_attempt_at == clock.now()
+        assert (await uow.outbox.get(stored.id)) is not None
+        assert await uow.outbox.counts("b1") == {"pending": 2}
+        assert await uow.outbox.by_key("nope") is None
+
+
+async def test_update_log_remembers_each_update_once(
+    uow_factory: UnitOfWorkFactory, clock: FrozenClock
+) -> None:
+    async with uow_factory() as uow:
+        assert await uow.updates.first_time("telegram", "1") is True
+        assert await uow.updates.first_time("telegram", "1") is False
+        assert await uow.updates.first_time("matrix", "1") is True
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.updates.first_time("telegram", "1") is False
+        # a rolled-back transaction leaves no trace
+        assert await uow.updates.first_time("telegram", "2") is True
+    async with uow_factory() as uow:
+        assert await uow.updates.first_time("telegram", "2") is True
+        await uow.commit()
+    clock.advance(timedelta(days=1))
+    async with uow_factory() as uow:
+        assert await uow.updates.forget_before(clock.now()) == 3
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.updates.first_time("telegram", "1") is True
+
+
+async def test_transport_state(uow_factory: UnitOfWorkFactory, clock: FrozenClock) -> None:
+    async with uow_factory() as uow:
+        assert await uow.transport_state.get("matrix", "since") is None
+        await uow.transport_state.put("matrix", "since", "s1")
+        await uow.commit()
+    clock.advance(timedelta(minutes=1))
+    async with uow_factory() as uow:
+        assert await uow.transport_state.get("matrix", "since") == "s1"
+        await uow.transport_state.put("matrix", "since", "s2")
+        await uow.transport_state.put("telegram", "since", "t1")
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.transport_state.get("matrix", "since") == "s2"
+        assert await uow.transport_state.get("telegram", "since") == "t1"
+
+
+# -- times ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 6, 1, 8, 0, 0, 123456, tzinfo=UTC),
+        datetime(2026, 6, 1, 10, 0, tzinfo=timezone(timedelta(hours=2))),  # Copenhagen summer
+        datetime(2026, 12, 24, 23, 59, tzinfo=timezone(timedelta(hours=-5))),
+    ],
+)
+async def test_times_round_trip_as_aware_utc(
+    uow_factory: UnitOfWorkFactory, moment: datetime
+) -> None:
+    person_id = await _person(uow_factory)
+    async with uow_factory() as uow:
+        person = await uow.persons.get(person_id)
+        assert person is not None
+        person.consent_at = moment
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.persons.get(person_id)
+        assert stored is not None
+        assert stored.consent_at == moment
+        assert stored.consent_at is not None
+        assert stored.consent_at.utcoffset() == timedelta(0)
+        assert stored.created_at.tzinfo is not None
+        # comparisons in SQL use UTC too
+        found = (
+            await uow.session.execute(
+                select(Person.id).where(Person.consent_at > moment - timedelta(seconds=1))
+            )
+        ).scalar_one()
+        assert found == person_id
+
+
+async def test_a_naive_time_is_refused(uow_factory: UnitOfWorkFactory) -> None:
+    person_id = await _person(uow_factory)
+    async with uow_factory() as uow:
+        person = await uow.persons.get(person_id)
+        assert person is not None
+        person.consent_at = datetime(2026, 6, 1, 8, 0)
+        with pytest.raises(StatementError, match="naive datetime"):
+            await uow.commit()
+
+
+async def test_leaving_without_commit_rolls_back(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.persons.get_or_create("fake", "ghost", "chat-ghost", language="da")
+    async with uow_factory() as uow:
+        assert await uow.persons.find_identity("fake", "ghost") is None
+
+
+# -- at the same time -------------------------------------------------------------------------
+
+
+async def test_a_code_redeemed_by_two_at_once_works_for_one(uow_factory: UnitOfWorkFactory) -> None:
+    anna, bo = await _person(uow_factory, "anna"), await _person(uow_factory, "bo")
+    async with uow_factory() as uow:
+        code = await uow.invites.create(
+            Role.COORDINATOR, valid_for=timedelta(days=1), created_by=None, note=None
+        )
+        await uow.commit()
+
+    async def redeem(person_id: int) -> bool:
+        async with uow_factory() as uow:
+            invite = await uow.invites.redeem(code, person_id)
+            await asyncio.sleep(0.05)  # still in the transaction while the other one tries
+            await uow.commit()
+            return invite is not None
+
+    results = await asyncio.gather(redeem(anna), redeem(bo))
+    assert sorted(results) == [False, True]
+
+
+async def test_the_same_update_logged_twice_at_once_is_first_once(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async def log_it() -> bool:
+        async with uow_factory() as uow:
+            first = await uow.updates.first_time("telegram", "42")
+            await asyncio.sleep(0.05)  # still in the transaction while the other one tries
+            await uow.commit()
+            return first
+
+    results = await asyncio.gather(log_it(), log_it())
+    assert sorted(results) == [False, True]
+
+
+async def test_a_newcomer_seen_twice_at_once_is_one_person(uow_factory: UnitOfWorkFactory) -> None:
+    async def first_contact(chat_id: str) -> int:
+        async with uow_factory() as uow:
+            person, _ = await uow.persons.get_or_create("fake", "anna", chat_id, language="da")
+            await asyncio.sleep(0.05)  # still in the transaction while the other one tries
+            await uow.commit()
+            return person.id
+
+    ids = await asyncio.gather(first_contact("private"), first_contact("group"))
+    assert ids[0] == ids[1]
+    async with uow_factory() as uow:
+        assert (await uow.session.execute(select(func.count()).select_from(Person))).scalar() == 1
