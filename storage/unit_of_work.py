@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.clock import Clock
 from storage.repositories import (
+    BatchRepository,
     ConversationRepository,
     InviteRepository,
     OutboxRepository,
@@ -40,6 +41,7 @@ class UnitOfWork:
         self.prompts = PromptRepository(self.session, self.clock)
         self.invites = InviteRepository(self.session, self.clock)
         self.outbox = OutboxRepository(self.session, self.clock)
+        self.batches = BatchRepository(self.session, self.clock)
         self.transport_state = TransportStateRepository(self.session, self.clock)
         self.updates = UpdateLog(self.session, self.clock)
         return self

@@ -1,0 +1,163 @@
+"""Sliding-window rate limits: never more than N sends in any window of the given length.
+
+A send is allowed at time t only if fewer than N sends happened in the closed window
+[t - period, t] (plus a millisecond of margin), so no window of that length, wherever it
+starts, ever holds more than N. Kept per platform (all chats) and per chat (private chats
+and group chats have their own limits on Telegram). A `retry_after` from the platform
+pauses every send of the platform until it has passed.
+
+Times come from a `Sleeper`, so tests run the limiter on a frozen clock.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from bot.timing import Sleeper
+
+MARGIN = 0.001  # seconds kept between a window's oldest send and the next, against rounding
+
+
+class SlidingWindow:
+    """At most `limit` events in any `period` seconds."""
+
+    __slots__ = ("_times", "limit", "period")
+
+    def __init__(self, limit: int, period: float) -> None:
+        if limit < 1 or period <= 0:
+            raise ValueError("a window needs a limit of at least 1 and a positive period")
+        self.limit = limit
+        self.period = period
+        self._times: deque[float] = deque()
+
+    def _prune(self, now: float) -> None:
+        times = self._times
+        while times and times[0] + self.period + MARGIN <= now:
+            times.popleft()
+
+    def delay(self, now: float) -> float:
+        """Seconds until one more event is allowed (0 if it is allowed now)."""
+        self._prune(now)
+        if len(self._times) < self.limit:
+            return 0.0
+        return self._times[len(self._times) - self.limit] + self.period + MARGIN - now
+
+    def available(self, now: float) -> int:
+        self._prune(now)
+        return self.limit - len(self._times)
+
+    def record(self, now: float) -> None:
+        self._times.append(now)
+
+    def idle(self, now: float) -> bool:
+        self._prune(now)
+        return not self._times
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """One platform's limits.
+
+    `per_second`: all sends of the platform in any one second. `private_per_second`: sends
+    to one private chat in any one second. `group_per_minute`: sends to one group chat in
+    any minute. A chat id starting with `group_prefix` is a group (Telegram: "-").
+    `None` switches a per-chat limit off.
+    """
+
+    per_second: int
+    private_per_second: int | None = None
+    group_per_minute: int | None = None
+    group_prefix: str | None = None
+
+    def is_group(self, chat_id: str) -> bool:
+        return self.group_prefix is not None and chat_id.startswith(self.group_prefix)
+
+
+class RateLimiter:
+    def __init__(self, limits: RateLimits, sleeper: Sleeper) -> None:
+        self.limits = limits
+        self._sleeper = sleeper
+        self._overall = SlidingWindow(limits.per_second, 1.0)
+        self._chats: dict[str, SlidingWindow] = {}
+        self._paused_until = 0.0
+        self._sweep_at = 1024
+
+    def _now(self) -> float:
+        return self._sleeper.monotonic()
+
+    def _chat_window(self, chat_id: str) -> SlidingWindow | None:
+        window = self._chats.get(chat_id)
+        if window is not None:
+            return window
+        if self.limits.is_group(chat_id):
+            if self.limits.group_per_minute is None:
+                return None
+            window = SlidingWindow(self.limits.group_per_minute, 60.0)
+        else:
+            if self.limits.private_per_second is None:
+                return None
+            window = SlidingWindow(self.limits.private_per_second, 1.0)
+        self._chats[chat_id] = window
+        return window
+
+    def chat_period(self, chat_id: str) -> float:
+        """The length of the window a chat is limited over (0 without a chat limit)."""
+        if self.limits.is_group(chat_id):
+            return 0.0 if self.limits.group_per_minute is None else 60.0
+        return 0.0 if self.limits.private_per_second is None else 1.0
+
+    def pause(self, seconds: float) -> None:
+        """The platform asked us to wait (`retry_after`): hold every send until then."""
+        self._paused_until = max(self._paused_until, self._now() + max(0.0, seconds))
+
+    def paused_for(self) -> float:
+        return max(0.0, self._paused_until - self._now())
+
+    def platform_delay(self) -> float:
+        """Seconds until the platform as a whole allows one more send."""
+        now = self._now()
+        return max(self._paused_until - now, self._overall.delay(now), 0.0)
+
+    def chat_delay(self, chat_id: str) -> float:
+        """Seconds until this chat's own limit allows one more send."""
+        window = self._chats.get(chat_id)
+        return 0.0 if window is None else max(0.0, window.delay(self._now()))
+
+    def delay(self, chat_id: str) -> float:
+        return max(self.platform_delay(), self.chat_delay(chat_id))
+
+    def available(self) -> int:
+        """How many sends the platform limit allows right now."""
+        now = self._now()
+        if self._paused_until > now:
+            return 0
+        return self._overall.available(now)
+
+    def try_acquire(self, chat_id: str) -> bool:
+        """Take a slot for a send to `chat_id` now, if both limits allow it."""
+        if self.delay(chat_id) > 0:
+            return False
+        now = self._now()
+        self._overall.record(now)
+        window = self._chat_window(chat_id)
+        if window is not None:
+            window.record(now)
+        if len(self._chats) >= self._sweep_at:
+            self._sweep(now)
+        return True
+
+    async def acquire(self, chat_id: str) -> None:
+        """Wait until a send to `chat_id` is allowed, and take the slot."""
+        while not self.try_acquire(chat_id):
+            await self._sleeper.sleep(self.delay(chat_id))
+
+    def _sweep(self, now: float) -> None:
+        """Forget chats with nothing in their window, so memory does not grow per chat."""
+        for chat_id in [c for c, window in self._chats.items() if window.idle(now)]:
+            del self._chats[chat_id]
+        self._sweep_at = max(1024, 2 * len(self._chats))
+
+    @property
+    def tracked_chats(self) -> int:
+        return len(self._chats)
