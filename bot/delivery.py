@@ -51,7 +51,7 @@ from conversations.messages import ChatRef, OutMessage, message_from_payload
 from storage.clock import Clock
 from storage.models import OutboxStatus
 from storage.repositories import ClaimedMessage, DueMessage
-from storage.unit_of_work import UnitOfWorkFactory
+from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +167,13 @@ class DeliveryWorker:
         self._awaiting_slot = 0
         self._recovered = False
         self._last_report = float("-inf")
+        # One transaction at a time from this worker: SQLite has one writer anyway, and
+        # queueing here is cheaper than its busy-wait. Outcomes that pile up meanwhile are
+        # written together in one transaction (a group commit).
+        self._db_lock = asyncio.Lock()
+        self._results: list[tuple[ClaimedMessage, OutMessage | None, _Result]] = []
+        if progress is not None:
+            progress.db_lock = self._db_lock
 
     # --- control ---------------------------------------------------------------------
 
@@ -185,7 +192,7 @@ class DeliveryWorker:
 
     async def recover(self) -> int:
         """Rows a stopped process left `sending` become `unknown` (maybe they arrived)."""
-        async with self._uow() as uow:
+        async with self._db_lock, self._uow() as uow:
             count = await uow.outbox.recover_interrupted(self.platform, INTERRUPTED)
             await uow.commit()
         self._recovered = True
@@ -237,7 +244,7 @@ class DeliveryWorker:
 
     async def _idle_timeout(self) -> float:
         timeout = self.policy.poll_seconds
-        async with self._uow() as uow:
+        async with self._db_lock, self._uow() as uow:
             next_due = await uow.outbox.next_due_at(self.platform)
         if next_due is not None:
             timeout = min(timeout, (next_due - self._clock.now()).total_seconds())
@@ -261,7 +268,7 @@ class DeliveryWorker:
                 continue
             if not follow_future:
                 break
-            async with self._uow() as uow:
+            async with self._db_lock, self._uow() as uow:
                 next_due = await uow.outbox.next_due_at(self.platform)
             if next_due is None:
                 break
@@ -291,11 +298,13 @@ class DeliveryWorker:
             return 1
         slots = min(capacity, self.limiter.available() - self._awaiting_slot)
         if slots <= 0:
-            await self._sleeper.wait(self._stop, max(self.limiter.platform_delay(), 0.0005))
+            # Saturated: wait until a handful of slots are free, not one at a time.
+            wanted = min(capacity, self.limiter.limits.per_second) + self._awaiting_slot
+            await self._sleeper.wait(self._stop, max(self.limiter.platform_delay(wanted), 0.0005))
             return 1
 
         now = self._clock.now()
-        async with self._uow() as uow:
+        async with self._db_lock, self._uow() as uow:
             due = await uow.outbox.due(self.platform, now, self.policy.batch_size)
             if not due:
                 return 0
@@ -365,16 +374,27 @@ class DeliveryWorker:
             self._awaiting_slot -= 1
         if out is not None:
             result = await self._send(ref, out)
-        try:
-            await self._record(message, out, result)
-        except Exception:
-            log.exception(
-                "%s: could not record the outcome of message %d (%s); it stays 'sending' "
-                "and will be reported unknown after a restart",
-                self.platform,
-                message.id,
-                result.outcome,
-            )
+        self._results.append((message, out, result))
+        await self._write_results()
+
+    async def _write_results(self) -> None:
+        async with self._db_lock:
+            results, self._results = self._results, []
+            if not results:
+                return  # a send that finished meanwhile wrote ours with its own
+            try:
+                async with self._uow() as uow:
+                    outcomes = [await self._record(uow, *result) for result in results]
+                    await uow.commit()
+            except Exception:
+                log.exception(
+                    "%s: could not record the outcome of %d message(s); they stay 'sending' "
+                    "and will be reported unknown after a restart",
+                    self.platform,
+                    len(results),
+                )
+                return
+        self.stats.outcomes.update(outcomes)
 
     async def _send(self, ref: ChatRef, message: OutMessage) -> _Result:
         try:
@@ -398,50 +418,44 @@ class DeliveryWorker:
         return _Result(Outcome.SENT, message_id=sent.message_id)
 
     async def _record(
-        self, message: ClaimedMessage, out: OutMessage | None, result: _Result
-    ) -> None:
+        self, uow: UnitOfWork, message: ClaimedMessage, out: OutMessage | None, result: _Result
+    ) -> Outcome:
         now = self._clock.now()
         outcome = result.outcome
-        async with self._uow() as uow:
-            outbox = uow.outbox
-            if outcome is Outcome.SENT:
-                await outbox.mark_sent(
-                    message.id, sent_at=now, platform_message_id=result.message_id
+        outbox = uow.outbox
+        if outcome is Outcome.SENT:
+            await outbox.mark_sent(message.id, sent_at=now, platform_message_id=result.message_id)
+            if out is not None and out.prompt_id and result.message_id:
+                await uow.prompts.set_message_id(out.prompt_id, result.message_id)
+        elif outcome is Outcome.BLOCKED:
+            await outbox.mark_final(message.id, OutboxStatus.BLOCKED, result.error)
+            identity = await uow.persons.find_identity(self.platform, message.user_id)
+            if identity is not None and identity.blocked_at is None:
+                identity.blocked_at = now
+        elif outcome is Outcome.RETRY:
+            if message.attempts >= self.policy.max_attempts:
+                outcome = Outcome.FAILED
+                await outbox.mark_final(message.id, OutboxStatus.FAILED, result.error)
+            else:
+                wait = self.policy.backoff(message.attempts, self._rng)
+                await outbox.retry_at(message.id, now + timedelta(seconds=wait), result.error or "")
+        elif outcome is Outcome.POSTPONED:
+            deferrals = message.deferrals + 1
+            if deferrals > self.policy.max_retry_after:
+                outcome = Outcome.FAILED
+                error = f"the platform kept asking to wait ({result.error})"
+                await outbox.mark_final(message.id, OutboxStatus.FAILED, error)
+            else:
+                await outbox.retry_at(
+                    message.id,
+                    now + timedelta(seconds=result.retry_after),
+                    result.error or "",
+                    attempts=message.attempts - 1,  # being told to wait is not a failure
+                    deferrals=deferrals,
                 )
-                if out is not None and out.prompt_id and result.message_id:
-                    await uow.prompts.set_message_id(out.prompt_id, result.message_id)
-            elif outcome is Outcome.BLOCKED:
-                await outbox.mark_final(message.id, OutboxStatus.BLOCKED, result.error)
-                identity = await uow.persons.find_identity(self.platform, message.user_id)
-                if identity is not None and identity.blocked_at is None:
-                    identity.blocked_at = now
-            elif outcome is Outcome.RETRY:
-                if message.attempts >= self.policy.max_attempts:
-                    outcome = Outcome.FAILED
-                    await outbox.mark_final(message.id, OutboxStatus.FAILED, result.error)
-                else:
-                    wait = self.policy.backoff(message.attempts, self._rng)
-                    await outbox.retry_at(
-                        message.id, now + timedelta(seconds=wait), result.error or ""
-                    )
-            elif outcome is Outcome.POSTPONED:
-                deferrals = message.deferrals + 1
-                if deferrals > self.policy.max_retry_after:
-                    outcome = Outcome.FAILED
-                    error = f"the platform kept asking to wait ({result.error})"
-                    await outbox.mark_final(message.id, OutboxStatus.FAILED, error)
-                else:
-                    await outbox.retry_at(
-                        message.id,
-                        now + timedelta(seconds=result.retry_after),
-                        result.error or "",
-                        attempts=message.attempts - 1,  # being told to wait is not a failure
-                        deferrals=deferrals,
-                    )
-            else:  # FAILED, UNKNOWN
-                await outbox.mark_final(message.id, outcome.value, result.error)
-            await uow.commit()
-        self.stats.outcomes[outcome] += 1
+        else:  # FAILED, UNKNOWN
+            await outbox.mark_final(message.id, outcome.value, result.error)
+        return outcome
 
     # --- progress of broadcasts --------------------------------------------------------
 

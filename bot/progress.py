@@ -10,6 +10,7 @@ and a tick that finds no free slot simply tries again next time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from dataclasses import dataclass
@@ -128,10 +129,11 @@ class BroadcastProgress:
         self._catalogs = catalogs
         self._rate_hint = rate_hint
         self._seen: dict[str, _Seen] = {}
+        self.db_lock = asyncio.Lock()  # the worker shares its own
 
     async def tick(self, limiter: RateLimiter) -> None:
         """Update the progress of every unfinished broadcast reported on this platform."""
-        async with self._uow() as uow:
+        async with self.db_lock, self._uow() as uow:
             batches = await uow.batches.unfinished(self._transport.platform)
             work = []
             for batch in batches:
@@ -204,18 +206,18 @@ class BroadcastProgress:
             await self._finish(batch.id)
 
     async def _claim(self, batch_id: str) -> bool:
-        async with self._uow() as uow:
+        async with self.db_lock, self._uow() as uow:
             claimed = await uow.batches.claim_progress_message(batch_id, CLAIMED)
             await uow.commit()
         return claimed
 
     async def _set_message(self, batch_id: str, message_id: str | None) -> None:
-        async with self._uow() as uow:
+        async with self.db_lock, self._uow() as uow:
             await uow.batches.set_progress_message(batch_id, message_id or CLAIMED)
             await uow.commit()
 
     async def _finish(self, batch_id: str) -> None:
-        async with self._uow() as uow:
+        async with self.db_lock, self._uow() as uow:
             await uow.batches.finish(batch_id)
             await uow.commit()
         self._seen.pop(batch_id, None)

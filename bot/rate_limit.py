@@ -36,12 +36,14 @@ class SlidingWindow:
         while times and times[0] + self.period + MARGIN <= now:
             times.popleft()
 
-    def delay(self, now: float) -> float:
-        """Seconds until one more event is allowed (0 if it is allowed now)."""
+    def delay(self, now: float, count: int = 1) -> float:
+        """Seconds until `count` more events are allowed (0 if they are allowed now)."""
         self._prune(now)
-        if len(self._times) < self.limit:
+        count = min(max(count, 1), self.limit)
+        index = len(self._times) - self.limit + count - 1
+        if index < 0:
             return 0.0
-        return self._times[len(self._times) - self.limit] + self.period + MARGIN - now
+        return self._times[index] + self.period + MARGIN - now
 
     def available(self, now: float) -> int:
         self._prune(now)
@@ -114,10 +116,10 @@ class RateLimiter:
     def paused_for(self) -> float:
         return max(0.0, self._paused_until - self._now())
 
-    def platform_delay(self) -> float:
-        """Seconds until the platform as a whole allows one more send."""
+    def platform_delay(self, count: int = 1) -> float:
+        """Seconds until the platform as a whole allows `count` more sends."""
         now = self._now()
-        return max(self._paused_until - now, self._overall.delay(now), 0.0)
+        return max(self._paused_until - now, self._overall.delay(now, count), 0.0)
 
     def chat_delay(self, chat_id: str) -> float:
         """Seconds until this chat's own limit allows one more send."""
