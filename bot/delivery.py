@@ -384,7 +384,7 @@ class DeliveryWorker:
                 return  # a send that finished meanwhile wrote ours with its own
             try:
                 async with self._uow() as uow:
-                    outcomes = [await self._record(uow, *result) for result in results]
+                    outcomes = await self._record_all(uow, results)
                     await uow.commit()
             except Exception:
                 log.exception(
@@ -416,6 +416,29 @@ class DeliveryWorker:
             log.exception("%s: unexpected error sending to %s", self.platform, ref)
             return _Result(Outcome.UNKNOWN, _describe(exc))
         return _Result(Outcome.SENT, message_id=sent.message_id)
+
+    async def _record_all(
+        self,
+        uow: UnitOfWork,
+        results: list[tuple[ClaimedMessage, OutMessage | None, _Result]],
+    ) -> list[Outcome]:
+        """Write outcomes; the common one, sent, in one statement for all."""
+        sent = [(m, out, r) for m, out, r in results if r.outcome is Outcome.SENT]
+        await uow.outbox.mark_many_sent(
+            [(m.id, r.message_id) for m, _out, r in sent], self._clock.now()
+        )
+        await uow.prompts.set_message_ids(
+            [
+                (out.prompt_id, r.message_id)
+                for _m, out, r in sent
+                if out is not None and out.prompt_id and r.message_id
+            ]
+        )
+        outcomes = [Outcome.SENT] * len(sent)
+        for message, out, result in results:
+            if result.outcome is not Outcome.SENT:
+                outcomes.append(await self._record(uow, message, out, result))
+        return outcomes
 
     async def _record(
         self, uow: UnitOfWork, message: ClaimedMessage, out: OutMessage | None, result: _Result
@@ -467,7 +490,7 @@ class DeliveryWorker:
             return
         self._last_report = moment
         try:
-            await self.progress.tick(self.limiter)
+            await self.progress.tick(self.limiter, wait=force)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -131,8 +131,12 @@ class BroadcastProgress:
         self._seen: dict[str, _Seen] = {}
         self.db_lock = asyncio.Lock()  # the worker shares its own
 
-    async def tick(self, limiter: RateLimiter) -> None:
-        """Update the progress of every unfinished broadcast reported on this platform."""
+    async def tick(self, limiter: RateLimiter, *, wait: bool = False) -> None:
+        """Update the progress of every unfinished broadcast reported on this platform.
+
+        Without `wait`, a message whose chat has no free rate-limit slot is left for the
+        next tick; with it, the tick waits for the slot (the last report of a drain).
+        """
         async with self.db_lock, self._uow() as uow:
             batches = await uow.batches.unfinished(self._transport.platform)
             work = []
@@ -144,7 +148,7 @@ class BroadcastProgress:
                     language = person.language if person is not None else None
                 work.append((batch, tally, language))
         for batch, tally, language in work:
-            await self._report(batch, tally, language, limiter)
+            await self._report(batch, tally, language, limiter, wait)
 
     def _seconds_left(self, batch_id: str, tally: Tally) -> float | None:
         now = self._sleeper.monotonic()
@@ -156,7 +160,12 @@ class BroadcastProgress:
         return tally.waiting / rate if rate > 0 else None
 
     async def _report(
-        self, batch: Batch, tally: Tally, language: str | None, limiter: RateLimiter
+        self,
+        batch: Batch,
+        tally: Tally,
+        language: str | None,
+        limiter: RateLimiter,
+        wait: bool,
     ) -> None:
         finished = tally.waiting == 0 and (
             tally.total > 0
@@ -179,7 +188,9 @@ class BroadcastProgress:
         seen = self._seen.setdefault(batch.id, _Seen(self._sleeper.monotonic(), tally.done))
         if text == seen.last_text:
             return
-        if not limiter.try_acquire(ref.chat_id):
+        if wait:
+            await limiter.acquire(ref.chat_id)
+        elif not limiter.try_acquire(ref.chat_id):
             return  # no slot this time; the next tick tries again
         message_id = batch.progress_message_id
         try:

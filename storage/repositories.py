@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
 from storage.models import (
+    Base,
     Batch,
     ConsentRecord,
     ConsentState,
@@ -251,6 +252,18 @@ class PromptRepository:
         )
         return result.scalars().first()
 
+    async def set_message_ids(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """`set_message_id` for many prompts in one statement: (prompt id, message id)."""
+        if not pairs:
+            return
+        table = Base.metadata.tables[Prompt.__tablename__]
+        await self._session.execute(
+            update(table)
+            .where(table.c.id == bindparam("prompt_id"))
+            .values(platform_message_id=bindparam("message_id")),
+            [{"prompt_id": p, "message_id": m} for p, m in pairs],
+        )
+
     async def set_message_id(self, prompt_id: str, message_id: str) -> None:
         prompt = await self._session.get(Prompt, prompt_id)
         if prompt is not None:
@@ -399,6 +412,39 @@ class OutboxRepository:
         result = await self._session.execute(statement)
         return bool(getattr(result, "rowcount", 0))
 
+    async def enqueue_many(self, messages: Sequence[dict[str, Any]]) -> None:
+        """`enqueue` for many messages in one statement (a broadcast to thousands).
+
+        Each dict has `enqueue`'s keyword arguments; keys already present are skipped.
+        """
+        if not messages:
+            return
+        now = self._clock.now()
+        rows = [
+            {
+                "dedupe_key": m["dedupe_key"],
+                "person_id": m["person_id"],
+                "platform": m["platform"],
+                "chat_id": m["chat_id"],
+                "user_id": m["user_id"],
+                "kind": m["kind"],
+                "batch": m.get("batch"),
+                "payload": m["payload"],
+                "status": OutboxStatus.PENDING.value,
+                "attempts": 0,
+                "deferrals": 0,
+                "next_attempt_at": m.get("not_before") or now,
+                "expires_at": m.get("expires_at"),
+                "created_at": now,
+            }
+            for m in messages
+        ]
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        table = Base.metadata.tables[OutboxMessage.__tablename__]
+        statement = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        await self._session.execute(statement, rows)
+
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self._session.get(OutboxMessage, message_id)
 
@@ -541,6 +587,30 @@ class OutboxRepository:
             )
         )
         return bool(getattr(result, "rowcount", 0))
+
+    async def mark_many_sent(
+        self, sent: Sequence[tuple[int, str | None]], sent_at: datetime
+    ) -> None:
+        """`mark_sent` for many messages in one statement: (outbox id, platform message id)."""
+        if not sent:
+            return
+        table = Base.metadata.tables[OutboxMessage.__tablename__]
+        statement = (
+            update(table)
+            .where(
+                table.c.id == bindparam("outbox_id"),
+                # (an IN list cannot be used with many parameter sets)
+                (table.c.status == OutboxStatus.SENDING.value)
+                | (table.c.status == OutboxStatus.UNKNOWN.value),
+            )
+            .values(
+                status=OutboxStatus.SENT.value,
+                sent_at=sent_at,
+                platform_message_id=bindparam("message_id"),
+                last_error=None,
+            )
+        )
+        await self._session.execute(statement, [{"outbox_id": i, "message_id": m} for i, m in sent])
 
     async def mark_final(self, message_id: int, status: str, error: str | None) -> bool:
         """Close a message that was being sent: failed, blocked or unknown."""

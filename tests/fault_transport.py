@@ -232,18 +232,22 @@ async def enqueue_broadcast(
     payload = message_to_payload(OutMessage(text))
     async with uow() as work:
         expires_at = clock.now() + expires_in if clock is not None and expires_in else None
-        for person_id, user, chat in people:
-            await work.outbox.enqueue(
-                dedupe_key=f"invite:{batch}:{person_id}",
-                person_id=person_id,
-                platform=platform,
-                chat_id=chat,
-                user_id=user,
-                kind="invitation",
-                payload=payload,
-                batch=batch,
-                expires_at=expires_at,
-            )
+        await work.outbox.enqueue_many(
+            [
+                {
+                    "dedupe_key": f"invite:{batch}:{person_id}",
+                    "person_id": person_id,
+                    "platform": platform,
+                    "chat_id": chat,
+                    "user_id": user,
+                    "kind": "invitation",
+                    "payload": payload,
+                    "batch": batch,
+                    "expires_at": expires_at,
+                }
+                for person_id, user, chat in people
+            ]
+        )
         await work.commit()
 
 

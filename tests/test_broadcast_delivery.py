@@ -86,7 +86,10 @@ async def test_a_broadcast_to_2000_people_ends_final_once_each_within_the_limits
         db.uow,
         clock,
         limits=limits,
-        policy=DeliveryPolicy(max_attempts=4, backoff_seconds=5, backoff_max_seconds=60),
+        # a second's worth of slots claimed at once: fewer rounds, the same limits
+        policy=DeliveryPolicy(
+            max_attempts=4, backoff_seconds=5, backoff_max_seconds=60, concurrency=25
+        ),
         sleeper=sleeper,
         rng=random.Random(11),
         progress=BroadcastProgress(transport, db.uow, clock, sleeper, catalogs(), rate_hint=25),
