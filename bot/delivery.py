@@ -163,7 +163,11 @@ class DeliveryWorker:
         self.stats = DeliveryStats()
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
-        self._in_flight: dict[asyncio.Task[None], str] = {}
+        # Tasks of claimed rows until their outcome is written, and of those the ones whose
+        # send has not finished (by row id, with the chat): only those use up concurrency.
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._sending: dict[int, str] = {}
+        self._send_done = asyncio.Event()
         self._awaiting_slot = 0
         self._recovered = False
         self._last_report = float("-inf")
@@ -280,7 +284,7 @@ class DeliveryWorker:
 
     def _reap(self) -> None:
         for task in [t for t in self._in_flight if t.done()]:
-            del self._in_flight[task]
+            self._in_flight.discard(task)
             if not task.cancelled() and task.exception() is not None:
                 log.error("%s: a send task failed", self.platform, exc_info=task.exception())
 
@@ -291,15 +295,17 @@ class DeliveryWorker:
         so a loop calls it again at once.
         """
         self._reap()
-        capacity = self.policy.concurrency - len(self._in_flight)
+        capacity = self.policy.concurrency - len(self._sending)
         if capacity <= 0:
-            await asyncio.wait(list(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
-            self._reap()
+            self._send_done.clear()
+            await self._send_done.wait()
             return 1
         slots = min(capacity, self.limiter.available() - self._awaiting_slot)
         if slots <= 0:
             # Saturated: wait until a handful of slots are free, not one at a time.
-            wanted = min(capacity, self.limiter.limits.per_second) + self._awaiting_slot
+            wanted = (
+                max(1, min(capacity, self.limiter.limits.per_second) // 8) + self._awaiting_slot
+            )
             await self._sleeper.wait(self._stop, max(self.limiter.platform_delay(wanted), 0.0005))
             return 1
 
@@ -319,8 +325,9 @@ class DeliveryWorker:
             self.stats.outcomes[status] += 1
         for message in claimed:
             self._awaiting_slot += 1
+            self._sending[message.id] = message.chat_id
             task = asyncio.create_task(self._deliver(message), name=f"send-{message.id}")
-            self._in_flight[task] = message.chat_id
+            self._in_flight.add(task)
         log.debug(
             "%s: closed %d, postponed %d, claimed %d",
             self.platform,
@@ -338,7 +345,7 @@ class DeliveryWorker:
         closes: list[tuple[DueMessage, str, str]] = []
         postpones: list[tuple[int, datetime]] = []
         chosen: list[DueMessage] = []
-        busy = set(self._in_flight.values())
+        busy = set(self._sending.values())
         for message in due:
             if message.expires_at is not None and message.expires_at <= now:
                 closes.append((message, OutboxStatus.EXPIRED, "too late to send"))
@@ -372,8 +379,12 @@ class DeliveryWorker:
                 await self.limiter.acquire(message.chat_id)
         finally:
             self._awaiting_slot -= 1
-        if out is not None:
-            result = await self._send(ref, out)
+        try:
+            if out is not None:
+                result = await self._send(ref, out)
+        finally:
+            self._sending.pop(message.id, None)
+            self._send_done.set()
         self._results.append((message, out, result))
         await self._write_results()
 

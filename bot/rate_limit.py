@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 from bot.timing import Sleeper
 
-MARGIN = 0.001  # seconds kept between a window's oldest send and the next, against rounding
+# Seconds kept between a window's oldest send and the send that replaces it. The slot is
+# taken just before the transport is called; a thread switch in between can delay the
+# actual send by a few milliseconds, and without the margin that could put one send too
+# many into a window as the platform sees it.
+MARGIN = 0.010
+SMALL = 32  # windows with a limit up to this keep their times in a list
+SWEEP_AT = 256  # chats tracked before the idle ones are forgotten (then twice the live ones)
+SWEEP_EVERY = 1.0  # seconds; idle chats are forgotten at least this often
 
 
 class SlidingWindow:
@@ -29,12 +36,22 @@ class SlidingWindow:
             raise ValueError("a window needs a limit of at least 1 and a positive period")
         self.limit = limit
         self.period = period
-        self._times: deque[float] = deque()
+        # A deque costs a block of 64 slots; a chat's window holds one or a few times, so a
+        # short list (far smaller) serves there.
+        self._times: deque[float] | list[float] = deque() if limit > SMALL else []
 
     def _prune(self, now: float) -> None:
         times = self._times
-        while times and times[0] + self.period + MARGIN <= now:
-            times.popleft()
+        horizon = now - self.period - MARGIN
+        if isinstance(times, deque):
+            while times and times[0] <= horizon:
+                times.popleft()
+        else:
+            kept = 0
+            while kept < len(times) and times[kept] <= horizon:
+                kept += 1
+            if kept:
+                del times[:kept]
 
     def delay(self, now: float, count: int = 1) -> float:
         """Seconds until `count` more events are allowed (0 if they are allowed now)."""
@@ -83,7 +100,8 @@ class RateLimiter:
         self._overall = SlidingWindow(limits.per_second, 1.0)
         self._chats: dict[str, SlidingWindow] = {}
         self._paused_until = 0.0
-        self._sweep_at = 1024
+        self._sweep_at = SWEEP_AT
+        self._swept_at = sleeper.monotonic()
 
     def _now(self) -> float:
         return self._sleeper.monotonic()
@@ -145,7 +163,7 @@ class RateLimiter:
         window = self._chat_window(chat_id)
         if window is not None:
             window.record(now)
-        if len(self._chats) >= self._sweep_at:
+        if len(self._chats) >= self._sweep_at or now - self._swept_at >= SWEEP_EVERY:
             self._sweep(now)
         return True
 
@@ -158,7 +176,8 @@ class RateLimiter:
         """Forget chats with nothing in their window, so memory does not grow per chat."""
         for chat_id in [c for c, window in self._chats.items() if window.idle(now)]:
             del self._chats[chat_id]
-        self._sweep_at = max(1024, 2 * len(self._chats))
+        self._sweep_at = max(SWEEP_AT, 2 * len(self._chats))
+        self._swept_at = now
 
     @property
     def tracked_chats(self) -> int:

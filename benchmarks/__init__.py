@@ -1,0 +1,1 @@
+"""Throughput and latency benchmarks, printed as ratios. Run all: `python -m benchmarks`."""
