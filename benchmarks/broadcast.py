@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import gc
 import statistics
 import tempfile
 import time
@@ -169,6 +170,7 @@ async def broadcast(recipients: int, limit: int, concurrency: int, *, trace_memo
                     lags.add(time.perf_counter() - before - TICK)
 
             if trace_memory:
+                gc.collect()  # start both sizes from the same clean heap
                 tracemalloc.start()
                 tracemalloc.reset_peak()
             ticking = asyncio.create_task(ticker())

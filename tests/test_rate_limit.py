@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.delivery import limits_for
 from bot.rate_limit import MARGIN, RateLimiter, RateLimits, SlidingWindow
+from bot.settings import ConfigurationError, load_settings
 from tests.fault_transport import max_in_window
 
 
@@ -125,3 +127,18 @@ def test_memory_stays_flat_with_many_chats() -> None:
         time.now += 0.05
         assert limiter.try_acquire(str(n))
     assert limiter.tracked_chats <= 2048  # forgotten once their second has passed
+
+
+def test_limits_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMM_TELEGRAM_RATE_PER_SECOND", "20")
+    monkeypatch.setenv("TMM_MATRIX_RATE_PER_SECOND", "4")
+    settings = load_settings(_env_file=None)
+    telegram = limits_for(settings, "telegram")
+    assert telegram == RateLimits(
+        per_second=20, private_per_second=1, group_per_minute=20, group_prefix="-"
+    )
+    assert telegram.is_group("-100123")
+    assert limits_for(settings, "matrix") == RateLimits(per_second=4)
+    monkeypatch.setenv("TMM_TELEGRAM_RATE_PER_SECOND", "31")
+    with pytest.raises(ConfigurationError, match="TMM_TELEGRAM_RATE_PER_SECOND"):
+        load_settings(_env_file=None)
