@@ -258,7 +258,8 @@ class DeliveryWorker:
         """Deliver everything due now and wait for it (tests, the demo).
 
         With `follow_future`, also wait (through the sleeper) for rows due later: retries,
-        postponed rows; with a `ClockSleeper` that is time travel, not waiting.
+        postponed rows; with a `ClockSleeper` that is time travel, not waiting. (With a
+        frozen clock and a real sleeper, rows due later stay pending.)
         """
         if not self._recovered:
             await self.recover()
@@ -276,6 +277,10 @@ class DeliveryWorker:
                 next_due = await uow.outbox.next_due_at(self.platform)
             if next_due is None:
                 break
+            before = self._clock.now()
+            await self._sleeper.sleep(0.001)
+            if self._clock.now() == before:
+                break  # a frozen clock this sleeper does not move: nothing will fall due
             await self._sleeper.sleep((next_due - self._clock.now()).total_seconds())
         await self.report_progress(force=True)
         return self.stats

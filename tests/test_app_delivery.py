@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from bot.app import BotApp
 from conversations.messages import ChatRef, OutMessage, message_to_payload
+from storage.clock import FrozenClock
 from storage.models import OutboxStatus, Person
 from tests.fakes import Chat, RecordingTransport
 
@@ -107,3 +109,32 @@ async def test_a_forgotten_coordinator_is_not_reported_to(
         batch = await uow.batches.get("bc:7")
         assert batch is not None
         assert batch.finished_at is not None
+
+
+async def test_draining_with_a_frozen_clock_leaves_later_rows_for_later(
+    app: BotApp, chat: Chat, transport: RecordingTransport
+) -> None:
+    await chat.onboard("anna")
+    anna = await person_of(app, "anna")
+    ref = chat.ref("anna")
+    async with app.uow() as uow:
+        await uow.outbox.enqueue(
+            dedupe_key="reminder:1",
+            person_id=anna.id,
+            platform=ref.platform,
+            chat_id=ref.chat_id,
+            user_id=ref.user_id,
+            kind="reminder",
+            payload=message_to_payload(OutMessage("I morgen kl. 10!")),
+            not_before=app.clock.now() + timedelta(hours=2),
+        )
+        await uow.commit()
+
+    await app.drain_outbox(follow_future=True)  # returns: the test's clock stands still
+
+    assert all(d.message.text != "I morgen kl. 10!" for d in transport.to("anna"))
+    clock = app.clock
+    assert isinstance(clock, FrozenClock)
+    clock.advance(timedelta(hours=2))
+    await app.drain_outbox()
+    assert transport.to("anna")[-1].message.text == "I morgen kl. 10!"
