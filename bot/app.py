@@ -15,7 +15,7 @@ from bot.progress import BroadcastProgress
 from bot.scheduler import Housekeeping
 from bot.settings import Settings
 from bot.timing import RealSleeper, Sleeper
-from bot.transports.base import DeliveryError, RecipientBlocked, Transport
+from bot.transports.base import DeliveryError, RecipientBlocked, RetryLater, Transport
 from conversations.messages import ChatRef, Inbound, Outgoing
 from storage.clock import Clock, SystemClock
 from storage.db import create_engine, create_sessionmaker
@@ -69,6 +69,9 @@ class BotApp:
             if transport is None:
                 log.error("no transport for %s; dropping a reply", reply.ref.platform)
                 continue
+            worker = self.delivery_workers.get(reply.ref.platform)
+            if worker is not None:  # replies count against the platform's limit too
+                await worker.limiter.acquire(None)
             try:
                 if reply.message is not None:
                     sent = await transport.send(reply.ref, reply.message)
@@ -79,6 +82,10 @@ class BotApp:
             except RecipientBlocked:
                 await self.mark_blocked(reply.ref)
                 return
+            except RetryLater as exc:
+                if worker is not None:
+                    worker.limiter.pause(exc.seconds)  # holds the outbox back as well
+                log.warning("could not deliver a reply to %s: %s", reply.ref, exc)
             except DeliveryError:
                 log.warning("could not deliver a reply to %s", reply.ref, exc_info=True)
         if sent_prompts:

@@ -139,12 +139,14 @@ class RateLimiter:
         now = self._now()
         return max(self._paused_until - now, self._overall.delay(now, count), 0.0)
 
-    def chat_delay(self, chat_id: str) -> float:
+    def chat_delay(self, chat_id: str | None) -> float:
         """Seconds until this chat's own limit allows one more send."""
+        if chat_id is None:
+            return 0.0
         window = self._chats.get(chat_id)
         return 0.0 if window is None else max(0.0, window.delay(self._now()))
 
-    def delay(self, chat_id: str) -> float:
+    def delay(self, chat_id: str | None) -> float:
         return max(self.platform_delay(), self.chat_delay(chat_id))
 
     def available(self) -> int:
@@ -154,20 +156,24 @@ class RateLimiter:
             return 0
         return self._overall.available(now)
 
-    def try_acquire(self, chat_id: str) -> bool:
-        """Take a slot for a send to `chat_id` now, if both limits allow it."""
+    def try_acquire(self, chat_id: str | None) -> bool:
+        """Take a slot for a send to `chat_id` now, if both limits allow it.
+
+        `None` takes a slot of the platform limit only: a direct reply in a conversation,
+        which should not wait a second for its chat but does count towards the ceiling.
+        """
         if self.delay(chat_id) > 0:
             return False
         now = self._now()
         self._overall.record(now)
-        window = self._chat_window(chat_id)
+        window = None if chat_id is None else self._chat_window(chat_id)
         if window is not None:
             window.record(now)
         if len(self._chats) >= self._sweep_at or now - self._swept_at >= SWEEP_EVERY:
             self._sweep(now)
         return True
 
-    async def acquire(self, chat_id: str) -> None:
+    async def acquire(self, chat_id: str | None) -> None:
         """Wait until a send to `chat_id` is allowed, and take the slot."""
         while not self.try_acquire(chat_id):
             await self._sleeper.sleep(self.delay(chat_id))

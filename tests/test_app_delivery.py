@@ -6,6 +6,8 @@ import asyncio
 from datetime import timedelta
 
 from bot.app import BotApp
+from bot.settings import Settings
+from bot.timing import ClockSleeper
 from conversations.messages import ChatRef, OutMessage, message_to_payload
 from storage.clock import FrozenClock
 from storage.models import OutboxStatus, Person
@@ -138,3 +140,18 @@ async def test_draining_with_a_frozen_clock_leaves_later_rows_for_later(
     clock.advance(timedelta(hours=2))
     await app.drain_outbox()
     assert transport.to("anna")[-1].message.text == "I morgen kl. 10!"
+
+
+async def test_replies_count_against_the_platform_limit_while_workers_run(
+    settings: Settings, clock: FrozenClock, transport: RecordingTransport
+) -> None:
+    app = BotApp(settings, [transport], clock=clock, sleeper=ClockSleeper(clock))
+    await app.migrate()
+    try:
+        worker = app.delivery_worker(transport.platform)
+        before = worker.limiter.available()
+        replies = await Chat(app, transport).say("anna", "/start")
+        assert replies
+        assert worker.limiter.available() == before - len(replies)
+    finally:
+        await app.close()
