@@ -1,1 +1,1 @@
-"""Throughput and latency benchmarks, printed as numbers and ratios (never asserted)."""
+"""Throughput and latency benchmarks, printed as ratios. Run all: `python -m benchmarks`."""

@@ -1,4 +1,8 @@
-"""`python -m benchmarks` lists the benchmarks; `python -m benchmarks NAME [args]` runs one."""
+"""`python -m benchmarks [name ...]`: run every benchmark (or the named ones); `list` names them.
+
+A benchmark is a module in this package with `main() -> int` (or `run(argv)`); the exit code
+is the worst of theirs.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +12,39 @@ import sys
 from pathlib import Path
 
 
-def available() -> list[str]:
-    folder = Path(__file__).parent
+def discover() -> list[str]:
+    here = Path(__file__).parent
     return sorted(
-        info.name for info in pkgutil.iter_modules([str(folder)]) if not info.name.startswith("_")
+        module.name
+        for module in pkgutil.iter_modules([str(here)])
+        if not module.name.startswith("_")
     )
 
 
 def main(argv: list[str]) -> int:
-    names = available()
-    if not argv or argv[0] in ("-h", "--help", "list"):
-        print("Benchmarks (python -m benchmarks NAME [options], or `all`):")
+    names = discover()
+    if argv and argv[0] in ("-h", "--help", "list"):
+        print("Benchmarks (python -m benchmarks [NAME ...]; python -m benchmarks.NAME --help):")
         for name in names:
             module = importlib.import_module(f"benchmarks.{name}")
             summary = (module.__doc__ or "").strip().splitlines()[0]
             print(f"  {name:<20} {summary}")
         return 0
-    chosen = names if argv[0] == "all" else [argv[0]]
-    for name in chosen:
-        if name not in names:
-            print(f"unknown benchmark {name!r}; try: {', '.join(names)}", file=sys.stderr)
-            return 2
+    unknown = [name for name in argv if name not in names]
+    if unknown:
+        print(f"unknown benchmark {unknown[0]!r}; try: {', '.join(names)}", file=sys.stderr)
+        return 2
+    worst = 0
+    for name in argv or names:
         module = importlib.import_module(f"benchmarks.{name}")
-        module.run(argv[1:] if argv[0] != "all" else [])
-    return 0
+        print(f"== {name}", flush=True)
+        sys.argv = [f"python -m benchmarks.{name}"]  # each runs with its own defaults
+        if hasattr(module, "main"):
+            worst = max(worst, int(module.main() or 0))
+        else:
+            module.run([])
+    return worst
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    raise SystemExit(main(sys.argv[1:]))

@@ -10,11 +10,14 @@ from collections.abc import Sequence
 from contextlib import suppress
 
 from bot.composition import build_router
+from bot.delivery import DeliveryWorker, limits_for, policy_from
 from bot.i18n import catalogs
 from bot.message_ids import MessageIdRecorder
+from bot.progress import BroadcastProgress
 from bot.scheduler import EventJobs, Housekeeping
 from bot.settings import Settings
-from bot.transports.base import DeliveryError, RecipientBlocked, Transport
+from bot.timing import RealSleeper, Sleeper
+from bot.transports.base import DeliveryError, RecipientBlocked, RetryLater, Transport
 from conversations.messages import ChatRef, Inbound, Membership, Outgoing
 from storage.clock import Clock, SystemClock
 from storage.db import create_engine, create_sessionmaker
@@ -31,6 +34,7 @@ class BotApp:
         transports: Sequence[Transport],
         *,
         clock: Clock | None = None,
+        sleeper: Sleeper | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
@@ -49,6 +53,9 @@ class BotApp:
         self._chat_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+        self.sleeper = sleeper or RealSleeper()
+        self.delivery_workers: dict[str, DeliveryWorker] = {}
+        self._delivery_tasks: list[asyncio.Task[None]] = []
 
     async def migrate(self) -> None:
         await upgrade_to_head_async(self.settings.database_url)
@@ -67,6 +74,7 @@ class BotApp:
                 await self.message_ids.flush()  # the reaction may be on a message just sent
             replies = await self.router.handle(inbound)
             await self.deliver(replies)
+        self.wake_delivery()  # the step may have enqueued messages (a broadcast, a notice)
 
     async def deliver(self, replies: Sequence[Outgoing]) -> None:
         for reply in replies:
@@ -74,6 +82,9 @@ class BotApp:
             if transport is None:
                 log.error("no transport for %s; dropping a reply", reply.ref.platform)
                 continue
+            worker = self.delivery_workers.get(reply.ref.platform)
+            if worker is not None:  # replies count against the platform's limit too
+                await worker.limiter.acquire(None)
             try:
                 if reply.message is not None:
                     sent = await transport.send(reply.ref, reply.message)
@@ -84,6 +95,10 @@ class BotApp:
             except RecipientBlocked:
                 await self.mark_blocked(reply.ref)
                 return
+            except RetryLater as exc:
+                if worker is not None:
+                    worker.limiter.pause(exc.seconds)  # holds the outbox back as well
+                log.warning("could not deliver a reply to %s: %s", reply.ref, exc)
             except DeliveryError:
                 log.warning("could not deliver a reply to %s", reply.ref, exc_info=True)
 
@@ -130,6 +145,7 @@ class BotApp:
         await self.migrate()
         self.housekeeping.start()
         self.event_jobs.start()
+        self.start_delivery()
         tasks = [
             asyncio.create_task(transport.run(self.dispatch), name=f"transport-{name}")
             for name, transport in self.transports.items()
@@ -144,7 +160,66 @@ class BotApp:
                     await task
             await self.close()
 
+    # --- the outbox: one delivery worker per transport (bot/delivery.py) ------------------
+
+    def delivery_worker(self, platform: str) -> DeliveryWorker:
+        worker = self.delivery_workers.get(platform)
+        if worker is None:
+            transport = self.transports[platform]
+            limits = limits_for(self.settings, platform)
+            progress = BroadcastProgress(
+                transport,
+                self.uow,
+                self.clock,
+                self.sleeper,
+                catalogs(),
+                rate_hint=limits.per_second,
+            )
+            worker = DeliveryWorker(
+                transport,
+                self.uow,
+                self.clock,
+                limits=limits,
+                policy=policy_from(self.settings),
+                sleeper=self.sleeper,
+                progress=progress,
+            )
+            self.delivery_workers[platform] = worker
+        return worker
+
+    def start_delivery(self) -> None:
+        """Start a worker per transport (recovering rows a stopped process left mid-send)."""
+        for platform in self.transports:
+            worker = self.delivery_worker(platform)
+            self._delivery_tasks.append(
+                asyncio.create_task(worker.run(), name=f"delivery-{platform}")
+            )
+
+    def wake_delivery(self) -> None:
+        """Call after committing outbox rows so they go out now, not at the next poll."""
+        for worker in self.delivery_workers.values():
+            worker.wake()
+
+    async def drain_outbox(self, *, follow_future: bool = False) -> None:
+        """Deliver every due outbox row now, without running workers (tests, demo)."""
+        for platform in self.transports:
+            await self.delivery_worker(platform).drain(follow_future=follow_future)
+
+    async def stop_delivery(self, grace: float = 10.0) -> None:
+        """Let workers record the messages on their way, then stop them."""
+        for worker in self.delivery_workers.values():
+            await worker.stop()
+        tasks, self._delivery_tasks = self._delivery_tasks, []
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            for task in tasks:
+                with suppress(asyncio.CancelledError, Exception):
+                    await task
+
     async def close(self) -> None:
+        await self.stop_delivery()
         self.housekeeping.stop()
         self.event_jobs.stop()
         for transport in self.transports.values():

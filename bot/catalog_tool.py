@@ -38,6 +38,12 @@ def extract() -> Catalog:
     return template
 
 
+def _translated(string: object) -> bool:
+    if isinstance(string, tuple):
+        return bool(string) and all(string)
+    return bool(string)
+
+
 def po_path(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
@@ -63,11 +69,9 @@ def refresh() -> list[str]:
         for message in catalog:
             if not message.id:
                 continue
-            if language == "en" and not message.string:
+            if language == "en" and not _translated(message.string):
                 message.string = message.id
-            if not message.string or (
-                isinstance(message.string, tuple) and not all(message.string)
-            ):
+            if not _translated(message.string):
                 missing.append(f"{language}: {message.id!r}")
         catalog.obsolete.clear()
         with path.open("wb") as handle:

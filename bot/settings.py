@@ -162,6 +162,53 @@ class Settings(BaseSettings):
             )
         return value
 
+    # --- delivery of the outbox (bot/delivery.py) ---------------------------------------
+    telegram_rate_per_second: int = Field(
+        default=25,
+        ge=1,
+        le=30,
+        description="Telegram: most messages in any one second, all chats (its ceiling is 30).",
+    )
+    telegram_private_chat_per_second: int = Field(
+        default=1, ge=1, description="Telegram: most messages to one private chat in a second."
+    )
+    telegram_group_chat_per_minute: int = Field(
+        default=20, ge=1, description="Telegram: most messages to one group chat in a minute."
+    )
+    matrix_rate_per_second: int = Field(
+        default=10, ge=1, description="Matrix: most messages in any one second, all rooms."
+    )
+    other_rate_per_second: int = Field(
+        default=100, ge=1, description="Other transports (console): most messages a second."
+    )
+    delivery_max_attempts: int = Field(
+        default=5, ge=1, description="Tries of a message that fails for a passing reason."
+    )
+    delivery_backoff_seconds: float = Field(
+        default=10, gt=0, description="First wait before trying a failed message again."
+    )
+    delivery_backoff_max_seconds: float = Field(
+        default=900, gt=0, description="Longest wait between tries (the wait doubles)."
+    )
+    delivery_max_retry_after: int = Field(
+        default=20,
+        ge=1,
+        description="Times a message may be postponed by the platform's retry_after before "
+        "it counts as failed.",
+    )
+    delivery_concurrency: int = Field(
+        default=8, ge=1, description="Messages a worker has on the way at the same time."
+    )
+    delivery_batch_size: int = Field(
+        default=50, ge=1, description="Due messages a worker reads from the outbox at once."
+    )
+    delivery_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often a worker looks for new messages unasked."
+    )
+    delivery_progress_seconds: float = Field(
+        default=5.0, gt=0, description="How often a broadcast's progress message is updated."
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -556,6 +556,14 @@ class NewEvent(Flow):
         for position, (title, hands) in enumerate(data.get("tasks", [])):
             await ctx.uow.events.add_task(event.id, str(title), int(hands), position)
         count = await ev.publish(ctx.uow, ctx.translations, ctx.config.timezone, event, ctx.now())
+        if count:  # the coordinator then sees the invitations go out, in one updating message
+            await ctx.uow.batches.create(
+                ev.batch_invitations(event.id),
+                kind="invitation",
+                reporter=ctx.ref,
+                reporter_person_id=ctx.person.id,
+                total=count,
+            )
         return Transition.end(*await published_messages(ctx, event, count, self._bot_username))
 
 

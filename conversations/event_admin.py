@@ -226,7 +226,7 @@ async def write_to_attendees(ctx: FlowContext, event: Event, note: str) -> int:
         )
         return f"{heading}\n\n{note}"
 
-    return await notifier.tell(
+    count = await notifier.tell(
         ev.known(rows),
         render,
         key=lambda person: f"{batch}:{person.id}",
@@ -235,6 +235,11 @@ async def write_to_attendees(ctx: FlowContext, event: Event, note: str) -> int:
         now=ctx.now(),
         event=event,
     )
+    if count:
+        await ctx.uow.batches.create(
+            batch, kind="message", reporter=ctx.ref, reporter_person_id=ctx.person.id, total=count
+        )
+    return count
 
 
 # -- /qr -------------------------------------------------------------------------------------------

@@ -302,6 +302,8 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Times the platform said "slow down" (retry_after): they postpone, not fail, the send.
+    deferrals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -446,3 +448,26 @@ class Reminder(Base):
     status: Mapped[str] = mapped_column(String(16), default=ReminderStatus.SCHEDULED)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     handled_at: Mapped[datetime | None]
+
+
+class Batch(Base):
+    """A broadcast's outbox rows seen as one: who is told about its progress, and where.
+
+    The rows share `outbox.batch == id`; the reporter (a coordinator) gets one progress
+    message that is edited as the rows are delivered, then a summary.
+    """
+
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    reporter_platform: Mapped[str | None] = mapped_column(String(16))
+    reporter_chat_id: Mapped[str | None] = mapped_column(String(255))
+    reporter_user_id: Mapped[str | None] = mapped_column(String(255))
+    reporter_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), index=True, info=FORGET_ANONYMISE
+    )
+    progress_message_id: Mapped[str | None] = mapped_column(String(255))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None] = mapped_column(index=True)

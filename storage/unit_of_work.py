@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.clock import Clock
 from storage.events import EventRepository
 from storage.repositories import (
+    BatchRepository,
     ConversationRepository,
     InviteRepository,
     LinkCodeRepository,
@@ -44,6 +45,7 @@ class UnitOfWork:
         self.link_codes = LinkCodeRepository(self.session, self.clock)
         self.outbox = OutboxRepository(self.session, self.clock)
         self.events = EventRepository(self.session, self.clock)
+        self.batches = BatchRepository(self.session, self.clock)
         self.transport_state = TransportStateRepository(self.session, self.clock)
         self.updates = UpdateLog(self.session, self.clock)
         return self

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.i18n import catalogs
 from conversations.messages import OutMessage
 from storage.clock import FrozenClock
 from storage.models import Conversation, InviteCode, Role, Topic, TopicKind
@@ -255,10 +256,10 @@ async def test_an_unknown_command_in_a_conversation_repeats_the_question(chat: C
 
 
 async def test_cancel_and_back_with_no_conversation(chat: Chat) -> None:
-    replies = await chat.say("nina", "/cancel")
-    assert "There is nothing to stop right now." in texts(replies)
+    replies = await chat.say("nina", "/cancel")  # a newcomer: Danish until they choose
+    assert "Der er ikke noget at stoppe lige nu." in texts(replies)
     replies = await chat.say("nina", "/back")
-    assert "There is nothing to go back to." in texts(replies)
+    assert replies[0].text == catalogs().get("da").gettext("There is nothing to go back to.")
     await onboard_en(chat, "anna")
     replies = await chat.say("anna", "/annuller")
     assert "There is nothing to stop right now." in texts(replies)

@@ -1,0 +1,513 @@
+"""The outbox worker: one per transport, draining the platform's due messages.
+
+Every message to many people is a row in `outbox` (see `storage.models.OutboxMessage`).
+A worker repeatedly
+
+1. reads a small batch of due rows of its platform, oldest first (ids and recipients only);
+2. closes those that must not be sent: expired (`expired`), the person stopped the bot
+   (`cancelled`), the person blocked the bot (`blocked`);
+3. claims as many as the rate limit allows right now (at most `concurrency` in flight) with
+   a conditional update (`... WHERE id IN (...) AND status = 'pending'`) and COMMITS that
+   before anything is sent: two workers, even in two processes, never get the same row;
+4. sends each claimed row through the transport, taking a rate-limit slot just before, and
+   writes the outcome: `sent` (with the platform's message id, also on the stored prompt
+   so taps on its buttons resolve), or one of the error rules below.
+
+Errors: `RetryLater(s)` pauses every send of the platform for s seconds and puts the row
+back for then, without counting it as a failed try (up to `max_retry_after` times);
+`RecipientBlocked` marks the row `blocked` and the identity blocked, never retried;
+`TemporaryFailure` retries with exponential backoff and jitter, `failed` after
+`max_attempts`; `PermanentFailure` is `failed`; `AmbiguousDelivery` (and any unexpected
+error while sending) is `unknown`: it may have arrived, so it is never sent again.
+
+A crash between claiming and writing the outcome leaves rows `sending`; the next worker
+for the platform marks them `unknown` at start (counted, reported, not resent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.progress import BroadcastProgress
+from bot.rate_limit import RateLimiter, RateLimits
+from bot.settings import Settings
+from bot.timing import RealSleeper, Sleeper
+from bot.transports.base import (
+    AmbiguousDelivery,
+    DeliveryError,
+    PermanentFailure,
+    RecipientBlocked,
+    RetryLater,
+    TemporaryFailure,
+    Transport,
+)
+from conversations.messages import ChatRef, OutMessage, message_from_payload
+from storage.clock import Clock
+from storage.models import OutboxStatus
+from storage.repositories import ClaimedMessage, DueMessage
+from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED = "interrupted while sending (the process stopped); it may have arrived"
+SAME_CHAT_PAUSE = 0.2  # seconds; a chat with a message on the way waits its turn
+TELEGRAM_GROUP_PREFIX = "-"  # Telegram's group and channel chat ids are negative
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    max_attempts: int = 5
+    backoff_seconds: float = 10.0
+    backoff_max_seconds: float = 900.0
+    max_retry_after: int = 20
+    concurrency: int = 8
+    batch_size: int = 50
+    poll_seconds: float = 1.0
+    progress_seconds: float = 5.0
+
+    def backoff(self, attempts: int, rng: random.Random) -> float:
+        """Wait before try number `attempts + 1`: doubling, capped, with jitter (50-100 %)."""
+        delay = min(self.backoff_max_seconds, self.backoff_seconds * 2.0 ** max(0, attempts - 1))
+        return delay * rng.uniform(0.5, 1.0)
+
+
+def policy_from(settings: Settings) -> DeliveryPolicy:
+    return DeliveryPolicy(
+        max_attempts=settings.delivery_max_attempts,
+        backoff_seconds=settings.delivery_backoff_seconds,
+        backoff_max_seconds=settings.delivery_backoff_max_seconds,
+        max_retry_after=settings.delivery_max_retry_after,
+        concurrency=settings.delivery_concurrency,
+        batch_size=settings.delivery_batch_size,
+        poll_seconds=settings.delivery_poll_seconds,
+        progress_seconds=settings.delivery_progress_seconds,
+    )
+
+
+def limits_for(settings: Settings, platform: str) -> RateLimits:
+    """The rate limits of a platform, from the settings."""
+    if platform == "telegram":
+        return RateLimits(
+            per_second=settings.telegram_rate_per_second,
+            private_per_second=settings.telegram_private_chat_per_second,
+            group_per_minute=settings.telegram_group_chat_per_minute,
+            group_prefix=TELEGRAM_GROUP_PREFIX,
+        )
+    if platform == "matrix":
+        return RateLimits(per_second=settings.matrix_rate_per_second)
+    return RateLimits(per_second=settings.other_rate_per_second)
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"  # a passing failure: try again after a backoff
+    POSTPONED = "postponed"  # the platform said retry_after
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class _Result:
+    outcome: Outcome
+    error: str | None = None
+    message_id: str | None = None
+    retry_after: float = 0.0
+
+
+@dataclass
+class DeliveryStats:
+    """What a worker did since it started (outcomes of tries, not final states)."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    recovered_unknown: int = 0
+
+    def __getitem__(self, key: str) -> int:
+        return self.outcomes[key]
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        transport: Transport,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        *,
+        limits: RateLimits,
+        policy: DeliveryPolicy | None = None,
+        sleeper: Sleeper | None = None,
+        rng: random.Random | None = None,
+        progress: BroadcastProgress | None = None,
+    ) -> None:
+        self.transport = transport
+        self.platform = transport.platform
+        self._uow = uow
+        self._clock = clock
+        self.policy = policy or DeliveryPolicy()
+        self._sleeper = sleeper or RealSleeper()
+        self._rng = rng or random.Random()
+        self.limiter = RateLimiter(limits, self._sleeper)
+        self.progress = progress
+        self.stats = DeliveryStats()
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        # Tasks of claimed rows until their outcome is written, and of those the ones whose
+        # send has not finished (by row id, with the chat): only those use up concurrency.
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._sending: dict[int, str] = {}
+        self._send_done = asyncio.Event()
+        self._awaiting_slot = 0
+        self._recovered = False
+        self._last_report = float("-inf")
+        # One transaction at a time from this worker: SQLite has one writer anyway, and
+        # queueing here is cheaper than its busy-wait. Outcomes that pile up meanwhile are
+        # written together in one transaction (a group commit).
+        self._db_lock = asyncio.Lock()
+        self._results: list[tuple[ClaimedMessage, OutMessage | None, _Result]] = []
+        if progress is not None:
+            progress.db_lock = self._db_lock
+
+    # --- control ---------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Something was enqueued: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop taking new rows; `run` returns once the messages on the way are recorded."""
+        self._stop.set()
+        self._wake.set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    async def recover(self) -> int:
+        """Rows a stopped process left `sending` become `unknown` (maybe they arrived)."""
+        async with self._db_lock, self._uow() as uow:
+            count = await uow.outbox.recover_interrupted(self.platform, INTERRUPTED)
+            await uow.commit()
+        self._recovered = True
+        if count:
+            self.stats.recovered_unknown += count
+            log.warning(
+                "%s: %d message(s) were being sent when the bot stopped; marked unknown",
+                self.platform,
+                count,
+            )
+        return count
+
+    async def run(self) -> None:
+        """Deliver until `stop()`; meant to run as a task for the life of the bot.
+
+        Cancelling the task is treated like a crash: sends on the way are abandoned and
+        their rows stay `sending` (the next start calls them unknown).
+        """
+        if not self._recovered:
+            await self.recover()
+        self._stop.clear()
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                try:
+                    handled = await self.run_once()
+                    await self.report_progress()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("%s: delivery step failed; trying again shortly", self.platform)
+                    await self._sleeper.wait(self._stop, self.policy.poll_seconds)
+                    continue
+                if handled:
+                    continue
+                if self._in_flight:
+                    await asyncio.wait(
+                        list(self._in_flight),
+                        timeout=self.policy.poll_seconds,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    continue
+                await self._sleeper.wait(self._wake, await self._idle_timeout())
+            if self._in_flight:
+                await asyncio.wait(list(self._in_flight))
+        finally:
+            for task in self._in_flight:
+                task.cancel()
+
+    async def _idle_timeout(self) -> float:
+        timeout = self.policy.poll_seconds
+        async with self._db_lock, self._uow() as uow:
+            next_due = await uow.outbox.next_due_at(self.platform)
+        if next_due is not None:
+            timeout = min(timeout, (next_due - self._clock.now()).total_seconds())
+        return max(0.0, timeout)
+
+    async def drain(self, *, follow_future: bool = False) -> DeliveryStats:
+        """Deliver everything due now and wait for it (tests, the demo).
+
+        With `follow_future`, also wait (through the sleeper) for rows due later: retries,
+        postponed rows; with a `ClockSleeper` that is time travel, not waiting. (With a
+        frozen clock and a real sleeper, rows due later stay pending.)
+        """
+        if not self._recovered:
+            await self.recover()
+        while True:
+            handled = await self.run_once()
+            await self.report_progress()
+            if handled:
+                continue
+            if self._in_flight:
+                await asyncio.wait(list(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+                continue
+            if not follow_future:
+                break
+            async with self._db_lock, self._uow() as uow:
+                next_due = await uow.outbox.next_due_at(self.platform)
+            if next_due is None:
+                break
+            before = self._clock.now()
+            await self._sleeper.sleep(0.001)
+            if self._clock.now() == before:
+                break  # a frozen clock this sleeper does not move: nothing will fall due
+            await self._sleeper.sleep((next_due - self._clock.now()).total_seconds())
+        await self.report_progress(force=True)
+        return self.stats
+
+    # --- one step --------------------------------------------------------------------
+
+    def _reap(self) -> None:
+        for task in [t for t in self._in_flight if t.done()]:
+            self._in_flight.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                log.error("%s: a send task failed", self.platform, exc_info=task.exception())
+
+    async def run_once(self) -> int:
+        """Close, postpone or claim (and start sending) one batch; returns rows handled.
+
+        Also returns non-zero when it had to wait (for the rate limit or a free sender),
+        so a loop calls it again at once.
+        """
+        self._reap()
+        capacity = self.policy.concurrency - len(self._sending)
+        if capacity <= 0:
+            self._send_done.clear()
+            await self._send_done.wait()
+            return 1
+        slots = min(capacity, self.limiter.available() - self._awaiting_slot)
+        if slots <= 0:
+            # Saturated: wait until a handful of slots are free, not one at a time.
+            wanted = (
+                max(1, min(capacity, self.limiter.limits.per_second) // 8) + self._awaiting_slot
+            )
+            await self._sleeper.wait(self._stop, max(self.limiter.platform_delay(wanted), 0.0005))
+            return 1
+
+        now = self._clock.now()
+        async with self._db_lock, self._uow() as uow:
+            due = await uow.outbox.due(self.platform, now, self.policy.batch_size)
+            if not due:
+                return 0
+            closes, postpones, chosen = self._sort(due, now, slots)
+            closed = await uow.outbox.close_pending(
+                (message.id, status, error) for message, status, error in closes
+            )
+            await uow.outbox.postpone_pending(postpones)
+            claimed = await uow.outbox.claim([message.id for message in chosen])
+            await uow.commit()
+        for _message, status, _error in closes:
+            self.stats.outcomes[status] += 1
+        for message in claimed:
+            self._awaiting_slot += 1
+            self._sending[message.id] = message.chat_id
+            task = asyncio.create_task(self._deliver(message), name=f"send-{message.id}")
+            self._in_flight.add(task)
+        log.debug(
+            "%s: closed %d, postponed %d, claimed %d",
+            self.platform,
+            closed,
+            len(postpones),
+            len(claimed),
+        )
+        # Every due row was closed, postponed, claimed (by us or by another worker first) or
+        # left for the next round because the limit is used up: look again at once.
+        return len(due)
+
+    def _sort(
+        self, due: list[DueMessage], now: datetime, slots: int
+    ) -> tuple[list[tuple[DueMessage, str, str]], list[tuple[int, datetime]], list[DueMessage]]:
+        closes: list[tuple[DueMessage, str, str]] = []
+        postpones: list[tuple[int, datetime]] = []
+        chosen: list[DueMessage] = []
+        busy = set(self._sending.values())
+        for message in due:
+            if message.expires_at is not None and message.expires_at <= now:
+                closes.append((message, OutboxStatus.EXPIRED, "too late to send"))
+            elif message.person_stopped:
+                closes.append((message, OutboxStatus.CANCELLED, "the person stopped the bot"))
+            elif message.blocked:
+                closes.append((message, OutboxStatus.BLOCKED, "the person blocked the bot"))
+            elif message.chat_id in busy:
+                # One message at a time per chat, in order; wait out the chat's limit.
+                wait = max(self.limiter.chat_period(message.chat_id), SAME_CHAT_PAUSE)
+                postpones.append((message.id, now + timedelta(seconds=wait)))
+            elif (wait := self.limiter.chat_delay(message.chat_id)) > 0:
+                postpones.append((message.id, now + timedelta(seconds=wait)))
+                busy.add(message.chat_id)
+            elif len(chosen) < slots:
+                chosen.append(message)
+                busy.add(message.chat_id)
+        return closes, postpones, chosen
+
+    # --- one message -----------------------------------------------------------------
+
+    async def _deliver(self, message: ClaimedMessage) -> None:
+        ref = ChatRef(self.platform, message.chat_id, message.user_id)
+        try:
+            out: OutMessage | None = message_from_payload(message.payload)
+        except Exception as exc:  # a malformed row: known not to have been sent
+            out = None
+            result = _Result(Outcome.FAILED, f"unreadable message: {_describe(exc)}")
+        try:
+            if out is not None:
+                await self.limiter.acquire(message.chat_id)
+        finally:
+            self._awaiting_slot -= 1
+        try:
+            if out is not None:
+                result = await self._send(ref, out)
+        finally:
+            self._sending.pop(message.id, None)
+            self._send_done.set()
+        self._results.append((message, out, result))
+        await self._write_results()
+
+    async def _write_results(self) -> None:
+        async with self._db_lock:
+            results, self._results = self._results, []
+            if not results:
+                return  # a send that finished meanwhile wrote ours with its own
+            try:
+                async with self._uow() as uow:
+                    outcomes = await self._record_all(uow, results)
+                    await uow.commit()
+            except Exception:
+                log.exception(
+                    "%s: could not record the outcome of %d message(s); they stay 'sending' "
+                    "and will be reported unknown after a restart",
+                    self.platform,
+                    len(results),
+                )
+                return
+        self.stats.outcomes.update(outcomes)
+
+    async def _send(self, ref: ChatRef, message: OutMessage) -> _Result:
+        try:
+            sent = await self.transport.send(ref, message)
+        except RetryLater as exc:
+            self.limiter.pause(exc.seconds)
+            return _Result(Outcome.POSTPONED, _describe(exc), retry_after=exc.seconds)
+        except RecipientBlocked as exc:
+            return _Result(Outcome.BLOCKED, _describe(exc))
+        except PermanentFailure as exc:
+            return _Result(Outcome.FAILED, _describe(exc))
+        except AmbiguousDelivery as exc:
+            return _Result(Outcome.UNKNOWN, _describe(exc))
+        except (TemporaryFailure, DeliveryError) as exc:
+            return _Result(Outcome.RETRY, _describe(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # whatever it was, the message may have gone out
+            log.exception("%s: unexpected error sending to %s", self.platform, ref)
+            return _Result(Outcome.UNKNOWN, _describe(exc))
+        return _Result(Outcome.SENT, message_id=sent.message_id)
+
+    async def _record_all(
+        self,
+        uow: UnitOfWork,
+        results: list[tuple[ClaimedMessage, OutMessage | None, _Result]],
+    ) -> list[Outcome]:
+        """Write outcomes; the common one, sent, in one statement for all."""
+        sent = [(m, out, r) for m, out, r in results if r.outcome is Outcome.SENT]
+        await uow.outbox.mark_many_sent(
+            [(m.id, r.message_id) for m, _out, r in sent], self._clock.now()
+        )
+        await uow.prompts.set_message_ids(
+            [
+                (out.prompt_id, r.message_id)
+                for _m, out, r in sent
+                if out is not None and out.prompt_id and r.message_id
+            ]
+        )
+        outcomes = [Outcome.SENT] * len(sent)
+        for message, out, result in results:
+            if result.outcome is not Outcome.SENT:
+                outcomes.append(await self._record(uow, message, out, result))
+        return outcomes
+
+    async def _record(
+        self, uow: UnitOfWork, message: ClaimedMessage, out: OutMessage | None, result: _Result
+    ) -> Outcome:
+        now = self._clock.now()
+        outcome = result.outcome
+        outbox = uow.outbox
+        if outcome is Outcome.SENT:
+            await outbox.mark_sent(message.id, sent_at=now, platform_message_id=result.message_id)
+            if out is not None and out.prompt_id and result.message_id:
+                await uow.prompts.set_message_id(out.prompt_id, result.message_id)
+        elif outcome is Outcome.BLOCKED:
+            await outbox.mark_final(message.id, OutboxStatus.BLOCKED, result.error)
+            identity = await uow.persons.find_identity(self.platform, message.user_id)
+            if identity is not None and identity.blocked_at is None:
+                identity.blocked_at = now
+        elif outcome is Outcome.RETRY:
+            if message.attempts >= self.policy.max_attempts:
+                outcome = Outcome.FAILED
+                await outbox.mark_final(message.id, OutboxStatus.FAILED, result.error)
+            else:
+                wait = self.policy.backoff(message.attempts, self._rng)
+                await outbox.retry_at(message.id, now + timedelta(seconds=wait), result.error or "")
+        elif outcome is Outcome.POSTPONED:
+            deferrals = message.deferrals + 1
+            if deferrals > self.policy.max_retry_after:
+                outcome = Outcome.FAILED
+                error = f"the platform kept asking to wait ({result.error})"
+                await outbox.mark_final(message.id, OutboxStatus.FAILED, error)
+            else:
+                await outbox.retry_at(
+                    message.id,
+                    now + timedelta(seconds=result.retry_after),
+                    result.error or "",
+                    attempts=message.attempts - 1,  # being told to wait is not a failure
+                    deferrals=deferrals,
+                )
+        else:  # FAILED, UNKNOWN
+            await outbox.mark_final(message.id, outcome.value, result.error)
+        return outcome
+
+    # --- progress of broadcasts --------------------------------------------------------
+
+    async def report_progress(self, *, force: bool = False) -> None:
+        if self.progress is None:
+            return
+        moment = self._sleeper.monotonic()
+        if not force and moment - self._last_report < self.policy.progress_seconds:
+            return
+        self._last_report = moment
+        try:
+            await self.progress.tick(self.limiter, wait=force)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s: could not update broadcast progress", self.platform)

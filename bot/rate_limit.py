@@ -1,0 +1,190 @@
+"""Sliding-window rate limits: never more than N sends in any window of the given length.
+
+A send is allowed at time t only if fewer than N sends happened in the closed window
+[t - period, t] (plus a millisecond of margin), so no window of that length, wherever it
+starts, ever holds more than N. Kept per platform (all chats) and per chat (private chats
+and group chats have their own limits on Telegram). A `retry_after` from the platform
+pauses every send of the platform until it has passed.
+
+Times come from a `Sleeper`, so tests run the limiter on a frozen clock.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from bot.timing import Sleeper
+
+# Seconds kept between a window's oldest send and the send that replaces it. The slot is
+# taken just before the transport is called; a thread switch in between can delay the
+# actual send by a few milliseconds, and without the margin that could put one send too
+# many into a window as the platform sees it.
+MARGIN = 0.010
+SMALL = 32  # windows with a limit up to this keep their times in a list
+SWEEP_AT = 256  # chats tracked before the idle ones are forgotten (then twice the live ones)
+SWEEP_EVERY = 1.0  # seconds; idle chats are forgotten at least this often
+
+
+class SlidingWindow:
+    """At most `limit` events in any `period` seconds."""
+
+    __slots__ = ("_times", "limit", "period")
+
+    def __init__(self, limit: int, period: float) -> None:
+        if limit < 1 or period <= 0:
+            raise ValueError("a window needs a limit of at least 1 and a positive period")
+        self.limit = limit
+        self.period = period
+        # A deque costs a block of 64 slots; a chat's window holds one or a few times, so a
+        # short list (far smaller) serves there.
+        self._times: deque[float] | list[float] = deque() if limit > SMALL else []
+
+    def _prune(self, now: float) -> None:
+        times = self._times
+        horizon = now - self.period - MARGIN
+        if isinstance(times, deque):
+            while times and times[0] <= horizon:
+                times.popleft()
+        else:
+            kept = 0
+            while kept < len(times) and times[kept] <= horizon:
+                kept += 1
+            if kept:
+                del times[:kept]
+
+    def delay(self, now: float, count: int = 1) -> float:
+        """Seconds until `count` more events are allowed (0 if they are allowed now)."""
+        self._prune(now)
+        count = min(max(count, 1), self.limit)
+        index = len(self._times) - self.limit + count - 1
+        if index < 0:
+            return 0.0
+        return self._times[index] + self.period + MARGIN - now
+
+    def available(self, now: float) -> int:
+        self._prune(now)
+        return self.limit - len(self._times)
+
+    def record(self, now: float) -> None:
+        self._times.append(now)
+
+    def idle(self, now: float) -> bool:
+        self._prune(now)
+        return not self._times
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """One platform's limits.
+
+    `per_second`: all sends of the platform in any one second. `private_per_second`: sends
+    to one private chat in any one second. `group_per_minute`: sends to one group chat in
+    any minute. A chat id starting with `group_prefix` is a group (Telegram: "-").
+    `None` switches a per-chat limit off.
+    """
+
+    per_second: int
+    private_per_second: int | None = None
+    group_per_minute: int | None = None
+    group_prefix: str | None = None
+
+    def is_group(self, chat_id: str) -> bool:
+        return self.group_prefix is not None and chat_id.startswith(self.group_prefix)
+
+
+class RateLimiter:
+    def __init__(self, limits: RateLimits, sleeper: Sleeper) -> None:
+        self.limits = limits
+        self._sleeper = sleeper
+        self._overall = SlidingWindow(limits.per_second, 1.0)
+        self._chats: dict[str, SlidingWindow] = {}
+        self._paused_until = 0.0
+        self._sweep_at = SWEEP_AT
+        self._swept_at = sleeper.monotonic()
+
+    def _now(self) -> float:
+        return self._sleeper.monotonic()
+
+    def _chat_window(self, chat_id: str) -> SlidingWindow | None:
+        window = self._chats.get(chat_id)
+        if window is not None:
+            return window
+        if self.limits.is_group(chat_id):
+            if self.limits.group_per_minute is None:
+                return None
+            window = SlidingWindow(self.limits.group_per_minute, 60.0)
+        else:
+            if self.limits.private_per_second is None:
+                return None
+            window = SlidingWindow(self.limits.private_per_second, 1.0)
+        self._chats[chat_id] = window
+        return window
+
+    def chat_period(self, chat_id: str) -> float:
+        """The length of the window a chat is limited over (0 without a chat limit)."""
+        if self.limits.is_group(chat_id):
+            return 0.0 if self.limits.group_per_minute is None else 60.0
+        return 0.0 if self.limits.private_per_second is None else 1.0
+
+    def pause(self, seconds: float) -> None:
+        """The platform asked us to wait (`retry_after`): hold every send until then."""
+        self._paused_until = max(self._paused_until, self._now() + max(0.0, seconds))
+
+    def paused_for(self) -> float:
+        return max(0.0, self._paused_until - self._now())
+
+    def platform_delay(self, count: int = 1) -> float:
+        """Seconds until the platform as a whole allows `count` more sends."""
+        now = self._now()
+        return max(self._paused_until - now, self._overall.delay(now, count), 0.0)
+
+    def chat_delay(self, chat_id: str | None) -> float:
+        """Seconds until this chat's own limit allows one more send."""
+        if chat_id is None:
+            return 0.0
+        window = self._chats.get(chat_id)
+        return 0.0 if window is None else max(0.0, window.delay(self._now()))
+
+    def delay(self, chat_id: str | None) -> float:
+        return max(self.platform_delay(), self.chat_delay(chat_id))
+
+    def available(self) -> int:
+        """How many sends the platform limit allows right now."""
+        now = self._now()
+        if self._paused_until > now:
+            return 0
+        return self._overall.available(now)
+
+    def try_acquire(self, chat_id: str | None) -> bool:
+        """Take a slot for a send to `chat_id` now, if both limits allow it.
+
+        `None` takes a slot of the platform limit only: a direct reply in a conversation,
+        which should not wait a second for its chat but does count towards the ceiling.
+        """
+        if self.delay(chat_id) > 0:
+            return False
+        now = self._now()
+        self._overall.record(now)
+        window = None if chat_id is None else self._chat_window(chat_id)
+        if window is not None:
+            window.record(now)
+        if len(self._chats) >= self._sweep_at or now - self._swept_at >= SWEEP_EVERY:
+            self._sweep(now)
+        return True
+
+    async def acquire(self, chat_id: str | None) -> None:
+        """Wait until a send to `chat_id` is allowed, and take the slot."""
+        while not self.try_acquire(chat_id):
+            await self._sleeper.sleep(self.delay(chat_id))
+
+    def _sweep(self, now: float) -> None:
+        """Forget chats with nothing in their window, so memory does not grow per chat."""
+        for chat_id in [c for c, window in self._chats.items() if window.idle(now)]:
+            del self._chats[chat_id]
+        self._sweep_at = max(SWEEP_AT, 2 * len(self._chats))
+        self._swept_at = now
+
+    @property
+    def tracked_chats(self) -> int:
+        return len(self._chats)

@@ -1,0 +1,68 @@
+"""A delivery worker in a process of its own, for the test that kills it with SIGKILL.
+
+    python -m tests.outbox_child <database url> <deliveries file>
+
+Every message that "arrives" is appended to the deliveries file (one user id a line,
+flushed and synced before `send` returns), so the parent sees exactly what got out even
+when this process dies between sending and recording.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import sys
+
+from bot.delivery import DeliveryPolicy, DeliveryWorker
+from bot.rate_limit import RateLimits
+from bot.transports.base import Dispatch
+from conversations.messages import ChatRef, ChoiceEcho, OutMessage, Sent
+from storage.clock import SystemClock
+from storage.db import create_engine, create_sessionmaker
+from storage.unit_of_work import UnitOfWorkFactory
+
+
+class FileTransport:
+    platform = "telegram"
+
+    def __init__(self, path: str) -> None:
+        self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as we do
+        self._ids = itertools.count(1)
+
+    async def run(self, dispatch: Dispatch) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, ref: ChatRef, message: OutMessage) -> Sent:
+        await asyncio.sleep(0.002)  # the network
+        self._file.write(ref.user_id + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        await asyncio.sleep(0.002)  # the reply on its way back
+        return Sent(str(next(self._ids)))
+
+    async def echo(self, ref: ChatRef, echo: ChoiceEcho) -> None:
+        return None
+
+    async def edit(self, ref: ChatRef, message_id: str, message: OutMessage) -> None:
+        return None
+
+
+async def main(url: str, path: str) -> None:
+    clock = SystemClock()
+    engine = create_engine(url)
+    worker = DeliveryWorker(
+        FileTransport(path),
+        UnitOfWorkFactory(create_sessionmaker(engine), clock),
+        clock,
+        limits=RateLimits(per_second=200),
+        policy=DeliveryPolicy(concurrency=8),
+    )
+    await worker.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2]))

@@ -1,0 +1,144 @@
+"""The sliding-window limiter: no window of a second over the limit, wherever it starts."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.delivery import limits_for
+from bot.rate_limit import MARGIN, RateLimiter, RateLimits, SlidingWindow
+from bot.settings import ConfigurationError, load_settings
+from tests.fault_transport import max_in_window
+
+
+class ManualTime:
+    """A sleeper whose time only moves when slept on or told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 1e-6)
+
+    async def wait(self, event: asyncio.Event, seconds: float) -> bool:
+        await self.sleep(seconds)
+        return event.is_set()
+
+
+TELEGRAM = RateLimits(per_second=25, private_per_second=1, group_per_minute=20, group_prefix="-")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=0.3, allow_nan=False),
+            st.sampled_from(["1", "2", "3", "-4", "-5"] + [str(n) for n in range(10, 60)]),
+        ),
+        min_size=1,
+        max_size=400,
+    )
+)
+def test_no_window_ever_holds_more_than_the_limits(steps: list[tuple[float, str]]) -> None:
+    time = ManualTime()
+    limiter = RateLimiter(TELEGRAM, time)
+    accepted: list[tuple[float, str]] = []
+    for gap, chat in steps:
+        time.now += gap
+        if limiter.try_acquire(chat):
+            accepted.append((time.now, chat))
+    assert max_in_window([t for t, _ in accepted], 1.0) <= 25
+    for chat in {c for _, c in accepted}:
+        times = [t for t, c in accepted if c == chat]
+        if chat.startswith("-"):
+            assert max_in_window(times, 60.0) <= 20
+        else:
+            assert max_in_window(times, 1.0) <= 1
+
+
+async def test_acquire_waits_and_keeps_the_overall_limit_at_full_speed() -> None:
+    time = ManualTime()
+    limiter = RateLimiter(TELEGRAM, time)
+    start = time.now
+    stamps = []
+    for n in range(250):
+        await limiter.acquire(str(n))
+        stamps.append(time.now)
+    assert max_in_window(stamps, 1.0) == 25
+    # it does not dawdle either: 250 sends take about ten windows
+    assert 9 <= stamps[-1] - start <= 10.1
+
+
+async def test_one_private_chat_gets_at_most_one_message_a_second() -> None:
+    time = ManualTime()
+    limiter = RateLimiter(TELEGRAM, time)
+    stamps = []
+    for _ in range(5):
+        await limiter.acquire("42")
+        stamps.append(time.now)
+    assert all(later - earlier > 1.0 for earlier, later in itertools.pairwise(stamps))
+    assert limiter.chat_delay("43") == 0  # another chat is not held up
+
+
+async def test_a_group_chat_gets_at_most_twenty_a_minute() -> None:
+    time = ManualTime()
+    limiter = RateLimiter(TELEGRAM, time)
+    stamps = []
+    for _ in range(41):
+        await limiter.acquire("-100")
+        stamps.append(time.now)
+    assert max_in_window(stamps, 60.0) == 20
+    assert stamps[20] - stamps[0] > 60
+
+
+async def test_retry_after_pauses_every_chat() -> None:
+    time = ManualTime()
+    limiter = RateLimiter(TELEGRAM, time)
+    assert limiter.try_acquire("1")
+    limiter.pause(7.5)
+    assert not limiter.try_acquire("2")
+    assert limiter.available() == 0
+    assert 7.4 < limiter.delay("3") <= 7.5
+    await limiter.acquire("3")
+    assert time.now >= 1000 + 7.5
+
+
+def test_a_window_reports_how_long_until_more_slots_are_free() -> None:
+    window = SlidingWindow(3, 1.0)
+    for moment in (0.0, 0.2, 0.4):
+        window.record(moment)
+    assert window.available(0.5) == 0
+    assert window.delay(0.5) == pytest.approx(0.5 + MARGIN)
+    assert window.delay(0.5, count=3) == pytest.approx(0.9 + MARGIN)
+    assert window.available(1.3) == 2
+
+
+def test_memory_stays_flat_with_many_chats() -> None:
+    time = ManualTime()
+    limiter = RateLimiter(TELEGRAM, time)
+    for n in range(20_000):
+        time.now += 0.05
+        assert limiter.try_acquire(str(n))
+    assert limiter.tracked_chats <= 2048  # forgotten once their second has passed
+
+
+def test_limits_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMM_TELEGRAM_RATE_PER_SECOND", "20")
+    monkeypatch.setenv("TMM_MATRIX_RATE_PER_SECOND", "4")
+    settings = load_settings(_env_file=None)
+    telegram = limits_for(settings, "telegram")
+    assert telegram == RateLimits(
+        per_second=20, private_per_second=1, group_per_minute=20, group_prefix="-"
+    )
+    assert telegram.is_group("-100123")
+    assert limits_for(settings, "matrix") == RateLimits(per_second=4)
+    monkeypatch.setenv("TMM_TELEGRAM_RATE_PER_SECOND", "31")
+    with pytest.raises(ConfigurationError, match="TMM_TELEGRAM_RATE_PER_SECOND"):
+        load_settings(_env_file=None)
