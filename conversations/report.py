@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from conversations.create_event import only_coordinators
 from conversations.event_admin import can_manage
@@ -139,7 +140,8 @@ def _diverging(axes: Any, steps: Sequence[StepCounts], *, labels: bool, font: in
     axes.set_yticklabels([_short(s.step) for s in steps] if labels else [], fontsize=font)
     axes.invert_yaxis()  # the journey reads from the top down
     axes.set_xticks([])
-    for side in ("top", "right", "bottom"):
+    axes.tick_params(axis="y", length=0)
+    for side in ("top", "right", "bottom", "left"):
         axes.spines[side].set_visible(False)
 
 
@@ -160,13 +162,17 @@ def journey_map_png(tr: Translator, data: EventFeedback, when: str) -> bytes:
         fontsize=20,
         pad=16,
     )
-    handles = [
-        axes.bar(0, 0, color=GREEN, label=tr.gettext(N_("Good")))[0],
-        axes.bar(0, 0, color=RED, label=tr.gettext(N_("Bad")))[0],
-    ]
-    axes.legend(handles=handles, loc="lower right", fontsize=20, frameon=False)
-    figure.subplots_adjust(left=0.32, right=0.97, top=0.86, bottom=0.08)
+    _legend(tr, figure)
+    figure.subplots_adjust(left=0.32, right=0.97, top=0.86, bottom=0.1)
     return _png(figure)
+
+
+def _legend(tr: Translator, figure: Figure) -> None:
+    handles = [
+        Patch(color=RED, label=tr.gettext(N_("Bad"))),
+        Patch(color=GREEN, label=tr.gettext(N_("Good"))),
+    ]
+    figure.legend(handles=handles, loc="lower center", ncol=2, fontsize=20, frameon=False)
 
 
 def series_png(tr: Translator, series: Sequence[EventFeedback], timezone: str) -> bytes:
@@ -196,7 +202,8 @@ def series_png(tr: Translator, series: Sequence[EventFeedback], timezone: str) -
         fontsize=24,
         fontweight="bold",
     )
-    figure.subplots_adjust(left=0.3, right=0.98, top=0.84, bottom=0.06, wspace=0.15)
+    _legend(tr, figure)
+    figure.subplots_adjust(left=0.3, right=0.98, top=0.84, bottom=0.1, wspace=0.15)
     return _png(figure)
 
 

@@ -25,6 +25,7 @@ from storage.models import (
     Snap,
     SnapConsent,
 )
+from storage.personal_data import person_links
 from tests.fakes import Chat
 from tests.test_events import answer, create_event
 from tests.test_onboarding import person_of
@@ -536,3 +537,15 @@ async def test_prompts_for_feedback_are_stored_per_person(chat: Chat, clock: Fro
     prompts = [p for p in await rows(chat, Prompt) if p.flow == "feedback"]
     assert len(prompts) == 2
     assert len({p.person_id for p in prompts}) == 2
+
+
+def test_what_forget_does_with_feedback_is_declared() -> None:
+    rules = {f"{link.table.name}.{link.column.name}": link.on_forget for link in person_links()}
+    # verdicts and attendance stay as anonymous counts ...
+    assert rules["feedback_requests.person_id"] == "anonymise"
+    assert rules["feedback_answers.person_id"] == "anonymise"
+    # ... but what a person wrote, said or photographed goes
+    assert rules["feedback_comments.person_id"] == "delete"
+    assert rules["feedback_ideas.person_id"] == "delete"
+    assert rules["snaps.person_id"] == "delete"
+    assert rules["snap_consents.person_id"] == "delete"
