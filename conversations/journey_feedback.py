@@ -617,6 +617,8 @@ async def run_feedback_jobs(
         for person, identity in await uow.events.reachable(pending):
             request = await uow.feedback.ensure_request(event.id, person.id, "rsvp")
             request.asked_at = now
+            if request.started_at is not None:
+                continue  # already answering, by the link: no need to ask
             tr = notifier.tr(person)
             text = tr.gettext(
                 N_(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -46,7 +47,8 @@ class FeedbackOptions:
     snap_days: timedelta = timedelta(days=3)
     media_path: Path = Path("data/media")
     max_snap_bytes: int = 20 * 1024 * 1024
-    fetcher: MediaFetcher | None = field(default=None, compare=False)
+    # by platform: a file reference is only valid on the platform it came from
+    fetchers: Mapping[str, MediaFetcher] = field(default_factory=dict, compare=False)
 
 
 async def make_snap(
@@ -67,8 +69,14 @@ async def make_snap(
         raise TooLarge(limit)
     path: str | None = None
     size = media.size
-    if options.fetcher is not None:
-        content = await options.fetcher.fetch(media.file_ref)
+    fetcher = options.fetchers.get(platform)
+    content: bytes | None = None
+    if fetcher is not None:
+        try:
+            content = await fetcher.fetch(media.file_ref)
+        except Exception:  # the reference is kept; the file can be fetched again later
+            log.warning("could not fetch %s from %s; keeping the reference", media.kind, platform)
+    if content is not None:
         if len(content) > limit:
             raise TooLarge(limit)
         name = f"event-{event_id}/{secrets.token_hex(8)}{EXTENSIONS.get(media.kind, '.bin')}"

@@ -116,6 +116,38 @@ async def test_feedback_waits_for_quiet_hours(chat: Chat, clock: FrozenClock) ->
     assert [d.ref.user_id for d in delivered] == ["anna"]
 
 
+async def test_someone_already_answering_by_the_link_is_not_asked_again(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    event = await event_with_yes(chat, "anna")
+    clock.set(event_end(event) + timedelta(minutes=10))
+    await chat.say("anna", f"/start fb_{event.link_code}")
+    await chat.tap("anna", "came")
+    clock.set(event_end(event) + timedelta(hours=1))
+    assert (await chat.app.event_jobs.run_once())["feedback_asked"] == 0
+    assert await chat.deliver_outbox() == []
+
+
+class BrokenFetcher:
+    async def fetch(self, file_ref: str) -> bytes:
+        raise ConnectionError("the platform is away")
+
+
+async def test_a_failed_download_keeps_the_reference(
+    chat: Chat, clock: FrozenClock, tmp_path: Path
+) -> None:
+    flow = feedback_flow(chat)
+    flow.options = replace(flow.options, fetchers={"fake": BrokenFetcher()}, media_path=tmp_path)
+    event = await event_with_yes(chat, "anna")
+    await after_event(chat, clock, event)
+    await chat.say("anna", "/snap")
+    await chat.tap("anna", "yes")
+    replies = await chat.send_media("anna", PHOTO)
+    assert "in the log" in replies[-1].text
+    (snap,) = await rows(chat, Snap)
+    assert (snap.file_ref, snap.path) == ("photo-file-1", None)
+
+
 # -- the flow ---------------------------------------------------------------------------------
 
 
@@ -288,7 +320,7 @@ async def test_photo_asks_for_consent_once_then_goes_to_the_log(
     chat: Chat, clock: FrozenClock, tmp_path: Path
 ) -> None:
     flow = feedback_flow(chat)
-    flow.options = replace(flow.options, fetcher=FakeFetcher(), media_path=tmp_path)
+    flow.options = replace(flow.options, fetchers={"fake": FakeFetcher()}, media_path=tmp_path)
     event = await event_with_yes(chat, "anna")
     await after_event(chat, clock, event)
     await chat.tap("anna", "start")
@@ -367,7 +399,7 @@ async def test_forget_deletes_words_and_files_but_the_totals_stay(
     chat: Chat, clock: FrozenClock, tmp_path: Path
 ) -> None:
     flow = feedback_flow(chat)
-    flow.options = replace(flow.options, fetcher=FakeFetcher(), media_path=tmp_path)
+    flow.options = replace(flow.options, fetchers={"fake": FakeFetcher()}, media_path=tmp_path)
     event = await event_with_yes(chat, "anna", "bo", "cy")
     await after_event(chat, clock, event)
     await chat.tap("anna", "start")
