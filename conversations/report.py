@@ -12,6 +12,7 @@ afresh for every report, so two reports can't be joined to follow a person.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -20,6 +21,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,7 +35,7 @@ from conversations.flow import Answer, Flow, FlowContext, Transition
 from conversations.i18n import N_, Translator
 from conversations.journey_feedback import steps_of
 from conversations.messages import Attachment, Choice, OutMessage
-from storage.models import Event, IdeaKind, RsvpAnswer, Verdict
+from storage.models import Event, IdeaKind, RsvpAnswer, Snap, Verdict
 from storage.unit_of_work import UnitOfWork
 
 MIN_ANSWERS = 3  # fewer respondents than this: no bars, they would mislead
@@ -43,6 +45,7 @@ GREEN = "#2e7d32"
 RED = "#c62828"
 MAX_TEXT = 3500
 SERIES_MAX = 4
+MAX_LOG_FILES = 10  # the newest photos and voice notes go along with the report
 
 
 @dataclass
@@ -372,6 +375,7 @@ async def build_report(
                 ),
             )
         )
+    messages += await _log_files(tr, snaps)
     if data.rows:
         messages.append(
             OutMessage(
@@ -380,6 +384,33 @@ async def build_report(
                     _filename(event, "answers.csv"), answers_csv(data, timezone), "text/csv"
                 ),
             )
+        )
+    return messages
+
+
+async def _log_files(tr: Translator, snaps: Sequence[Snap]) -> list[OutMessage]:
+    """The newest photos and voice notes whose files are stored, sent on to the coordinator.
+
+    Snaps kept only as a platform's file reference (no fetcher yet) are counted above but
+    can't be attached here.
+    """
+    stored = [s for s in snaps if s.path][-MAX_LOG_FILES:]
+    messages: list[OutMessage] = []
+    for snap in stored:
+        assert snap.path is not None
+        try:
+            content = await asyncio.to_thread(Path(snap.path).read_bytes)
+        except OSError:
+            continue
+        is_photo = snap.kind == "photo"
+        mime = snap.mime_type or ("image/jpeg" if is_photo else "audio/ogg")
+        caption = snap.caption or (
+            tr.gettext(N_("A photo from the log."))
+            if is_photo
+            else tr.gettext(N_("A voice note from the log."))
+        )
+        messages.append(
+            OutMessage(caption, attachment=Attachment(Path(snap.path).name, content, mime))
         )
     return messages
 

@@ -296,6 +296,21 @@ async def test_someone_elses_feedback_button_does_nothing(chat: Chat, clock: Fro
     assert not any(ids(message)[0] == "came" for message in asked)
 
 
+async def test_why_after_good_when_the_setting_asks_for_it(chat: Chat, clock: FrozenClock) -> None:
+    flow = feedback_flow(chat)
+    flow.options = replace(flow.options, ask_why_after_good=True)
+    event = await event_with_yes(chat, "anna")
+    await after_event(chat, clock, event)
+    await chat.tap("anna", "start")
+    await chat.tap("anna", "came")
+    replies = await chat.tap("anna", "good")
+    assert "what was good" in replies[-1].text
+    replies = await chat.say("anna", "Kaffen")
+    assert "Step 2 of 6" in replies[-1].text
+    (comment,) = await rows(chat, FeedbackComment)
+    assert (comment.step_index, comment.text) == (0, "Kaffen")
+
+
 # -- photos and voice notes -----------------------------------------------------------------------
 
 
@@ -425,6 +440,10 @@ async def test_forget_deletes_words_and_files_but_the_totals_stay(
     await chat.say("kim", "/report")
     before = await chat.tap("kim", f"e{event.id}")
     assert "Annas egne ord (Anna)" in before[0].text
+    shared = [m for m in before if m.attachment and m.attachment.mime_type == "image/jpeg"]
+    assert [m.text for m in shared] == ["Bålet"]  # the log's photo goes to the coordinator
+    assert shared[0].attachment is not None
+    assert shared[0].attachment.content == b"bytes of photo-file-1"
 
     await chat.say("anna", "/forget")
     await chat.tap("anna", "delete")
@@ -437,6 +456,7 @@ async def test_forget_deletes_words_and_files_but_the_totals_stay(
     await chat.say("kim", "/report")
     after = await chat.tap("kim", f"e{event.id}")
     assert "Annas" not in "\n".join(m.text for m in after)
+    assert not any(m.attachment and m.attachment.mime_type == "image/jpeg" for m in after)
     assert "Anna" not in after[0].text
     assert "Gave feedback: 3" in after[0].text or "Gav feedback: 3" in after[0].text
     csv_file = next(m for m in after if m.attachment and m.attachment.filename.endswith(".csv"))
