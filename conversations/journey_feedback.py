@@ -271,7 +271,8 @@ class JourneyFeedback(Flow):
                 )
 
     async def _step_question(self, ctx: FlowContext, event: Event, index: int) -> OutMessage:
-        steps = steps_of(event)
+        steps = steps_of(event) or [event.title]
+        index = min(index, len(steps) - 1)
         lines = [
             ctx._(N_("Step {number} of {count}: {step}")).format(
                 number=index + 1, count=len(steps), step=steps[index]
@@ -334,6 +335,8 @@ class JourneyFeedback(Flow):
                 return self._go(request, Step.MATTERS, data)
             case Step.STEP:
                 index = int(data["i"])
+                if index >= len(steps_of(event)):  # the journey was shortened meanwhile
+                    return self._go(request, Step.MATTERS, {"event_id": event.id})
                 if answer.choice not in ("good", "bad", "skip"):
                     return Transition.stay(data)
                 await ctx.uow.feedback.set_answer(
