@@ -25,7 +25,7 @@ from storage.models import (
     Snap,
     SnapConsent,
 )
-from storage.personal_data import person_links
+from storage.personal_data import merge_persons, person_links
 from tests.fakes import Chat
 from tests.test_events import answer, create_event
 from tests.test_onboarding import person_of
@@ -477,6 +477,8 @@ def png_size(content: bytes) -> tuple[int, int]:
 
 async def test_report_has_funnel_picture_and_csv(chat: Chat, clock: FrozenClock) -> None:
     event = await event_with_yes(chat, "anna", "bo", "cy", no=("dan",))
+    clock.set(event.starts_at - timedelta(hours=1))
+    assert (await chat.app.event_jobs.run_once())["sent"] == 3  # the reminders
     await after_event(chat, clock, event)
     await full_feedback(chat, "anna", ["good", "bad", "good", "good", "skip", "good"])
     await full_feedback(chat, "bo", ["good", "good", "bad", "good", "good", "good"])
@@ -484,7 +486,7 @@ async def test_report_has_funnel_picture_and_csv(chat: Chat, clock: FrozenClock)
     await chat.say("kim", "/rapport")
     replies = await chat.tap("kim", f"e{event.id}")
     text = replies[0].text
-    for line in ("Inviteret: 4", "Sagde ja: 3", "Kom: 3", "Gav feedback: 3"):
+    for line in ("Inviteret: 4", "Sagde ja: 3", "Mindet om det: 3", "Kom: 3", "Gav feedback: 3"):
         assert line in text, text
     picture = next(m for m in replies if m.attachment and m.attachment.mime_type == "image/png")
     assert picture.attachment is not None
@@ -601,3 +603,19 @@ def test_what_forget_does_with_feedback_is_declared() -> None:
     assert rules["feedback_ideas.person_id"] == "delete"
     assert rules["snaps.person_id"] == "delete"
     assert rules["snap_consents.person_id"] == "delete"
+
+
+async def test_joining_two_chats_keeps_one_answer_per_step(chat: Chat, clock: FrozenClock) -> None:
+    """/link merges two persons: a clashing feedback request gives way, nothing breaks."""
+    event = await event_with_yes(chat, "anna", "bo")
+    await after_event(chat, clock, event)
+    await full_feedback(chat, "anna", ["good"] * STEPS)
+    await full_feedback(chat, "bo", ["bad"] * STEPS)
+    anna, bo = await person_of(chat, "anna"), await person_of(chat, "bo")
+    async with chat.app.uow() as uow:
+        await merge_persons(uow.session, anna.id, bo.id)
+        await uow.commit()
+    answers = await rows(chat, FeedbackAnswer)
+    assert {a.verdict for a in answers} == {"good"}
+    assert len(answers) == STEPS
+    assert {r.person_id for r in await rows(chat, FeedbackRequest)} == {anna.id}
