@@ -25,7 +25,14 @@ from sqlalchemy import select
 from bot.settings import Settings
 from bot.transports.telegram import WebhookConfig
 from storage.clock import FrozenClock
-from storage.models import EventStatus, FeedbackAnswer, FeedbackComment, Role, Snap
+from storage.models import (
+    EventStatus,
+    FeedbackAnswer,
+    FeedbackComment,
+    FeedbackRequest,
+    Role,
+    Snap,
+)
 from tests.telegram_support import (
     Emulator,
     EmulatorState,
@@ -394,3 +401,42 @@ async def test_journey_feedback_through_telegram(emulator: Emulator, bot: Runnin
         (snap,) = (await uow.session.execute(select(Snap))).scalars().all()
         assert (snap.kind, snap.platform, snap.file_ref) == ("voice", "telegram", "why-1")
         assert comment.snap_id == snap.id
+
+
+async def test_report_arrives_as_a_picture_and_a_csv(emulator: Emulator, bot: RunningBot) -> None:
+    """A coordinator's /report on Telegram: the journey map as a photo, the answers as a file."""
+    kim = Person(emulator.url, bot, "Kim", user_id=2)  # a coordinator in tg_settings
+    await kim.onboard("Kim")
+    now = bot.app.clock.now()
+    async with bot.app.uow() as uow:
+        identity = await uow.persons.find_identity("telegram", "2")
+        assert identity is not None
+        event = await uow.events.create(
+            title="Bål i skoven",
+            starts_at=now - timedelta(days=1, hours=3),
+            ends_at=now - timedelta(days=1),
+            journey_steps=["velkomsten", "bålet"],
+            audience={"kind": "link"},
+            status=EventStatus.PUBLISHED,
+            created_by_id=identity.person_id,
+        )
+        for verdicts in (("good", "bad"), ("good", "good"), ("bad", "good")):
+            request = FeedbackRequest(
+                event_id=event.id, via="link", came=True, stage="done", signed=False, updated_at=now
+            )
+            uow.session.add(request)
+            await uow.session.flush()
+            for index, verdict in enumerate(verdicts):
+                await uow.feedback.set_answer(request, index, event.journey_steps[index], verdict)
+        await uow.commit()
+    await kim.say("/report")
+    replies = await kim.tap(f"e{event.id}")
+    assert "Came: 3" in (replies[0].text or "")
+    photos = [m for m in replies if m.raw.get("photo")]
+    assert len(photos) == 1
+    documents = [m for m in replies if m.document is not None]
+    assert [d.document["file_name"] for d in documents if d.document] == [
+        "B-l-i-skoven-answers.csv"
+    ]
+    table = documents[0].document_bytes().decode()
+    assert table.count("\n") == 1 + 6  # the header and one row per answer
