@@ -49,7 +49,9 @@ class BotApp:
                 hook(self.language_of)
         self.housekeeping = Housekeeping(self.uow, self.clock)
         self._stopping: asyncio.Task[None] | None = None
-        self.event_jobs = EventJobs(self.uow, self.clock, catalogs(), settings.timezone)
+        self.event_jobs = EventJobs(
+            self.uow, self.clock, catalogs(), settings.timezone, settings.feedback_options()
+        )
         self._chat_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )

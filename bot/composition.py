@@ -10,14 +10,21 @@ from conversations.engine import Engine
 from conversations.event_admin import Attendees, CancelEvent, EditEvent, EventQr
 from conversations.flow import Flow, FlowConfig
 from conversations.i18n import Translations
+from conversations.journey_feedback import JourneyFeedback, SnapLog
 from conversations.linking import LinkAccounts
 from conversations.onboarding import Onboarding
+from conversations.report import Report
 from conversations.rsvp import MyEvents, Rsvp
 from conversations.settings import Settings as SettingsFlow
 from conversations.topics_admin import ManageTopics
 from conversations.your_data import Forget, MyData, Stop
 from handlers.access import Access
-from handlers.commands import CommandRegistry, event_commands, foundation_commands
+from handlers.commands import (
+    CommandRegistry,
+    event_commands,
+    feedback_commands,
+    foundation_commands,
+)
 from handlers.menu import Menu
 from handlers.router import Router
 from storage.clock import Clock
@@ -26,7 +33,7 @@ from storage.unit_of_work import UnitOfWorkFactory
 
 def build_commands() -> CommandRegistry:
     """Every chat command; transports use it for their command menus too."""
-    return CommandRegistry([*foundation_commands(), *event_commands()])
+    return CommandRegistry([*foundation_commands(), *event_commands(), *feedback_commands()])
 
 
 def build_router(
@@ -35,6 +42,8 @@ def build_router(
     links = DeepLinks()
     links.register(RedeemInvite.link_prefix, RedeemInvite.name)
     links.register(Rsvp.link_prefix, Rsvp.name)
+    links.register(JourneyFeedback.link_prefix, JourneyFeedback.name)
+    feedback = JourneyFeedback(settings.feedback_options())
     commands = build_commands()
     bot_username = settings.telegram_bot_username
     menu = Menu(commands)
@@ -54,6 +63,9 @@ def build_router(
         EditEvent(),
         CancelEvent(),
         EventQr(bot_username=bot_username),
+        feedback,
+        SnapLog(feedback),
+        Report(),
         menu,
     ]
     engine = Engine(flows, conversation_ttl=settings.conversation_ttl)

@@ -13,6 +13,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from conversations import events
 from conversations.i18n import Translations
+from conversations.journey_feedback import run_feedback_jobs
+from conversations.media import FeedbackOptions
 from storage.clock import Clock
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -55,7 +57,8 @@ class Housekeeping:
 
 
 class EventJobs:
-    """Every minute (and once at start): due reminders and lapsed waiting-list offers.
+    """Every minute (and once at start): due reminders, lapsed waiting-list offers, and
+    asking for feedback after events (with one reminder for feedback left half-way).
 
     The rows are the truth. The job only turns what is due into outbox rows (idempotent on
     their dedupe keys) and marks the rows handled, so running it twice, or in two
@@ -63,8 +66,14 @@ class EventJobs:
     """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, translations: Translations, timezone: str
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        translations: Translations,
+        timezone: str,
+        feedback: FeedbackOptions | None = None,
     ) -> None:
+        self._feedback = feedback or FeedbackOptions()
         self._uow = uow
         self._clock = clock
         self._translations = translations
@@ -104,6 +113,11 @@ class EventJobs:
             )
             counts["places_offered"] = await events.fill_free_places(
                 uow, self._translations, self._timezone, now
+            )
+            counts.update(
+                await run_feedback_jobs(
+                    uow, self._translations, self._timezone, now, self._feedback
+                )
             )
             await uow.commit()
         if any(counts.values()):

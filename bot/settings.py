@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.i18n import LANGUAGES
+from conversations.media import FeedbackOptions
 
 ENV_PREFIX = "TMM_"
 DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -55,6 +56,27 @@ class Settings(BaseSettings):
     telegram_bot_username: str | None = Field(
         default=None,
         description="The bot's Telegram username (without @), for t.me deep links and QR codes.",
+    )
+    feedback_delay_minutes: float = Field(
+        default=60, ge=0, description="How long after an event ends people are asked how it was."
+    )
+    feedback_days: float = Field(
+        default=14, gt=0, description="How many days after an event feedback can be given."
+    )
+    feedback_reminder_hours: float = Field(
+        default=48, gt=0, description="Feedback left half-way gets one reminder after this long."
+    )
+    feedback_ask_why_after_good: bool = Field(
+        default=False, description="Also ask what was good after a good step, not only after a bad."
+    )
+    snap_days: float = Field(
+        default=3, ge=0, description="How many days after an event photos can go to its log."
+    )
+    media_path: Path = Field(
+        default=Path("data/media"), description="Folder where photos and voice notes are kept."
+    )
+    snap_max_mb: float = Field(
+        default=20, gt=0, description="Largest photo or voice note kept, in megabytes."
     )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     console: bool = Field(
@@ -277,6 +299,17 @@ class Settings(BaseSettings):
     @property
     def conversation_ttl(self) -> timedelta:
         return timedelta(hours=self.conversation_ttl_hours)
+
+    def feedback_options(self) -> FeedbackOptions:
+        return FeedbackOptions(
+            delay=timedelta(minutes=self.feedback_delay_minutes),
+            window=timedelta(days=self.feedback_days),
+            reminder_after=timedelta(hours=self.feedback_reminder_hours),
+            ask_why_after_good=self.feedback_ask_why_after_good,
+            snap_days=timedelta(days=self.snap_days),
+            media_path=self.media_path,
+            max_snap_bytes=int(self.snap_max_mb * 1024 * 1024),
+        )
 
     @property
     def invite_code_validity(self) -> timedelta:

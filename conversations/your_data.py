@@ -9,6 +9,7 @@ from typing import Any
 from conversations import profile
 from conversations.flow import NO_WORDS, Answer, Flow, FlowContext, SingleStepFlow, Transition
 from conversations.i18n import N_
+from conversations.media import remove_files
 from conversations.messages import Attachment, OutMessage
 from storage.models import ConsentState, PersonStatus
 from storage.personal_data import export_person, forget_person
@@ -25,6 +26,16 @@ RECORD_LABELS = {
     "invite_codes": N_("Coordinator codes"),
     "outbox": N_("Messages waiting to be sent to you"),
     "link_codes": N_("Codes for joining your chats on other apps"),
+    "invitations": N_("Events you were invited to"),
+    "rsvps": N_("Your answers to invitations"),
+    "reminders": N_("Reminders for events"),
+    "events": N_("Events you created"),
+    "feedback_requests": N_("Events you were asked about afterwards"),
+    "feedback_answers": N_("Your good and bad for each step of an event"),
+    "feedback_comments": N_("What you wrote or said about a step"),
+    "feedback_ideas": N_("What matters to you, and ideas for next time"),
+    "snaps": N_("Photos and voice notes you shared"),
+    "snap_consents": N_("Your yes or no to sharing photos"),
 }
 
 
@@ -103,7 +114,9 @@ class Forget(Flow):
                 "If you write to me again, we start afresh."
             )
         )
+        files = await ctx.uow.feedback.snap_paths_of(ctx.person.id)
         await forget_person(ctx.uow.session, ctx.person.id)
+        remove_files(files)  # the stored photos and voice notes, not only their rows
         return Transition.end(OutMessage(goodbye))
 
 

@@ -188,3 +188,29 @@ def event_commands() -> list[CommandSpec]:
             in_menu=False,
         ),
     ]
+
+
+def feedback_commands() -> list[CommandSpec]:
+    return [
+        CommandSpec(
+            "feedback",
+            "mening",
+            "feedback",
+            N_("Tell us how an event was"),
+            button=N_("How was it?"),
+        ),
+        CommandSpec(
+            "snap",
+            "billede",
+            "snaplog",
+            N_("Send photos or voice notes from an event"),
+            in_menu=False,
+        ),
+        CommandSpec(
+            "report",
+            "rapport",
+            "report",
+            N_("What people said about an event"),
+            role=Role.COORDINATOR,
+        ),
+    ]

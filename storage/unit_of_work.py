@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.clock import Clock
 from storage.events import EventRepository
+from storage.feedback import FeedbackRepository
 from storage.repositories import (
     BatchRepository,
     ConversationRepository,
@@ -46,6 +47,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session, self.clock)
         self.events = EventRepository(self.session, self.clock)
         self.batches = BatchRepository(self.session, self.clock)
+        self.feedback = FeedbackRepository(self.session, self.clock)
         self.transport_state = TransportStateRepository(self.session, self.clock)
         self.updates = UpdateLog(self.session, self.clock)
         return self

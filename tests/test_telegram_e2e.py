@@ -15,15 +15,24 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bot.settings import Settings
 from bot.transports.telegram import WebhookConfig
 from storage.clock import FrozenClock
-from storage.models import Role
+from storage.models import (
+    EventStatus,
+    FeedbackAnswer,
+    FeedbackComment,
+    FeedbackRequest,
+    Role,
+    Snap,
+)
 from tests.telegram_support import (
     Emulator,
     EmulatorState,
@@ -355,3 +364,79 @@ async def test_sigterm_stops_make_run_cleanly(emulator: Emulator, tmp_path: Path
     assert code == 0, "".join(log) + rest
     assert "Telegram: stopped" in rest
     assert token.split(":")[1] not in "".join(log) + rest, "the token leaked into the log"
+
+
+async def test_journey_feedback_through_telegram(emulator: Emulator, bot: RunningBot) -> None:
+    """The feedback link, buttons for each step, a typed why and a voice note, on Telegram."""
+    now = bot.app.clock.now()
+    async with bot.app.uow() as uow:
+        event = await uow.events.create(
+            title="Bål i skoven",
+            starts_at=now - timedelta(days=1, hours=3),
+            ends_at=now - timedelta(days=1),
+            journey_steps=["velkomsten", "bålet"],
+            audience={"kind": "link"},
+            status=EventStatus.PUBLISHED,
+        )
+        code = event.link_code
+        await uow.commit()
+    eva = Person(emulator.url, bot, "Eva")
+    await eva.onboard("Eva")
+    replies = await eva.say(f"/start fb_{code}")
+    assert "did you come?" in (replies[-1].text or "")
+    await eva.tap("came")
+    await eva.tap("good")
+    replies = await eva.tap("bad")
+    assert "wasn't good" in (replies[-1].text or "")
+    replies = await eva.send(voice={"file_id": "why-1", "file_unique_id": "w", "duration": 4})
+    assert "What matters to you" in (replies[-1].text or "")
+    await eva.say("At vi er sammen")
+    await eva.tap("skip")
+    replies = await eva.tap("anon")
+    assert "without your name" in (replies[-1].text or "")
+    async with bot.app.uow() as uow:
+        verdicts = (await uow.session.execute(select(FeedbackAnswer))).scalars().all()
+        assert sorted((a.step_index, a.verdict) for a in verdicts) == [(0, "good"), (1, "bad")]
+        (comment,) = (await uow.session.execute(select(FeedbackComment))).scalars().all()
+        (snap,) = (await uow.session.execute(select(Snap))).scalars().all()
+        assert (snap.kind, snap.platform, snap.file_ref) == ("voice", "telegram", "why-1")
+        assert comment.snap_id == snap.id
+
+
+async def test_report_arrives_as_a_picture_and_a_csv(emulator: Emulator, bot: RunningBot) -> None:
+    """A coordinator's /report on Telegram: the journey map as a photo, the answers as a file."""
+    kim = Person(emulator.url, bot, "Kim", user_id=2)  # a coordinator in tg_settings
+    await kim.onboard("Kim")
+    now = bot.app.clock.now()
+    async with bot.app.uow() as uow:
+        identity = await uow.persons.find_identity("telegram", "2")
+        assert identity is not None
+        event = await uow.events.create(
+            title="Bål i skoven",
+            starts_at=now - timedelta(days=1, hours=3),
+            ends_at=now - timedelta(days=1),
+            journey_steps=["velkomsten", "bålet"],
+            audience={"kind": "link"},
+            status=EventStatus.PUBLISHED,
+            created_by_id=identity.person_id,
+        )
+        for verdicts in (("good", "bad"), ("good", "good"), ("bad", "good")):
+            request = FeedbackRequest(
+                event_id=event.id, via="link", came=True, stage="done", signed=False, updated_at=now
+            )
+            uow.session.add(request)
+            await uow.session.flush()
+            for index, verdict in enumerate(verdicts):
+                await uow.feedback.set_answer(request, index, event.journey_steps[index], verdict)
+        await uow.commit()
+    await kim.say("/report")
+    replies = await kim.tap(f"e{event.id}")
+    assert "Came: 3" in (replies[0].text or "")
+    photos = [m for m in replies if m.raw.get("photo")]
+    assert len(photos) == 1
+    documents = [m for m in replies if m.document is not None]
+    assert [d.document["file_name"] for d in documents if d.document] == [
+        "B-l-i-skoven-answers.csv"
+    ]
+    table = documents[0].document_bytes().decode()
+    assert table.count("\n") == 1 + 6  # the header and one row per answer

@@ -1,0 +1,294 @@
+"""Queries about journey feedback, its words and the snap-log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.clock import Clock
+from storage.models import (
+    Event,
+    EventStatus,
+    FeedbackAnswer,
+    FeedbackComment,
+    FeedbackIdea,
+    FeedbackRequest,
+    Person,
+    Reminder,
+    ReminderStatus,
+    Rsvp,
+    RsvpAnswer,
+    Snap,
+    SnapConsent,
+)
+
+
+class FeedbackRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    # -- requests -----------------------------------------------------------------------
+
+    async def request(self, event_id: int, person_id: int) -> FeedbackRequest | None:
+        result = await self._session.execute(
+            select(FeedbackRequest).where(
+                FeedbackRequest.event_id == event_id, FeedbackRequest.person_id == person_id
+            )
+        )
+        return result.scalar_one_or_none()
+
+    async def ensure_request(self, event_id: int, person_id: int, via: str) -> FeedbackRequest:
+        row = await self.request(event_id, person_id)
+        if row is None:
+            row = FeedbackRequest(
+                event_id=event_id,
+                person_id=person_id,
+                via=via,
+                stage="came",
+                signed=False,
+                updated_at=self._clock.now(),
+            )
+            self._session.add(row)
+            await self._session.flush()
+        return row
+
+    async def requests(self, event_id: int) -> Sequence[FeedbackRequest]:
+        result = await self._session.execute(
+            select(FeedbackRequest)
+            .where(FeedbackRequest.event_id == event_id)
+            .order_by(FeedbackRequest.id)
+        )
+        return result.scalars().all()
+
+    async def started_between(self, start: datetime, end: datetime) -> Sequence[Event]:
+        """Published events starting in [start, end); callers check the end themselves."""
+        result = await self._session.execute(
+            select(Event)
+            .where(
+                Event.status == EventStatus.PUBLISHED,
+                Event.starts_at >= start,
+                Event.starts_at < end,
+            )
+            .order_by(Event.starts_at, Event.id)
+        )
+        return result.scalars().all()
+
+    async def yes_without_request(self, event_id: int) -> list[int]:
+        """People who said yes to the event and were not yet asked for feedback."""
+        asked = select(FeedbackRequest.person_id).where(
+            FeedbackRequest.event_id == event_id,
+            FeedbackRequest.asked_at.is_not(None),
+            FeedbackRequest.person_id.is_not(None),
+        )
+        result = await self._session.execute(
+            select(Rsvp.person_id).where(
+                Rsvp.event_id == event_id,
+                Rsvp.answer == RsvpAnswer.YES,
+                Rsvp.person_id.is_not(None),
+                Rsvp.person_id.not_in(asked),
+            )
+        )
+        return [int(pid) for pid in result.scalars().all() if pid is not None]
+
+    async def left_half_way(self, before: datetime) -> Sequence[FeedbackRequest]:
+        """Started, not finished, untouched since `before`, and never reminded."""
+        result = await self._session.execute(
+            select(FeedbackRequest).where(
+                FeedbackRequest.started_at.is_not(None),
+                FeedbackRequest.completed_at.is_(None),
+                FeedbackRequest.reminded_at.is_(None),
+                FeedbackRequest.person_id.is_not(None),
+                FeedbackRequest.updated_at <= before,
+            )
+        )
+        return result.scalars().all()
+
+    # -- answers ------------------------------------------------------------------------
+
+    async def answers(self, request_id: int) -> dict[int, FeedbackAnswer]:
+        result = await self._session.execute(
+            select(FeedbackAnswer).where(FeedbackAnswer.request_id == request_id)
+        )
+        return {row.step_index: row for row in result.scalars().all()}
+
+    async def set_answer(
+        self, request: FeedbackRequest, step_index: int, step: str, verdict: str
+    ) -> FeedbackAnswer:
+        row = (await self.answers(request.id)).get(step_index)
+        now = self._clock.now()
+        if row is None:
+            row = FeedbackAnswer(
+                request_id=request.id,
+                event_id=request.event_id,
+                person_id=request.person_id,
+                step_index=step_index,
+            )
+            self._session.add(row)
+        row.step, row.verdict, row.answered_at = step[:200], verdict, now
+        await self._session.flush()
+        return row
+
+    async def event_answers(self, event_id: int) -> Sequence[FeedbackAnswer]:
+        result = await self._session.execute(
+            select(FeedbackAnswer)
+            .where(FeedbackAnswer.event_id == event_id)
+            .order_by(FeedbackAnswer.request_id, FeedbackAnswer.step_index)
+        )
+        return result.scalars().all()
+
+    # -- words ----------------------------------------------------------------------------
+
+    async def comment(self, request_id: int, step_index: int) -> FeedbackComment | None:
+        result = await self._session.execute(
+            select(FeedbackComment).where(
+                FeedbackComment.request_id == request_id,
+                FeedbackComment.step_index == step_index,
+            )
+        )
+        return result.scalar_one_or_none()
+
+    async def set_comment(
+        self,
+        request: FeedbackRequest,
+        person_id: int,
+        step_index: int,
+        text: str | None,
+        snap_id: int | None = None,
+    ) -> FeedbackComment:
+        row = await self.comment(request.id, step_index)
+        if row is None:
+            row = FeedbackComment(
+                request_id=request.id,
+                event_id=request.event_id,
+                person_id=person_id,
+                step_index=step_index,
+            )
+            self._session.add(row)
+        row.text, row.snap_id, row.created_at = text, snap_id, self._clock.now()
+        await self._session.flush()
+        return row
+
+    async def remove_comment(self, request_id: int, step_index: int) -> None:
+        await self._session.execute(
+            delete(FeedbackComment).where(
+                FeedbackComment.request_id == request_id,
+                FeedbackComment.step_index == step_index,
+            )
+        )
+
+    async def set_idea(
+        self, request: FeedbackRequest, person_id: int, kind: str, text: str
+    ) -> FeedbackIdea:
+        result = await self._session.execute(
+            select(FeedbackIdea).where(
+                FeedbackIdea.request_id == request.id, FeedbackIdea.kind == kind
+            )
+        )
+        row = result.scalar_one_or_none()
+        if row is None:
+            row = FeedbackIdea(
+                request_id=request.id, event_id=request.event_id, person_id=person_id, kind=kind
+            )
+            self._session.add(row)
+        row.text, row.created_at = text, self._clock.now()
+        await self._session.flush()
+        return row
+
+    async def has_words(self, request_id: int) -> bool:
+        comments = await self._session.execute(
+            select(FeedbackComment.id).where(FeedbackComment.request_id == request_id).limit(1)
+        )
+        ideas = await self._session.execute(
+            select(FeedbackIdea.id).where(FeedbackIdea.request_id == request_id).limit(1)
+        )
+        return comments.first() is not None or ideas.first() is not None
+
+    async def event_comments(
+        self, event_id: int
+    ) -> Sequence[tuple[FeedbackComment, FeedbackRequest, Person | None, Snap | None]]:
+        result = await self._session.execute(
+            select(FeedbackComment, FeedbackRequest, Person, Snap)
+            .join(FeedbackRequest, FeedbackRequest.id == FeedbackComment.request_id)
+            .outerjoin(Person, Person.id == FeedbackComment.person_id)
+            .outerjoin(Snap, Snap.id == FeedbackComment.snap_id)
+            .where(FeedbackComment.event_id == event_id)
+            .order_by(FeedbackComment.step_index, FeedbackComment.id)
+        )
+        return [(c, r, p, s) for c, r, p, s in result.all()]
+
+    async def event_ideas(
+        self, event_id: int
+    ) -> Sequence[tuple[FeedbackIdea, FeedbackRequest, Person | None]]:
+        result = await self._session.execute(
+            select(FeedbackIdea, FeedbackRequest, Person)
+            .join(FeedbackRequest, FeedbackRequest.id == FeedbackIdea.request_id)
+            .outerjoin(Person, Person.id == FeedbackIdea.person_id)
+            .where(FeedbackIdea.event_id == event_id)
+            .order_by(FeedbackIdea.kind, FeedbackIdea.id)
+        )
+        return [(i, r, p) for i, r, p in result.all()]
+
+    # -- the snap-log ---------------------------------------------------------------------
+
+    async def snap_consent(self, person_id: int) -> bool | None:
+        row = await self._session.get(SnapConsent, person_id)
+        return None if row is None else row.given
+
+    async def set_snap_consent(self, person_id: int, given: bool) -> None:
+        row = await self._session.get(SnapConsent, person_id)
+        if row is None:
+            row = SnapConsent(person_id=person_id)
+            self._session.add(row)
+        row.given, row.recorded_at = given, self._clock.now()
+        await self._session.flush()
+
+    async def add_snap(self, snap: Snap) -> Snap:
+        snap.created_at = self._clock.now()
+        self._session.add(snap)
+        await self._session.flush()
+        return snap
+
+    async def event_snaps(self, event_id: int, purpose: str | None = None) -> Sequence[Snap]:
+        query = select(Snap).where(Snap.event_id == event_id)
+        if purpose is not None:
+            query = query.where(Snap.purpose == purpose)
+        result = await self._session.execute(query.order_by(Snap.id))
+        return result.scalars().all()
+
+    async def snap_paths_of(self, person_id: int) -> list[str]:
+        """Stored files of a person's snaps, to remove from disk when they are forgotten."""
+        result = await self._session.execute(
+            select(Snap.path).where(Snap.person_id == person_id, Snap.path.is_not(None))
+        )
+        return [str(path) for path in result.scalars().all() if path]
+
+    # -- the funnel -------------------------------------------------------------------------
+
+    async def reminded_count(self, event_id: int) -> int:
+        result = await self._session.execute(
+            select(func.count(func.distinct(Reminder.person_id))).where(
+                Reminder.event_id == event_id, Reminder.status == ReminderStatus.SENT
+            )
+        )
+        return int(result.scalar_one())
+
+    async def events_alike(self, event: Event) -> Sequence[Event]:
+        """The event's series (same `series`), or else events with the same title by the
+        same creator; published and already begun, oldest first."""
+        query = select(Event).where(
+            Event.status == EventStatus.PUBLISHED, Event.starts_at <= self._clock.now()
+        )
+        if event.series:
+            query = query.where(Event.series == event.series)
+        else:
+            query = query.where(Event.title == event.title)
+            if event.created_by_id is None:
+                query = query.where(Event.id == event.id)
+            else:
+                query = query.where(Event.created_by_id == event.created_by_id)
+        result = await self._session.execute(query.order_by(Event.starts_at, Event.id))
+        return result.scalars().all()
