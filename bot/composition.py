@@ -69,5 +69,7 @@ def build_router(
             timezone=settings.timezone,
             consent_version=settings.consent_version,
             default_language=settings.default_language,
+            late_withdrawal_hours=settings.late_withdrawal_hours,
+            initiative_pushes_per_day=settings.initiative_pushes_per_day,
         ),
     )

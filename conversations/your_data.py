@@ -25,6 +25,11 @@ RECORD_LABELS = {
     "invite_codes": N_("Coordinator codes"),
     "outbox": N_("Messages waiting to be sent to you"),
     "link_codes": N_("Codes for joining your chats on other apps"),
+    "pledges": N_("Tasks you said you would help with"),
+    "task_asks": N_("Tasks I asked you to help with, or you said no to"),
+    "offers": N_("What you offered to give"),
+    "offer_messages": N_("Messages about offers of help"),
+    "moderation_log": N_("What you did as a coordinator with initiatives"),
 }
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.clock import Clock
 from storage.events import EventRepository
+from storage.pledges import PledgeRepository
 from storage.repositories import (
     ConversationRepository,
     InviteRepository,
@@ -44,6 +45,7 @@ class UnitOfWork:
         self.link_codes = LinkCodeRepository(self.session, self.clock)
         self.outbox = OutboxRepository(self.session, self.clock)
         self.events = EventRepository(self.session, self.clock)
+        self.pledges = PledgeRepository(self.session, self.clock)
         self.transport_state = TransportStateRepository(self.session, self.clock)
         self.updates = UpdateLog(self.session, self.clock)
         return self
