@@ -12,12 +12,19 @@ from conversations.flow import Flow, FlowConfig
 from conversations.i18n import Translations
 from conversations.linking import LinkAccounts
 from conversations.onboarding import Onboarding
+from conversations.pledges import Pledges
 from conversations.rsvp import MyEvents, Rsvp
 from conversations.settings import Settings as SettingsFlow
+from conversations.task_admin import ManageTasks
 from conversations.topics_admin import ManageTopics
 from conversations.your_data import Forget, MyData, Stop
 from handlers.access import Access
-from handlers.commands import CommandRegistry, event_commands, foundation_commands
+from handlers.commands import (
+    CommandRegistry,
+    event_commands,
+    foundation_commands,
+    pledge_commands,
+)
 from handlers.menu import Menu
 from handlers.router import Router
 from storage.clock import Clock
@@ -26,7 +33,7 @@ from storage.unit_of_work import UnitOfWorkFactory
 
 def build_commands() -> CommandRegistry:
     """Every chat command; transports use it for their command menus too."""
-    return CommandRegistry([*foundation_commands(), *event_commands()])
+    return CommandRegistry([*foundation_commands(), *event_commands(), *pledge_commands()])
 
 
 def build_router(
@@ -54,6 +61,8 @@ def build_router(
         EditEvent(),
         CancelEvent(),
         EventQr(bot_username=bot_username),
+        Pledges(),
+        ManageTasks(),
         menu,
     ]
     engine = Engine(flows, conversation_ttl=settings.conversation_ttl)

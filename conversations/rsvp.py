@@ -14,6 +14,7 @@ from conversations.engine import offer
 from conversations.flow import FlowContext, SingleStepFlow, Transition
 from conversations.i18n import N_
 from conversations.messages import Choice, OutMessage
+from conversations.pledges import show_tasks
 from storage.models import Event, Prompt, RsvpAnswer
 
 
@@ -79,6 +80,10 @@ class Rsvp(SingleStepFlow):
             )
         if choice_id == "details":
             return Transition.end(await self._details(ctx, event))
+        if choice_id == "tasks":
+            if not ev.is_open(event, ctx.now()):
+                return _closed(ctx, event)
+            return Transition.end(await show_tasks(ctx, event))
         if not ev.is_open(event, ctx.now()):
             return _closed(ctx, event)
         outcome = await ev.answer(

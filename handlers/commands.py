@@ -181,3 +181,16 @@ def event_commands() -> list[CommandSpec]:
             in_menu=False,
         ),
     ]
+
+
+def pledge_commands() -> list[CommandSpec]:
+    """Tasks, offers of help and citizens' own initiatives."""
+    return [
+        CommandSpec(
+            "tasks",
+            "opgaver",
+            "tasks",
+            N_("Add, change or close the tasks of your event"),
+            button=N_("Tasks"),
+        ),
+    ]

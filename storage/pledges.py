@@ -14,6 +14,7 @@ from storage.models import (
     EventOrigin,
     EventStatus,
     EventTask,
+    Invitation,
     ModerationLog,
     Offer,
     OfferMessage,
@@ -103,6 +104,14 @@ class PledgeRepository:
         self._session.add(pledge)
         await self._session.flush()
         return pledge
+
+    async def invited(self, event_id: int) -> list[int]:
+        result = await self._session.execute(
+            select(Invitation.person_id)
+            .where(Invitation.event_id == event_id)
+            .order_by(Invitation.created_at, Invitation.id)
+        )
+        return [int(pid) for pid in result.scalars().all()]
 
     # -- asking again for a hand ------------------------------------------------------------
 
