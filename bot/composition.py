@@ -11,6 +11,7 @@ from conversations.event_admin import Attendees, CancelEvent, EditEvent, EventQr
 from conversations.flow import Flow, FlowConfig
 from conversations.i18n import Translations
 from conversations.linking import LinkAccounts
+from conversations.offers import BrowseOffers, CarriedMessages, MyOffers
 from conversations.onboarding import Onboarding
 from conversations.pledges import Pledges
 from conversations.rsvp import MyEvents, Rsvp
@@ -63,6 +64,9 @@ def build_router(
         EventQr(bot_username=bot_username),
         Pledges(),
         ManageTasks(),
+        MyOffers(),
+        BrowseOffers(),
+        CarriedMessages(),
         menu,
     ]
     engine = Engine(flows, conversation_ttl=settings.conversation_ttl)

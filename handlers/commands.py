@@ -193,4 +193,22 @@ def pledge_commands() -> list[CommandSpec]:
             N_("Add, change or close the tasks of your event"),
             button=N_("Tasks"),
         ),
+        CommandSpec(
+            "offer", "tilbyd", "offer", N_("Offer something you can give"), button=N_("Offer help")
+        ),
+        CommandSpec(
+            "myoffers",
+            "minetilbud",
+            "offer",
+            N_("See, change or withdraw your offers"),
+            args="mine",
+            in_menu=False,
+        ),
+        CommandSpec(
+            "offers",
+            "tilbud",
+            "offers",
+            N_("Browse offers of help and ask people"),
+            role=Role.COORDINATOR,
+        ),
     ]
