@@ -43,7 +43,13 @@ class BotApp:
                 hook(self.language_of)
         self.housekeeping = Housekeeping(self.uow, self.clock)
         self._stopping: asyncio.Task[None] | None = None
-        self.event_jobs = EventJobs(self.uow, self.clock, catalogs(), settings.timezone)
+        self.event_jobs = EventJobs(
+            self.uow,
+            self.clock,
+            catalogs(),
+            settings.timezone,
+            initiative_pushes_per_day=settings.initiative_pushes_per_day,
+        )
         self._chat_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )

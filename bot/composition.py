@@ -10,6 +10,7 @@ from conversations.engine import Engine
 from conversations.event_admin import Attendees, CancelEvent, EditEvent, EventQr
 from conversations.flow import Flow, FlowConfig
 from conversations.i18n import Translations
+from conversations.initiatives import Initiatives, MyInitiatives, NewInitiative
 from conversations.linking import LinkAccounts
 from conversations.offers import BrowseOffers, CarriedMessages, MyOffers
 from conversations.onboarding import Onboarding
@@ -67,6 +68,9 @@ def build_router(
         MyOffers(),
         BrowseOffers(),
         CarriedMessages(),
+        NewInitiative(bot_username=bot_username),
+        Initiatives(),
+        MyInitiatives(),
         menu,
     ]
     engine = Engine(flows, conversation_ttl=settings.conversation_ttl)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from conversations import events
+from conversations import events, initiatives
 from conversations.i18n import Translations
 from storage.clock import Clock
 from storage.unit_of_work import UnitOfWorkFactory
@@ -55,7 +55,8 @@ class Housekeeping:
 
 
 class EventJobs:
-    """Every minute (and once at start): due reminders and lapsed waiting-list offers.
+    """Every minute (and once at start): due reminders, lapsed waiting-list offers and
+    initiatives whose push was deferred to the next day.
 
     The rows are the truth. The job only turns what is due into outbox rows (idempotent on
     their dedupe keys) and marks the rows handled, so running it twice, or in two
@@ -63,12 +64,19 @@ class EventJobs:
     """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, translations: Translations, timezone: str
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        translations: Translations,
+        timezone: str,
+        *,
+        initiative_pushes_per_day: int = 1,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._translations = translations
         self._timezone = timezone
+        self._pushes_per_day = initiative_pushes_per_day
         self._scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
@@ -104,6 +112,9 @@ class EventJobs:
             )
             counts["places_offered"] = await events.fill_free_places(
                 uow, self._translations, self._timezone, now
+            )
+            counts["initiatives_pushed"] = await initiatives.push_deferred(
+                uow, self._translations, self._timezone, now, self._pushes_per_day
             )
             await uow.commit()
         if any(counts.values()):

@@ -211,4 +211,19 @@ def pledge_commands() -> list[CommandSpec]:
             N_("Browse offers of help and ask people"),
             role=Role.COORDINATOR,
         ),
+        CommandSpec(
+            "initiative",
+            "initiativ",
+            "initiative",
+            N_("Start an initiative of your own"),
+            button=N_("Start an initiative"),
+        ),
+        CommandSpec("initiatives", "initiativer", "initiatives", N_("Citizens' own initiatives")),
+        CommandSpec(
+            "myinitiatives",
+            "mineinitiativer",
+            "myinitiatives",
+            N_("Who joins your initiatives, and writing to them"),
+            in_menu=False,
+        ),
     ]
