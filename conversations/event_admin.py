@@ -228,7 +228,7 @@ async def write_to_attendees(ctx: FlowContext, event: Event, note: str) -> int:
         return f"{heading}\n\n{note}"
 
     return await notifier.tell(
-        ev.known(rows),
+        [pid for pid in ev.known(rows) if pid != ctx.person.id],  # not back to the writer
         render,
         key=lambda person: f"{batch}:{person.id}",
         kind="message",

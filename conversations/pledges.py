@@ -202,6 +202,24 @@ async def tell_pledgers(
     )
 
 
+async def release_tasks(ctx: FlowContext, event: Event) -> list[str]:
+    """Someone who can't come after all can't do their tasks: let them go (asking again)."""
+    released = []
+    for task in await ctx.uow.pledges.of_person(event.id, ctx.person.id):
+        await let_go(
+            ctx.uow,
+            ctx.translations,
+            ctx.config.timezone,
+            event,
+            task,
+            ctx.person.id,
+            ctx.now(),
+            late_window=timedelta(hours=ctx.config.late_withdrawal_hours),
+        )
+        released.append(task.title)
+    return released
+
+
 # -- the list of tasks a person sees --------------------------------------------------------
 
 

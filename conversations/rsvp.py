@@ -14,7 +14,7 @@ from conversations.engine import offer
 from conversations.flow import FlowContext, SingleStepFlow, Transition
 from conversations.i18n import N_
 from conversations.messages import Choice, OutMessage
-from conversations.pledges import show_tasks
+from conversations.pledges import release_tasks, show_tasks
 from storage.models import Event, Prompt, RsvpAnswer
 
 
@@ -95,7 +95,14 @@ class Rsvp(SingleStepFlow):
             choice_id,
             ctx.now(),
         )
-        return Transition.end(OutMessage(await self._confirmation(ctx, event, outcome)))
+        text = await self._confirmation(ctx, event, outcome)
+        if outcome == ev.Outcome.NO:
+            released = await release_tasks(ctx, event)
+            if released:
+                text += "\n" + ctx._(N_("I've also let go of your tasks: {tasks}.")).format(
+                    tasks=", ".join(released)
+                )
+        return Transition.end(OutMessage(text))
 
     async def _confirmation(self, ctx: FlowContext, event: Event, outcome: ev.Outcome) -> str:
         when = ev.event_when(ctx.translator, event, ctx.config.timezone)

@@ -233,3 +233,14 @@ async def test_forget_anonymises_pledges_and_frees_the_hand(chat: Chat) -> None:
         rows = (await uow.session.execute(select(Pledge))).scalars().all()
         assert [r.person_id for r in rows] == [None]  # the count stays, the name goes
         assert await uow.pledges.held(fire.id) == 0
+
+
+async def test_saying_no_lets_go_of_the_tasks(chat: Chat) -> None:
+    await everyone(chat, "anna")
+    event = await create_event(chat, tasks="tænde bål")
+    await chat.deliver_outbox()
+    (fire,) = await tasks_of(chat, event)
+    await take_task(chat, "anna", fire)
+    replies = await answer(chat, "anna", "no")
+    assert "tænde bål" in replies[-1].text
+    assert await active_pledges(chat, fire) == []
