@@ -151,6 +151,13 @@ class Rsvp(SingleStepFlow):
                 RsvpAnswer.WAITLISTED: N_("You are on the waiting list"),
             }[RsvpAnswer(rsvp.answer)]
             lines.append(ctx._(label) + (" (+1)" if rsvp.guests else ""))
+        mine = await ctx.uow.pledges.of_person(event.id, ctx.person.id)
+        if mine:
+            lines.append(
+                ctx._(N_("You're helping with: {tasks}")).format(
+                    tasks=", ".join(t.title for t in mine)
+                )
+            )
         coming = await ctx.uow.events.places_taken(event.id)
         lines.append(
             ctx.ngettext(
