@@ -500,7 +500,6 @@ class Initiatives(Flow):
         return Transition.end(OutMessage(ctx._(N_("Backed. The author is told. 🏛"))))
 
     async def _hide(self, ctx: FlowContext, event: Event, reason: str) -> Transition:
-        now = ctx.now()
         event.status = EventStatus.HIDDEN
         event.hidden_reason = reason
         event.push_state = PushState.NONE
@@ -510,7 +509,6 @@ class Initiatives(Flow):
             [ev.batch_invitations(event.id), f"wl:{event.id}", f"rem:{event.id}"]
         )
         await ctx.uow.pledges.log(ctx.person.id, "hide", event.id, reason)
-        del now
 
         def render(tr: Translator) -> str:
             return tr.gettext(
@@ -521,6 +519,24 @@ class Initiatives(Flow):
             ).format(title=event.title, reason=reason)
 
         await self._tell_author(ctx, event, render, f"hidden:{event.id}")
+        # those who joined hear it is off (the reason is for the author only)
+        joined = [
+            pid
+            for pid in ev.known(await ev.concerned(ctx.uow, event))
+            if pid != event.created_by_id
+        ]
+        notifier = ev.Notifier(ctx.uow, ctx.translations, ctx.config.timezone)
+        await notifier.tell(
+            joined,
+            lambda tr: tr.gettext(
+                N_("Sorry: {title} has been taken off the list of initiatives, so it is off.")
+            ).format(title=event.title),
+            key=lambda person: f"hiddenjoined:{event.id}:{person.id}",
+            kind="initiative",
+            batch=f"ini:{event.id}",
+            now=ctx.now(),
+            event=event,
+        )
         return Transition.end(OutMessage(ctx._(N_("Hidden. The author is told why."))))
 
     async def _tell_author(self, ctx: FlowContext, event: Event, render: Any, key: str) -> None:

@@ -183,6 +183,7 @@ async def test_coordinator_hides_and_the_author_is_told_why(chat: Chat) -> None:
     delivered = await chat.deliver_outbox()
     (told,) = [d.message.text for d in delivered if d.ref.user_id == "anna"]
     assert "Parken er lukket for bål i sommer." in told
+    assert not any(d.ref.user_id == "bo" for d in delivered)  # bo only looked
     assert (await reload(chat, event)).status == EventStatus.HIDDEN
     assert await moderation(chat, event) == [("hide", "Parken er lukket for bål i sommer.")]
     replies = await chat.say("bo", "/initiativer")
@@ -237,3 +238,29 @@ async def test_author_is_reminded_like_those_coming(chat: Chat, clock: FrozenClo
     await chat.app.event_jobs.run_once()
     delivered = await chat.deliver_outbox()
     assert any(d.ref.user_id == "anna" and "Bålaften" in d.message.text for d in delivered)
+
+
+async def test_push_goes_to_those_who_chose_its_area(chat: Chat) -> None:
+    await people(chat, "cai", "dan")
+    await chat.say("cai", "/indstillinger omraader")
+    await chat.tap("cai", "Nord")
+    await chat.tap("cai", "done")
+    await chat.say("dan", "/indstillinger omraader")
+    await chat.tap("dan", "Syd")
+    await chat.tap("dan", "done")
+    await chat.say("anna", "/initiativ")
+    await chat.say("anna", "Loppemarked")
+    await chat.tap("anna", "skip")
+    await chat.say("anna", "lørdag kl 10-14")
+    await chat.tap("anna", "yes")
+    await chat.tap("anna", "skip")  # no place yet
+    await chat.tap("anna", "done")  # no tasks
+    await chat.tap("anna", "Nord")
+    await chat.tap("anna", "done")
+    assert "Nord" in chat.last_question("anna").text  # the preview names the area
+    await chat.tap("anna", "publish")
+    async with chat.app.uow() as uow:
+        (event,) = await uow.pledges.initiatives_by((await person_of(chat, "anna")).id)
+    await approve(chat, event)
+    delivered = await chat.deliver_outbox()
+    assert [d.ref.user_id for d in delivered] == ["cai"]
