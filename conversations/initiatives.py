@@ -36,7 +36,15 @@ from conversations.i18n import N_, Translations, Translator
 from conversations.messages import Choice, OutMessage
 from conversations.rsvp import show_invitation
 from storage.events import AUDIENCE_INITIATIVE
-from storage.models import Event, EventOrigin, EventStatus, Prompt, PushState, RsvpAnswer
+from storage.models import (
+    Event,
+    EventOrigin,
+    EventStatus,
+    Prompt,
+    PushState,
+    Role,
+    RsvpAnswer,
+)
 from storage.unit_of_work import UnitOfWork
 
 IDEA_OPEN_FOR = timedelta(days=60)
@@ -63,7 +71,9 @@ async def request_push(
         event.push_state = PushState.NONE
         return event.push_state
     if not approved and not await uow.pledges.ever_pushed(author):
-        event.push_state = PushState.AWAITING_APPROVAL
+        if event.push_state != PushState.AWAITING_APPROVAL:
+            event.push_state = PushState.AWAITING_APPROVAL
+            await tell_coordinators(uow, translations, timezone, event, now)
         return event.push_state
     earlier = await uow.pledges.pushes_since(author, now - DAY)
     if len(earlier) >= per_day:
@@ -76,6 +86,29 @@ async def request_push(
     event.pushed_at = now
     event.push_after = None
     return event.push_state
+
+
+async def tell_coordinators(
+    uow: UnitOfWork, translations: Translations, timezone: str, event: Event, now: datetime
+) -> int:
+    """A word to the coordinators kept in the database (appointed with a code) that a new
+    author's initiative waits for a look. Coordinators named in the settings see the queue
+    in /initiatives."""
+    ids = [
+        p.id for role in (Role.COORDINATOR, Role.ADMIN) for p in await uow.persons.with_role(role)
+    ]
+    notifier = ev.Notifier(uow, translations, timezone)
+    return await notifier.tell(
+        [pid for pid in ids if pid != event.created_by_id],
+        lambda tr: tr.gettext(
+            N_("A new initiative waits for a coordinator to look: {title}. See /initiatives.")
+        ).format(title=event.title),
+        key=lambda person: f"queue:{event.id}:{person.id}",
+        kind="initiative",
+        batch=f"ini:{event.id}",
+        now=now,
+        event=event,
+    )
 
 
 async def push_deferred(

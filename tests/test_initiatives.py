@@ -264,3 +264,16 @@ async def test_push_goes_to_those_who_chose_its_area(chat: Chat) -> None:
     await approve(chat, event)
     delivered = await chat.deliver_outbox()
     assert [d.ref.user_id for d in delivered] == ["cai"]
+
+
+async def test_coordinators_appointed_by_code_hear_of_the_queue(chat: Chat) -> None:
+    await people(chat, others=("lis",))
+    async with chat.app.uow() as uow:
+        lis = await uow.persons.get((await person_of(chat, "lis")).id)
+        assert lis is not None
+        await uow.persons.set_role(lis, "coordinator")
+        await uow.commit()
+    await post_initiative(chat)
+    delivered = await chat.deliver_outbox()
+    assert [d.ref.user_id for d in delivered] == ["lis"]
+    assert "Bålaften i parken" in delivered[0].message.text
