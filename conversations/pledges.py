@@ -32,15 +32,7 @@ class PledgeOutcome(StrEnum):
     CLOSED = "closed"
 
 
-async def take(
-    uow: UnitOfWork,
-    translations: Translations,
-    timezone: str,
-    event: Event,
-    task: EventTask,
-    person_id: int,
-    now: datetime,
-) -> PledgeOutcome:
+async def take(uow: UnitOfWork, event: Event, task: EventTask, person_id: int) -> PledgeOutcome:
     """Pledge a hand, if one is still missing. The caller has checked the person may."""
     await uow.events.lock(event)
     if task.closed_at is not None:
@@ -329,7 +321,7 @@ class Pledges(SingleStepFlow):
                     ).format(task=task.title)
                 )
             )
-        outcome = await take(ctx.uow, ctx.translations, tz, event, task, ctx.person.id, ctx.now())
+        outcome = await take(ctx.uow, event, task, ctx.person.id)
         if outcome == PledgeOutcome.FULL:
             intro = ctx._(N_("Sorry, someone was quicker: that task is full now."))
             return Transition.end(await show_tasks(ctx, event, intro=intro))
