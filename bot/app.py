@@ -50,7 +50,12 @@ class BotApp:
         self.housekeeping = Housekeeping(self.uow, self.clock)
         self._stopping: asyncio.Task[None] | None = None
         self.event_jobs = EventJobs(
-            self.uow, self.clock, catalogs(), settings.timezone, settings.feedback_options()
+            self.uow,
+            self.clock,
+            catalogs(),
+            settings.timezone,
+            settings.feedback_options(),
+            initiative_pushes_per_day=settings.initiative_pushes_per_day,
         )
         self._chat_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()

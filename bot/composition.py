@@ -10,12 +10,16 @@ from conversations.engine import Engine
 from conversations.event_admin import Attendees, CancelEvent, EditEvent, EventQr
 from conversations.flow import Flow, FlowConfig
 from conversations.i18n import Translations
+from conversations.initiatives import Initiatives, MyInitiatives, NewInitiative
 from conversations.journey_feedback import JourneyFeedback, SnapLog
 from conversations.linking import LinkAccounts
+from conversations.offers import BrowseOffers, CarriedMessages, MyOffers
 from conversations.onboarding import Onboarding
+from conversations.pledges import Pledges
 from conversations.report import Report
 from conversations.rsvp import MyEvents, Rsvp
 from conversations.settings import Settings as SettingsFlow
+from conversations.task_admin import ManageTasks
 from conversations.topics_admin import ManageTopics
 from conversations.your_data import Forget, MyData, Stop
 from handlers.access import Access
@@ -24,6 +28,7 @@ from handlers.commands import (
     event_commands,
     feedback_commands,
     foundation_commands,
+    pledge_commands,
 )
 from handlers.menu import Menu
 from handlers.router import Router
@@ -33,7 +38,9 @@ from storage.unit_of_work import UnitOfWorkFactory
 
 def build_commands() -> CommandRegistry:
     """Every chat command; transports use it for their command menus too."""
-    return CommandRegistry([*foundation_commands(), *event_commands(), *feedback_commands()])
+    return CommandRegistry(
+        [*foundation_commands(), *event_commands(), *feedback_commands(), *pledge_commands()]
+    )
 
 
 def build_router(
@@ -66,6 +73,14 @@ def build_router(
         feedback,
         SnapLog(feedback),
         Report(),
+        Pledges(),
+        ManageTasks(),
+        MyOffers(),
+        BrowseOffers(),
+        CarriedMessages(),
+        NewInitiative(bot_username=bot_username),
+        Initiatives(),
+        MyInitiatives(),
         menu,
     ]
     engine = Engine(flows, conversation_ttl=settings.conversation_ttl)
@@ -81,5 +96,7 @@ def build_router(
             timezone=settings.timezone,
             consent_version=settings.consent_version,
             default_language=settings.default_language,
+            late_withdrawal_hours=settings.late_withdrawal_hours,
+            initiative_pushes_per_day=settings.initiative_pushes_per_day,
         ),
     )

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from conversations import events
+from conversations import events, initiatives
 from conversations.i18n import Translations
 from conversations.journey_feedback import run_feedback_jobs
 from conversations.media import FeedbackOptions
@@ -57,8 +57,9 @@ class Housekeeping:
 
 
 class EventJobs:
-    """Every minute (and once at start): due reminders, lapsed waiting-list offers, and
-    asking for feedback after events (with one reminder for feedback left half-way).
+    """Every minute (and once at start): due reminders, lapsed waiting-list offers, asking
+    for feedback after events (with one reminder for feedback left half-way), and initiatives
+    whose push was deferred to the next day.
 
     The rows are the truth. The job only turns what is due into outbox rows (idempotent on
     their dedupe keys) and marks the rows handled, so running it twice, or in two
@@ -72,12 +73,15 @@ class EventJobs:
         translations: Translations,
         timezone: str,
         feedback: FeedbackOptions | None = None,
+        *,
+        initiative_pushes_per_day: int = 1,
     ) -> None:
         self._feedback = feedback or FeedbackOptions()
         self._uow = uow
         self._clock = clock
         self._translations = translations
         self._timezone = timezone
+        self._pushes_per_day = initiative_pushes_per_day
         self._scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
@@ -118,6 +122,9 @@ class EventJobs:
                 await run_feedback_jobs(
                     uow, self._translations, self._timezone, now, self._feedback
                 )
+            )
+            counts["initiatives_pushed"] = await initiatives.push_deferred(
+                uow, self._translations, self._timezone, now, self._pushes_per_day
             )
             await uow.commit()
         if any(counts.values()):

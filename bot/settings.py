@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     conversation_ttl_hours: float = Field(
         default=14 * 24, gt=0, description="A conversation left untouched this long is closed."
     )
+    late_withdrawal_hours: float = Field(
+        default=48,
+        ge=0,
+        description="A task let go this close to the event tells the coordinator and asks again.",
+    )
+    initiative_pushes_per_day: int = Field(
+        default=1, ge=0, description="How many initiatives one citizen may push to others a day."
+    )
     consent_version: str = Field(
         default="2026-11", min_length=1, description="Version of the consent text people accept."
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from conversations import events as ev
 from conversations.dates import parse_end, parse_when
@@ -67,22 +67,43 @@ def skip_choice(ctx: FlowContext) -> Choice:
     return ctx.choice("skip", N_("Skip"), "⏭", *SKIP_WORDS)
 
 
+# The order of the questions; a variant of the flow (an initiative) skips some of them.
+ORDER = tuple(Step)
+
+
 class NewEvent(Flow):
+    """The questions, one per step. `/initiative` reuses them: a subclass says which steps
+    it skips (`skipped`), who may use it (`allowed`) and what publishing does
+    (`_after_create`)."""
+
     name = "newevent"
+    skipped: ClassVar[frozenset[Step]] = frozenset()
 
     def __init__(self, *, bot_username: str | None = None) -> None:
         self._bot_username = bot_username
 
+    def allowed(self, ctx: FlowContext) -> bool:
+        return ctx.is_coordinator
+
+    def refuse(self, ctx: FlowContext) -> Transition:
+        return only_coordinators(ctx)
+
+    def _go(self, step: Step, data: dict[str, Any], *say: OutMessage) -> Transition:
+        """Go to `step`, or to the first step after it that this variant asks."""
+        while step in self.skipped:
+            step = ORDER[ORDER.index(step) + 1]
+        return Transition.go(step, data, *say)
+
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
-        if not ctx.is_coordinator:
-            return only_coordinators(ctx)
+        if not self.allowed(ctx):
+            return self.refuse(ctx)
         intro = ctx._(
             N_(
                 "Let's create an event. I'll ask one thing at a time; /back goes one step back "
                 "and /cancel stops. Nothing is sent until you publish."
             )
         )
-        return Transition.go(Step.TITLE, {}, OutMessage(intro))
+        return self._go(Step.TITLE, {}, OutMessage(intro))
 
     # -- questions -------------------------------------------------------------------------
 
@@ -319,8 +340,8 @@ class NewEvent(Flow):
     async def handle(
         self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
     ) -> Transition:
-        if not ctx.is_coordinator:  # the role can be taken away mid-conversation
-            return only_coordinators(ctx)
+        if not self.allowed(ctx):  # the role can be taken away mid-conversation
+            return self.refuse(ctx)
         step = Step(state)
         text = " ".join((answer.text or "").split())
         match step:
@@ -328,7 +349,7 @@ class NewEvent(Flow):
                 if not text or len(text) > MAX_TITLE:
                     return self._retry(ctx, data, N_("Please write a short title."))
                 data["title"] = text
-                return Transition.go(Step.TEXT, data)
+                return self._go(Step.TEXT, data)
             case Step.TEXT:
                 if answer.choice == "skip":
                     data["text"] = ""
@@ -337,7 +358,7 @@ class NewEvent(Flow):
                     if not body or len(body) > MAX_TEXT:
                         return self._retry(ctx, data, N_("Please write a few lines, or skip."))
                     data["text"] = body
-                return Transition.go(Step.WHEN, data)
+                return self._go(Step.WHEN, data)
             case Step.WHEN:
                 return self._take_when(ctx, data, text)
             case Step.END:
@@ -348,24 +369,24 @@ class NewEvent(Flow):
                         return Transition.go(
                             Step.WHEN, data, OutMessage(ctx._(N_("That time has passed.")))
                         )
-                    return Transition.go(Step.PLACE, data)
+                    return self._go(Step.PLACE, data)
                 if answer.choice == "again":
-                    return Transition.go(Step.WHEN, data)
+                    return self._go(Step.WHEN, data)
                 return self._take_when(ctx, data, text)
             case Step.PLACE:
                 if answer.location is not None:
                     data["lat"], data["lon"] = answer.location.latitude, answer.location.longitude
                     if answer.location.title:
                         data["place"] = answer.location.title[:MAX_PLACE]
-                        return Transition.go(Step.CAPACITY, data)
+                        return self._go(Step.CAPACITY, data)
                     note = OutMessage(ctx._(N_("Got the pin. 📍 What is the place called?")))
                     return Transition.stay(data, note)
                 if not text or len(text) > MAX_PLACE:
                     return self._retry(ctx, data, N_("Please write where it is."))
                 data["place"] = text
                 if data.get("lat") is not None:
-                    return Transition.go(Step.CAPACITY, data)
-                return Transition.go(Step.PIN, data)
+                    return self._go(Step.CAPACITY, data)
+                return self._go(Step.PIN, data)
             case Step.PIN:
                 if answer.location is not None:
                     data["lat"], data["lon"] = answer.location.latitude, answer.location.longitude
@@ -373,7 +394,7 @@ class NewEvent(Flow):
                     return self._retry(
                         ctx, data, N_("Share a location with the paperclip, or tap Skip.")
                     )
-                return Transition.go(Step.CAPACITY, data)
+                return self._go(Step.CAPACITY, data)
             case Step.CAPACITY:
                 typed = (ctx.inbound.text or "").strip() if ctx.inbound else ""
                 if answer.choice == "skip" and typed.isdigit():
@@ -385,13 +406,13 @@ class NewEvent(Flow):
                     data["capacity"] = int(text)
                 else:
                     return self._retry(ctx, data, N_("Please write a number, like 20."))
-                return Transition.go(Step.GUESTS, data)
+                return self._go(Step.GUESTS, data)
             case Step.GUESTS:
                 if answer.choice not in ("yes", "no"):
                     return Transition.stay(data)
                 data["guests"] = answer.choice == "yes"
                 data.setdefault("journey", list(ev.DEFAULT_JOURNEY))
-                return Transition.go(Step.JOURNEY, data)
+                return self._go(Step.JOURNEY, data)
             case Step.JOURNEY:
                 if answer.choice != "keep":
                     steps = [s.strip()[:60] for s in text.split(",") if s.strip()]
@@ -401,10 +422,10 @@ class NewEvent(Flow):
                         )
                     data["journey"] = steps
                 data.setdefault("tasks", [])
-                return Transition.go(Step.TASKS, data)
+                return self._go(Step.TASKS, data)
             case Step.TASKS:
                 if answer.choice == "done":
-                    return Transition.go(Step.REMINDERS, data)
+                    return self._go(Step.REMINDERS, data)
                 added = [ev.parse_task(line) for line in (answer.text or "").splitlines()]
                 tasks = [*data.get("tasks", []), *[list(t) for t in added if t]]
                 if len(tasks) > 20:
@@ -415,7 +436,7 @@ class NewEvent(Flow):
                 if answer.choice not in ("default", "none"):
                     return Transition.stay(data)
                 data["reminders"] = list(ev.DEFAULT_REMINDERS) if answer.choice == "default" else []
-                return Transition.go(Step.AUDIENCE, data)
+                return self._go(Step.AUDIENCE, data)
             case Step.AUDIENCE:
                 return self._take_audience(ctx, data, answer)
             case Step.TOPICS:
@@ -425,14 +446,14 @@ class NewEvent(Flow):
                     earlier = await ctx.uow.events.get(int(answer.choice[1:]))
                     if earlier is not None and earlier.starts_at <= ctx.now():
                         data["audience"] = {"kind": AUDIENCE_ATTENDEES, "event_id": earlier.id}
-                        return Transition.go(Step.SEND, data)
-                return Transition.go(Step.AUDIENCE, data)
+                        return self._go(Step.SEND, data)
+                return self._go(Step.AUDIENCE, data)
             case Step.SEND:
                 if answer.choice == "now":
                     data["send_at"] = None
-                    return Transition.go(Step.PREVIEW, data)
+                    return self._go(Step.PREVIEW, data)
                 if answer.choice == "later":
-                    return Transition.go(Step.SEND_AT, data)
+                    return self._go(Step.SEND_AT, data)
                 return Transition.stay(data)
             case Step.SEND_AT:
                 parsed = parse_when(text, ctx.now(), ctx.config.timezone)
@@ -448,7 +469,7 @@ class NewEvent(Flow):
                 note = OutMessage(
                     ctx._(N_("The invitations go out {when}.")).format(when=ctx.when(parsed.start))
                 )
-                return Transition.go(Step.PREVIEW, data, note)
+                return self._go(Step.PREVIEW, data, note)
             case Step.PREVIEW:
                 if answer.choice == "discard":
                     return Transition.end(OutMessage(ctx._(N_("Thrown away. Nothing was sent."))))
@@ -474,14 +495,14 @@ class NewEvent(Flow):
             return self._retry(ctx, data, N_("That time has passed. Please give a later one."))
         data["start"] = parsed.start.isoformat()
         data["end"] = parsed.end.isoformat() if parsed.end else None
-        return Transition.go(Step.CONFIRM_WHEN if parsed.end else Step.END, data)
+        return self._go(Step.CONFIRM_WHEN if parsed.end else Step.END, data)
 
     def _take_end(
         self, ctx: FlowContext, data: dict[str, Any], answer: Answer, text: str
     ) -> Transition:
         if answer.choice == "skip":
             data["end"] = None
-            return Transition.go(Step.CONFIRM_WHEN, data)
+            return self._go(Step.CONFIRM_WHEN, data)
         start = _dt(data["start"])
         assert start is not None
         end = parse_end(text, start, ctx.now(), ctx.config.timezone) if text else None
@@ -490,7 +511,7 @@ class NewEvent(Flow):
                 ctx, data, N_('Please write a time after the start, like "13", or skip.')
             )
         data["end"] = end.isoformat()
-        return Transition.go(Step.CONFIRM_WHEN, data)
+        return self._go(Step.CONFIRM_WHEN, data)
 
     def _take_audience(self, ctx: FlowContext, data: dict[str, Any], answer: Answer) -> Transition:
         match answer.choice:
@@ -500,12 +521,12 @@ class NewEvent(Flow):
                 data["audience"] = {"kind": AUDIENCE_LINK}
             case "topics":
                 data.setdefault("topic_ids", [])
-                return Transition.go(Step.TOPICS, data)
+                return self._go(Step.TOPICS, data)
             case "attendees":
-                return Transition.go(Step.EARLIER, data)
+                return self._go(Step.EARLIER, data)
             case _:
                 return Transition.stay(data)
-        return Transition.go(Step.SEND, data)
+        return self._go(Step.SEND, data)
 
     async def _take_topic(
         self, ctx: FlowContext, data: dict[str, Any], answer: Answer
@@ -515,7 +536,7 @@ class NewEvent(Flow):
             if not chosen:
                 return self._retry(ctx, data, N_("Choose at least one, or go /back."))
             data["audience"] = {"kind": AUDIENCE_TOPICS, "topic_ids": chosen}
-            return Transition.go(Step.SEND, data)
+            return self._go(Step.SEND, data)
         if answer.choice and answer.choice.startswith("t") and answer.choice[1:].isdigit():
             topic = await ctx.uow.topics.get(int(answer.choice[1:]))
             if topic is not None and topic.active:
@@ -527,34 +548,43 @@ class NewEvent(Flow):
         return Transition.stay(data)
 
     async def _publish(self, ctx: FlowContext, data: dict[str, Any]) -> Transition:
-        start, end = _dt(data["start"]), _dt(data.get("end"))
+        start = _dt(data["start"])
         assert start is not None
         if start <= ctx.now():
             return Transition.go(
                 Step.WHEN, data, OutMessage(ctx._(N_("That time has passed in the meantime.")))
             )
+        event = await ctx.uow.events.create(**self._event_fields(ctx, data))
+        for position, (title, hands) in enumerate(data.get("tasks", [])):
+            await ctx.uow.events.add_task(event.id, str(title), int(hands), position)
+        return await self._after_create(ctx, event, data)
+
+    def _event_fields(self, ctx: FlowContext, data: dict[str, Any]) -> dict[str, Any]:
+        start, end = _dt(data["start"]), _dt(data.get("end"))
         send_at = _dt(data.get("send_at"))
         if send_at is not None and send_at <= ctx.now():
             send_at = None
-        event = await ctx.uow.events.create(
-            title=data["title"],
-            invitation=data.get("text", ""),
-            starts_at=start,
-            ends_at=end,
-            place=data.get("place", ""),
-            latitude=data.get("lat"),
-            longitude=data.get("lon"),
-            capacity=data.get("capacity"),
-            guests_allowed=bool(data.get("guests")),
-            journey_steps=list(data.get("journey", ev.DEFAULT_JOURNEY)),
-            reminder_offsets=list(data.get("reminders", ev.DEFAULT_REMINDERS)),
-            audience=dict(data.get("audience", {"kind": AUDIENCE_LINK})),
-            status=EventStatus.DRAFT,
-            created_by_id=ctx.person.id,
-            send_at=send_at,
-        )
-        for position, (title, hands) in enumerate(data.get("tasks", [])):
-            await ctx.uow.events.add_task(event.id, str(title), int(hands), position)
+        return {
+            "title": data["title"],
+            "invitation": data.get("text", ""),
+            "starts_at": start,
+            "ends_at": end,
+            "place": data.get("place", ""),
+            "latitude": data.get("lat"),
+            "longitude": data.get("lon"),
+            "capacity": data.get("capacity"),
+            "guests_allowed": bool(data.get("guests")),
+            "journey_steps": list(data.get("journey", ev.DEFAULT_JOURNEY)),
+            "reminder_offsets": list(data.get("reminders", ev.DEFAULT_REMINDERS)),
+            "audience": dict(data.get("audience", {"kind": AUDIENCE_LINK})),
+            "status": EventStatus.DRAFT,
+            "created_by_id": ctx.person.id,
+            "send_at": send_at,
+        }
+
+    async def _after_create(
+        self, ctx: FlowContext, event: Event, data: dict[str, Any]
+    ) -> Transition:
         count = await ev.publish(ctx.uow, ctx.translations, ctx.config.timezone, event, ctx.now())
         if count:  # the coordinator then sees the invitations go out, in one updating message
             await ctx.uow.batches.create(

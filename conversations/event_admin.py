@@ -113,7 +113,7 @@ class Attendees(Flow):
                 event = await ctx.uow.events.get(int(data["event_id"]))
                 assert event is not None
                 return OutMessage(
-                    await self._overview(ctx, event),
+                    await self.overview(ctx, event),
                     choices=(
                         ctx.choice("write", N_("Write to those coming"), "✉️"),
                         ctx.choice("qr", N_("QR code for a poster"), "🔳", "qr"),
@@ -131,7 +131,8 @@ class Attendees(Flow):
                     expects_text=True,
                 )
 
-    async def _overview(self, ctx: FlowContext, event: Event) -> str:
+    async def overview(self, ctx: FlowContext, event: Event) -> str:
+        """Who is coming, maybe, waiting or not (also shown to an initiative's author)."""
         lines = [f"🌿 {event.title} · {ctx.when(event.starts_at)}"]
         if event.status == EventStatus.CANCELLED:
             lines.append(ctx._(N_("(cancelled)")))
@@ -227,7 +228,7 @@ async def write_to_attendees(ctx: FlowContext, event: Event, note: str) -> int:
         return f"{heading}\n\n{note}"
 
     count = await notifier.tell(
-        ev.known(rows),
+        [pid for pid in ev.known(rows) if pid != ctx.person.id],  # not back to the writer
         render,
         key=lambda person: f"{batch}:{person.id}",
         kind="message",

@@ -174,9 +174,11 @@ def map_link(event: Event) -> str | None:
     return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}"
 
 
-def missing_hands(task: EventTask) -> int:
-    """Hands still missing on a task. Pledges (a later issue) will subtract here."""
-    return task.hands
+def missing_hands(task: EventTask, held: int = 0) -> int:
+    """Hands still missing on a task, given how many pledges hold one (none once closed)."""
+    if task.closed_at is not None:
+        return 0
+    return max(0, task.hands - held)
 
 
 async def places_left(uow: UnitOfWork, event: Event) -> int | None:
@@ -189,7 +191,14 @@ async def invitation_text(uow: UnitOfWork, tr: Translator, event: Event, timezon
     lines = [f"🌿 {event.title}"]
     if event.invitation:
         lines += ["", event.invitation]
-    lines += ["", "🗓 " + event_when(tr, event, timezone)]
+    if event.backed_by_id is not None or event.backing_note:
+        lines += ["", "🏛 " + tr.gettext(N_("Backed by the municipality"))]
+        if event.backing_note:
+            lines.append(event.backing_note)
+    if event.idea:
+        lines += ["", "💡 " + tr.gettext(N_("An idea: no date yet."))]
+    else:
+        lines += ["", "🗓 " + event_when(tr, event, timezone)]
     if event.place:
         lines.append("📍 " + event.place)
     link = map_link(event)
@@ -205,21 +214,28 @@ async def invitation_text(uow: UnitOfWork, tr: Translator, event: Event, timezon
             lines.append("👥 " + tr.gettext(N_("Full: you can join the waiting list.")))
     if event.guests_allowed:
         lines.append("➕ " + tr.gettext(N_("You are welcome to bring a guest.")))
-    tasks = [t for t in await uow.events.tasks(event.id) if missing_hands(t) > 0]
-    if tasks:
+    held = await uow.pledges.counts(event.id)
+    missing = [(t, missing_hands(t, held.get(t.id, 0))) for t in await uow.events.tasks(event.id)]
+    missing = [(t, n) for t, n in missing if n > 0]
+    if missing:
         lines += ["", tr.gettext(N_("Still needs a hand:"))]
         lines += [
             "• "
-            + tr.ngettext("{task} ({n} missing)", "{task} ({n} missing)", missing_hands(t)).format(
-                task=t.title, n=missing_hands(t)
+            + tr.ngettext("{task} ({n} missing)", "{task} ({n} missing)", n).format(
+                task=t.title, n=n
             )
-            for t in tasks
+            for t, n in missing
         ]
     return "\n".join(lines)
 
 
+async def has_open_tasks(uow: UnitOfWork, event: Event) -> bool:
+    held = await uow.pledges.counts(event.id)
+    return any(missing_hands(t, held.get(t.id, 0)) > 0 for t in await uow.events.tasks(event.id))
+
+
 def invitation_choices(
-    tr: Translator, translations: Translations, event: Event
+    tr: Translator, translations: Translations, event: Event, *, tasks: bool = False
 ) -> tuple[Choice, ...]:
     choices = [
         choice_for(tr, translations, "yes", N_("Count me in"), "✅", "ja", "yes"),
@@ -228,6 +244,8 @@ def invitation_choices(
     ]
     if event.guests_allowed:
         choices.append(choice_for(tr, translations, "guest", N_("+1 guest"), "➕"))
+    if tasks:
+        choices.append(choice_for(tr, translations, "tasks", N_("Count me in for a task"), "🙋"))
     choices += [
         choice_for(tr, translations, "details", N_("Details"), "ℹ️"),
         choice_for(tr, translations, "calendar", N_("Calendar"), "📅"),
@@ -250,7 +268,8 @@ async def invitation_message(
     text = await invitation_text(uow, tr, event, timezone)
     if intro:
         text = intro + "\n\n" + text
-    message = OutMessage(text, choices=invitation_choices(tr, translations, event))
+    tasks = await has_open_tasks(uow, event)
+    message = OutMessage(text, choices=invitation_choices(tr, translations, event, tasks=tasks))
     return await offer_to(
         uow,
         recipient,
@@ -314,12 +333,13 @@ async def publish(
     prompts: list[dict[str, Any]] = []
     outbox: list[dict[str, Any]] = []
     invitations: list[dict[str, Any]] = []
+    tasks = await has_open_tasks(uow, event)
     for person, identity in await uow.events.reachable(ids):
         if person.id == event.created_by_id:
             continue
         if person.language not in rendered:
             tr = translations.get(person.language)
-            choices = invitation_choices(tr, translations, event)
+            choices = invitation_choices(tr, translations, event, tasks=tasks)
             rendered[person.language] = (
                 await invitation_text(uow, tr, event, timezone),
                 choices,
@@ -688,9 +708,14 @@ async def sync_reminders(
     await uow.session.flush()
 
 
-def reminder_extras(tr: Translator, event: Event, person_id: int) -> list[str]:
-    """Extra lines for a reminder. The pledges issue adds "you are bringing soup" here."""
-    return []
+async def reminder_extras(
+    uow: UnitOfWork, tr: Translator, event: Event, person_id: int
+) -> list[str]:
+    """Extra lines for a reminder: the tasks the person has said they'll do."""
+    return [
+        "🙋 " + tr.gettext(N_("Your task: {task}. Thank you!")).format(task=task.title)
+        for task in await uow.pledges.of_person(event.id, person_id)
+    ]
 
 
 async def reminder_message(
@@ -720,7 +745,7 @@ async def reminder_message(
     link = map_link(event)
     if link:
         lines.append("🗺 " + link)
-    lines += reminder_extras(tr, event, person.id)
+    lines += await reminder_extras(uow, tr, event, person.id)
     lines.append(tr.gettext(N_("See you there! 🌿 If you can't come after all, write /events.")))
     return OutMessage("\n".join(lines))
 

@@ -28,6 +28,8 @@ class FlowConfig:
     timezone: str
     consent_version: str
     default_language: str
+    late_withdrawal_hours: float = 48
+    initiative_pushes_per_day: int = 1
 
 
 @dataclass(frozen=True, slots=True)

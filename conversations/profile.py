@@ -261,5 +261,8 @@ async def profile_summary(ctx: FlowContext) -> str:
             topics=", ".join(t.name(language) for t in areas) or nothing
         ),
         ctx._(N_("Quiet hours: {hours}")).format(hours=format_quiet(ctx)),
+        ctx._(N_("Citizens' initiatives: {answer}")).format(
+            answer=ctx._(N_("yes, tell me")) if person.hear_initiatives else ctx._(N_("no"))
+        ),
     ]
     return "\n".join(lines)

@@ -14,6 +14,7 @@ from conversations.engine import offer
 from conversations.flow import FlowContext, SingleStepFlow, Transition
 from conversations.i18n import N_
 from conversations.messages import Choice, OutMessage
+from conversations.pledges import release_tasks, show_tasks
 from storage.models import Event, Prompt, RsvpAnswer
 
 
@@ -79,6 +80,10 @@ class Rsvp(SingleStepFlow):
             )
         if choice_id == "details":
             return Transition.end(await self._details(ctx, event))
+        if choice_id == "tasks":
+            if not ev.is_open(event, ctx.now()):
+                return _closed(ctx, event)
+            return Transition.end(await show_tasks(ctx, event))
         if not ev.is_open(event, ctx.now()):
             return _closed(ctx, event)
         outcome = await ev.answer(
@@ -90,7 +95,14 @@ class Rsvp(SingleStepFlow):
             choice_id,
             ctx.now(),
         )
-        return Transition.end(OutMessage(await self._confirmation(ctx, event, outcome)))
+        text = await self._confirmation(ctx, event, outcome)
+        if outcome == ev.Outcome.NO:
+            released = await release_tasks(ctx, event)
+            if released:
+                text += "\n" + ctx._(N_("I've also let go of your tasks: {tasks}.")).format(
+                    tasks=", ".join(released)
+                )
+        return Transition.end(OutMessage(text))
 
     async def _confirmation(self, ctx: FlowContext, event: Event, outcome: ev.Outcome) -> str:
         when = ev.event_when(ctx.translator, event, ctx.config.timezone)
@@ -139,6 +151,13 @@ class Rsvp(SingleStepFlow):
                 RsvpAnswer.WAITLISTED: N_("You are on the waiting list"),
             }[RsvpAnswer(rsvp.answer)]
             lines.append(ctx._(label) + (" (+1)" if rsvp.guests else ""))
+        mine = await ctx.uow.pledges.of_person(event.id, ctx.person.id)
+        if mine:
+            lines.append(
+                ctx._(N_("You're helping with: {tasks}")).format(
+                    tasks=", ".join(t.title for t in mine)
+                )
+            )
         coming = await ctx.uow.events.places_taken(event.id)
         lines.append(
             ctx.ngettext(

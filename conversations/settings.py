@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from conversations import profile
-from conversations.flow import Answer, Flow, FlowContext, Transition
+from conversations.flow import NO_WORDS, YES_WORDS, Answer, Flow, FlowContext, Transition
 from conversations.i18n import N_
 from conversations.messages import OutMessage
 from storage.models import TopicKind
@@ -19,6 +19,7 @@ class Step(StrEnum):
     INTERESTS = "interests"
     AREAS = "areas"
     QUIET = "quiet"
+    INITIATIVES = "initiatives"
 
 
 SECTIONS = {
@@ -31,6 +32,8 @@ SECTIONS = {
     "areas": Step.AREAS,
     "omraader": Step.AREAS,
     "quiet": Step.QUIET,
+    "initiatives": Step.INITIATIVES,
+    "initiativer": Step.INITIATIVES,
 }
 
 
@@ -58,6 +61,7 @@ class Settings(Flow):
                     choices.append(ctx.choice("areas", N_("Areas"), "📍"))
                 choices += [
                     ctx.choice("quiet", N_("Quiet hours"), "🌙"),
+                    ctx.choice("initiatives", N_("Citizens' initiatives"), "🌱"),
                     ctx.choice("done", N_("Done"), "👍", "ok", "faerdig"),
                 ]
                 return OutMessage(text.format(summary=summary), choices=tuple(choices))
@@ -71,6 +75,19 @@ class Settings(Flow):
                 return await profile.topics_question(ctx, TopicKind.AREA)
             case Step.QUIET:
                 return profile.quiet_question(ctx)
+            case Step.INITIATIVES:
+                return OutMessage(
+                    ctx._(
+                        N_(
+                            "Would you like to hear about citizens' own initiatives in your "
+                            "interests and areas?"
+                        )
+                    ),
+                    choices=(
+                        ctx.choice("yes", N_("Yes, please"), "🌱", *YES_WORDS),
+                        ctx.choice("no", N_("No, thanks"), "🔕", *NO_WORDS),
+                    ),
+                )
 
     async def handle(
         self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
@@ -80,6 +97,15 @@ class Settings(Flow):
             if answer.choice == "done" or answer.choice is None:
                 return Transition.end(OutMessage(ctx._(N_("All saved. 👍"))))
             return Transition.go(Step(answer.choice), data)
+        if step == Step.INITIATIVES:
+            if answer.choice not in ("yes", "no"):
+                return Transition.stay(data)
+            ctx.person.hear_initiatives = answer.choice == "yes"
+            ctx.uow.persons.touch(ctx.person)
+            saved = OutMessage(ctx._(N_("Saved. 👍")))
+            if data.get("single"):
+                return Transition.end(saved)
+            return Transition.go(Step.MENU, data, saved)
         match step:
             case Step.LANGUAGE:
                 result = profile.take_language(ctx, answer)

@@ -36,6 +36,11 @@ RECORD_LABELS = {
     "feedback_ideas": N_("What matters to you, and ideas for next time"),
     "snaps": N_("Photos and voice notes you shared"),
     "snap_consents": N_("Your yes or no to sharing photos"),
+    "pledges": N_("Tasks you said you would help with"),
+    "task_asks": N_("Tasks I asked you to help with, or you said no to"),
+    "offers": N_("What you offered to give"),
+    "offer_messages": N_("Messages about offers of help"),
+    "moderation_log": N_("What you did as a coordinator with initiatives"),
 }
 
 

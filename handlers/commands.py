@@ -214,3 +214,49 @@ def feedback_commands() -> list[CommandSpec]:
             role=Role.COORDINATOR,
         ),
     ]
+
+
+def pledge_commands() -> list[CommandSpec]:
+    """Tasks, offers of help and citizens' own initiatives."""
+    return [
+        CommandSpec(
+            "tasks",
+            "opgaver",
+            "tasks",
+            N_("Add, change or close the tasks of your event"),
+            button=N_("Tasks"),
+        ),
+        CommandSpec(
+            "offer", "tilbyd", "offer", N_("Offer something you can give"), button=N_("Offer help")
+        ),
+        CommandSpec(
+            "myoffers",
+            "minetilbud",
+            "offer",
+            N_("See, change or withdraw your offers"),
+            args="mine",
+            in_menu=False,
+        ),
+        CommandSpec(
+            "offers",
+            "tilbud",
+            "offers",
+            N_("Browse offers of help and ask people"),
+            role=Role.COORDINATOR,
+        ),
+        CommandSpec(
+            "initiative",
+            "initiativ",
+            "initiative",
+            N_("Start an initiative of your own"),
+            button=N_("Start an initiative"),
+        ),
+        CommandSpec("initiatives", "initiativer", "initiatives", N_("Citizens' own initiatives")),
+        CommandSpec(
+            "myinitiatives",
+            "mineinitiativer",
+            "myinitiatives",
+            N_("Who joins your initiatives, and writing to them"),
+            in_menu=False,
+        ),
+    ]

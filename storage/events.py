@@ -36,6 +36,7 @@ AUDIENCE_EVERYBODY = "everybody"
 AUDIENCE_TOPICS = "topics"
 AUDIENCE_ATTENDEES = "attendees"
 AUDIENCE_LINK = "link"
+AUDIENCE_INITIATIVE = "initiative"  # people who want to hear about citizens' initiatives
 BULK_CHUNK = 500
 
 
@@ -329,6 +330,16 @@ class EventRepository:
                 select(PersonTopic.person_id).where(PersonTopic.topic_id.in_(ids)).distinct()
             )
             return list(result.scalars().all())
+        if kind == AUDIENCE_INITIATIVE:
+            # those who said yes to hearing about initiatives, in the initiative's interests
+            # or areas (all of them when it names none, or when pushed wider)
+            query = select(Person.id).where(Person.hear_initiatives.is_(True))
+            topic_ids = [int(t) for t in audience.get("topic_ids", [])]
+            if topic_ids and not audience.get("wider"):
+                chosen = select(PersonTopic.person_id).where(PersonTopic.topic_id.in_(topic_ids))
+                query = query.where(Person.id.in_(chosen))
+            result = await self._session.execute(query)
+            return [int(pid) for pid in result.scalars().all()]
         if kind == AUDIENCE_ATTENDEES:
             result = await self._session.execute(
                 select(Rsvp.person_id).where(

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -87,6 +88,7 @@ class Person(Base):
     quiet_end_minute: Mapped[int | None] = mapped_column(Integer)
     onboarded_at: Mapped[datetime | None]
     preferred_platform: Mapped[str | None] = mapped_column(String(16))
+    hear_initiatives: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -319,6 +321,7 @@ class EventStatus(StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
     CANCELLED = "cancelled"
+    HIDDEN = "hidden"  # an initiative a coordinator took down, with a reason
 
 
 class RsvpAnswer(StrEnum):
@@ -375,10 +378,22 @@ class Event(Base):
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # initiatives (posted by citizens); an "idea" has no date yet, `starts_at` is then
+    # how long it stays open
+    origin: Mapped[str] = mapped_column(String(16), default="event", server_default="event")
+    idea: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    backed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), info=FORGET_ANONYMISE
+    )
+    backing_note: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+    push_state: Mapped[str | None] = mapped_column(String(24))
+    push_after: Mapped[datetime | None]
+    pushed_at: Mapped[datetime | None]
 
 
 class EventTask(Base):
-    """A volunteer slot on an event (*medbring suppe* × 3). Pledges come later."""
+    """A volunteer slot on an event (*medbring suppe* × 3); people take it with a `Pledge`."""
 
     __tablename__ = "tasks"
 
@@ -387,6 +402,7 @@ class EventTask(Base):
     title: Mapped[str] = mapped_column(String(120))
     hands: Mapped[int] = mapped_column(Integer, default=1)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[datetime | None]  # no more hands wanted; its pledges were let go
 
 
 class Invitation(Base):
@@ -607,3 +623,123 @@ class SnapConsent(Base):
     )
     given: Mapped[bool] = mapped_column(Boolean)
     recorded_at: Mapped[datetime]
+
+
+# -- pledges, offers, initiatives ------------------------------------------------------------
+
+
+class EventOrigin(StrEnum):
+    EVENT = "event"  # made by a coordinator with /newevent
+    INITIATIVE = "initiative"  # posted by a citizen with /initiative
+
+
+class PushState(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"  # a new author's first push waits for a coordinator
+    DEFERRED = "deferred"  # the author's pushes for today are used; goes at `push_after`
+    PUSHED = "pushed"
+    NONE = "none"  # hidden, or nothing to push
+
+
+class Pledge(Base):
+    """A person's *count me in* on a task.
+
+    Forgetting a person *anonymises* the row: the history (how many hands were given) stays
+    as a count, but an anonymous pledge no longer holds a hand, like an anonymous answer no
+    longer holds a place; the task shows the hand as missing again.
+    """
+
+    __tablename__ = "pledges"
+    __table_args__ = (Index("ix_pledges_task_active", "task_id", "withdrawn_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), index=True, info=FORGET_ANONYMISE
+    )
+    created_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+
+
+class TaskAsk(Base):
+    """That a person was asked for a hand on a task again, or said no to it: never twice."""
+
+    __tablename__ = "task_asks"
+    __table_args__ = (UniqueConstraint("task_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), index=True, info=FORGET_DELETE
+    )
+    asked_at: Mapped[datetime | None]
+    declined_at: Mapped[datetime | None]
+
+
+class OfferKind(StrEnum):
+    LIFT = "lift"
+    COOKING = "cooking"
+    TOOLS = "tools"
+    PLACE = "place"
+    COMPANY = "company"
+    OTHER = "other"
+
+
+class OfferStatus(StrEnum):
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+class Offer(Base):
+    """Something a person can give without a task: "I can give a lift on Tuesdays"."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), index=True, info=FORGET_DELETE
+    )
+    text: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(16))
+    area_topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"))
+    when_possible: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default=OfferStatus.ACTIVE)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class OfferMessage(Base):
+    """A message the bot carried about an offer, between a coordinator and the offer's person.
+
+    Neither side ever sees the other's platform, handle or id: only the text written.
+    """
+
+    __tablename__ = "offer_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), index=True)
+    sender_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), index=True, info=FORGET_ANONYMISE
+    )
+    recipient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), index=True, info=FORGET_ANONYMISE
+    )
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class ModerationLog(Base):
+    """Every moderation action on an initiative: approve, back, hide, push wider."""
+
+    __tablename__ = "moderation_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), index=True, info=FORGET_ANONYMISE
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.clock import Clock
 from storage.events import EventRepository
 from storage.feedback import FeedbackRepository
+from storage.pledges import PledgeRepository
 from storage.repositories import (
     BatchRepository,
     ConversationRepository,
@@ -48,6 +49,7 @@ class UnitOfWork:
         self.events = EventRepository(self.session, self.clock)
         self.batches = BatchRepository(self.session, self.clock)
         self.feedback = FeedbackRepository(self.session, self.clock)
+        self.pledges = PledgeRepository(self.session, self.clock)
         self.transport_state = TransportStateRepository(self.session, self.clock)
         self.updates = UpdateLog(self.session, self.clock)
         return self

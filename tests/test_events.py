@@ -122,7 +122,15 @@ async def test_create_and_publish_invites_everybody_in_their_language(chat: Chat
     assert "lørdag 6. juni 2026 kl. 10:00–13:00" in danish.text
     assert "Hald Ege" in danish.text
     assert "medbring suppe" in danish.text
-    assert [c.id for c in danish.choices] == ["yes", "maybe", "no", "guest", "details", "calendar"]
+    assert [c.id for c in danish.choices] == [
+        "yes",
+        "maybe",
+        "no",
+        "guest",
+        "tasks",
+        "details",
+        "calendar",
+    ]
     english = await invitation_for(chat, "bo")
     assert "Saturday 6 June 2026, 10:00–13:00" in english.text
     assert english.choices[0].label == "Count me in"

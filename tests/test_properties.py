@@ -185,6 +185,9 @@ TARGETS: dict[str, Target] = {
         ("settings", "quiet"),
         frozenset({"quiet"}),
     ),
+    "settings:initiatives": Target(
+        after_onboarding("/settings", taps=("initiatives",)), ("settings", "initiatives")
+    ),
     "forget:confirm": Target(
         after_onboarding("/forget"), ("forget", "confirm"), frozenset({"forgotten"})
     ),

@@ -18,7 +18,15 @@ async def test_settings_menu_offers_every_section(chat: Chat) -> None:
     await onboard_en(chat, "anna")
     replies = await chat.say("anna", "/settings")
     menu = replies[-1]
-    assert choice_ids(menu) == ["language", "name", "interests", "areas", "quiet", "done"]
+    assert choice_ids(menu) == [
+        "language",
+        "name",
+        "interests",
+        "areas",
+        "quiet",
+        "initiatives",
+        "done",
+    ]
     assert "Name: Anna" in menu.text
 
 

@@ -440,3 +440,27 @@ async def test_report_arrives_as_a_picture_and_a_csv(emulator: Emulator, bot: Ru
     ]
     table = documents[0].document_bytes().decode()
     assert table.count("\n") == 1 + 6  # the header and one row per answer
+
+
+async def test_an_offer_of_help_seen_by_a_coordinator_without_ids(
+    emulator: Emulator, bot: RunningBot
+) -> None:
+    anna = Person(emulator.url, bot, "Anna")
+    await anna.onboard("Anna")
+    await anna.say("/offer")
+    await anna.say("I can drive two people from the station")
+    await anna.tap("lift")
+    await anna.tap("anywhere")
+    await anna.say("weekends")
+    assert "Your offer is saved" in (await anna.texts())[-1]
+
+    kim = Person(emulator.url, bot, "Kim", user_id=2)  # a coordinator by the settings
+    await kim.onboard("Kim")
+    await kim.say("/offers")
+    await kim.tap("all")
+    replies = await kim.tap("anywhere")
+    listing = replies[-1].text or ""
+    assert "I can drive two people from the station" in listing
+    assert str(anna.user_id) not in listing
+    assert "Anna" not in listing
+    assert all(str(anna.user_id) not in data for _, data in replies[-1].buttons)
