@@ -61,10 +61,31 @@ class CommandRegistry:
         return [*self._by_name, *CANCEL, *BACK, *HELP]
 
     def visible_to(self, role: Role) -> list[CommandSpec]:
-        return [spec for spec in self._specs if spec.in_menu and permits(role, spec.role)]
+        """The commands this role may use, most used first."""
+        visible = [spec for spec in self._specs if spec.in_menu and permits(role, spec.role)]
+        return sorted(visible, key=_menu_position)
 
     def __iter__(self) -> Iterator[CommandSpec]:
         return iter(self._specs)
+
+
+# The order of /help: what people come for first. Only the first few get a button (see
+# handlers/menu.py), so the everyday things are one tap away and the menu stays short.
+MENU_ORDER = (
+    "newevent",
+    "attendees",
+    "report",
+    "events",
+    "feedback",
+    "offer",
+    "initiatives",
+    "settings",
+    "mydata",
+)
+
+
+def _menu_position(spec: CommandSpec) -> int:
+    return MENU_ORDER.index(spec.name) if spec.name in MENU_ORDER else len(MENU_ORDER)
 
 
 def permits(role: Role, required: Role) -> bool:

@@ -9,6 +9,7 @@ from conversations.messages import Choice, OutMessage
 from handlers.commands import CommandRegistry, permits
 from storage.models import ConsentState, PersonStatus, Prompt
 
+MENU_BUTTONS = 6  # a few taps: the rest are listed as commands in the text
 MENU_EMOJI = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣")
 
 
@@ -37,10 +38,8 @@ class Menu(SingleStepFlow):
             ]
         )
         choices = tuple(
-            Choice(
-                spec.name, ctx._(spec.button_label), MENU_EMOJI[i] if i < len(MENU_EMOJI) else None
-            )
-            for i, spec in enumerate(specs)
+            Choice(spec.name, ctx._(spec.button_label), MENU_EMOJI[i])
+            for i, spec in enumerate(specs[:MENU_BUTTONS])
         )
         return await offer(ctx, self, OutMessage(text, choices=choices))
 
