@@ -1,6 +1,6 @@
 """`python -m benchmarks [name ...]`: run every benchmark (or the named ones); `list` names them.
 
-A benchmark is a module in this package with `main() -> int` (or `run(argv)`); the exit code
+A benchmark is a module in this package with `run(argv)` or `main() -> int`; the exit code
 is the worst of theirs.
 """
 
@@ -39,10 +39,10 @@ def main(argv: list[str]) -> int:
         module = importlib.import_module(f"benchmarks.{name}")
         print(f"== {name}", flush=True)
         sys.argv = [f"python -m benchmarks.{name}"]  # each runs with its own defaults
-        if hasattr(module, "main"):
-            worst = max(worst, int(module.main() or 0))
-        else:
+        if hasattr(module, "run"):  # run(argv): parses its own options
             module.run([])
+        else:  # main() -> exit code
+            worst = max(worst, int(module.main() or 0))
     return worst
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,6 +25,8 @@ from storage.repositories import (
     UpdateLog,
 )
 
+log = logging.getLogger(__name__)
+
 
 class UnitOfWork:
     """Use as `async with uow_factory() as uow: ...; await uow.commit()`.
@@ -33,11 +37,20 @@ class UnitOfWork:
 
     session: AsyncSession
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        writers: WriterQueue | None = None,
+    ) -> None:
         self._sessionmaker = sessionmaker
         self.clock = clock
+        self._writers = writers
+        self._queued = False
 
     async def __aenter__(self) -> UnitOfWork:
+        if self._writers is not None:
+            self._queued = await self._writers.enter()
         self.session = self._sessionmaker()
         self.persons = PersonRepository(self.session, self.clock)
         self.topics = TopicRepository(self.session, self.clock)
@@ -62,7 +75,11 @@ class UnitOfWork:
     ) -> None:
         # Closing ends any transaction still open without committing it (a rollback), and
         # leaves loaded objects readable, unlike an explicit rollback which expires them.
-        await self.session.close()
+        try:
+            await self.session.close()
+        finally:
+            if self._queued and self._writers is not None:
+                self._writers.leave()
 
     async def commit(self) -> None:
         await self.session.commit()
@@ -71,10 +88,47 @@ class UnitOfWork:
         await self.session.rollback()
 
 
+class WriterQueue:
+    """Lets one unit of work at a time at an SQLite file, in arrival order.
+
+    SQLite takes one writer at a time anyway (`BEGIN IMMEDIATE`); without this queue the
+    others wait in SQLite's busy handler, which polls with growing sleeps and wastes most of
+    the time under load. A wait here longer than `patience` (only if a unit of work were
+    opened inside another) falls back to SQLite's own locking instead of hanging.
+    """
+
+    def __init__(self, patience: float = 5.0) -> None:
+        self._patience = patience
+        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+    def _lock(self) -> asyncio.Lock:
+        # One lock per event loop: tests (and asyncio.run) may use a factory in several.
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            self._locks = {k: v for k, v in self._locks.items() if not k.is_closed()}
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    async def enter(self) -> bool:
+        try:
+            await asyncio.wait_for(self._lock().acquire(), self._patience)
+        except TimeoutError:
+            log.warning("waited %.0f s for the SQLite writer queue; going ahead", self._patience)
+            return False
+        return True
+
+    def leave(self) -> None:
+        self._lock().release()
+
+
 class UnitOfWorkFactory:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
+        bind = sessionmaker.kw.get("bind")
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._writers = WriterQueue() if sqlite else None
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.sessionmaker, self.clock)
+        return UnitOfWork(self.sessionmaker, self.clock, self._writers)
