@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from conversations.events import qr_attachment
@@ -933,3 +934,46 @@ async def test_a_typed_answer_to_an_invitation_counts_as_the_tap(chat: Chat) -> 
     assert anna.answer == RsvpAnswer.YES
     assert bo is not None
     assert bo.answer == RsvpAnswer.MAYBE
+
+
+async def test_a_reminder_job_that_dies_half_way_loses_and_repeats_nothing(
+    chat: Chat, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies after the reminders were turned into messages but before the job's
+    transaction committed: nothing of it stays, and the next run sends each reminder once."""
+    from conversations import events as event_logic
+
+    await everyone(chat, "anna", "bo")
+    await create_event(chat)
+    await chat.deliver_outbox()
+    await answer(chat, "anna", "yes")
+    await answer(chat, "bo", "yes")
+    clock.set(SATURDAY_10 - timedelta(hours=24, minutes=-1))
+
+    async def dies(*args: object, **kwargs: object) -> int:
+        raise SystemExit("killed")  # like the process going down mid-transaction
+
+    monkeypatch.setattr(event_logic, "fill_free_places", dies)
+    with pytest.raises(SystemExit):
+        await chat.app.event_jobs.run_once()
+    async with chat.app.uow() as uow:
+        kinds = (await uow.session.execute(select(OutboxMessage.kind))).scalars().all()
+        statuses = (await uow.session.execute(select(Reminder.status))).scalars().all()
+    assert "reminder" not in kinds
+    assert ReminderStatus.SENT not in statuses
+
+    monkeypatch.undo()
+    await chat.app.event_jobs.run_once()  # the restarted process
+    await chat.app.event_jobs.run_once()  # and a job that fires twice
+    before = len(chat.transport.sent)
+    await chat.app.drain_outbox()
+    to_citizens = [d for d in chat.transport.sent[before:] if d.ref.user_id != "kim"]
+    assert sorted(d.ref.user_id for d in to_citizens) == ["anna", "bo"]
+    assert all("påmindelse" in d.message.text.lower() for d in to_citizens)
+    async with chat.app.uow() as uow:
+        rows = (
+            await uow.session.execute(
+                select(OutboxMessage.status).where(OutboxMessage.kind == "reminder")
+            )
+        ).scalars()
+        assert sorted(rows) == [OutboxStatus.SENT, OutboxStatus.SENT]
