@@ -1,12 +1,14 @@
 """`python -m benchmarks [name ...]`: run every benchmark (or the named ones); `list` names them.
 
-A benchmark is a module in this package with `run(argv)` or `main() -> int`; the exit code
+A benchmark is a module in this package with a plain (not async) `main(argv)` or
+`run(argv)`; the exit code
 is the worst of theirs.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import sys
 from pathlib import Path
@@ -39,10 +41,12 @@ def main(argv: list[str]) -> int:
         module = importlib.import_module(f"benchmarks.{name}")
         print(f"== {name}", flush=True)
         sys.argv = [f"python -m benchmarks.{name}"]  # each runs with its own defaults
-        if hasattr(module, "run"):  # run(argv): parses its own options
-            module.run([])
-        else:  # main() -> exit code
-            worst = max(worst, int(module.main() or 0))
+        entry = next(
+            function
+            for function in (getattr(module, "main", None), getattr(module, "run", None))
+            if function is not None and not inspect.iscoroutinefunction(function)
+        )
+        worst = max(worst, int(entry([]) or 0))  # each parses its own options: none here
     return worst
 
 
