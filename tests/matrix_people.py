@@ -38,6 +38,7 @@ from bot.settings import Settings
 from bot.transports.base import Transport
 from bot.transports.matrix import MatrixConfig, MatrixTransport
 from conversations.messages import Inbound
+from storage.clock import Clock
 from tests.synapse import Synapse
 
 WAIT_SECONDS = 60.0
@@ -312,18 +313,24 @@ class RunningBot:
     """The whole bot (BotApp) with the Matrix transport, run in the background."""
 
     def __init__(
-        self, settings: Settings, config: MatrixConfig, extra: Sequence[Transport] = ()
+        self,
+        settings: Settings,
+        config: MatrixConfig,
+        extra: Sequence[Transport] = (),
+        *,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.config = config
         self.extra = tuple(extra)
+        self.clock = clock
         self.app: BotApp | None = None
         self.transport: MatrixTransport
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.transport = MatrixTransport(self.config)
-        self.app = BotApp(self.settings, [self.transport, *self.extra])
+        self.app = BotApp(self.settings, [self.transport, *self.extra], clock=self.clock)
         await self.app.migrate()
         await seed_starter_topics(self.app.uow)
         self._task = asyncio.create_task(self.app.run())
