@@ -23,6 +23,7 @@ from typing import Any
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    MegolmEvent,
     ReactionEvent,
     RoomCreateResponse,
     RoomMessage,
@@ -89,6 +90,7 @@ class Citizen:
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self.syncs = 0
+        self.sync_errors: list[str] = []
 
     @classmethod
     async def connect(cls, synapse: Synapse, localpart: str, folder: Path) -> Citizen:
@@ -120,7 +122,13 @@ class Citizen:
 
     async def _loop(self) -> None:
         while True:
-            await self._sync(wait_ms=1000)
+            try:
+                await self._sync(wait_ms=1000)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a loaded machine: a timeout, a key race; sync again
+                self.sync_errors.append(repr(exc))
+                await asyncio.sleep(0.2)
 
     async def _sync(self, wait_ms: int) -> None:
         client = self.client
@@ -149,7 +157,9 @@ class Citizen:
         if event.event_id in self._seen:
             return
         self._seen.add(event.event_id)
-        if isinstance(event, ReactionEvent):
+        if isinstance(event, MegolmEvent):  # the room key never came: say so if a wait fails
+            self.sync_errors.append(f"could not decrypt {event.event_id} from {sender}")
+        elif isinstance(event, ReactionEvent):
             for message in self.from_bot:
                 if message.event_id == event.reacts_to:
                     message.reactions.append(event.key)
@@ -167,7 +177,8 @@ class Citizen:
         try:
             await asyncio.wait_for(waiting(), WAIT_SECONDS)
         except TimeoutError:
-            raise AssertionError(f"{self.user_id} waited in vain for {what}") from None
+            errors = f"; sync errors: {self.sync_errors}" if self.sync_errors else ""
+            raise AssertionError(f"{self.user_id} waited in vain for {what}{errors}") from None
 
     # -- doing things ----------------------------------------------------------------------
 
