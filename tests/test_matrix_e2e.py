@@ -254,6 +254,18 @@ async def test_an_event_reaches_citizens_on_matrix_from_invitation_to_feedback(
         assert "Skovtur med suppe" in invitation_a.body
         assert "1. ✅" in invitation_a.body
 
+        # The bot restarts: nothing is sent again, and the buttons still work afterwards.
+        await bo.reactions_on(invitation_b, 3)
+        await running.stop()
+        await running.start()
+        app = running.app
+        assert app is not None
+        await app.drain_outbox()
+        await anna.settled(running)
+        await bo.settled(running)
+        assert anna.messages_in(anna_room)[-1] is invitation_a
+        assert bo.messages_in(bo_room)[-1] is invitation_b
+
         # Anna taps "Tæl mig med"; Bo types 2 (maybe).
         [confirmed] = await tap(anna, anna_room, invitation_a, "✅")
         assert "du er med" in confirmed.body
