@@ -18,6 +18,7 @@ from bot.scheduler import EventJobs, Housekeeping
 from bot.settings import Settings
 from bot.timing import RealSleeper, Sleeper
 from bot.transports.base import DeliveryError, RecipientBlocked, RetryLater, Transport
+from conversations.media import MediaFetcher
 from conversations.messages import ChatRef, Inbound, Membership, Outgoing
 from storage.clock import Clock, SystemClock
 from storage.db import create_engine, create_sessionmaker
@@ -40,9 +41,14 @@ class BotApp:
         self.clock = clock or SystemClock()
         self.engine = create_engine(settings.database_url)
         self.uow = UnitOfWorkFactory(create_sessionmaker(self.engine), self.clock)
-        self.router = build_router(settings, self.uow, catalogs(), self.clock)
-        self.message_ids = MessageIdRecorder(self.uow)
         self.transports = {transport.platform: transport for transport in transports}
+        fetchers: dict[str, MediaFetcher] = {
+            name: transport
+            for name, transport in self.transports.items()
+            if isinstance(transport, MediaFetcher)
+        }
+        self.router = build_router(settings, self.uow, catalogs(), self.clock, fetchers=fetchers)
+        self.message_ids = MessageIdRecorder(self.uow)
         for transport in transports:
             hook = getattr(transport, "set_language_lookup", None)
             if callable(hook):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 from bot.settings import Settings
 from conversations.coordinator_invite import RedeemInvite
 from conversations.create_event import NewEvent
@@ -13,6 +16,7 @@ from conversations.i18n import Translations
 from conversations.initiatives import Initiatives, MyInitiatives, NewInitiative
 from conversations.journey_feedback import JourneyFeedback, SnapLog
 from conversations.linking import LinkAccounts
+from conversations.media import MediaFetcher
 from conversations.offers import BrowseOffers, CarriedMessages, MyOffers
 from conversations.onboarding import Onboarding
 from conversations.pledges import Pledges
@@ -44,13 +48,19 @@ def build_commands() -> CommandRegistry:
 
 
 def build_router(
-    settings: Settings, uow: UnitOfWorkFactory, translations: Translations, clock: Clock
+    settings: Settings,
+    uow: UnitOfWorkFactory,
+    translations: Translations,
+    clock: Clock,
+    *,
+    fetchers: Mapping[str, MediaFetcher] | None = None,
 ) -> Router:
+    """`fetchers`, by platform: transports that can get the bytes of a photo people sent."""
     links = DeepLinks()
     links.register(RedeemInvite.link_prefix, RedeemInvite.name)
     links.register(Rsvp.link_prefix, Rsvp.name)
     links.register(JourneyFeedback.link_prefix, JourneyFeedback.name)
-    feedback = JourneyFeedback(settings.feedback_options())
+    feedback = JourneyFeedback(replace(settings.feedback_options(), fetchers=dict(fetchers or {})))
     commands = build_commands()
     bot_username = settings.telegram_bot_username
     menu = Menu(commands)

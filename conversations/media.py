@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from conversations.messages import Media, MediaKind
 from storage.models import Snap
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS = {MediaKind.PHOTO: ".jpg", MediaKind.VOICE: ".ogg", MediaKind.DOCUMENT: ".bin"}
 
 
+@runtime_checkable
 class MediaFetcher(Protocol):
     """Gets a file's bytes from the platform it was sent on."""
 

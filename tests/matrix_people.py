@@ -23,6 +23,7 @@ from typing import Any
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    MegolmEvent,
     ReactionEvent,
     RoomCreateResponse,
     RoomMessage,
@@ -38,6 +39,7 @@ from bot.settings import Settings
 from bot.transports.base import Transport
 from bot.transports.matrix import MatrixConfig, MatrixTransport
 from conversations.messages import Inbound
+from storage.clock import Clock
 from tests.synapse import Synapse
 
 WAIT_SECONDS = 60.0
@@ -88,6 +90,7 @@ class Citizen:
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self.syncs = 0
+        self.sync_errors: list[str] = []
 
     @classmethod
     async def connect(cls, synapse: Synapse, localpart: str, folder: Path) -> Citizen:
@@ -119,7 +122,13 @@ class Citizen:
 
     async def _loop(self) -> None:
         while True:
-            await self._sync(wait_ms=1000)
+            try:
+                await self._sync(wait_ms=1000)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a loaded machine: a timeout, a key race; sync again
+                self.sync_errors.append(repr(exc))
+                await asyncio.sleep(0.2)
 
     async def _sync(self, wait_ms: int) -> None:
         client = self.client
@@ -148,7 +157,9 @@ class Citizen:
         if event.event_id in self._seen:
             return
         self._seen.add(event.event_id)
-        if isinstance(event, ReactionEvent):
+        if isinstance(event, MegolmEvent):  # the room key never came: say so if a wait fails
+            self.sync_errors.append(f"could not decrypt {event.event_id} from {sender}")
+        elif isinstance(event, ReactionEvent):
             for message in self.from_bot:
                 if message.event_id == event.reacts_to:
                     message.reactions.append(event.key)
@@ -166,7 +177,8 @@ class Citizen:
         try:
             await asyncio.wait_for(waiting(), WAIT_SECONDS)
         except TimeoutError:
-            raise AssertionError(f"{self.user_id} waited in vain for {what}") from None
+            errors = f"; sync errors: {self.sync_errors}" if self.sync_errors else ""
+            raise AssertionError(f"{self.user_id} waited in vain for {what}{errors}") from None
 
     # -- doing things ----------------------------------------------------------------------
 
@@ -312,18 +324,24 @@ class RunningBot:
     """The whole bot (BotApp) with the Matrix transport, run in the background."""
 
     def __init__(
-        self, settings: Settings, config: MatrixConfig, extra: Sequence[Transport] = ()
+        self,
+        settings: Settings,
+        config: MatrixConfig,
+        extra: Sequence[Transport] = (),
+        *,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.config = config
         self.extra = tuple(extra)
+        self.clock = clock
         self.app: BotApp | None = None
         self.transport: MatrixTransport
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.transport = MatrixTransport(self.config)
-        self.app = BotApp(self.settings, [self.transport, *self.extra])
+        self.app = BotApp(self.settings, [self.transport, *self.extra], clock=self.clock)
         await self.app.migrate()
         await seed_starter_topics(self.app.uow)
         self._task = asyncio.create_task(self.app.run())

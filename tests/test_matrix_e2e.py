@@ -6,17 +6,26 @@ cannot start, these tests fail with its log (never skip).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from bot.app import BotApp
 from bot.i18n import catalogs
 from bot.settings import Settings
 from bot.transports.matrix import KEYCAPS, UNDECRYPTABLE
+from conversations.journey_feedback import event_end
+from storage.clock import FrozenClock
+from storage.models import Event, FeedbackAnswer, Snap
 from tests.fakes import Chat, RecordingTransport
-from tests.matrix_people import Citizen, RunningBot, matrix_config, parse_json
+from tests.matrix_people import BotMessage, Citizen, RunningBot, matrix_config, parse_json
 from tests.synapse import Synapse
+from tests.test_events import create_event
+from tests.test_feedback import stored_bytes
 from tests.test_linking import code_in
 
 
@@ -181,3 +190,148 @@ async def test_a_person_links_a_matrix_identity_to_another_platform(
     finally:
         await citizen.close()
         await running.stop()
+
+
+# -- an event: invitation, answers, reminder, nudge, feedback with a photo --------------------
+
+SATURDAY_10 = datetime(2026, 6, 6, 8, 0, tzinfo=UTC)  # "lørdag kl 10-13", Copenhagen time
+PHOTO_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+async def jobs_then_outbox(app: BotApp) -> None:
+    """The event jobs (reminders, feedback) once, then the real delivery worker's drain."""
+    await app.event_jobs.run_once()
+    await app.drain_outbox()
+
+
+async def tap(
+    citizen: Citizen, room: str, message: BotMessage, key: str, count: int = 1
+) -> list[BotMessage]:
+    """Tap a reaction the bot put on its own message, and wait for the answer."""
+    await citizen.wait_until(lambda: key in message.reactions, f"the bot's {key} reaction")
+    before = len(citizen.messages_in(room))
+    await citizen.react(room, message.event_id, key)
+    return await citizen.replies(room, before, count)
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+async def test_an_event_reaches_citizens_on_matrix_from_invitation_to_feedback(
+    synapse: Synapse, tmp_path: Path, request: pytest.FixtureRequest, encrypted: bool
+) -> None:
+    clock = FrozenClock()
+    fake = RecordingTransport()
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        coordinators=["fake:kim"],
+        media_path=tmp_path / "media",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    running = RunningBot(
+        settings, matrix_config(synapse, tmp_path, request), extra=[fake], clock=clock
+    )
+    await running.start()
+    app = running.app
+    assert app is not None
+    kim = Chat(app, fake)
+    suffix = int(encrypted)
+    anna = await Citizen.connect(synapse, f"evanna{suffix}", tmp_path)
+    bo = await Citizen.connect(synapse, f"evbo{suffix}", tmp_path)
+    try:
+        anna_room, bo_room = await asyncio.gather(
+            anna.open_dm(running.config.user_id, encrypted=encrypted),
+            bo.open_dm(running.config.user_id, encrypted=encrypted),
+        )
+        await asyncio.gather(onboard(anna, anna_room), onboard(bo, bo_room))
+        await kim.onboard("kim", name="Kim")
+        event = await create_event(kim)
+        assert event.starts_at == SATURDAY_10
+
+        # The invitations go out through the real delivery worker.
+        before_anna, before_bo = len(anna.messages_in(anna_room)), len(bo.messages_in(bo_room))
+        await app.drain_outbox()
+        [invitation_a] = await anna.replies(anna_room, before_anna)
+        [invitation_b] = await bo.replies(bo_room, before_bo)
+        assert "Skovtur med suppe" in invitation_a.body
+        assert "1. ✅" in invitation_a.body
+
+        # The bot restarts: nothing is sent again, and the buttons still work afterwards.
+        await bo.reactions_on(invitation_b, 3)
+        await running.stop()
+        await running.start()
+        app = running.app
+        assert app is not None
+        await app.drain_outbox()
+        await anna.settled(running)
+        await bo.settled(running)
+        assert anna.messages_in(anna_room)[-1] is invitation_a
+        assert bo.messages_in(bo_room)[-1] is invitation_b
+
+        # Anna taps "Tæl mig med"; Bo types 2 (maybe).
+        [confirmed] = await tap(anna, anna_room, invitation_a, "✅")
+        assert "du er med" in confirmed.body
+        await bo.reactions_on(invitation_b, 3)
+        [maybe] = await bo.ask(bo_room, "2")
+        da = catalogs().get("da")
+        noted = "Thanks, noted as maybe. You can change your answer until it begins."
+        assert maybe.body == da.gettext(noted)
+        assert await rsvp_status(app, event, anna.user_id) == "yes"
+        assert await rsvp_status(app, event, bo.user_id) == "maybe"
+
+        # A day before: Anna's reminder, Bo's one gentle nudge (with the buttons again).
+        before_anna, before_bo = len(anna.messages_in(anna_room)), len(bo.messages_in(bo_room))
+        clock.set(SATURDAY_10 - timedelta(hours=24, minutes=-1))
+        await jobs_then_outbox(app)
+        [reminder] = await anna.replies(anna_room, before_anna)
+        assert "påmindelse" in reminder.body.lower()
+        [nudge] = await bo.replies(bo_room, before_bo)
+        assert "1. ✅" in nudge.body
+        assert "✅" in await bo.reactions_on(nudge, 3)
+
+        # An hour after the end: Anna is asked for feedback and answers by reactions.
+        before_anna = len(anna.messages_in(anna_room))
+        clock.set(event_end(event) + timedelta(hours=1))
+        await jobs_then_outbox(app)
+        [asked] = await anna.replies(anna_room, before_anna)
+        assert "✍️" in asked.body
+        [came] = await tap(anna, anna_room, asked, "✍️")
+        [step_one] = await tap(anna, anna_room, came, "✅")
+        assert "👍" in step_one.body
+
+        # A photo sent meanwhile: asked once whether it may be kept, then stored as a file.
+        before_photo = len(anna.messages_in(anna_room))
+        await anna.send_file(
+            anna_room, PHOTO_BYTES, mime_type="image/png", filename="skov.png", msgtype="m.image"
+        )
+        [consent] = await anna.replies(anna_room, before_photo)
+        assert "📷" in consent.body
+        [kept, step_again] = await tap(anna, anna_room, consent, "📷", count=2)
+        assert "Skovtur med suppe" in kept.body
+        [step_two] = await tap(anna, anna_room, step_again, "👍")
+        assert "👍" in step_two.body
+        assert step_two.body != step_again.body
+        async with app.uow() as uow:
+            snaps = list((await uow.session.execute(select(Snap))).scalars().all())
+            answers = list((await uow.session.execute(select(FeedbackAnswer))).scalars().all())
+        assert [(s.kind, s.platform) for s in snaps] == [("photo", "matrix")]
+        assert snaps[0].path is not None
+        assert stored_bytes(snaps[0].path) == PHOTO_BYTES
+        assert Path(snaps[0].path).is_relative_to(tmp_path / "media")
+        assert [a.verdict for a in answers] == ["good"]
+
+        # Nothing more: no second reminder or nudge, no late 2-hour reminder, no repeats.
+        await app.drain_outbox()
+        await anna.settled(running)
+        await bo.settled(running)
+        assert anna.messages_in(anna_room)[-1] is step_two
+        assert bo.messages_in(bo_room)[-1] is nudge
+    finally:
+        await asyncio.gather(anna.close(), bo.close())
+        await running.stop()
+
+
+async def rsvp_status(app: BotApp, event: Event, user_id: str) -> str | None:
+    async with app.uow() as uow:
+        identity = await uow.persons.find_identity("matrix", user_id)
+        assert identity is not None
+        rsvp = await uow.events.rsvp(event.id, identity.person_id)
+    return str(rsvp.answer) if rsvp is not None else None

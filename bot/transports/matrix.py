@@ -698,6 +698,10 @@ class MatrixTransport:
 
     # -- files people sent ---------------------------------------------------------------
 
+    async def fetch(self, file_ref: str) -> bytes:
+        """`MediaFetcher`: the bytes of a photo or voice note, for the event's snap-log."""
+        return await self.download(file_ref)
+
     async def download(self, file_ref: str) -> bytes:
         """The bytes of a file a person sent (decrypted when it came in an encrypted room)."""
         mxc, _, secret = file_ref.partition(_ENCRYPTED_REF)
