@@ -669,7 +669,10 @@ class MatrixTransport:
                 room_id, event_type, content, ignore_unverified_devices=True
             )
         except LocalProtocolError as exc:
-            raise RecipientBlocked(f"{room_id}: {exc}") from exc
+            # nio says this when it does not (yet) know the room: just joined and not synced,
+            # or left. Only the first is worth retrying, but calling it "blocked" would stop
+            # every message to the person for good, so it is retried and then fails.
+            raise TemporaryFailure(f"{room_id}: {exc}") from exc
         except SendRetryError as exc:
             raise TemporaryFailure(str(exc)) from exc
         except TimeoutError as exc:
