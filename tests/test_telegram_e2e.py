@@ -14,8 +14,8 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -34,6 +34,8 @@ from storage.models import (
     Snap,
 )
 from tests.telegram_support import (
+    DEADLINE,
+    BotMessage,
     Emulator,
     EmulatorState,
     Person,
@@ -464,3 +466,95 @@ async def test_an_offer_of_help_seen_by_a_coordinator_without_ids(
     assert str(anna.user_id) not in listing
     assert "Anna" not in listing
     assert all(str(anna.user_id) not in data for _, data in replies[-1].buttons)
+
+
+async def eventually(person: Person, what: str, found: Callable[[list[BotMessage]], bool]) -> None:
+    """Wait (up to the bot's deadline) until what the bot sent `person` satisfies `found`."""
+    for _ in range(int(DEADLINE / 0.05)):
+        if found(await person.messages()):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"gave up waiting for {what}: {await person.texts()}")
+
+
+async def test_an_invitation_broadcast_answered_by_button_and_a_reminder(
+    emulator: Emulator, tg_settings: Settings
+) -> None:
+    """/newevent in chat, invitations through the delivery worker, a tap, a reminder later."""
+    settings = tg_settings.model_copy(update={"delivery_progress_seconds": 0.1})
+    clock = FrozenClock()  # Monday 1 June 2026, 10:00 in Copenhagen
+    running = RunningBot(settings, emulator.url, new_token(), clock=clock)
+    await running.start()
+    try:
+        kim = Person(emulator.url, running, "Kim", user_id=2)  # a coordinator by the settings
+        anna = Person(emulator.url, running, "Anna")
+        bo = Person(emulator.url, running, "Bo")
+        await kim.onboard("Kim", language="da")
+        await anna.onboard("Anna", language="da")
+        await bo.onboard("Bo", language="da")
+
+        await kim.say("/nytarrangement")
+        await kim.say("Skovtur med suppe")
+        await kim.say("Vi går en tur i skoven og spiser suppe sammen.")
+        await kim.say("lørdag kl 10-13")
+        await kim.tap("yes")
+        await kim.say("Hald Ege")
+        await kim.tap("skip")  # no map pin
+        await kim.tap("skip")  # no limit on places
+        await kim.tap("no")  # no guests
+        await kim.tap("keep")
+        await kim.tap("done")  # no tasks
+        await kim.tap("default")  # reminders 24 h and 2 h before
+        await kim.tap("everybody")
+        await kim.tap("now")
+        await kim.tap("publish")
+
+        def invited(messages: list[BotMessage]) -> bool:
+            return any(any(d.endswith(":yes") for _, d in m.buttons) for m in messages)
+
+        # the real delivery worker (running in the bot) sends the invitations
+        await eventually(anna, "Anna's invitation", invited)
+        await eventually(bo, "Bo's invitation", invited)
+        invitation = next(m for m in await anna.messages() if invited([m]))
+        assert "Skovtur med suppe" in (invitation.text or "")
+        assert "lørdag 6. juni 2026 kl. 10:00–13:00" in (invitation.text or "")
+        assert "Hald Ege" in (invitation.text or "")
+        labels = [label for label, _ in invitation.buttons]
+        assert any(label.endswith("Tæl mig med") for label in labels)
+        assert all(len(data.encode()) <= 64 for _, data in invitation.buttons)
+        assert not invited(await kim.messages())  # the coordinator is not invited
+
+        # the coordinator's progress message ends as the summary
+        await eventually(
+            kim,
+            "the broadcast summary",
+            lambda ms: any("Din besked nåede ud til 2 af 2" in (m.text or "") for m in ms),
+        )
+
+        # Anna taps "Tæl mig med" on the invitation
+        replies = await anna.press(invitation, next(d for _, d in invitation.buttons))
+        assert any("Dejligt, du er med!" in (m.text or "") for m in replies)
+        answered = next(m for m in await anna.messages() if m.message_id == invitation.message_id)
+        assert answered.buttons == []  # the buttons are gone: no second tap by mistake
+        assert (answered.text or "").endswith("✓ Tæl mig med")
+        assert (await anna.state.read())["answers"], "the button press was not answered"
+
+        # time travel to 24 hours before the start: only Anna is reminded, in Danish
+        anna_before, bo_before = len(await anna.messages()), len(await bo.messages())
+        running.app.event_jobs.stop()  # its minutely run must not take the reminder first
+        # The rate limiter counts real seconds, the outbox the frozen clock: a row for a chat
+        # still inside its per-chat window would be put off to a moment that never comes.
+        limiter = running.app.delivery_worker("telegram").limiter
+        await running.wait_until(
+            lambda: limiter.chat_delay(str(anna.chat_id)) == 0, "Anna's chat to be free"
+        )
+        clock.set(datetime(2026, 6, 5, 8, 0, tzinfo=UTC))  # Friday 10:00 in Copenhagen
+        assert (await running.app.event_jobs.run_once())["sent"] == 1
+        running.app.wake_delivery()  # the running worker sends it now, not at its next poll
+        await eventually(anna, "Anna's reminder", lambda ms: len(ms) > anna_before)
+        reminder = (await anna.messages())[anna_before:]
+        assert len(reminder) == 1
+        assert "En lille påmindelse: Skovtur med suppe" in (reminder[0].text or "")
+        assert len(await bo.messages()) == bo_before
+    finally:
+        await running.stop()
