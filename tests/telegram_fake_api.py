@@ -108,6 +108,7 @@ class FakeBotAPI:
         overall_per_second: float | None = None,
     ) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
         self.requests: list[str] = []
         self.blocked: set[str] = set()
         self.per_chat_per_second = per_chat_per_second
@@ -165,6 +166,7 @@ class FakeBotAPI:
     async def start(self) -> str:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.*}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -268,12 +270,29 @@ class FakeBotAPI:
             return web.json_response({"ok": True, "result": BOT_USER})
         if method == "getUpdates":
             return await self._get_updates(params)
+        if method == "getFile":
+            file_id = str(params.get("file_id"))
+            if file_id not in self.files:
+                return self._error(400, "Bad Request: invalid file_id")
+            result = {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_size": len(self.files[file_id]),
+                "file_path": f"files/{file_id}",
+            }
+            return web.json_response({"ok": True, "result": result})
         if method in ("setMyCommands", "deleteWebhook", "sendChatAction", "answerCallbackQuery"):
             self.sent.append((method, params))
             return web.json_response({"ok": True, "result": True})
         if method in SEND_METHODS or method in EDIT_METHODS:
             return self._message(method, params)
         return self._error(404, "Not Found: method not found")
+
+    async def _download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["path"].removeprefix("files/")
+        if file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id])
 
     async def _get_updates(self, params: dict[str, Any]) -> web.Response:
         offset = int(params.get("offset") or 0)

@@ -278,3 +278,13 @@ async def test_stop_finishes_the_update_in_hand(fake: FakeBotAPI, fake_settings:
     assert fake.sent_to(79, "sendMessage"), "the reply to the update in hand was lost"
     async with running.app.uow() as uow:
         assert await uow.persons.find_identity("telegram", "79") is not None
+
+
+async def test_a_photo_people_sent_is_fetched_as_bytes(
+    fake: FakeBotAPI, transport: TelegramTransport
+) -> None:
+    """The snap-log stores Telegram photos as files: getFile, then the file download."""
+    fake.files["photo-1"] = b"\x89PNG fake picture bytes"
+    assert await transport.fetch("photo-1") == b"\x89PNG fake picture bytes"
+    with pytest.raises(PermanentFailure):
+        await transport.fetch("no-such-file")

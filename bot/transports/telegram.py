@@ -674,6 +674,14 @@ class TelegramTransport:
             ),
         )
 
+    async def fetch(self, file_ref: str) -> bytes:
+        """`MediaFetcher`: the bytes of a photo or voice note people sent (its file_id)."""
+        try:
+            telegram_file = await self.application.bot.get_file(file_ref)
+            return bytes(await telegram_file.download_as_bytearray())
+        except TelegramError as exc:
+            raise map_error(exc, f"getFile {file_ref}") from exc
+
     async def echo(self, ref: ChatRef, echo: ChoiceEcho) -> None:
         """Show "✓ label" on the answered message and take its buttons away."""
         if not echo.prompt_message_id:
