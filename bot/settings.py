@@ -117,11 +117,6 @@ class Settings(BaseSettings):
     telegram_request_timeout: float = Field(
         default=10, gt=0, description="Read timeout for Bot API requests, in seconds."
     )
-    telegram_rate_limit: float = Field(
-        default=25,
-        ge=0,
-        description="Most messages a second the bot sends on Telegram overall (0: no limit).",
-    )
 
     matrix_homeserver: str | None = Field(
         default=None, description="Matrix homeserver URL, e.g. https://matrix.example.org."

@@ -21,6 +21,7 @@ from icalendar import Event as CalendarEvent
 
 from conversations.dates import next_allowed_time
 from conversations.engine import offer_to
+from conversations.flow import translated_choice
 from conversations.i18n import N_, Translations, Translator
 from conversations.messages import Attachment, ChatRef, Choice, OutMessage, message_to_payload
 from storage.models import (
@@ -62,19 +63,8 @@ def link_payload(event: Event) -> str:
     return f"ev_{event.link_code}"
 
 
-def choice_for(
-    tr: Translator,
-    translations: Translations,
-    choice_id: str,
-    label: str,
-    emoji: str | None = None,
-    *aliases: str,
-) -> Choice:
-    """Like `FlowContext.choice`, for a reader other than the person we are talking to."""
-    others = tuple(translations.get(lang).gettext(label) for lang in translations.languages)
-    return Choice(
-        choice_id, tr.gettext(label), emoji, tuple(dict.fromkeys((label, *others, *aliases)))
-    )
+# A choice for a reader other than the person we are talking to (an invitation's recipient).
+choice_for = translated_choice
 
 
 @dataclass

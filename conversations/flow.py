@@ -81,6 +81,27 @@ class Transition:
         return isinstance(self.state, _Stay)
 
 
+def translated_choice(
+    reader: Translator,
+    translations: Translations,
+    choice_id: str,
+    label: str,
+    emoji: str | None = None,
+    *aliases: str,
+) -> Choice:
+    """A choice labelled in the reader's language that also answers to the others'.
+
+    `label` is the untranslated catalog text (marked with `N_`).
+    """
+    others = tuple(translations.get(lang).gettext(label) for lang in translations.languages)
+    return Choice(
+        id=choice_id,
+        label=reader.gettext(label),
+        emoji=emoji,
+        aliases=tuple(dict.fromkeys((label, *others, *aliases))),
+    )
+
+
 @dataclass
 class FlowContext:
     """Everything a flow may use while handling one message for one person."""
@@ -114,18 +135,9 @@ class FlowContext:
         return self.translator.format_datetime(moment, self.config.timezone)
 
     def choice(self, choice_id: str, label: str, emoji: str | None = None, *aliases: str) -> Choice:
-        """A choice labelled in the reader's language that also answers to the others'.
-
-        `label` is the untranslated catalog text (marked with `N_`).
-        """
-        others = tuple(
-            self.translations.get(lang).gettext(label) for lang in self.translations.languages
-        )
-        return Choice(
-            id=choice_id,
-            label=self._(label),
-            emoji=emoji,
-            aliases=tuple(dict.fromkeys((label, *others, *aliases))),
+        """A choice labelled in this person's language (see `translated_choice`)."""
+        return translated_choice(
+            self.translator, self.translations, choice_id, label, emoji, *aliases
         )
 
     @property

@@ -19,7 +19,6 @@ from conversations.messages import ChatRef, Choice, Outgoing, OutMessage
 from storage.personal_data import merge_persons
 
 CODE_VALIDITY = timedelta(minutes=30)
-PLATFORM_NAMES = {"telegram": "Telegram", "matrix": "Matrix", "console": "Console"}
 
 
 class Step(StrEnum):
@@ -27,7 +26,7 @@ class Step(StrEnum):
 
 
 def platform_name(platform: str) -> str:
-    return PLATFORM_NAMES.get(platform, platform.capitalize())
+    return platform.capitalize()
 
 
 class LinkAccounts(Flow):

@@ -9,6 +9,7 @@ from typing import Any
 from conversations import profile
 from conversations.flow import NO_WORDS, Answer, Flow, FlowContext, SingleStepFlow, Transition
 from conversations.i18n import N_
+from conversations.linking import platform_name
 from conversations.media import remove_files
 from conversations.messages import Attachment, OutMessage
 from storage.models import ConsentState, PersonStatus
@@ -73,7 +74,7 @@ class MyData(SingleStepFlow):
         ).format(
             summary=await profile.profile_summary(ctx),
             consent=consent,
-            platforms=", ".join(sorted({i.platform.capitalize() for i in identities})),
+            platforms=", ".join(sorted({platform_name(i.platform) for i in identities})),
             records=records,
         )
         payload = json.dumps(exported, ensure_ascii=False, indent=2, default=str).encode()

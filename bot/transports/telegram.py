@@ -364,7 +364,8 @@ class TelegramTransport:
             webhook=webhook,
             poll_timeout=settings.telegram_poll_timeout,
             request_timeout=settings.telegram_request_timeout,
-            rate_limit=settings.telegram_rate_limit,
+            # one setting for the platform: the outbox worker paces by the same number
+            rate_limit=settings.telegram_rate_per_second,
             commands=build_commands(),
             translations=catalogs(),
             coordinator_chats=coordinators,
