@@ -3,7 +3,8 @@
 SQLite is the embedded default: WAL so readers never block the writer, foreign keys on,
 a busy timeout, and `BEGIN IMMEDIATE` so a write transaction takes the write lock up front
 instead of upgrading later (the upgrade is what fails with "database is locked" when two
-writers meet). PostgreSQL is used as it comes.
+writers meet). SQLite goes through aiosqlite with one thread trip per statement
+(storage/sqlite_driver.py). PostgreSQL is used as it comes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage.sqlite_driver import one_trip_connector
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -38,7 +41,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     engine = create_async_engine(
         url,
         echo=echo,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        async_creator=one_trip_connector(parsed, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000),
     )
     _configure_sqlite(engine)
     return engine
