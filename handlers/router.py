@@ -100,7 +100,11 @@ class Router:
                 addressed = inbound.command or inbound.choice or parse_command(inbound.text or "")
                 return [Outgoing(ref, OutMessage(self._private_please()))] if addressed else []
             person, _ = await uow.persons.get_or_create(
-                ref.platform, ref.user_id, ref.chat_id, language=self._config.default_language
+                ref.platform,
+                ref.user_id,
+                ref.chat_id,
+                language=self._config.default_language,
+                conversations=uow.conversations,
             )
             ctx = FlowContext(
                 uow=uow,

@@ -59,18 +59,41 @@ class PersonRepository:
         return result.scalar_one_or_none()
 
     async def get_or_create(
-        self, platform: str, user_id: str, chat_id: str, *, language: str
+        self,
+        platform: str,
+        user_id: str,
+        chat_id: str,
+        *,
+        language: str,
+        conversations: ConversationRepository | None = None,
     ) -> tuple[Person, bool]:
-        """The person behind a platform user, created on first contact."""
-        found = (
-            await self._session.execute(
-                select(Identity, Person)
-                .join(Person, Person.id == Identity.person_id)
-                .where(Identity.platform == platform, Identity.user_id == user_id)
+        """The person behind a platform user, created on first contact.
+
+        Given `conversations`, their open conversation in this chat (and its question) is
+        read in the same query and handed to it: handling a message always asks for it next.
+        """
+        statement = (
+            select(Identity, Person)
+            .join(Person, Person.id == Identity.person_id)
+            .where(Identity.platform == platform, Identity.user_id == user_id)
+        )
+        if conversations is not None:
+            statement = (
+                statement.add_columns(Conversation, Prompt)
+                .outerjoin(
+                    Conversation,
+                    (Conversation.platform == platform)
+                    & (Conversation.chat_id == chat_id)
+                    & (Conversation.user_id == user_id),
+                )
+                .outerjoin(Prompt, Prompt.id == Conversation.prompt_id)
             )
-        ).first()
+        found = (await self._session.execute(statement)).first()
         if found is not None:
-            identity, person = found
+            columns: tuple[Any, ...] = tuple(found)
+            identity, person = columns[0], columns[1]
+            if conversations is not None:
+                conversations.loaded(platform, chat_id, user_id, columns[2], columns[3])
             if identity.chat_id != chat_id:
                 identity.chat_id = chat_id
             if identity.blocked_at is not None:  # writing to us again: no longer blocked
@@ -148,17 +171,24 @@ class TopicRepository:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self._session = session
         self._clock = clock
+        self._active: dict[str, Sequence[Topic]] = {}
 
     async def active(self, kind: str) -> Sequence[Topic]:
-        result = await self._session.execute(
-            select(Topic).where(Topic.kind == kind, Topic.active.is_(True)).order_by(Topic.id)
-        )
-        return result.scalars().all()
+        # Asked more than once while one message is handled (the question, then its answer);
+        # one read per unit of work, dropped when a topic is added or changed through here.
+        cached = self._active.get(kind)
+        if cached is None:
+            result = await self._session.execute(
+                select(Topic).where(Topic.kind == kind, Topic.active.is_(True)).order_by(Topic.id)
+            )
+            cached = self._active[kind] = result.scalars().all()
+        return cached
 
     async def get(self, topic_id: int) -> Topic | None:
         return await self._session.get(Topic, topic_id)
 
     async def add(self, kind: str, slug: str, name_da: str, name_en: str) -> Topic:
+        self._active.pop(kind, None)
         existing = (
             await self._session.execute(select(Topic).where(Topic.kind == kind, Topic.slug == slug))
         ).scalar_one_or_none()
@@ -179,6 +209,7 @@ class TopicRepository:
         return topic
 
     async def deactivate(self, topic: Topic) -> None:
+        self._active.pop(topic.kind, None)
         topic.active = False
         await self._session.flush()
 
@@ -219,21 +250,42 @@ class ConversationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._by_chat: dict[tuple[str, str, str], Conversation | None] = {}
+        self._questions: list[Prompt] = []
 
     async def get(self, platform: str, chat_id: str, user_id: str) -> Conversation | None:
         key = (platform, chat_id, user_id)
         if key in self._by_chat:
             return self._by_chat[key]
+        # The question it is waiting on comes in the same query: answering needs both, and
+        # once loaded the session hands the prompt out without asking the database again.
         result = await self._session.execute(
-            select(Conversation).where(
+            select(Conversation, Prompt)
+            .outerjoin(Prompt, Prompt.id == Conversation.prompt_id)
+            .where(
                 Conversation.platform == platform,
                 Conversation.chat_id == chat_id,
                 Conversation.user_id == user_id,
             )
         )
-        conversation = result.scalar_one_or_none()
-        self._by_chat[key] = conversation
+        row = result.first()
+        conversation, prompt = (row[0], row[1]) if row is not None else (None, None)
+        self.loaded(platform, chat_id, user_id, conversation, prompt)
         return conversation
+
+    def loaded(
+        self,
+        platform: str,
+        chat_id: str,
+        user_id: str,
+        conversation: Conversation | None,
+        prompt: Prompt | None,
+    ) -> None:
+        """Take a chat's conversation (or its absence) and its question, read by another query."""
+        self._by_chat[(platform, chat_id, user_id)] = conversation
+        if prompt is not None:
+            # The session only holds loaded objects weakly; without this the prompt would be
+            # gone (and read again) by the time the answer is checked against it.
+            self._questions.append(prompt)
 
     def add(self, conversation: Conversation) -> None:
         self._session.add(conversation)
