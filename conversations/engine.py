@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -323,7 +323,7 @@ class Engine:
             person_id=ctx.person.id,
             flow=flow.name,
             state=state,
-            choices=[asdict(choice) for choice in message.choices],
+            choices=[choice.as_record() for choice in message.choices],
             context={"expects_text": message.expects_text},
             bound=True,
         )
@@ -392,7 +392,7 @@ async def offer_to(
         person_id=person_id,
         flow=flow_name,
         state=state,
-        choices=[asdict(choice) for choice in message.choices],
+        choices=[choice.as_record() for choice in message.choices],
         context=context or {},
         bound=False,
         sent=sent_now,

@@ -98,6 +98,10 @@ class Choice:
     emoji: str | None = None
     aliases: tuple[str, ...] = ()
 
+    def as_record(self) -> dict[str, Any]:
+        """As stored with its prompt (what `dataclasses.asdict` gives, without its cost)."""
+        return {"id": self.id, "label": self.label, "emoji": self.emoji, "aliases": self.aliases}
+
 
 @dataclass(frozen=True, slots=True)
 class Attachment:

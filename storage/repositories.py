@@ -44,6 +44,48 @@ def _insert_for(session: AsyncSession) -> Any:
     return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
 
+# The statements every message runs, built once with bound parameters: building a statement
+# from column comparisons costs more Python time than SQLite takes to run it.
+_PERSON_BY_USER = (
+    select(Identity, Person)
+    .join(Person, Person.id == Identity.person_id)
+    .where(Identity.platform == bindparam("platform"), Identity.user_id == bindparam("user_id"))
+)
+_PERSON_AND_CONVERSATION_BY_USER = (
+    _PERSON_BY_USER.add_columns(Conversation, Prompt)
+    .outerjoin(
+        Conversation,
+        (Conversation.platform == bindparam("platform"))
+        & (Conversation.chat_id == bindparam("chat_id"))
+        & (Conversation.user_id == bindparam("user_id")),
+    )
+    .outerjoin(Prompt, Prompt.id == Conversation.prompt_id)
+)
+_CONVERSATION_BY_CHAT = (
+    select(Conversation, Prompt)
+    .outerjoin(Prompt, Prompt.id == Conversation.prompt_id)
+    .where(
+        Conversation.platform == bindparam("platform"),
+        Conversation.chat_id == bindparam("chat_id"),
+        Conversation.user_id == bindparam("user_id"),
+    )
+)
+_ACTIVE_TOPICS = (
+    select(Topic).where(Topic.kind == bindparam("kind"), Topic.active.is_(True)).order_by(Topic.id)
+)
+_CHOSEN_TOPIC_IDS = select(PersonTopic.topic_id).where(
+    PersonTopic.person_id == bindparam("person_id")
+)
+# An insert that does nothing on a duplicate, so the same update arriving twice at once
+# (two processes, PostgreSQL) gives one row written and one not, never an error.
+_FIRST_TIME = {
+    dialect: insert(ProcessedUpdate.__table__).on_conflict_do_nothing(  # type: ignore[arg-type]
+        index_elements=["platform", "update_id"]
+    )
+    for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+
+
 class PersonRepository:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self._session = session
@@ -72,23 +114,9 @@ class PersonRepository:
         Given `conversations`, their open conversation in this chat (and its question) is
         read in the same query and handed to it: handling a message always asks for it next.
         """
-        statement = (
-            select(Identity, Person)
-            .join(Person, Person.id == Identity.person_id)
-            .where(Identity.platform == platform, Identity.user_id == user_id)
-        )
-        if conversations is not None:
-            statement = (
-                statement.add_columns(Conversation, Prompt)
-                .outerjoin(
-                    Conversation,
-                    (Conversation.platform == platform)
-                    & (Conversation.chat_id == chat_id)
-                    & (Conversation.user_id == user_id),
-                )
-                .outerjoin(Prompt, Prompt.id == Conversation.prompt_id)
-            )
-        found = (await self._session.execute(statement)).first()
+        statement = _PERSON_BY_USER if conversations is None else _PERSON_AND_CONVERSATION_BY_USER
+        parameters = {"platform": platform, "user_id": user_id, "chat_id": chat_id}
+        found = (await self._session.execute(statement, parameters)).first()
         if found is not None:
             columns: tuple[Any, ...] = tuple(found)
             identity, person = columns[0], columns[1]
@@ -178,9 +206,7 @@ class TopicRepository:
         # one read per unit of work, dropped when a topic is added or changed through here.
         cached = self._active.get(kind)
         if cached is None:
-            result = await self._session.execute(
-                select(Topic).where(Topic.kind == kind, Topic.active.is_(True)).order_by(Topic.id)
-            )
+            result = await self._session.execute(_ACTIVE_TOPICS, {"kind": kind})
             cached = self._active[kind] = result.scalars().all()
         return cached
 
@@ -217,9 +243,7 @@ class TopicRepository:
         return int((await self._session.execute(select(func.count(Topic.id)))).scalar_one())
 
     async def chosen_ids(self, person_id: int) -> set[int]:
-        result = await self._session.execute(
-            select(PersonTopic.topic_id).where(PersonTopic.person_id == person_id)
-        )
+        result = await self._session.execute(_CHOSEN_TOPIC_IDS, {"person_id": person_id})
         return set(result.scalars().all())
 
     async def chosen(self, person_id: int, kind: str) -> Sequence[Topic]:
@@ -259,13 +283,8 @@ class ConversationRepository:
         # The question it is waiting on comes in the same query: answering needs both, and
         # once loaded the session hands the prompt out without asking the database again.
         result = await self._session.execute(
-            select(Conversation, Prompt)
-            .outerjoin(Prompt, Prompt.id == Conversation.prompt_id)
-            .where(
-                Conversation.platform == platform,
-                Conversation.chat_id == chat_id,
-                Conversation.user_id == user_id,
-            )
+            _CONVERSATION_BY_CHAT,
+            {"platform": platform, "chat_id": chat_id, "user_id": user_id},
         )
         row = result.first()
         conversation, prompt = (row[0], row[1]) if row is not None else (None, None)
@@ -536,14 +555,11 @@ class UpdateLog:
         self._clock = clock
 
     async def first_time(self, platform: str, update_id: str) -> bool:
-        # An insert that does nothing on a duplicate, so the same update arriving twice at
-        # once (two processes, PostgreSQL) gives one True and one False, not an error.
-        statement = (
-            _insert_for(self._session)(ProcessedUpdate)
-            .values(platform=platform, update_id=update_id, processed_at=self._clock.now())
-            .on_conflict_do_nothing(index_elements=["platform", "update_id"])
+        statement = _FIRST_TIME[self._session.get_bind().dialect.name]
+        result = await self._session.execute(
+            statement,
+            {"platform": platform, "update_id": update_id, "processed_at": self._clock.now()},
         )
-        result = await self._session.execute(statement)
         return bool(getattr(result, "rowcount", 0))
 
     async def forget_before(self, moment: datetime) -> int:

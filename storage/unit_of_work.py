@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import cached_property
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -52,20 +53,62 @@ class UnitOfWork:
         if self._writers is not None:
             self._queued = await self._writers.enter()
         self.session = self._sessionmaker()
-        self.persons = PersonRepository(self.session, self.clock)
-        self.topics = TopicRepository(self.session, self.clock)
-        self.conversations = ConversationRepository(self.session)
-        self.prompts = PromptRepository(self.session, self.clock)
-        self.invites = InviteRepository(self.session, self.clock)
-        self.link_codes = LinkCodeRepository(self.session, self.clock)
-        self.outbox = OutboxRepository(self.session, self.clock)
-        self.events = EventRepository(self.session, self.clock)
-        self.batches = BatchRepository(self.session, self.clock)
-        self.feedback = FeedbackRepository(self.session, self.clock)
-        self.pledges = PledgeRepository(self.session, self.clock)
-        self.transport_state = TransportStateRepository(self.session, self.clock)
-        self.updates = UpdateLog(self.session, self.clock)
+        for name in _REPOSITORIES:  # entered again: repositories over the new session
+            self.__dict__.pop(name, None)
         return self
+
+    # Repositories are made when first used: most units of work touch only a few of them.
+    @cached_property
+    def persons(self) -> PersonRepository:
+        return PersonRepository(self.session, self.clock)
+
+    @cached_property
+    def topics(self) -> TopicRepository:
+        return TopicRepository(self.session, self.clock)
+
+    @cached_property
+    def conversations(self) -> ConversationRepository:
+        return ConversationRepository(self.session)
+
+    @cached_property
+    def prompts(self) -> PromptRepository:
+        return PromptRepository(self.session, self.clock)
+
+    @cached_property
+    def invites(self) -> InviteRepository:
+        return InviteRepository(self.session, self.clock)
+
+    @cached_property
+    def link_codes(self) -> LinkCodeRepository:
+        return LinkCodeRepository(self.session, self.clock)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self.session, self.clock)
+
+    @cached_property
+    def events(self) -> EventRepository:
+        return EventRepository(self.session, self.clock)
+
+    @cached_property
+    def batches(self) -> BatchRepository:
+        return BatchRepository(self.session, self.clock)
+
+    @cached_property
+    def feedback(self) -> FeedbackRepository:
+        return FeedbackRepository(self.session, self.clock)
+
+    @cached_property
+    def pledges(self) -> PledgeRepository:
+        return PledgeRepository(self.session, self.clock)
+
+    @cached_property
+    def transport_state(self) -> TransportStateRepository:
+        return TransportStateRepository(self.session, self.clock)
+
+    @cached_property
+    def updates(self) -> UpdateLog:
+        return UpdateLog(self.session, self.clock)
 
     async def __aexit__(
         self,
@@ -86,6 +129,11 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         await self.session.rollback()
+
+
+_REPOSITORIES = tuple(
+    name for name, member in vars(UnitOfWork).items() if isinstance(member, cached_property)
+)
 
 
 class WriterQueue:

@@ -1,0 +1,60 @@
+"""The Telegram benchmark runs end to end, and its baseline stores what the full stack stores.
+
+No timings are asserted here (machines are noisy); the numbers come from
+`python -m benchmarks telegram_updates`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from benchmarks import telegram_updates
+
+PEOPLE = 4
+
+
+def _stored(database: Path) -> dict[str, object]:
+    with sqlite3.connect(database) as connection:
+        persons = connection.execute(
+            "SELECT language, consent, consent_version IS NOT NULL, display_name "
+            "FROM persons ORDER BY id"
+        ).fetchall()
+        identities = connection.execute(
+            "SELECT platform, user_id FROM identities ORDER BY user_id"
+        ).fetchall()
+        consents = connection.execute("SELECT given FROM consent_records").fetchall()
+        conversations = connection.execute(
+            "SELECT flow, state FROM conversations ORDER BY user_id"
+        ).fetchall()
+        updates = connection.execute("SELECT count(*) FROM processed_updates").fetchone()
+    return {
+        "persons": persons,
+        "identities": identities,
+        "consents": consents,
+        "conversations": conversations,
+        "updates": updates,
+    }
+
+
+async def test_the_baseline_writes_what_the_full_stack_writes(tmp_path: Path) -> None:
+    baseline = await telegram_updates.bare_ptb(
+        telegram_updates.make_updates(PEOPLE),
+        tmp_path,
+        2,
+        "bare equiv.",
+        telegram_updates.equivalent_write,
+    )
+    full = await telegram_updates.full_stack(telegram_updates.make_updates(PEOPLE), tmp_path, 2)
+
+    assert baseline.updates == full.updates == 4 * PEOPLE
+    by_baseline = _stored(tmp_path / "equivalent_write.db")
+    by_full_stack = _stored(tmp_path / "full.db")
+    assert by_baseline == by_full_stack
+    assert by_full_stack["persons"] == [("en", "given", 1, "Benchmark Person")] * PEOPLE
+    assert by_full_stack["conversations"] == [("onboarding", "interests")] * PEOPLE
+
+
+async def test_the_benchmark_runs_and_reports_a_ratio() -> None:
+    ratio = await telegram_updates.main(people=3, concurrency=2, rounds=1)
+    assert ratio > 0
