@@ -132,6 +132,13 @@ class Settings(BaseSettings):
         default=Path("data/matrix"),
         description="Folder for the Matrix login, sync token and encryption keys (keep private).",
     )
+    matrix_store_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Passphrase that encrypts the Matrix encryption keys kept on disk. Set it before "
+            "the first start: a store made with another passphrase cannot be opened."
+        ),
+    )
     matrix_device_name: str = Field(
         default="Tæl mig med", description="Device name the bot's Matrix login shows."
     )

@@ -71,6 +71,7 @@ def matrix_config(synapse: Synapse, folder: Path, request: Any, **changes: Any) 
         homeserver=synapse.url,
         user_id=account.user_id,
         store_path=folder / "matrix-store",
+        store_key="end-to-end test passphrase",
         access_token=account.access_token,
         device_id=account.device_id,
         send_interval_ms=0,

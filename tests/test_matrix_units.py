@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from nio import Event, RoomMessage
 
-from bot.settings import Settings
+from bot.settings import ConfigurationError, Settings
 from bot.transports.base import (
     PermanentFailure,
     RecipientBlocked,
@@ -190,3 +190,35 @@ async def test_a_keycap_reaction_picks_a_choice_without_emoji(chat: Chat) -> Non
     replies = await chat.react("anna", sent.message_id, KEYCAPS[0])
     assert replies
     assert replies[-1].choices[0].label.startswith("✅")
+
+
+async def test_the_encryption_store_opens_only_with_its_passphrase(tmp_path: Path) -> None:
+    def keyed(key: str | None) -> MatrixTransport:
+        return MatrixTransport(
+            MatrixConfig(
+                "http://127.0.0.1:1",
+                "@bot:x",
+                tmp_path / "store",
+                store_key=key,
+                access_token="token",
+                device_id="DEVICE",
+            )
+        )
+
+    first = keyed("a long passphrase")
+    await first.login()  # no network: a kept token; this creates the device's keys
+    account = first.client.olm
+    assert account is not None
+    identity_key = account.account.identity_keys["curve25519"]
+    await first.client.close()
+
+    with pytest.raises(ConfigurationError, match="TMM_MATRIX_STORE_KEY"):
+        await keyed("another passphrase").login()
+    with pytest.raises(ConfigurationError, match="TMM_MATRIX_STORE_KEY"):
+        await keyed(None).login()
+
+    again = keyed("a long passphrase")
+    await again.login()
+    assert again.client.olm is not None
+    assert again.client.olm.account.identity_keys["curve25519"] == identity_key
+    await again.client.close()

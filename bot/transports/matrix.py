@@ -115,6 +115,9 @@ class MatrixConfig:
     user_id: str
     store_path: Path
     password: str | None = None
+    # Encrypts the Olm/Megolm keys nio keeps in store_path; without it nio uses a fixed,
+    # public default and only the folder's permissions protect the keys.
+    store_key: str | None = None
     device_name: str = "Tæl mig med"
     rooms: tuple[str, ...] = ()
     send_interval_ms: int = 200
@@ -212,8 +215,15 @@ class MatrixTransport:
                 encryption_enabled=True,
                 store_sync_tokens=False,
                 request_timeout=30,
+                **({"pickle_key": config.store_key} if config.store_key else {}),
             ),
         )
+        if not config.store_key:
+            log.warning(
+                "matrix: TMM_MATRIX_STORE_KEY is not set; the encryption keys in %s are "
+                "protected only by the folder's permissions",
+                config.store_path,
+            )
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._pacer = _Pacer(config.send_interval_ms / 1000)
         self._stopping = asyncio.Event()
@@ -231,6 +241,11 @@ class MatrixTransport:
                 user_id=settings.matrix_user_id,
                 store_path=settings.matrix_store_path,
                 password=password.get_secret_value() if password else None,
+                store_key=(
+                    settings.matrix_store_key.get_secret_value()
+                    if settings.matrix_store_key
+                    else None
+                ),
                 device_name=settings.matrix_device_name,
                 rooms=tuple(settings.matrix_rooms),
                 send_interval_ms=settings.matrix_send_interval_ms,
@@ -271,7 +286,7 @@ class MatrixTransport:
             return
         saved = None if with_password else _Credentials.load(self._credentials_path)
         if saved is not None and saved.user_id == self.config.user_id:
-            self.client.restore_login(saved.user_id, saved.device_id, saved.access_token)
+            self._restore(saved)
             log.info("matrix: restored login of %s (device %s)", saved.user_id, saved.device_id)
             return
         if self.config.access_token and self.config.device_id and not with_password:
@@ -297,9 +312,19 @@ class MatrixTransport:
             log.info("matrix: logged in as %s, new device %s", response.user_id, response.device_id)
         credentials.save(self._credentials_path)
         if not self.client.access_token:
+            self._restore(credentials)
+
+    def _restore(self, credentials: _Credentials) -> None:
+        """Take up the kept login; this opens nio's encryption store."""
+        try:
             self.client.restore_login(
                 credentials.user_id, credentials.device_id, credentials.access_token
             )
+        except Exception as exc:
+            raise ConfigurationError(
+                f"Matrix: the encryption store in {self.config.store_path} could not be opened "
+                f"({type(exc).__name__}). Was it made with another TMM_MATRIX_STORE_KEY?"
+            ) from exc
 
     def _load_token(self) -> str | None:
         try:
