@@ -1,8 +1,9 @@
 """Updates a second through the whole stack versus PTB's bare dispatch, in one run.
 
 All sides get the same PTB `Update` objects through `Application.update_queue`, with the
-same concurrency (64 updates at a time), a fresh SQLite file each and the same storage
-engine (storage/db.py, storage/unit_of_work.py):
+same concurrency (64 updates at a time), a fresh database each (an SQLite file, or with
+`--postgres URL` a PostgreSQL database) and the same storage layer (storage/db.py,
+storage/unit_of_work.py):
 
 - full stack: our `TelegramTransport` handler -> `Inbound` -> `BotApp.dispatch` (per-chat
   order) -> router -> onboarding flow -> database writes, and the replies rendered through
@@ -20,7 +21,7 @@ Every side runs `--rounds` times (3), interleaved; printed are each round's upda
 handler latency, then the median of the rounds' ratios: full stack / equivalent write (the
 target, >= 0.5), full stack / floor and full stack / app only, and latency p50/p99.
 
-    python -m benchmarks telegram_updates [--people 150] [--rounds 3]
+    python -m benchmarks.telegram_updates [--people 150] [--rounds 3] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -29,17 +30,21 @@ import argparse
 import asyncio
 import itertools
 import json
+import secrets
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import func, insert, select
 from sqlalchemy import update as sql_update
+from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, TypeHandler
 from telegram.request import BaseRequest, RequestData
@@ -180,11 +185,8 @@ def _timed(
     return timed
 
 
-async def full_stack(updates: list[Update], folder: Path, concurrency: int) -> Result:
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{folder / 'full.db'}",
-        _env_file=None,
-    )
+async def full_stack(updates: list[Update], url: str, concurrency: int) -> Result:
+    settings = Settings(database_url=url, _env_file=None)
     api = InstantBotAPI()
     transport = TelegramTransport(
         "1:bench", rate_limit=0, concurrent_updates=concurrency, request=api
@@ -222,12 +224,9 @@ async def full_stack(updates: list[Update], folder: Path, concurrency: int) -> R
     return Result("full stack", len(updates), seconds, latencies)
 
 
-async def app_only(updates: list[Update], folder: Path, concurrency: int) -> Result:
+async def app_only(updates: list[Update], url: str, concurrency: int) -> Result:
     """The same steps handed straight to BotApp.dispatch: what the app costs without PTB."""
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{folder / 'app.db'}",
-        _env_file=None,
-    )
+    settings = Settings(database_url=url, _env_file=None)
     transport = TelegramTransport("1:bench", rate_limit=0, request=InstantBotAPI())
     await transport.application.initialize()
     app = BotApp(settings, [transport])
@@ -340,9 +339,8 @@ async def equivalent_write(uow: UnitOfWorkFactory, update: Update) -> None:
 
 
 async def bare_ptb(
-    updates: list[Update], folder: Path, concurrency: int, name: str, write: Write
+    updates: list[Update], url: str, concurrency: int, name: str, write: Write
 ) -> Result:
-    url = f"sqlite+aiosqlite:///{folder / (write.__name__ + '.db')}"
     await upgrade_to_head_async(url)
     engine = create_engine(url)
     uow = UnitOfWorkFactory(create_sessionmaker(engine), SystemClock())
@@ -376,34 +374,81 @@ async def bare_ptb(
     return Result(name, len(updates), seconds, latencies)
 
 
-async def one_round(people: int, concurrency: int, folder: Path) -> dict[str, Result]:
-    return {
-        "floor": await bare_ptb(make_updates(people), folder, concurrency, "bare 1 row", one_row),
-        "bare": await bare_ptb(
-            make_updates(people), folder, concurrency, "bare equiv.", equivalent_write
-        ),
-        "full": await full_stack(make_updates(people), folder, concurrency),
-        "app": await app_only(make_updates(people), folder, concurrency),
-    }
+class Databases:
+    """A fresh, empty database for each side: a file in a temporary folder, or, given a
+    PostgreSQL URL, a database created on that server for the side and dropped after."""
+
+    def __init__(self, folder: Path, postgres_url: str | None = None) -> None:
+        self._folder = folder
+        self._postgres = postgres_url
+
+    @asynccontextmanager
+    async def fresh(self, name: str) -> AsyncIterator[str]:
+        if self._postgres is None:
+            yield f"sqlite+aiosqlite:///{self._folder / (name + '.db')}"
+            return
+        database = f"tmm_bench_{name}_{secrets.token_hex(4)}"
+        await self._administer(f'CREATE DATABASE "{database}"')
+        try:
+            yield (
+                make_url(self._postgres)
+                .set(database=database)
+                .render_as_string(hide_password=False)
+            )
+        finally:
+            await self._administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+    async def _administer(self, statement: str) -> None:
+        assert self._postgres is not None
+        dsn = make_url(self._postgres).set(drivername="postgresql")
+        connection = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+
+async def one_round(people: int, concurrency: int, databases: Databases) -> dict[str, Result]:
+    results: dict[str, Result] = {}
+    async with databases.fresh("one_row") as url:
+        results["floor"] = await bare_ptb(
+            make_updates(people), url, concurrency, "bare 1 row", one_row
+        )
+    async with databases.fresh("equivalent_write") as url:
+        results["bare"] = await bare_ptb(
+            make_updates(people), url, concurrency, "bare equiv.", equivalent_write
+        )
+    async with databases.fresh("full") as url:
+        results["full"] = await full_stack(make_updates(people), url, concurrency)
+    async with databases.fresh("app") as url:
+        results["app"] = await app_only(make_updates(people), url, concurrency)
+    return results
 
 
 def _median_ratio(rounds: list[dict[str, Result]], top: str, bottom: str) -> float:
     return statistics.median(r[top].per_second / r[bottom].per_second for r in rounds)
 
 
-async def main(people: int, concurrency: int = CONCURRENCY, rounds: int = 3) -> float:
+async def main(
+    people: int,
+    concurrency: int = CONCURRENCY,
+    rounds: int = 3,
+    postgres_url: str | None = None,
+) -> float:
     """Runs every side `rounds` times, interleaved, so a slow moment on a shared machine
     hits all sides alike; reports the median of each round's ratio. Returns the ratio."""
     results: list[dict[str, Result]] = []
     for number in range(rounds):
         with tempfile.TemporaryDirectory() as tmp:
-            results.append(await one_round(people, concurrency, Path(tmp)))
+            databases = Databases(Path(tmp), postgres_url)
+            results.append(await one_round(people, concurrency, databases))
         print(f"round {number + 1} of {rounds}:")
         for result in results[-1].values():
             print("  " + result.line())
+    backend = "PostgreSQL" if postgres_url else "SQLite"
     print(
         f"Telegram updates: {people} people x 4 onboarding steps, concurrency {concurrency}, "
-        f"median of {rounds} interleaved rounds"
+        f"{backend}, median of {rounds} interleaved rounds"
     )
     ratio = _median_ratio(results, "full", "bare")
     print(
@@ -433,8 +478,14 @@ def run(argv: list[str] | None = None) -> None:
     parser.add_argument("--people", type=int, default=150)
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run every side on PostgreSQL instead (postgresql+asyncpg://user@host/db; "
+        "a database is created per side and dropped after)",
+    )
     args = parser.parse_args(argv)
-    asyncio.run(main(args.people, args.concurrency, args.rounds))
+    asyncio.run(main(args.people, args.concurrency, args.rounds, args.postgres))
 
 
 if __name__ == "__main__":

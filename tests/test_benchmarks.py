@@ -9,7 +9,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from benchmarks import telegram_updates
+from tests.conftest import BACKENDS, POSTGRES_URL
 
 PEOPLE = 4
 
@@ -40,12 +43,14 @@ def _stored(database: Path) -> dict[str, object]:
 async def test_the_baseline_writes_what_the_full_stack_writes(tmp_path: Path) -> None:
     baseline = await telegram_updates.bare_ptb(
         telegram_updates.make_updates(PEOPLE),
-        tmp_path,
+        f"sqlite+aiosqlite:///{tmp_path / 'equivalent_write.db'}",
         2,
         "bare equiv.",
         telegram_updates.equivalent_write,
     )
-    full = await telegram_updates.full_stack(telegram_updates.make_updates(PEOPLE), tmp_path, 2)
+    full = await telegram_updates.full_stack(
+        telegram_updates.make_updates(PEOPLE), f"sqlite+aiosqlite:///{tmp_path / 'full.db'}", 2
+    )
 
     assert baseline.updates == full.updates == 4 * PEOPLE
     by_baseline = _stored(tmp_path / "equivalent_write.db")
@@ -55,6 +60,10 @@ async def test_the_baseline_writes_what_the_full_stack_writes(tmp_path: Path) ->
     assert by_full_stack["conversations"] == [("onboarding", "interests")] * PEOPLE
 
 
-async def test_the_benchmark_runs_and_reports_a_ratio() -> None:
-    ratio = await telegram_updates.main(people=3, concurrency=2, rounds=1)
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_the_benchmark_runs_and_reports_a_ratio(backend: str) -> None:
+    postgres_url = POSTGRES_URL if backend == "postgres" else None
+    ratio = await telegram_updates.main(
+        people=3, concurrency=2, rounds=1, postgres_url=postgres_url
+    )
     assert ratio > 0
