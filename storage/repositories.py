@@ -39,7 +39,7 @@ from storage.types import UTCDateTime
 
 
 def _insert_for(session: AsyncSession) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING / DO UPDATE."""
     dialect = session.get_bind().dialect.name
     return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
@@ -214,24 +214,33 @@ class TopicRepository:
         return await self._session.get(Topic, topic_id)
 
     async def add(self, kind: str, slug: str, name_da: str, name_en: str) -> Topic:
+        """Add a topic, or rename and reactivate the one with this kind and slug.
+
+        One statement (insert, or update on conflict), so two people adding the same topic
+        at once (PostgreSQL does not serialise them) both get the one row, never an error.
+        """
         self._active.pop(kind, None)
-        existing = (
-            await self._session.execute(select(Topic).where(Topic.kind == kind, Topic.slug == slug))
-        ).scalar_one_or_none()
-        if existing is not None:
-            existing.name_da, existing.name_en, existing.active = name_da, name_en, True
-            await self._session.flush()
-            return existing
-        topic = Topic(
-            kind=kind,
-            slug=slug,
-            name_da=name_da,
-            name_en=name_en,
-            active=True,
-            created_at=self._clock.now(),
+        statement = (
+            _insert_for(self._session)(Topic)
+            .values(
+                kind=kind,
+                slug=slug,
+                name_da=name_da,
+                name_en=name_en,
+                active=True,
+                created_at=self._clock.now(),
+            )
+            .on_conflict_do_update(
+                index_elements=["kind", "slug"],
+                set_={"name_da": name_da, "name_en": name_en, "active": True},
+            )
+            .returning(Topic)
         )
-        self._session.add(topic)
-        await self._session.flush()
+        # populate_existing: a copy already loaded in this session takes the new names
+        result = await self._session.scalars(
+            statement, execution_options={"populate_existing": True}
+        )
+        topic: Topic = result.one()
         return topic
 
     async def deactivate(self, topic: Topic) -> None:
@@ -535,16 +544,19 @@ class TransportStateRepository:
         return None if row is None else row.value
 
     async def put(self, platform: str, key: str, value: str) -> None:
-        row = await self._session.get(TransportState, (platform, key))
-        if row is None:
-            self._session.add(
-                TransportState(
-                    platform=platform, key=key, value=value, updated_at=self._clock.now()
-                )
+        """Set a value in one statement (insert, or update on conflict): two processes
+        writing the same key at once both succeed, the later commit wins."""
+        now = self._clock.now()
+        statement = (
+            _insert_for(self._session)(TransportState)
+            .values(platform=platform, key=key, value=value, updated_at=now)
+            .on_conflict_do_update(
+                index_elements=["platform", "key"], set_={"value": value, "updated_at": now}
             )
-        else:
-            row.value, row.updated_at = value, self._clock.now()
-        await self._session.flush()
+            .returning(TransportState)
+        )
+        # populate_existing: a copy already loaded in this session takes the new value
+        await self._session.scalars(statement, execution_options={"populate_existing": True})
 
 
 class UpdateLog:

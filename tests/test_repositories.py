@@ -433,3 +433,38 @@ async def test_a_newcomer_seen_twice_at_once_is_one_person(uow_factory: UnitOfWo
     assert ids[0] == ids[1]
     async with uow_factory() as uow:
         assert (await uow.session.execute(select(func.count()).select_from(Person))).scalar() == 1
+
+
+async def test_the_same_topic_added_by_two_at_once_is_one_topic(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async def add(english: str) -> int:
+        async with uow_factory() as uow:
+            topic = await uow.topics.add(TopicKind.INTEREST, "walks", "Gåture", english)
+            await asyncio.sleep(0.05)  # still in the transaction while the other one tries
+            await uow.commit()
+            return topic.id
+
+    ids = await asyncio.gather(add("Walks"), add("Strolls"))
+    assert ids[0] == ids[1]
+    async with uow_factory() as uow:
+        (topic,) = await uow.topics.active(TopicKind.INTEREST)
+        assert topic.id == ids[0]
+        assert topic.name_en in ("Walks", "Strolls")  # the later commit's name
+        assert await uow.topics.count() == 1
+
+
+async def test_the_same_transport_state_put_by_two_at_once_keeps_one_value(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async def put(value: str) -> None:
+        async with uow_factory() as uow:
+            await uow.transport_state.put("matrix", "since", value)
+            await asyncio.sleep(0.05)  # still in the transaction while the other one tries
+            await uow.commit()
+
+    await asyncio.gather(put("s1"), put("s2"))
+    async with uow_factory() as uow:
+        assert await uow.transport_state.get("matrix", "since") in ("s1", "s2")
+        await uow.transport_state.put("matrix", "since", "s3")
+        assert await uow.transport_state.get("matrix", "since") == "s3"  # read back at once
