@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.log_redaction import keep_secrets_out_of_logs
 from bot.settings import ConfigurationError, Settings, load_settings
 from storage.models import Role, TopicKind
 from storage.unit_of_work import UnitOfWorkFactory
@@ -64,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    _keep_secrets_out_of_logs(settings)
+    keep_secrets_out_of_logs(settings)
     try:
         return asyncio.run(_dispatch(args, settings))
     except KeyboardInterrupt:
@@ -72,36 +73,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-
-
-class _RedactSecrets(logging.Filter):
-    """Replaces secrets (the bot token is part of every Bot API URL) in log lines."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self._secrets = [s for s in secrets if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(secret in message for secret in self._secrets):
-            for secret in self._secrets:
-                message = message.replace(secret, "<secret>")
-            record.msg, record.args = message, None
-        return True
-
-
-def _keep_secrets_out_of_logs(settings: Settings) -> None:
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    secrets = [
-        secret.get_secret_value()
-        for secret in (settings.telegram_token, settings.telegram_webhook_secret)
-        if secret is not None
-    ]
-    if secrets:
-        redact = _RedactSecrets(secrets)
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(redact)
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
