@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.log_redaction import keep_secrets_out_of_logs
 from bot.settings import ConfigurationError, Settings, load_settings
+from storage.db import DatabaseUnreachable, check_reachable
 from storage.models import Role, TopicKind
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -73,9 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
+    except DatabaseUnreachable as exc:
+        print(exc, file=sys.stderr)
+        return 2
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command != "demo":  # the demo makes its own SQLite file
+        await check_reachable(settings.database_url)
     if args.command == "migrate":
         from storage.migrate import upgrade_to_head_async
 
