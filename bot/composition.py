@@ -108,5 +108,6 @@ def build_router(
             default_language=settings.default_language,
             late_withdrawal_hours=settings.late_withdrawal_hours,
             initiative_pushes_per_day=settings.initiative_pushes_per_day,
+            named_coordinators=frozenset([*settings.admins, *settings.coordinators]),
         ),
     )

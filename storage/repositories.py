@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,7 @@ from storage.models import (
     PersonTopic,
     ProcessedUpdate,
     Prompt,
+    Role,
     Topic,
     TransportState,
 )
@@ -193,6 +194,46 @@ class PersonRepository:
             select(Person).where(Person.role == role).order_by(Person.id)
         )
         return result.scalars().all()
+
+    async def coordinators(self, named: Iterable[str] = ()) -> Sequence[Person]:
+        """Coordinators and admins by any route: the role kept on the person (a CLI grant,
+        an invite code), or one of their identities named in the settings ("platform:user")."""
+        result = await self._session.execute(
+            select(Person).where(_coordinator_by_any_route(named)).order_by(Person.id)
+        )
+        return result.scalars().all()
+
+    async def coordinator_identities(
+        self, platform: str, named: Iterable[str] = ()
+    ) -> Sequence[tuple[Identity, Person]]:
+        """The identities on `platform` of people who are coordinators by any route."""
+        named_here = [user for p, user in _identity_pairs(named) if p == platform]
+        by_role = Person.role.in_((Role.COORDINATOR, Role.ADMIN))
+        chosen = or_(by_role, Identity.user_id.in_(named_here)) if named_here else by_role
+        result = await self._session.execute(
+            select(Identity, Person)
+            .join(Person, Person.id == Identity.person_id)
+            .where(Identity.platform == platform, chosen)
+            .order_by(Identity.id)
+        )
+        return [(identity, person) for identity, person in result.all()]
+
+
+def _identity_pairs(named: Iterable[str]) -> list[tuple[str, str]]:
+    """("platform", "user") for each "platform:user" (settings are validated to that form)."""
+    split = (item.partition(":") for item in named)
+    return [(platform, user) for platform, _, user in split if platform and user]
+
+
+def _coordinator_by_any_route(named: Iterable[str]) -> ColumnElement[bool]:
+    by_role = Person.role.in_((Role.COORDINATOR, Role.ADMIN))
+    pairs = _identity_pairs(named)
+    if not pairs:
+        return by_role
+    named_people = select(Identity.person_id).where(
+        or_(*(and_(Identity.platform == p, Identity.user_id == u) for p, u in pairs))
+    )
+    return or_(by_role, Person.id.in_(named_people))
 
 
 class TopicRepository:

@@ -92,6 +92,25 @@ async def test_roles(uow_factory: UnitOfWorkFactory) -> None:
         assert [p.id for p in await uow.persons.with_role(Role.CITIZEN)] == [anna]
 
 
+async def test_coordinators_by_any_route(uow_factory: UnitOfWorkFactory) -> None:
+    await _person(uow_factory, "anna")
+    bo = await _person(uow_factory, "bo")
+    cai, dan = await _person(uow_factory, "cai"), await _person(uow_factory, "dan")
+    async with uow_factory() as uow:
+        for person_id, role in ((bo, Role.COORDINATOR), (dan, Role.ADMIN)):
+            person = await uow.persons.get(person_id)
+            assert person is not None
+            await uow.persons.set_role(person, role)
+        await uow.commit()
+    named = ["fake:cai", "matrix:anna", "fake:nobody-yet"]  # anna is "fake", not "matrix"
+    async with uow_factory() as uow:
+        assert [p.id for p in await uow.persons.coordinators()] == [bo, dan]
+        assert [p.id for p in await uow.persons.coordinators(named)] == [bo, cai, dan]
+        found = await uow.persons.coordinator_identities("fake", named)
+        assert [(i.user_id, p.id) for i, p in found] == [("bo", bo), ("cai", cai), ("dan", dan)]
+        assert await uow.persons.coordinator_identities("matrix", named) == []
+
+
 # -- topics -----------------------------------------------------------------------------------
 
 
