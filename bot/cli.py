@@ -165,6 +165,7 @@ async def _admin_action(
     args: argparse.Namespace, settings: Settings, uow: UnitOfWorkFactory
 ) -> int:
     action = args.admin_command
+    changed_role: int | None = None
     async with uow() as work:
         if action in ("grant-coordinator", "revoke-coordinator"):
             platform, user = _split_identity(args.identity)
@@ -173,8 +174,11 @@ async def _admin_action(
             )
             role = Role.COORDINATOR if action == "grant-coordinator" else Role.CITIZEN
             await work.persons.set_role(person, role)
+            changed_role = person.id
             became = "a coordinator" if role == Role.COORDINATOR else "a citizen"
             print(f"{args.identity} is now {became}.")
+            if role == Role.CITIZEN and args.identity in [*settings.coordinators, *settings.admins]:
+                print("They stay a coordinator while TMM_COORDINATORS or TMM_ADMINS names them.")
         elif action == "create-invite":
             code = await work.invites.create(
                 Role.COORDINATOR,
@@ -193,6 +197,8 @@ async def _admin_action(
                 print(f"{person.id}\t{person.display_name or '-'}\t{ids}")
             for identity in settings.admins:
                 print(f"-\t(admin from settings)\t{identity}")
+            for identity in settings.coordinators:
+                print(f"-\t(coordinator from settings)\t{identity}")
         elif action == "add-topic":
             from conversations.topics_admin import slugify
 
@@ -205,4 +211,38 @@ async def _admin_action(
                 for topic in await work.topics.active(kind):
                     print(f"{topic.id}\t{kind.value}\t{topic.name_da} / {topic.name_en}")
         await work.commit()
+    if changed_role is not None:
+        await _follow_role_change(settings, uow, changed_role)
     return 0
+
+
+async def _follow_role_change(settings: Settings, uow: UnitOfWorkFactory, person_id: int) -> None:
+    """The person's Telegram command menu follows at once: a running bot would only see the
+    new role at its next start (see bot/command_menus.py)."""
+    if settings.telegram_token is None:
+        return
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.command_menus import RoleMenus
+    from bot.composition import build_access
+    from bot.log_redaction import RedactSecrets, secrets_of
+    from bot.transports.telegram import TelegramTransport
+
+    transport = TelegramTransport.from_settings(settings)
+    bot = transport.application.bot
+    try:
+        await bot.initialize()
+    except TelegramError as exc:
+        reason = "the bot token was not accepted" if isinstance(exc, InvalidToken) else str(exc)
+        print(
+            f"Could not reach Telegram to change their command menu "
+            f"({RedactSecrets(secrets_of(settings)).redact(reason)}); "
+            "the bot changes it when it next starts.",
+            file=sys.stderr,
+        )
+        return
+    try:
+        menus = RoleMenus(uow, build_access(settings), settings.default_language, [transport])
+        await menus.refresh_person(person_id)
+    finally:
+        await bot.shutdown()

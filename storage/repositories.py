@@ -599,6 +599,23 @@ class TransportStateRepository:
         # populate_existing: a copy already loaded in this session takes the new value
         await self._session.scalars(statement, execution_options={"populate_existing": True})
 
+    async def starting_with(self, platform: str, prefix: str) -> dict[str, str]:
+        """Every value whose key starts with `prefix`, by key."""
+        result = await self._session.execute(
+            select(TransportState.key, TransportState.value).where(
+                TransportState.platform == platform,
+                TransportState.key.startswith(prefix, autoescape=True),
+            )
+        )
+        return {str(key): str(value) for key, value in result.all()}
+
+    async def remove(self, platform: str, key: str) -> None:
+        await self._session.execute(
+            delete(TransportState).where(
+                TransportState.platform == platform, TransportState.key == key
+            )
+        )
+
 
 class UpdateLog:
     """Remembers handled platform updates so a redelivered one is not handled twice."""

@@ -351,6 +351,23 @@ async def test_transport_state(uow_factory: UnitOfWorkFactory, clock: FrozenCloc
         assert await uow.transport_state.get("telegram", "since") == "t1"
 
 
+async def test_transport_state_by_prefix_and_removed(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        for key, value in (("menu:1", "a"), ("menu:2", "b"), ("menuX3", "c"), ("since", "d")):
+            await uow.transport_state.put("telegram", key, value)
+        await uow.transport_state.put("matrix", "menu:1", "e")
+        await uow.commit()
+    async with uow_factory() as uow:
+        found = await uow.transport_state.starting_with("telegram", "menu:")
+        assert found == {"menu:1": "a", "menu:2": "b"}
+        assert await uow.transport_state.starting_with("telegram", "menu_") == {}  # no wildcard
+        await uow.transport_state.remove("telegram", "menu:1")
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.transport_state.starting_with("telegram", "menu:") == {"menu:2": "b"}
+        assert await uow.transport_state.get("matrix", "menu:1") == "e"
+
+
 # -- times ------------------------------------------------------------------------------------
 
 
