@@ -8,8 +8,10 @@ import signal
 import weakref
 from collections.abc import Sequence
 from contextlib import suppress
+from functools import partial
 
-from bot.composition import build_router
+from bot.command_menus import RoleMenus
+from bot.composition import build_access, build_router
 from bot.delivery import DeliveryWorker, limits_for, policy_from
 from bot.i18n import catalogs
 from bot.message_ids import MessageIdRecorder
@@ -17,7 +19,13 @@ from bot.progress import BroadcastProgress
 from bot.scheduler import EventJobs, Housekeeping
 from bot.settings import Settings
 from bot.timing import RealSleeper, Sleeper
-from bot.transports.base import DeliveryError, RecipientBlocked, RetryLater, Transport
+from bot.transports.base import (
+    DeliveryError,
+    RecipientBlocked,
+    RetryLater,
+    RoleCommandMenus,
+    Transport,
+)
 from conversations.media import MediaFetcher
 from conversations.messages import ChatRef, Inbound, Membership, Outgoing
 from storage.clock import Clock, SystemClock
@@ -47,12 +55,24 @@ class BotApp:
             for name, transport in self.transports.items()
             if isinstance(transport, MediaFetcher)
         }
-        self.router = build_router(settings, self.uow, catalogs(), self.clock, fetchers=fetchers)
+        self.role_menus = RoleMenus(
+            self.uow, build_access(settings), settings.default_language, transports
+        )
+        self.router = build_router(
+            settings,
+            self.uow,
+            catalogs(),
+            self.clock,
+            fetchers=fetchers,
+            on_role_change=self.role_menus.refresh,
+        )
         self.message_ids = MessageIdRecorder(self.uow)
         for transport in transports:
             hook = getattr(transport, "set_language_lookup", None)
             if callable(hook):
                 hook(self.language_of)
+            if isinstance(transport, RoleCommandMenus):
+                transport.when_ready(partial(self.role_menus.sync, transport.platform))
         self.housekeeping = Housekeeping(self.uow, self.clock)
         self._stopping: asyncio.Task[None] | None = None
         self.event_jobs = EventJobs(

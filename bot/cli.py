@@ -9,7 +9,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.log_redaction import keep_secrets_out_of_logs
 from bot.settings import ConfigurationError, Settings, load_settings
+from storage.db import DatabaseUnreachable, check_reachable
 from storage.models import Role, TopicKind
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -64,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    _keep_secrets_out_of_logs(settings)
+    keep_secrets_out_of_logs(settings)
     try:
         return asyncio.run(_dispatch(args, settings))
     except KeyboardInterrupt:
@@ -72,39 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-
-
-class _RedactSecrets(logging.Filter):
-    """Replaces secrets (the bot token is part of every Bot API URL) in log lines."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self._secrets = [s for s in secrets if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(secret in message for secret in self._secrets):
-            for secret in self._secrets:
-                message = message.replace(secret, "<secret>")
-            record.msg, record.args = message, None
-        return True
-
-
-def _keep_secrets_out_of_logs(settings: Settings) -> None:
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    secrets = [
-        secret.get_secret_value()
-        for secret in (settings.telegram_token, settings.telegram_webhook_secret)
-        if secret is not None
-    ]
-    if secrets:
-        redact = _RedactSecrets(secrets)
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(redact)
+    except DatabaseUnreachable as exc:
+        print(exc, file=sys.stderr)
+        return 2
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command != "demo":  # the demo makes its own SQLite file
+        await check_reachable(settings.database_url)
     if args.command == "migrate":
         from storage.migrate import upgrade_to_head_async
 
@@ -188,6 +165,7 @@ async def _admin_action(
     args: argparse.Namespace, settings: Settings, uow: UnitOfWorkFactory
 ) -> int:
     action = args.admin_command
+    changed_role: int | None = None
     async with uow() as work:
         if action in ("grant-coordinator", "revoke-coordinator"):
             platform, user = _split_identity(args.identity)
@@ -196,8 +174,11 @@ async def _admin_action(
             )
             role = Role.COORDINATOR if action == "grant-coordinator" else Role.CITIZEN
             await work.persons.set_role(person, role)
+            changed_role = person.id
             became = "a coordinator" if role == Role.COORDINATOR else "a citizen"
             print(f"{args.identity} is now {became}.")
+            if role == Role.CITIZEN and args.identity in [*settings.coordinators, *settings.admins]:
+                print("They stay a coordinator while TMM_COORDINATORS or TMM_ADMINS names them.")
         elif action == "create-invite":
             code = await work.invites.create(
                 Role.COORDINATOR,
@@ -216,6 +197,8 @@ async def _admin_action(
                 print(f"{person.id}\t{person.display_name or '-'}\t{ids}")
             for identity in settings.admins:
                 print(f"-\t(admin from settings)\t{identity}")
+            for identity in settings.coordinators:
+                print(f"-\t(coordinator from settings)\t{identity}")
         elif action == "add-topic":
             from conversations.topics_admin import slugify
 
@@ -228,4 +211,38 @@ async def _admin_action(
                 for topic in await work.topics.active(kind):
                     print(f"{topic.id}\t{kind.value}\t{topic.name_da} / {topic.name_en}")
         await work.commit()
+    if changed_role is not None:
+        await _follow_role_change(settings, uow, changed_role)
     return 0
+
+
+async def _follow_role_change(settings: Settings, uow: UnitOfWorkFactory, person_id: int) -> None:
+    """The person's Telegram command menu follows at once: a running bot would only see the
+    new role at its next start (see bot/command_menus.py)."""
+    if settings.telegram_token is None:
+        return
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.command_menus import RoleMenus
+    from bot.composition import build_access
+    from bot.log_redaction import RedactSecrets, secrets_of
+    from bot.transports.telegram import TelegramTransport
+
+    transport = TelegramTransport.from_settings(settings)
+    bot = transport.application.bot
+    try:
+        await bot.initialize()
+    except TelegramError as exc:
+        reason = "the bot token was not accepted" if isinstance(exc, InvalidToken) else str(exc)
+        print(
+            f"Could not reach Telegram to change their command menu "
+            f"({RedactSecrets(secrets_of(settings)).redact(reason)}); "
+            "the bot changes it when it next starts.",
+            file=sys.stderr,
+        )
+        return
+    try:
+        menus = RoleMenus(uow, build_access(settings), settings.default_language, [transport])
+        await menus.refresh_person(person_id)
+    finally:
+        await bot.shutdown()

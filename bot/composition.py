@@ -35,7 +35,7 @@ from handlers.commands import (
     pledge_commands,
 )
 from handlers.menu import Menu
-from handlers.router import Router
+from handlers.router import RoleListener, Router
 from storage.clock import Clock
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -47,6 +47,10 @@ def build_commands() -> CommandRegistry:
     )
 
 
+def build_access(settings: Settings) -> Access:
+    return Access(settings.admins, settings.coordinators)
+
+
 def build_router(
     settings: Settings,
     uow: UnitOfWorkFactory,
@@ -54,8 +58,10 @@ def build_router(
     clock: Clock,
     *,
     fetchers: Mapping[str, MediaFetcher] | None = None,
+    on_role_change: RoleListener | None = None,
 ) -> Router:
-    """`fetchers`, by platform: transports that can get the bytes of a photo people sent."""
+    """`fetchers`, by platform: transports that can get the bytes of a photo people sent.
+    `on_role_change`: told of a person whose role or language changed (their menu)."""
     links = DeepLinks()
     links.register(RedeemInvite.link_prefix, RedeemInvite.name)
     links.register(Rsvp.link_prefix, Rsvp.name)
@@ -99,7 +105,7 @@ def build_router(
         engine=engine,
         commands=commands,
         menu=menu,
-        access=Access(settings.admins, settings.coordinators),
+        access=build_access(settings),
         translations=translations,
         clock=clock,
         config=FlowConfig(
@@ -108,5 +114,7 @@ def build_router(
             default_language=settings.default_language,
             late_withdrawal_hours=settings.late_withdrawal_hours,
             initiative_pushes_per_day=settings.initiative_pushes_per_day,
+            named_coordinators=frozenset([*settings.admins, *settings.coordinators]),
         ),
+        on_role_change=on_role_change,
     )

@@ -30,6 +30,9 @@ class FlowConfig:
     default_language: str
     late_withdrawal_hours: float = 48
     initiative_pushes_per_day: int = 1
+    # "platform:user" of the coordinators and admins named in the settings; the others
+    # are coordinators by the role kept on their person (see PersonRepository.coordinators)
+    named_coordinators: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,9 @@ to hear about citizens' initiatives in its interests or areas.
 Limits that stop spam: at most `initiative_pushes_per_day` pushes per author (a later one
 waits, and goes when the day has passed), and an author's first push waits until a
 coordinator has looked (approve, back or hide). Coordinators can back an initiative (a
-visible mark, a note on what they bring, and an offer to push it wider) or hide it with a
-reason the author is told. Every moderation action is written to `moderation_log`.
+visible mark, a note on what they bring, and an offer to push it wider), hide it with a
+reason the author is told, and show a hidden one again. Every moderation action is written
+to `moderation_log`.
 
 An initiative is an `Event` with `origin="initiative"`: joining it, its tasks, pledges and
 reminders work exactly as for events. The author is down as coming (so gets the reminders),
@@ -15,6 +16,7 @@ and sees who is coming with `/myinitiatives`.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -42,7 +44,6 @@ from storage.models import (
     EventStatus,
     Prompt,
     PushState,
-    Role,
     RsvpAnswer,
 )
 from storage.unit_of_work import UnitOfWork
@@ -64,8 +65,12 @@ async def request_push(
     *,
     per_day: int,
     approved: bool = False,
+    named_coordinators: Collection[str] = (),
 ) -> str:
-    """Push the initiative now, or say why it waits. Returns the new `push_state`."""
+    """Push the initiative now, or say why it waits. Returns the new `push_state`.
+
+    `named_coordinators`: the coordinators named in the settings ("platform:user"), told
+    with the others when a new author's first push waits for a look."""
     author = event.created_by_id
     if event.status != EventStatus.PUBLISHED or author is None:
         event.push_state = PushState.NONE
@@ -73,7 +78,9 @@ async def request_push(
     if not approved and not await uow.pledges.ever_pushed(author):
         if event.push_state != PushState.AWAITING_APPROVAL:
             event.push_state = PushState.AWAITING_APPROVAL
-            await tell_coordinators(uow, translations, timezone, event, now)
+            await tell_coordinators(
+                uow, translations, timezone, event, now, named_coordinators=named_coordinators
+            )
         return event.push_state
     earlier = await uow.pledges.pushes_since(author, now - DAY)
     if len(earlier) >= per_day:
@@ -89,14 +96,17 @@ async def request_push(
 
 
 async def tell_coordinators(
-    uow: UnitOfWork, translations: Translations, timezone: str, event: Event, now: datetime
+    uow: UnitOfWork,
+    translations: Translations,
+    timezone: str,
+    event: Event,
+    now: datetime,
+    *,
+    named_coordinators: Collection[str] = (),
 ) -> int:
-    """A word to the coordinators kept in the database (appointed with a code) that a new
-    author's initiative waits for a look. Coordinators named in the settings see the queue
-    in /initiatives."""
-    ids = [
-        p.id for role in (Role.COORDINATOR, Role.ADMIN) for p in await uow.persons.with_role(role)
-    ]
+    """A word to every coordinator, however they became one (named in the settings, granted
+    on the command line, or by a code), that a new author's initiative waits for a look."""
+    ids = [person.id for person in await uow.persons.coordinators(named_coordinators)]
     notifier = ev.Notifier(uow, translations, timezone)
     return await notifier.tell(
         [pid for pid in ids if pid != event.created_by_id],
@@ -300,6 +310,7 @@ class NewInitiative(NewEvent):
             event,
             now,
             per_day=ctx.config.initiative_pushes_per_day,
+            named_coordinators=ctx.config.named_coordinators,
         )
         text = ctx._(N_("Your initiative is posted! 🎉")) + "\n"
         text += initiative_status(ctx.translator, event, ctx.config.timezone)
@@ -337,6 +348,7 @@ class Initiatives(Flow):
         shown = list(await ctx.uow.pledges.initiatives(now))
         lines: list[str] = []
         choices: list[Choice] = []
+        hidden: list[Event] = []
         if ctx.is_coordinator:
             queue = await ctx.uow.pledges.awaiting_approval()
             if queue:
@@ -346,7 +358,8 @@ class Initiatives(Flow):
                     choices.append(Choice(f"i{event.id}", f"⏳ {event.title}"[:60]))
                 lines.append("")
                 shown = [e for e in shown if e not in queue]
-        if not shown and not choices:
+            hidden = list(await ctx.uow.pledges.hidden_initiatives(now))
+        if not shown and not choices and not hidden:
             return Transition.end(
                 OutMessage(
                     ctx._(N_("No initiatives right now. /initiative starts one of your own!"))
@@ -359,13 +372,39 @@ class Initiatives(Flow):
             when = ctx._(N_("an idea")) if event.idea else ctx.when(event.starts_at)
             lines.append(f"• {mark}{event.title} – {when}")
             choices.append(Choice(f"i{event.id}", f"{mark}{event.title}"[:60]))
-        message = OutMessage("\n".join(lines), choices=tuple(choices[:10]))
+        choices = choices[: 9 if hidden else 10]
+        if hidden:  # last, and never cut off by a long list
+            hidden_line = ctx.ngettext(
+                "🙈 One initiative is hidden by a coordinator.",
+                "🙈 {n} initiatives are hidden by a coordinator.",
+                len(hidden),
+            )
+            lines += ["", hidden_line.format(n=len(hidden))]
+            choices.append(ctx.choice("hidden", N_("See the hidden ones"), "🙈"))
+        message = OutMessage("\n".join(lines).strip(), choices=tuple(choices))
+        return Transition.end(await offer(ctx, self, message, state="list", context={}))
+
+    async def _hidden_list(self, ctx: FlowContext) -> Transition:
+        hidden = await ctx.uow.pledges.hidden_initiatives(ctx.now())
+        if not hidden:
+            return Transition.end(OutMessage(ctx._(N_("No initiatives are hidden right now."))))
+        lines = [ctx._(N_("Hidden initiatives. Open one to show it again:"))]
+        for event in hidden:
+            lines.append(f"🙈 {event.title} – {event.hidden_reason or '–'}")
+        message = OutMessage(
+            "\n".join(lines),
+            choices=tuple(Choice(f"i{event.id}", f"🙈 {event.title}"[:60]) for event in hidden),
+        )
         return Transition.end(await offer(ctx, self, message, state="list", context={}))
 
     async def detached(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> Transition | None:
         if prompt.person_id != ctx.person.id:
             return Transition.end(OutMessage(ctx._(N_("That button wasn't for you."))))
         if prompt.state == "list":
+            if choice_id == "hidden":
+                if not ctx.is_coordinator:
+                    return only_coordinators(ctx)
+                return await self._hidden_list(ctx)
             event_id = _event_choice(choice_id, "i")
             event = await ctx.uow.events.get(event_id) if event_id else None
             if event is None or event.origin != EventOrigin.INITIATIVE:
@@ -385,7 +424,11 @@ class Initiatives(Flow):
             case "back":
                 return Transition.go(ModStep.BACK_NOTE, {"event_id": event.id})
             case "hide":
+                if event.status == EventStatus.HIDDEN:
+                    return Transition.end(OutMessage(ctx._(N_("It is already hidden."))))
                 return Transition.go(ModStep.HIDE_REASON, {"event_id": event.id})
+            case "unhide":
+                return await self._unhide(ctx, event)
         return None
 
     async def _open(self, ctx: FlowContext, event: Event) -> Transition:
@@ -397,20 +440,24 @@ class Initiatives(Flow):
         if ev.is_open(event, ctx.now()):
             said.append(await show_invitation(ctx, event))
         if ctx.is_coordinator:
-            lines = [initiative_status(ctx.translator, event, ctx.config.timezone)]
-            choices = []
-            if event.push_state == PushState.AWAITING_APPROVAL:
-                choices.append(ctx.choice("approve", N_("Looks fine: send it out"), "👍"))
-            if event.status == EventStatus.PUBLISHED:
-                choices.append(ctx.choice("back", N_("Back it"), "🏛"))
-                choices.append(ctx.choice("hide", N_("Hide it"), "🙈"))
-            moderation = OutMessage("\n".join(lines), choices=tuple(choices))
-            if choices:
-                moderation = await offer(
-                    ctx, self, moderation, state="moderate", context={"event_id": event.id}
-                )
-            said.append(moderation)
+            said.append(await self._moderation(ctx, event))
         return Transition.end(*said)
+
+    async def _moderation(self, ctx: FlowContext, event: Event) -> OutMessage:
+        """Where the initiative stands, with what a coordinator can do about it now."""
+        status = initiative_status(ctx.translator, event, ctx.config.timezone)
+        choices = []
+        if event.push_state == PushState.AWAITING_APPROVAL:
+            choices.append(ctx.choice("approve", N_("Looks fine: send it out"), "👍"))
+        if event.status == EventStatus.PUBLISHED:
+            choices.append(ctx.choice("back", N_("Back it"), "🏛"))
+            choices.append(ctx.choice("hide", N_("Hide it"), "🙈"))
+        elif event.status == EventStatus.HIDDEN:
+            choices.append(ctx.choice("unhide", N_("Show it again"), "👀"))
+        moderation = OutMessage(status, choices=tuple(choices))
+        if not choices:
+            return moderation
+        return await offer(ctx, self, moderation, state="moderate", context={"event_id": event.id})
 
     async def _approve(self, ctx: FlowContext, event: Event) -> Transition:
         if event.push_state != PushState.AWAITING_APPROVAL:
@@ -426,6 +473,59 @@ class Initiatives(Flow):
             approved=True,
         )
         return Transition.end(OutMessage(ctx._(N_("Thank you! It is on its way to people."))))
+
+    async def _unhide(self, ctx: FlowContext, event: Event) -> Transition:
+        if event.status != EventStatus.HIDDEN:
+            return Transition.end(OutMessage(ctx._(N_("It is already shown."))))
+        now = ctx.now()
+        event.status = EventStatus.PUBLISHED
+        event.hidden_reason = None
+        ctx.uow.events.touch(event)
+        entry = await ctx.uow.pledges.log(ctx.person.id, "unhide", event.id)
+        coming = await ev.concerned(ctx.uow, event)
+        for rsvp in coming:  # hiding cancelled their reminders
+            assert rsvp.person_id is not None
+            await ev.sync_reminders(ctx.uow, event, rsvp.person_id, rsvp.answer, now)
+        if event.pushed_at is not None:
+            event.push_state = PushState.PUSHED  # it went out before it was hidden: not again
+        else:  # as when it was posted: within the author's limits, or to a coordinator first
+            await request_push(
+                ctx.uow,
+                ctx.translations,
+                ctx.config.timezone,
+                event,
+                now,
+                per_day=ctx.config.initiative_pushes_per_day,
+                named_coordinators=ctx.config.named_coordinators,
+            )
+
+        def render(tr: Translator) -> str:
+            return tr.gettext(
+                N_(
+                    "Good news: a coordinator has made your initiative {title} visible again. "
+                    "It is back on the list of initiatives."
+                )
+            ).format(title=event.title)
+
+        await self._tell_author(ctx, event, render, f"shown:{event.id}:{entry.id}")
+        # those who joined were told it was off
+        notifier = ev.Notifier(ctx.uow, ctx.translations, ctx.config.timezone)
+        await notifier.tell(
+            [pid for pid in ev.known(coming) if pid != event.created_by_id],
+            lambda tr: tr.gettext(
+                N_(
+                    "Good news: {title} is back on the list of initiatives, so it is on again. "
+                    "Your answer from before still stands."
+                )
+            ).format(title=event.title),
+            key=lambda person: f"shownjoined:{event.id}:{entry.id}:{person.id}",
+            kind="initiative",
+            batch=f"ini:{event.id}",
+            now=now,
+            event=event,
+        )
+        done = OutMessage(ctx._(N_("Shown again. The author is told. 👀")))
+        return Transition.end(done, await self._moderation(ctx, event))
 
     async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
         match ModStep(state):
@@ -533,6 +633,8 @@ class Initiatives(Flow):
         return Transition.end(OutMessage(ctx._(N_("Backed. The author is told. 🏛"))))
 
     async def _hide(self, ctx: FlowContext, event: Event, reason: str) -> Transition:
+        if event.status == EventStatus.HIDDEN:  # another coordinator was quicker
+            return Transition.end(OutMessage(ctx._(N_("It is already hidden."))))
         event.status = EventStatus.HIDDEN
         event.hidden_reason = reason
         event.push_state = PushState.NONE
@@ -541,7 +643,7 @@ class Initiatives(Flow):
         await ctx.uow.events.cancel_pending_outbox(
             [ev.batch_invitations(event.id), f"wl:{event.id}", f"rem:{event.id}"]
         )
-        await ctx.uow.pledges.log(ctx.person.id, "hide", event.id, reason)
+        entry = await ctx.uow.pledges.log(ctx.person.id, "hide", event.id, reason)
 
         def render(tr: Translator) -> str:
             return tr.gettext(
@@ -551,7 +653,8 @@ class Initiatives(Flow):
                 )
             ).format(title=event.title, reason=reason)
 
-        await self._tell_author(ctx, event, render, f"hidden:{event.id}")
+        # keyed by the log entry: hidden again after being shown again is news again
+        await self._tell_author(ctx, event, render, f"hidden:{event.id}:{entry.id}")
         # those who joined hear it is off (the reason is for the author only)
         joined = [
             pid
@@ -564,7 +667,7 @@ class Initiatives(Flow):
             lambda tr: tr.gettext(
                 N_("Sorry: {title} has been taken off the list of initiatives, so it is off.")
             ).format(title=event.title),
-            key=lambda person: f"hiddenjoined:{event.id}:{person.id}",
+            key=lambda person: f"hiddenjoined:{event.id}:{entry.id}:{person.id}",
             kind="initiative",
             batch=f"ini:{event.id}",
             now=ctx.now(),

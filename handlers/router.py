@@ -8,12 +8,20 @@ otherwise onboarding for newcomers and the menu for everyone else.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from conversations.engine import Engine
 from conversations.flow import FlowConfig, FlowContext
 from conversations.i18n import N_, Translations
 from conversations.matching import closest
-from conversations.messages import Command, Inbound, Outgoing, OutMessage, parse_command
+from conversations.messages import (
+    ChatRef,
+    Command,
+    Inbound,
+    Outgoing,
+    OutMessage,
+    parse_command,
+)
 from handlers.access import Access
 from handlers.commands import BACK, CANCEL, HELP, CommandRegistry, CommandSpec, permits
 from handlers.menu import Menu
@@ -24,6 +32,7 @@ from storage.unit_of_work import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 MAX_TEXT_LENGTH = 4000
+RoleListener = Callable[[ChatRef], Awaitable[None]]
 
 
 class Router:
@@ -38,7 +47,10 @@ class Router:
         translations: Translations,
         clock: Clock,
         config: FlowConfig,
+        on_role_change: RoleListener | None = None,
     ) -> None:
+        """`on_role_change` hears, after the commit, of a person whose role or language
+        changed while their message was handled (a code redeemed, a language chosen)."""
         self._uow = uow
         self._engine = engine
         self._commands = commands
@@ -47,6 +59,7 @@ class Router:
         self._translations = translations
         self._clock = clock
         self._config = config
+        self._on_role_change = on_role_change
 
     @property
     def commands(self) -> CommandRegistry:
@@ -117,8 +130,16 @@ class Router:
                 config=self._config,
                 inbound=inbound,
             )
+            before = (ctx.role, person.language)
             out = await self._route(ctx, inbound) + ctx.notices
             await uow.commit()
+            changed = (self._access.role_of(ref, person), person.language) != before
+        if changed and self._on_role_change is not None:
+            # outside the unit of work: the listener opens its own (and may call a platform)
+            try:
+                await self._on_role_change(ref)
+            except Exception:
+                log.exception("could not follow up the new role or language of %s", ref)
         return out
 
     def _private_please(self) -> str:

@@ -9,11 +9,13 @@ writers meet). SQLite goes through aiosqlite with one thread trip per statement
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,6 +26,13 @@ from sqlalchemy.ext.asyncio import (
 from storage.sqlite_driver import one_trip_connector
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+REACH_TIMEOUT_SECONDS = 10.0
+DEFAULT_PORTS = {"postgresql": 5432}
+
+
+class DatabaseUnreachable(Exception):
+    """The database did not answer. The message is one line for a person, without the
+    URL's password."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -66,3 +75,42 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+def location(url: str) -> str:
+    """Where the database is, for people: host:port, or the SQLite file (never a password)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    port = parsed.port or DEFAULT_PORTS.get(parsed.get_backend_name())
+    return f"{parsed.host or 'localhost'}:{port}" if port else (parsed.host or "localhost")
+
+
+async def check_reachable(url: str, *, patience: float = REACH_TIMEOUT_SECONDS) -> None:
+    """Connect once and ask a trivial question; raise `DatabaseUnreachable` if that fails.
+
+    Run before anything else touches the database, so a server that is down, a wrong
+    password or a missing database is one clear line instead of a driver's traceback.
+    """
+    engine: AsyncEngine | None = None
+    try:
+        engine = create_engine(url)  # (for SQLite this makes the file's folder)
+        async with asyncio.timeout(patience):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+    except TimeoutError:
+        raise DatabaseUnreachable(
+            f"Cannot reach the database at {location(url)}: no answer within {patience:g} s"
+        ) from None
+    except (OSError, DBAPIError) as exc:
+        reason = str(exc.orig if isinstance(exc, DBAPIError) and exc.orig else exc)
+        password = make_url(url).password
+        if password:
+            reason = reason.replace(str(password), "***")
+        reason = " ".join(reason.split())  # one line, whatever the driver said
+        raise DatabaseUnreachable(
+            f"Cannot reach the database at {location(url)}: {reason}"
+        ) from None
+    finally:
+        if engine is not None:
+            await engine.dispose()

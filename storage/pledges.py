@@ -221,6 +221,20 @@ class PledgeRepository:
         )
         return result.scalars().all()
 
+    async def hidden_initiatives(self, now: datetime) -> Sequence[Event]:
+        """Initiatives a coordinator has hidden that have not begun: they can be shown again."""
+        result = await self._session.execute(
+            select(Event)
+            .where(
+                Event.origin == EventOrigin.INITIATIVE,
+                Event.status == EventStatus.HIDDEN,
+                Event.starts_at > now,
+            )
+            .order_by(Event.updated_at.desc(), Event.id.desc())
+            .limit(9)
+        )
+        return result.scalars().all()
+
     async def pushes_since(self, author_id: int, since: datetime) -> Sequence[datetime]:
         result = await self._session.execute(
             select(Event.pushed_at)
@@ -256,17 +270,19 @@ class PledgeRepository:
         )
         return result.scalars().all()
 
-    async def log(self, actor_id: int, action: str, event_id: int, reason: str = "") -> None:
-        self._session.add(
-            ModerationLog(
-                actor_id=actor_id,
-                action=action,
-                event_id=event_id,
-                reason=reason,
-                at=self._clock.now(),
-            )
+    async def log(
+        self, actor_id: int, action: str, event_id: int, reason: str = ""
+    ) -> ModerationLog:
+        entry = ModerationLog(
+            actor_id=actor_id,
+            action=action,
+            event_id=event_id,
+            reason=reason,
+            at=self._clock.now(),
         )
+        self._session.add(entry)
         await self._session.flush()
+        return entry
 
     async def moderation(self, event_id: int) -> Sequence[ModerationLog]:
         result = await self._session.execute(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,7 @@ from storage.models import (
     PersonTopic,
     ProcessedUpdate,
     Prompt,
+    Role,
     Topic,
     TransportState,
 )
@@ -39,7 +40,7 @@ from storage.types import UTCDateTime
 
 
 def _insert_for(session: AsyncSession) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING / DO UPDATE."""
     dialect = session.get_bind().dialect.name
     return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
@@ -194,6 +195,46 @@ class PersonRepository:
         )
         return result.scalars().all()
 
+    async def coordinators(self, named: Iterable[str] = ()) -> Sequence[Person]:
+        """Coordinators and admins by any route: the role kept on the person (a CLI grant,
+        an invite code), or one of their identities named in the settings ("platform:user")."""
+        result = await self._session.execute(
+            select(Person).where(_coordinator_by_any_route(named)).order_by(Person.id)
+        )
+        return result.scalars().all()
+
+    async def coordinator_identities(
+        self, platform: str, named: Iterable[str] = ()
+    ) -> Sequence[tuple[Identity, Person]]:
+        """The identities on `platform` of people who are coordinators by any route."""
+        named_here = [user for p, user in _identity_pairs(named) if p == platform]
+        by_role = Person.role.in_((Role.COORDINATOR, Role.ADMIN))
+        chosen = or_(by_role, Identity.user_id.in_(named_here)) if named_here else by_role
+        result = await self._session.execute(
+            select(Identity, Person)
+            .join(Person, Person.id == Identity.person_id)
+            .where(Identity.platform == platform, chosen)
+            .order_by(Identity.id)
+        )
+        return [(identity, person) for identity, person in result.all()]
+
+
+def _identity_pairs(named: Iterable[str]) -> list[tuple[str, str]]:
+    """("platform", "user") for each "platform:user" (settings are validated to that form)."""
+    split = (item.partition(":") for item in named)
+    return [(platform, user) for platform, _, user in split if platform and user]
+
+
+def _coordinator_by_any_route(named: Iterable[str]) -> ColumnElement[bool]:
+    by_role = Person.role.in_((Role.COORDINATOR, Role.ADMIN))
+    pairs = _identity_pairs(named)
+    if not pairs:
+        return by_role
+    named_people = select(Identity.person_id).where(
+        or_(*(and_(Identity.platform == p, Identity.user_id == u) for p, u in pairs))
+    )
+    return or_(by_role, Person.id.in_(named_people))
+
 
 class TopicRepository:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
@@ -214,24 +255,33 @@ class TopicRepository:
         return await self._session.get(Topic, topic_id)
 
     async def add(self, kind: str, slug: str, name_da: str, name_en: str) -> Topic:
+        """Add a topic, or rename and reactivate the one with this kind and slug.
+
+        One statement (insert, or update on conflict), so two people adding the same topic
+        at once (PostgreSQL does not serialise them) both get the one row, never an error.
+        """
         self._active.pop(kind, None)
-        existing = (
-            await self._session.execute(select(Topic).where(Topic.kind == kind, Topic.slug == slug))
-        ).scalar_one_or_none()
-        if existing is not None:
-            existing.name_da, existing.name_en, existing.active = name_da, name_en, True
-            await self._session.flush()
-            return existing
-        topic = Topic(
-            kind=kind,
-            slug=slug,
-            name_da=name_da,
-            name_en=name_en,
-            active=True,
-            created_at=self._clock.now(),
+        statement = (
+            _insert_for(self._session)(Topic)
+            .values(
+                kind=kind,
+                slug=slug,
+                name_da=name_da,
+                name_en=name_en,
+                active=True,
+                created_at=self._clock.now(),
+            )
+            .on_conflict_do_update(
+                index_elements=["kind", "slug"],
+                set_={"name_da": name_da, "name_en": name_en, "active": True},
+            )
+            .returning(Topic)
         )
-        self._session.add(topic)
-        await self._session.flush()
+        # populate_existing: a copy already loaded in this session takes the new names
+        result = await self._session.scalars(
+            statement, execution_options={"populate_existing": True}
+        )
+        topic: Topic = result.one()
         return topic
 
     async def deactivate(self, topic: Topic) -> None:
@@ -535,16 +585,36 @@ class TransportStateRepository:
         return None if row is None else row.value
 
     async def put(self, platform: str, key: str, value: str) -> None:
-        row = await self._session.get(TransportState, (platform, key))
-        if row is None:
-            self._session.add(
-                TransportState(
-                    platform=platform, key=key, value=value, updated_at=self._clock.now()
-                )
+        """Set a value in one statement (insert, or update on conflict): two processes
+        writing the same key at once both succeed, the later commit wins."""
+        now = self._clock.now()
+        statement = (
+            _insert_for(self._session)(TransportState)
+            .values(platform=platform, key=key, value=value, updated_at=now)
+            .on_conflict_do_update(
+                index_elements=["platform", "key"], set_={"value": value, "updated_at": now}
             )
-        else:
-            row.value, row.updated_at = value, self._clock.now()
-        await self._session.flush()
+            .returning(TransportState)
+        )
+        # populate_existing: a copy already loaded in this session takes the new value
+        await self._session.scalars(statement, execution_options={"populate_existing": True})
+
+    async def starting_with(self, platform: str, prefix: str) -> dict[str, str]:
+        """Every value whose key starts with `prefix`, by key."""
+        result = await self._session.execute(
+            select(TransportState.key, TransportState.value).where(
+                TransportState.platform == platform,
+                TransportState.key.startswith(prefix, autoescape=True),
+            )
+        )
+        return {str(key): str(value) for key, value in result.all()}
+
+    async def remove(self, platform: str, key: str) -> None:
+        await self._session.execute(
+            delete(TransportState).where(
+                TransportState.platform == platform, TransportState.key == key
+            )
+        )
 
 
 class UpdateLog:

@@ -281,7 +281,13 @@ class FakeBotAPI:
                 "file_path": f"files/{file_id}",
             }
             return web.json_response({"ok": True, "result": result})
-        if method in ("setMyCommands", "deleteWebhook", "sendChatAction", "answerCallbackQuery"):
+        if method in (
+            "setMyCommands",
+            "deleteMyCommands",
+            "deleteWebhook",
+            "sendChatAction",
+            "answerCallbackQuery",
+        ):
             self.sent.append((method, params))
             return web.json_response({"ok": True, "result": True})
         if method in SEND_METHODS or method in EDIT_METHODS:

@@ -160,11 +160,6 @@ class RunningBot:
             rate_limit=0,
             commands=build_commands(),
             translations=catalogs(),
-            coordinator_chats=[
-                item.split(":", 1)[1]
-                for item in settings.coordinators
-                if item.startswith("telegram:")
-            ],
         )
         self.app = BotApp(settings, [self.transport], clock=clock)
         self.handled = 0

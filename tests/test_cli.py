@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -163,3 +164,29 @@ def test_run_without_a_transport_says_how_to_start(
     err = capsys.readouterr().err
     assert err.startswith("Configuration error: no transport is configured")
     assert "python -m bot demo" in err
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound once, then let go)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("migrate",), ("run",), ("admin", "list-coordinators"), ("admin", "create-invite")],
+)
+def test_an_unreachable_database_is_one_line_without_the_password(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    port = closed_port()
+    url = f"postgresql+asyncpg://bot:hunter2-secret@127.0.0.1:{port}/tmm"
+    result = run_bot(*command, cwd=tmp_path, TMM_DATABASE_URL=url, TMM_CONSOLE="true")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"Cannot reach the database at 127.0.0.1:{port}: ")
+    assert "hunter2-secret" not in result.stderr + result.stdout

@@ -99,7 +99,8 @@ async def test_posting_lists_at_once_and_the_first_push_waits_for_a_coordinator(
     assert event.origin == "initiative"
     assert event.status == EventStatus.PUBLISHED
     assert event.push_state == PushState.AWAITING_APPROVAL
-    assert await chat.deliver_outbox() == []  # nobody is pushed yet
+    # nobody is pushed yet; only the coordinator hears that it waits
+    assert [d.ref.user_id for d in await chat.deliver_outbox()] == ["kim"]
 
     # listed at once: bo opens it and says yes, and takes a task, as for events
     replies = await open_as(chat, "bo", event)
@@ -261,19 +262,152 @@ async def test_push_goes_to_those_who_chose_its_area(chat: Chat) -> None:
     await chat.tap("anna", "publish")
     async with chat.app.uow() as uow:
         (event,) = await uow.pledges.initiatives_by((await person_of(chat, "anna")).id)
+    await chat.deliver_outbox()  # the coordinator hears of the queue
     await approve(chat, event)
     delivered = await chat.deliver_outbox()
     assert [d.ref.user_id for d in delivered] == ["cai"]
 
 
-async def test_coordinators_appointed_by_code_hear_of_the_queue(chat: Chat) -> None:
-    await people(chat, others=("lis",))
+async def test_coordinators_by_any_route_hear_of_the_queue(chat: Chat) -> None:
+    # kim is named in the settings, and so is the admin; lis is granted the role (as on
+    # the command line), bo redeems a code; dan is a citizen
+    await people(chat, others=("lis", "bo", "dan", "admin"))
     async with chat.app.uow() as uow:
         lis = await uow.persons.get((await person_of(chat, "lis")).id)
         assert lis is not None
         await uow.persons.set_role(lis, "coordinator")
+        code = await uow.invites.create(
+            "coordinator", valid_for=timedelta(days=1), created_by=None, note=None
+        )
         await uow.commit()
+    await chat.say("bo", f"/koordinator {code}")
     await post_initiative(chat)
     delivered = await chat.deliver_outbox()
-    assert [d.ref.user_id for d in delivered] == ["lis"]
-    assert "Bålaften i parken" in delivered[0].message.text
+    assert sorted(d.ref.user_id for d in delivered) == ["admin", "bo", "kim", "lis"]
+    assert all("Bålaften i parken" in d.message.text for d in delivered)
+
+
+async def hide(chat: Chat, event: Event, reason: str, coordinator: str = "kim") -> None:
+    await open_as(chat, coordinator, event)
+    await chat.tap(coordinator, "hide")
+    await chat.say(coordinator, reason)
+
+
+async def show_again_from_the_hidden_list(
+    chat: Chat, event: Event, coordinator: str = "kim"
+) -> list:  # type: ignore[type-arg]
+    await chat.say(coordinator, "/initiativer")
+    listing = await chat.tap(coordinator, "hidden")
+    assert event.title in listing[-1].text
+    await chat.tap(coordinator, f"i{event.id}")
+    return await chat.tap(coordinator, "unhide")
+
+
+async def test_a_hidden_initiative_is_shown_again_and_those_concerned_are_told(
+    chat: Chat,
+) -> None:
+    await people(chat, "cai", others=("bo",))
+    event = await post_initiative(chat)
+    await approve(chat, event)
+    await chat.deliver_outbox()  # cai hears of it
+    joined = await open_as(chat, "bo", event)
+    await chat.press("bo", joined[-1].prompt_id or "", "yes")
+    await hide(chat, event, "Vi skal lige tale om bålet.")
+    await chat.deliver_outbox()
+    bo = await person_of(chat, "bo")
+    async with chat.app.uow() as uow:
+        assert all(r.status == "cancelled" for r in await uow.events.reminders_of(event.id, bo.id))
+
+    await chat.say("kim", "/initiativer")
+    assert "skjult" in chat.last_question("kim").text
+    replies = await show_again_from_the_hidden_list(chat, event)
+    assert "Vist igen" in replies[0].text
+    assert not any(c.id == "unhide" for c in replies[-1].choices)  # now it can be hidden again
+    assert any(c.id == "hide" for c in replies[-1].choices)
+
+    fresh = await reload(chat, event)
+    assert fresh.status == EventStatus.PUBLISHED
+    assert fresh.hidden_reason is None
+    assert fresh.push_state == PushState.PUSHED
+    assert [a for a, _ in await moderation(chat, event)] == ["approve", "hide", "unhide"]
+    delivered = await chat.deliver_outbox()
+    told = {d.ref.user_id: d.message.text for d in delivered}
+    assert set(told) == {"anna", "bo"}  # cai already had the invitation: not sent twice
+    assert "synligt igen" in told["anna"]
+    assert "tilbage på listen" in told["bo"]
+    async with chat.app.uow() as uow:
+        reminders = await uow.events.reminders_of(event.id, bo.id)
+        assert any(r.status == "scheduled" for r in reminders)
+    replies = await chat.say("bo", "/initiativer")
+    assert "Bålaften" in replies[-1].text
+
+
+async def test_shown_again_before_its_first_push_it_waits_for_a_look_again(chat: Chat) -> None:
+    await people(chat, "cai")
+    event = await post_initiative(chat)
+    await chat.deliver_outbox()  # the coordinators hear of the queue
+    await hide(chat, event, "Mangler et sted.")
+    replies = await show_again_from_the_hidden_list(chat, event)
+    assert any(c.id == "approve" for c in replies[-1].choices)
+    assert (await reload(chat, event)).push_state == PushState.AWAITING_APPROVAL
+    delivered = await chat.deliver_outbox()
+    assert "cai" not in {d.ref.user_id for d in delivered}  # not sent out without a look
+    await chat.tap("kim", "approve")
+    delivered = await chat.deliver_outbox()
+    assert "cai" in {d.ref.user_id for d in delivered}
+
+
+async def test_hidden_again_after_shown_again_the_author_is_told_again(chat: Chat) -> None:
+    await people(chat)
+    event = await post_initiative(chat)
+    await hide(chat, event, "Første grund.")
+    await show_again_from_the_hidden_list(chat, event)
+    await hide(chat, event, "Anden grund.")
+    delivered = await chat.deliver_outbox()
+    told = [d.message.text for d in delivered if d.ref.user_id == "anna"]
+    assert any("Første grund." in t for t in told)
+    assert any("synligt igen" in t for t in told)
+    assert any("Anden grund." in t for t in told)
+    actions = [a for a, _ in await moderation(chat, event)]
+    assert actions == ["hide", "unhide", "hide"]
+
+
+async def test_only_a_coordinator_can_show_a_hidden_initiative_again(chat: Chat) -> None:
+    await people(chat, "bo", others=("lis",))
+    lis_id = (await person_of(chat, "lis")).id
+
+    async def lis_becomes(role: str) -> None:
+        async with chat.app.uow() as uow:
+            lis = await uow.persons.get(lis_id)
+            assert lis is not None
+            await uow.persons.set_role(lis, role)
+            await uow.commit()
+
+    await lis_becomes("coordinator")
+    event = await post_initiative(chat)
+    await hide(chat, event, "Parken er lukket.", coordinator="lis")
+    await chat.say("lis", "/initiativer")
+    stale_list = chat.last_question("lis").prompt_id or ""
+    await chat.tap("lis", "hidden")
+    await chat.tap("lis", f"i{event.id}")
+    stale_moderation = chat.last_question("lis").prompt_id or ""
+
+    # a citizen pressing the coordinator's buttons
+    for choice in ("unhide", "hide"):
+        replies = await chat.press("bo", stale_moderation, choice)
+        assert "knap virker ikke længere" in replies[-1].text
+    replies = await chat.press("bo", stale_list, "hidden")
+    assert "knap virker ikke længere" in replies[-1].text
+    # a coordinator no longer: her own old buttons prove nothing
+    await lis_becomes("citizen")
+    replies = await chat.press("lis", stale_moderation, "unhide")
+    assert replies[-1].text == "Det kan kun koordinatorer."
+    replies = await chat.press("lis", stale_list, "hidden")
+    assert replies[-1].text == "Det kan kun koordinatorer."
+    # and a citizen's own list shows no hidden ones
+    await chat.say("bo", "/initiativer")
+    assert not any(c.id == "hidden" for c in chat.last_question("bo").choices)
+
+    fresh = await reload(chat, event)
+    assert fresh.status == EventStatus.HIDDEN
+    assert [a for a, _ in await moderation(chat, event)] == ["hide"]

@@ -92,6 +92,25 @@ async def test_roles(uow_factory: UnitOfWorkFactory) -> None:
         assert [p.id for p in await uow.persons.with_role(Role.CITIZEN)] == [anna]
 
 
+async def test_coordinators_by_any_route(uow_factory: UnitOfWorkFactory) -> None:
+    await _person(uow_factory, "anna")
+    bo = await _person(uow_factory, "bo")
+    cai, dan = await _person(uow_factory, "cai"), await _person(uow_factory, "dan")
+    async with uow_factory() as uow:
+        for person_id, role in ((bo, Role.COORDINATOR), (dan, Role.ADMIN)):
+            person = await uow.persons.get(person_id)
+            assert person is not None
+            await uow.persons.set_role(person, role)
+        await uow.commit()
+    named = ["fake:cai", "matrix:anna", "fake:nobody-yet"]  # anna is "fake", not "matrix"
+    async with uow_factory() as uow:
+        assert [p.id for p in await uow.persons.coordinators()] == [bo, dan]
+        assert [p.id for p in await uow.persons.coordinators(named)] == [bo, cai, dan]
+        found = await uow.persons.coordinator_identities("fake", named)
+        assert [(i.user_id, p.id) for i, p in found] == [("bo", bo), ("cai", cai), ("dan", dan)]
+        assert await uow.persons.coordinator_identities("matrix", named) == []
+
+
 # -- topics -----------------------------------------------------------------------------------
 
 
@@ -332,6 +351,23 @@ async def test_transport_state(uow_factory: UnitOfWorkFactory, clock: FrozenCloc
         assert await uow.transport_state.get("telegram", "since") == "t1"
 
 
+async def test_transport_state_by_prefix_and_removed(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        for key, value in (("menu:1", "a"), ("menu:2", "b"), ("menuX3", "c"), ("since", "d")):
+            await uow.transport_state.put("telegram", key, value)
+        await uow.transport_state.put("matrix", "menu:1", "e")
+        await uow.commit()
+    async with uow_factory() as uow:
+        found = await uow.transport_state.starting_with("telegram", "menu:")
+        assert found == {"menu:1": "a", "menu:2": "b"}
+        assert await uow.transport_state.starting_with("telegram", "menu_") == {}  # no wildcard
+        await uow.transport_state.remove("telegram", "menu:1")
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.transport_state.starting_with("telegram", "menu:") == {"menu:2": "b"}
+        assert await uow.transport_state.get("matrix", "menu:1") == "e"
+
+
 # -- times ------------------------------------------------------------------------------------
 
 
@@ -433,3 +469,38 @@ async def test_a_newcomer_seen_twice_at_once_is_one_person(uow_factory: UnitOfWo
     assert ids[0] == ids[1]
     async with uow_factory() as uow:
         assert (await uow.session.execute(select(func.count()).select_from(Person))).scalar() == 1
+
+
+async def test_the_same_topic_added_by_two_at_once_is_one_topic(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async def add(english: str) -> int:
+        async with uow_factory() as uow:
+            topic = await uow.topics.add(TopicKind.INTEREST, "walks", "Gåture", english)
+            await asyncio.sleep(0.05)  # still in the transaction while the other one tries
+            await uow.commit()
+            return topic.id
+
+    ids = await asyncio.gather(add("Walks"), add("Strolls"))
+    assert ids[0] == ids[1]
+    async with uow_factory() as uow:
+        (topic,) = await uow.topics.active(TopicKind.INTEREST)
+        assert topic.id == ids[0]
+        assert topic.name_en in ("Walks", "Strolls")  # the later commit's name
+        assert await uow.topics.count() == 1
+
+
+async def test_the_same_transport_state_put_by_two_at_once_keeps_one_value(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async def put(value: str) -> None:
+        async with uow_factory() as uow:
+            await uow.transport_state.put("matrix", "since", value)
+            await asyncio.sleep(0.05)  # still in the transaction while the other one tries
+            await uow.commit()
+
+    await asyncio.gather(put("s1"), put("s2"))
+    async with uow_factory() as uow:
+        assert await uow.transport_state.get("matrix", "since") in ("s1", "s2")
+        await uow.transport_state.put("matrix", "since", "s3")
+        assert await uow.transport_state.get("matrix", "since") == "s3"  # read back at once

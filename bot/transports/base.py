@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from conversations.messages import ChatRef, ChoiceEcho, Inbound, OutMessage, Sent
+from storage.models import Role
 
 Dispatch = Callable[[Inbound], Awaitable[None]]
 
@@ -27,6 +28,25 @@ class Transport(Protocol):
 
     async def edit(self, ref: ChatRef, message_id: str, message: OutMessage) -> None:
         """Replace an earlier message's text (a progress line); may send anew instead."""
+        ...
+
+
+@runtime_checkable
+class RoleCommandMenus(Protocol):
+    """A transport whose command menu can differ per person (Telegram, per private chat).
+
+    The app decides who sees which menu (bot/command_menus.py); the transport only shows it.
+    """
+
+    platform: str
+
+    async def show_commands(self, user_id: str, role: Role, language: str) -> None:
+        """Give this person the command list of `role`, in `language`; a citizen gets the
+        common list back. Raises a `DeliveryError` when the platform refuses."""
+        ...
+
+    def when_ready(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Await `callback` once the platform takes requests, before updates are handled."""
         ...
 
 

@@ -20,7 +20,7 @@ import time
 import warnings
 import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -96,6 +96,8 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
+# Telegram picks a menu by the language of the person's app; None is the fallback
+MENU_LANGUAGES: tuple[str | None, ...] = (None, "da", "en")
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
 _T = TypeVar("_T")
 PTBApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -296,7 +298,6 @@ class TelegramTransport:
         rate_limit: float = 25,
         commands: CommandRegistry | None = None,
         translations: Catalogs | None = None,
-        coordinator_chats: Sequence[str] = (),
         concurrent_updates: int = 64,
         request: BaseRequest | None = None,
     ) -> None:
@@ -327,7 +328,7 @@ class TelegramTransport:
         self._limiter = _RateLimiter(rate_limit)
         self._commands = commands
         self._translations = translations
-        self._coordinator_chats = tuple(coordinator_chats)
+        self._ready: Callable[[], Awaitable[None]] | None = None
         self._dispatch: Dispatch | None = None
         self._stop_requested = asyncio.Event()
         self._finished = asyncio.Event()
@@ -351,13 +352,6 @@ class TelegramTransport:
                 port=settings.telegram_webhook_port,
                 secret=secret.get_secret_value() if secret else None,
             )
-        coordinators = [
-            user
-            for platform, _, user in (
-                item.partition(":") for item in [*settings.coordinators, *settings.admins]
-            )
-            if platform == PLATFORM and user.lstrip("-").isdigit()
-        ]
         return cls(
             settings.telegram_token.get_secret_value(),
             api_base_url=settings.telegram_api_base_url,
@@ -368,7 +362,6 @@ class TelegramTransport:
             rate_limit=settings.telegram_rate_per_second,
             commands=build_commands(),
             translations=catalogs(),
-            coordinator_chats=coordinators,
         )
 
     # -- running -------------------------------------------------------------------------
@@ -388,6 +381,11 @@ class TelegramTransport:
                 raise TransportStopped(f"could not reach the Telegram Bot API: {exc}") from exc
             log.info("Telegram: logged in as @%s", app.bot.username)
             await self.set_command_menus()
+            if self._ready is not None:
+                try:
+                    await self._ready()
+                except Exception:  # a menu is a convenience: never a reason not to run
+                    log.exception("Telegram: setting up the coordinators' command menus failed")
             await app.start()
             assert app.updater is not None
             if self._webhook is not None:
@@ -765,41 +763,67 @@ class TelegramTransport:
 
     # -- command menus -------------------------------------------------------------------
 
-    def command_menus(self) -> dict[tuple[Role, str | None], list[BotCommand]]:
-        """The menus to register: (role, language code or None for the default) -> commands."""
-        menus: dict[tuple[Role, str | None], list[BotCommand]] = {}
+    def commands_for(self, role: Role, language: str) -> list[BotCommand]:
+        """The command list a person with `role` sees, in `language`."""
         if self._commands is None or self._translations is None:
-            return menus
-        for role in (Role.CITIZEN, Role.COORDINATOR):
-            for language in (None, "da", "en"):
-                lang = language or "da"
-                translator = self._translations.get(lang)
-                menus[(role, language)] = [
-                    BotCommand(
-                        menu_name(spec.label(lang), spec.name),
-                        translator.gettext(spec.description)[:256],
-                    )
-                    for spec in self._commands.visible_to(role)
-                ]
-        return menus
+            return []
+        translator = self._translations.get(language)
+        return [
+            BotCommand(
+                menu_name(spec.label(language), spec.name),
+                translator.gettext(spec.description)[:256],
+            )
+            for spec in self._commands.visible_to(role)
+        ]
+
+    def command_menus(self) -> dict[str | None, list[BotCommand]]:
+        """The common (citizens') menus: language code, or None for the default -> commands."""
+        if self._commands is None or self._translations is None:
+            return {}
+        return {
+            language: self.commands_for(Role.CITIZEN, language or "da")
+            for language in MENU_LANGUAGES
+        }
 
     async def set_command_menus(self) -> None:
-        """Register the command menus; a failure is logged, never fatal."""
+        """Register the common command menus; a failure is logged, never fatal."""
         bot = self.application.bot
-        for (role, language), commands in self.command_menus().items():
-            scopes: Iterable[BotCommandScopeDefault | BotCommandScopeChat]
-            if role == Role.CITIZEN:
-                scopes = [BotCommandScopeDefault()]
+        for language, commands in self.command_menus().items():
+            try:
+                await bot.set_my_commands(
+                    commands, scope=BotCommandScopeDefault(), language_code=language
+                )
+            except TelegramError as exc:
+                log.warning(
+                    "Telegram: could not set the %s command menu: %s", language or "default", exc
+                )
+                return
+
+    # -- a menu per person (RoleCommandMenus, driven by bot/command_menus.py) ------------
+
+    def when_ready(self, callback: Callable[[], Awaitable[None]]) -> None:
+        self._ready = callback
+
+    async def show_commands(self, user_id: str, role: Role, language: str) -> None:
+        """The person's private chat gets the list of their role, in their language, whatever
+        language their Telegram app is set to; a citizen's chat goes back to the common list."""
+        if not user_id.lstrip("-").isdigit():
+            raise PermanentFailure(f"{user_id!r} is not a Telegram user id")
+        scope = BotCommandScopeChat(int(user_id))  # a private chat's id is the user's id
+        bot = self.application.bot
+        commands = self.commands_for(role, language) if role != Role.CITIZEN else []
+        for code in MENU_LANGUAGES:
+            if commands:
+                await self._call(
+                    "setMyCommands",
+                    lambda code=code: bot.set_my_commands(  # type: ignore[misc]
+                        commands, scope=scope, language_code=code
+                    ),
+                )
             else:
-                scopes = [BotCommandScopeChat(int(chat)) for chat in self._coordinator_chats]
-            for scope in scopes:
-                try:
-                    await bot.set_my_commands(commands, scope=scope, language_code=language)
-                except TelegramError as exc:
-                    log.warning(
-                        "Telegram: could not set the %s command menu (%s): %s",
-                        language or "default",
-                        role,
-                        exc,
-                    )
-                    return
+                await self._call(
+                    "deleteMyCommands",
+                    lambda code=code: bot.delete_my_commands(  # type: ignore[misc]
+                        scope=scope, language_code=code
+                    ),
+                )
