@@ -16,7 +16,15 @@ from typing import Any
 from conversations.flow import Answer, Flow, FlowContext, Transition
 from conversations.i18n import N_
 from conversations.matching import match_choice
-from conversations.messages import ChatRef, ChoiceEcho, ChoicePick, Outgoing, OutMessage, Reaction
+from conversations.messages import (
+    ChatRef,
+    ChoiceEcho,
+    ChoicePick,
+    Inbound,
+    Outgoing,
+    OutMessage,
+    Reaction,
+)
 from storage.models import Conversation, Prompt
 from storage.unit_of_work import UnitOfWork
 
@@ -113,6 +121,19 @@ class Engine:
             return await self._not_valid(ctx)
         assert prompt is not None
         return await self._resolve(ctx, prompt, pick.choice_id, message_id=pick.message_id)
+
+    async def prompt_answered(self, ctx: FlowContext, inbound: Inbound) -> Prompt | None:
+        """The stored question of this person's that a button press or reaction is on."""
+        if inbound.choice is not None:
+            prompt = await ctx.uow.prompts.get(inbound.choice.prompt_id)
+        elif inbound.reaction is not None:
+            ref = ctx.ref
+            prompt = await ctx.uow.prompts.by_message(
+                ref.platform, ref.chat_id, inbound.reaction.message_id
+            )
+        else:
+            return None
+        return prompt if self._belongs(ctx, prompt) else None
 
     async def answer_latest_offer(self, ctx: FlowContext, text: str) -> list[Outgoing] | None:
         """A typed reply ("1", "tæl mig med") to the newest message with buttons, if it fits.
