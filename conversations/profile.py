@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from conversations.flow import SKIP_WORDS, Answer, FlowContext
+from conversations.flow import NO_WORDS, SKIP_WORDS, YES_WORDS, Answer, FlowContext
 from conversations.i18n import N_
 from conversations.messages import Choice, OutMessage
 from storage.models import Topic, TopicKind
@@ -238,6 +238,33 @@ def format_quiet(ctx: FlowContext) -> str:
     if start is None or end is None:
         return ctx._(N_("none"))
     return f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
+
+
+# -- citizens' initiatives ---------------------------------------------------------------
+
+
+def initiatives_question(ctx: FlowContext) -> OutMessage:
+    return OutMessage(
+        ctx._(
+            N_(
+                "Would you like to hear about citizens' own initiatives in your "
+                "interests and areas?"
+            )
+        ),
+        choices=(
+            ctx.choice("yes", N_("Yes, please"), "🌱", *YES_WORDS),
+            # skipping leaves it off, the same as a no
+            ctx.choice("no", N_("No, thanks"), "🔕", *NO_WORDS, *SKIP_WORDS),
+        ),
+    )
+
+
+def take_initiatives(ctx: FlowContext, answer: Answer) -> StepResult:
+    if answer.choice not in ("yes", "no"):
+        return StepResult(False)
+    ctx.person.hear_initiatives = answer.choice == "yes"
+    ctx.uow.persons.touch(ctx.person)
+    return DONE
 
 
 # -- a summary ----------------------------------------------------------------------------

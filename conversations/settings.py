@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from conversations import profile
-from conversations.flow import NO_WORDS, YES_WORDS, Answer, Flow, FlowContext, Transition
+from conversations.flow import Answer, Flow, FlowContext, Transition
 from conversations.i18n import N_
 from conversations.messages import OutMessage
 from storage.models import TopicKind
@@ -76,18 +76,7 @@ class Settings(Flow):
             case Step.QUIET:
                 return profile.quiet_question(ctx)
             case Step.INITIATIVES:
-                return OutMessage(
-                    ctx._(
-                        N_(
-                            "Would you like to hear about citizens' own initiatives in your "
-                            "interests and areas?"
-                        )
-                    ),
-                    choices=(
-                        ctx.choice("yes", N_("Yes, please"), "🌱", *YES_WORDS),
-                        ctx.choice("no", N_("No, thanks"), "🔕", *NO_WORDS),
-                    ),
-                )
+                return profile.initiatives_question(ctx)
 
     async def handle(
         self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
@@ -97,15 +86,6 @@ class Settings(Flow):
             if answer.choice == "done" or answer.choice is None:
                 return Transition.end(OutMessage(ctx._(N_("All saved. 👍"))))
             return Transition.go(Step(answer.choice), data)
-        if step == Step.INITIATIVES:
-            if answer.choice not in ("yes", "no"):
-                return Transition.stay(data)
-            ctx.person.hear_initiatives = answer.choice == "yes"
-            ctx.uow.persons.touch(ctx.person)
-            saved = OutMessage(ctx._(N_("Saved. 👍")))
-            if data.get("single"):
-                return Transition.end(saved)
-            return Transition.go(Step.MENU, data, saved)
         match step:
             case Step.LANGUAGE:
                 result = profile.take_language(ctx, answer)
@@ -117,6 +97,8 @@ class Settings(Flow):
                 result = await profile.take_topic(ctx, answer, TopicKind.AREA)
             case Step.QUIET:
                 result = profile.take_quiet(ctx, answer)
+            case Step.INITIATIVES:
+                result = profile.take_initiatives(ctx, answer)
         notes = (result.note,) if result.note else ()
         if not result.done:
             return Transition.stay(data, *notes)

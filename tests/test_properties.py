@@ -92,6 +92,9 @@ async def _onboarding_until(chat: Chat, user: str, step: str) -> None:
     if step == "areas":
         return
     await chat.tap(user, "done")
+    if step == "initiatives":
+        return
+    await chat.tap(user, "no")
 
 
 def onboarding_at(step: str) -> Driver:
@@ -162,6 +165,9 @@ TARGETS: dict[str, Target] = {
     "onboarding:areas": Target(
         onboarding_at("areas"), ("onboarding", "areas"), frozenset({"topics"})
     ),
+    "onboarding:initiatives": Target(
+        onboarding_at("initiatives"), ("onboarding", "initiatives"), frozenset({"initiatives"})
+    ),
     "onboarding:quiet": Target(
         onboarding_at("quiet"), ("onboarding", "quiet"), frozenset({"quiet", "onboarded"})
     ),
@@ -192,7 +198,9 @@ TARGETS: dict[str, Target] = {
         frozenset({"quiet"}),
     ),
     "settings:initiatives": Target(
-        after_onboarding("/settings", taps=("initiatives",)), ("settings", "initiatives")
+        after_onboarding("/settings", taps=("initiatives",)),
+        ("settings", "initiatives"),
+        frozenset({"initiatives"}),
     ),
     "forget:confirm": Target(
         after_onboarding("/forget"), ("forget", "confirm"), frozenset({"forgotten"})
@@ -363,6 +371,7 @@ def profile_of(person: Any, topics: set[int]) -> dict[str, Any]:
         "consent": (person.consent, person.consent_version, person.consent_at),
         "quiet": (person.quiet_start_minute, person.quiet_end_minute),
         "topics": topics,
+        "initiatives": person.hear_initiatives,
         "onboarded": person.onboarded_at,
         "status": person.status,
         "role": person.role,
@@ -375,6 +384,7 @@ NEW_PERSON: dict[str, Any] = {
     "consent": ("unasked", None, None),
     "quiet": (None, None),
     "topics": set(),
+    "initiatives": False,
     "onboarded": None,
     "status": "active",
     "role": "citizen",
