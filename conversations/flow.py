@@ -115,6 +115,10 @@ class FlowContext:
     clock: Clock
     config: FlowConfig
     inbound: Inbound | None = None
+    # What the person asked for before they could have it (a command typed before consent):
+    # (flow, args) that onboarding goes on with when it is done. Set only by the server,
+    # never from what was typed, so no one can steer it to a flow of their choosing.
+    continue_with: tuple[str, str] | None = None
     # Messages for other chats than this one (the person's other platform, say); the
     # router delivers them after the replies to this chat.
     notices: list[Outgoing] = field(default_factory=list)

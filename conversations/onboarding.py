@@ -75,7 +75,7 @@ class Onboarding(Flow):
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         person = ctx.person
         target = self._links.resolve(args) if args else None
-        then = (target.flow, target.args) if target else None
+        then = (target.flow, target.args) if target else ctx.continue_with
         unknown_link = bool(args) and target is None
         if person.status == PersonStatus.STOPPED:
             person.status = PersonStatus.ACTIVE

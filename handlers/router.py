@@ -204,12 +204,12 @@ class Router:
             return [Outgoing(ctx.ref, refusal), *await self._engine.reask(ctx)]
         if spec.needs_consent and ctx.person.consent != ConsentState.GIVEN:
             first = ctx._(N_("First I need your OK to keep a little about you."))
+            ctx.continue_with = spec.after_onboarding(command.args)
             return [
                 Outgoing(ctx.ref, OutMessage(first)),
                 *await self._engine.begin(ctx, "onboarding"),
             ]
-        args = command.args or spec.args
-        return await self._engine.begin(ctx, spec.flow, args)
+        return await self._engine.begin(ctx, spec.flow, command.args or spec.args)
 
     def _refusal(self, ctx: FlowContext, spec: CommandSpec) -> OutMessage | None:
         if not permits(ctx.role, spec.role):
