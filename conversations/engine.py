@@ -94,8 +94,12 @@ class Engine:
 
         answer: Answer | None = None
         if inbound.media is not None:
+            if not flow.takes_media(conversation.state):
+                return await self._cannot_use(ctx, conversation, bool(choices), expects_text)
             answer = Answer(media=inbound.media, text=inbound.media.caption)
         elif inbound.location is not None:
+            if not flow.takes_location(conversation.state):
+                return await self._cannot_use(ctx, conversation, bool(choices), expects_text)
             answer = Answer(location=inbound.location)
         elif inbound.text is not None:
             picked = (
@@ -267,6 +271,28 @@ class Engine:
         if conversation is not None:
             reply += await self._reask(ctx, conversation)
         return out + reply
+
+    async def _cannot_use(
+        self, ctx: FlowContext, conversation: Conversation, has_choices: bool, expects_text: bool
+    ) -> list[Outgoing]:
+        """A photo, voice note, file or location where the question wants a choice or words."""
+        if expects_text and has_choices:
+            text = ctx._(
+                N_(
+                    "Sorry, I can't use that here. Please write your answer, "
+                    "or tap one of the choices."
+                )
+            )
+        elif expects_text:
+            text = ctx._(N_("Sorry, I can't use that here. Please write your answer."))
+        else:
+            text = ctx._(
+                N_(
+                    "Sorry, I can't use that here. "
+                    "Please tap one of the choices, or type its number."
+                )
+            )
+        return [Outgoing(ctx.ref, OutMessage(text)), *await self._reask(ctx, conversation)]
 
     async def _current_prompt(self, ctx: FlowContext, conversation: Conversation) -> Prompt | None:
         if conversation.prompt_id is None:

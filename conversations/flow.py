@@ -172,6 +172,18 @@ class Flow(ABC):
     ) -> Transition:
         """Take the answer to the question of `state`."""
 
+    def takes_media(self, state: str) -> bool:
+        """Whether the question of `state` can use a photo, a voice note or a file.
+
+        Where it can't, the engine answers one with a kind word and the same question, so
+        no flow takes a picture for a choice or for an empty answer.
+        """
+        return False
+
+    def takes_location(self, state: str) -> bool:
+        """Whether the question of `state` can use a shared location (a map pin)."""
+        return False
+
     async def detached(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> Transition | None:
         """A choice on a message sent outside a conversation (an invitation, a menu).
 

@@ -40,6 +40,7 @@ FLOW = "feedback"
 SNAP_FLOW = "snaplog"
 DEFAULT_LENGTH = timedelta(hours=2)  # an event without an end is taken to last two hours
 MAX_WORDS = 2000
+COLLECT = "collect"  # the snap-log's one question: send photos, tap Done
 
 
 class Step(StrEnum):
@@ -120,6 +121,11 @@ class JourneyFeedback(Flow):
 
     def __init__(self, options: FeedbackOptions | None = None) -> None:
         self.options = options or FeedbackOptions()
+
+    def takes_media(self, state: str) -> bool:
+        # a photo sent at any question goes to the event's log; a voice note after a
+        # verdict says why. Only the yes/no about keeping them needs a tap.
+        return state != Step.SNAP_CONSENT
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -315,8 +321,6 @@ class JourneyFeedback(Flow):
             request.started_at = ctx.now()
 
         step = Step(state)
-        if answer.media is not None and step == Step.SNAP_CONSENT:
-            return Transition.stay(data)
         if answer.media is not None and not (
             step == Step.WHY and answer.media.kind == MediaKind.VOICE
         ):
@@ -532,6 +536,9 @@ class SnapLog(Flow):
     def __init__(self, feedback: JourneyFeedback) -> None:
         self._feedback = feedback
 
+    def takes_media(self, state: str) -> bool:
+        return state == COLLECT
+
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         now = ctx.now()
         options = self._feedback.options
@@ -550,8 +557,8 @@ class SnapLog(Flow):
                     )
                     return Transition.end(OutMessage(note))
                 if consent is None:
-                    return Transition.go(Step.SNAP_CONSENT, {**data, "back_to": "collect"})
-                return Transition.go("collect", data)
+                    return Transition.go(Step.SNAP_CONSENT, {**data, "back_to": COLLECT})
+                return Transition.go(COLLECT, data)
         return Transition.end(
             OutMessage(
                 ctx._(N_("There is no event to send photos to right now. Thank you though!"))

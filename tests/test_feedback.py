@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from conversations.journey_feedback import JourneyFeedback, event_end
-from conversations.messages import Media, MediaKind, OutMessage
+from conversations.messages import Location, Media, MediaKind, OutMessage
 from storage.clock import FrozenClock
 from storage.models import (
     Event,
@@ -377,6 +377,33 @@ async def test_no_consent_keeps_no_photos(chat: Chat, clock: FrozenClock) -> Non
     # /snap respects it too
     replies = await chat.say("anna", "/snap")
     assert "chose not to share" in replies[-1].text
+
+
+async def test_a_photo_at_the_photo_question_gets_a_word_and_the_question_again(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    event = await event_with_yes(chat, "anna")
+    await after_event(chat, clock, event)
+    await chat.tap("anna", "start")
+    await chat.send_media("anna", PHOTO)
+    replies = await chat.send_media("anna", replace(PHOTO, file_ref="photo-file-2"))
+    assert "can't use that here" in replies[0].text
+    assert ids(replies[-1]) == ["yes", "no"]
+    replies = await chat.tap("anna", "yes")
+    assert "in the log" in replies[0].text
+    assert [s.file_ref for s in await rows(chat, Snap)] == ["photo-file-1"]
+
+
+async def test_a_location_in_the_feedback_is_not_taken_as_a_skip(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    event = await event_with_yes(chat, "anna")
+    await after_event(chat, clock, event)
+    await chat.tap("anna", "start")
+    await chat.tap("anna", "notcame")
+    replies = await chat.send_location("anna", Location(56.1, 9.5))  # at "what matters?"
+    assert "Please write your answer, or tap one of the choices." in replies[0].text
+    assert "What matters to you" in replies[-1].text
 
 
 async def test_a_too_large_photo_gets_a_clear_word(chat: Chat, clock: FrozenClock) -> None:

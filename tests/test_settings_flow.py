@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conversations.messages import Location, Media, MediaKind
 from storage.models import TopicKind
 from tests.fakes import Chat
 from tests.helpers import (
@@ -144,3 +145,45 @@ async def test_unknown_section_shows_the_menu(chat: Chat) -> None:
     await onboard_en(chat, "anna")
     replies = await chat.say("anna", "/settings colour")
     assert "done" in choice_ids(replies[-1])
+
+
+# -- a photo or a pin where a choice or words are wanted ---------------------------------------
+
+
+async def test_a_photo_while_the_menu_is_open_asks_again_and_keeps_the_menu(chat: Chat) -> None:
+    await onboard_en(chat, "anna")
+    await chat.say("anna", "/settings")
+    replies = await chat.send_media("anna", Media(MediaKind.PHOTO, "photo-1", caption="done"))
+    assert "can't use that here" in replies[0].text
+    assert "tap one of the choices" in replies[0].text
+    assert "done" in choice_ids(replies[-1])  # the same menu again
+    assert "All saved." not in texts(replies)
+    conversation = await conversation_of(chat, "anna")
+    assert conversation is not None
+    assert (conversation.flow, conversation.state) == ("settings", "menu")
+    await chat.tap("anna", "quiet")  # and it still works
+    await chat.tap("anna", "21-09")
+    assert (await known_person(chat, "anna")).quiet_start_minute == 21 * 60
+
+
+async def test_a_location_while_the_menu_is_open_asks_again(chat: Chat) -> None:
+    await onboard_en(chat, "anna")
+    await chat.say("anna", "/settings")
+    replies = await chat.send_location("anna", Location(56.1, 9.5))
+    assert "can't use that here" in replies[0].text
+    assert "done" in choice_ids(replies[-1])
+    conversation = await conversation_of(chat, "anna")
+    assert conversation is not None
+    assert conversation.state == "menu"
+
+
+async def test_a_photo_at_the_name_question_asks_for_words(chat: Chat) -> None:
+    await onboard_en(chat, "anna")
+    await chat.say("anna", "/settings name")
+    replies = await chat.send_media("anna", Media(MediaKind.PHOTO, "photo-1", caption="Me!"))
+    assert "Please write your answer, or tap one of the choices." in replies[0].text
+    assert replies[-1].expects_text
+    assert (await known_person(chat, "anna")).display_name == "Anna"
+    conversation = await conversation_of(chat, "anna")
+    assert conversation is not None
+    assert conversation.state == "name"
