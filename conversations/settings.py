@@ -83,8 +83,10 @@ class Settings(Flow):
     ) -> Transition:
         step = Step(state)
         if step == Step.MENU:
-            if answer.choice == "done" or answer.choice is None:
+            if answer.choice == "done":
                 return Transition.end(OutMessage(ctx._(N_("All saved. 👍"))))
+            if answer.choice is None:  # only a tap closes the menu; anything else asks again
+                return Transition.stay(data)
             return Transition.go(Step(answer.choice), data)
         match step:
             case Step.LANGUAGE:
