@@ -111,6 +111,15 @@ def _closed(ctx: FlowContext, event: Event | None) -> Transition:
     return Transition.end(OutMessage(text))
 
 
+def not_shared_note(ctx: FlowContext) -> str:
+    return ctx._(
+        N_(
+            "You chose not to share photos and voice notes, so I haven't kept it. "
+            "/settings lets you change that."
+        )
+    )
+
+
 def _not_yours(ctx: FlowContext) -> Transition:
     return Transition.end(OutMessage(ctx._(N_("That isn't something I asked you about."))))
 
@@ -254,7 +263,7 @@ class JourneyFeedback(Flow):
                         N_(
                             "Would you like to share photos and voice notes with the "
                             "organisers? They are kept in the event's log, and /forget deletes "
-                            "them. I only ask this once."
+                            "them. I only ask this once; /settings can change it later."
                         )
                     ),
                     choices=(
@@ -474,7 +483,7 @@ class JourneyFeedback(Flow):
             }
             return Transition.go(Step.SNAP_CONSENT, {**data, "pending": pending, "back_to": state})
         if not consent:
-            note = ctx._(N_("You chose not to share photos and voice notes, so I haven't kept it."))
+            note = not_shared_note(ctx)
             return Transition.stay(data, OutMessage(note))
         return Transition.stay(data, await self._keep(ctx, event, media))
 
@@ -553,7 +562,10 @@ class SnapLog(Flow):
                 consent = await ctx.uow.feedback.snap_consent(ctx.person.id)
                 if consent is False:
                     note = ctx._(
-                        N_("You chose not to share photos and voice notes with the organisers.")
+                        N_(
+                            "You chose not to share photos and voice notes with the organisers. "
+                            "If you have changed your mind, /settings lets you switch it on."
+                        )
                     )
                     return Transition.end(OutMessage(note))
                 if consent is None:
@@ -598,7 +610,7 @@ class SnapLog(Flow):
         if answer.media is None:
             return Transition.stay(data)
         if not await ctx.uow.feedback.snap_consent(ctx.person.id):
-            note = ctx._(N_("You chose not to share photos and voice notes, so I haven't kept it."))
+            note = not_shared_note(ctx)
             return Transition.end(OutMessage(note))
         return Transition.stay(
             data, await self._feedback._keep(ctx, event, answer.media), ask=False

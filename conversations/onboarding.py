@@ -208,7 +208,7 @@ class Onboarding(Flow):
     async def _finish(self, ctx: FlowContext, data: dict[str, Any], *say: OutMessage) -> Transition:
         ctx.person.onboarded_at = ctx.now()
         ctx.uow.persons.touch(ctx.person)
-        summary = await profile.profile_summary(ctx)
+        summary = await profile.profile_summary(ctx, photos=False)
         done = ctx._(
             N_(
                 "Thank you, that's all! 🌱 This is what I have noted:\n{summary}\n\n"

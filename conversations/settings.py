@@ -20,6 +20,7 @@ class Step(StrEnum):
     AREAS = "areas"
     QUIET = "quiet"
     INITIATIVES = "initiatives"
+    PHOTOS = "photos"
 
 
 SECTIONS = {
@@ -34,6 +35,8 @@ SECTIONS = {
     "quiet": Step.QUIET,
     "initiatives": Step.INITIATIVES,
     "initiativer": Step.INITIATIVES,
+    "photos": Step.PHOTOS,
+    "billeder": Step.PHOTOS,
 }
 
 
@@ -62,6 +65,7 @@ class Settings(Flow):
                 choices += [
                     ctx.choice("quiet", N_("Quiet hours"), "🌙"),
                     ctx.choice("initiatives", N_("Citizens' initiatives"), "🌱"),
+                    ctx.choice("photos", N_("Photos and voice notes"), "📷", "billeder"),
                     ctx.choice("done", N_("Done"), "👍", "ok", "faerdig"),
                 ]
                 return OutMessage(text.format(summary=summary), choices=tuple(choices))
@@ -77,6 +81,8 @@ class Settings(Flow):
                 return profile.quiet_question(ctx)
             case Step.INITIATIVES:
                 return profile.initiatives_question(ctx)
+            case Step.PHOTOS:
+                return profile.photos_question(ctx)
 
     async def handle(
         self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
@@ -101,6 +107,8 @@ class Settings(Flow):
                 result = profile.take_quiet(ctx, answer)
             case Step.INITIATIVES:
                 result = profile.take_initiatives(ctx, answer)
+            case Step.PHOTOS:
+                result = await profile.take_photos(ctx, answer)
         notes = (result.note,) if result.note else ()
         if not result.done:
             return Transition.stay(data, *notes)

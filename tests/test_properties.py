@@ -202,6 +202,11 @@ TARGETS: dict[str, Target] = {
         ("settings", "initiatives"),
         frozenset({"initiatives"}),
     ),
+    "settings:photos": Target(
+        after_onboarding("/settings", taps=("photos",)),
+        ("settings", "photos"),
+        frozenset({"photos"}),
+    ),
     "forget:confirm": Target(
         after_onboarding("/forget"), ("forget", "confirm"), frozenset({"forgotten"})
     ),
@@ -364,7 +369,7 @@ events = st.one_of(texts, commands, picks, reactions, attachments)
 # -- the harness ------------------------------------------------------------------------------
 
 
-def profile_of(person: Any, topics: set[int]) -> dict[str, Any]:
+def profile_of(person: Any, topics: set[int], photos: bool | None) -> dict[str, Any]:
     return {
         "language": person.language,
         "display_name": person.display_name,
@@ -372,6 +377,7 @@ def profile_of(person: Any, topics: set[int]) -> dict[str, Any]:
         "quiet": (person.quiet_start_minute, person.quiet_end_minute),
         "topics": topics,
         "initiatives": person.hear_initiatives,
+        "photos": photos,
         "onboarded": person.onboarded_at,
         "status": person.status,
         "role": person.role,
@@ -385,6 +391,7 @@ NEW_PERSON: dict[str, Any] = {
     "quiet": (None, None),
     "topics": set(),
     "initiatives": False,
+    "photos": None,
     "onboarded": None,
     "status": "active",
     "role": "citizen",
@@ -466,7 +473,8 @@ class Harness:
             profile = None
             if person is not None:
                 topics = await uow.topics.chosen_ids(person.id)
-                profile = profile_of(person, topics)
+                photos = await uow.feedback.snap_consent(person.id)
+                profile = profile_of(person, topics, photos)
             other = self.chat.ref("bystander")
             bystander = await uow.conversations.get(other.platform, other.chat_id, other.user_id)
             return Observation(
