@@ -165,11 +165,16 @@ class Router:
         """Someone who said no to consent: a short word, never the consent question unasked.
 
         None when the message goes its usual way: an answer in a conversation they opened
-        themselves (/start, /forget), or a menu button, which the command behind it decides.
+        themselves (/start, /forget), or a menu button (tapped, or its number typed), which
+        the command behind it decides.
         """
         conversation, notes = await self._engine.current(ctx)
         if conversation is not None:
             return None
+        if inbound.text and len(inbound.text) <= MAX_TEXT_LENGTH:
+            answered = await self._engine.answer_latest_offer(ctx, inbound.text)
+            if answered is not None:
+                return notes + answered
         if inbound.choice is not None or inbound.reaction is not None:
             prompt = await self._engine.prompt_answered(ctx, inbound)
             if prompt is not None and not prompt.bound:

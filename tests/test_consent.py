@@ -88,7 +88,19 @@ async def test_a_command_that_needs_consent_after_a_no_explains_and_asks(chat: C
 async def test_mydata_after_a_no_still_works(chat: Chat) -> None:
     await refuse(chat, "bo")
     replies = await chat.say("bo", "/mydata")
-    assert "You said no" in replies[0].text
+    assert "everything I keep about you" in replies[0].text
+    assert "You said no, so I keep nothing else" in replies[0].text
+
+
+async def test_a_menu_button_after_a_no_still_works_tapped_or_typed(chat: Chat) -> None:
+    await refuse(chat, "bo")
+    await chat.say("bo", "/help")
+    replies = await chat.tap("bo", "mydata")
+    assert "everything I keep about you" in replies[0].text
+    menu = await chat.say("bo", "/help")
+    number = choice_ids(menu[-1]).index("mydata") + 1
+    replies = await chat.say("bo", str(number))
+    assert "everything I keep about you" in replies[0].text
 
 
 async def test_someone_never_asked_is_welcomed_into_onboarding(chat: Chat) -> None:
