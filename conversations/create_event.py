@@ -85,6 +85,9 @@ class NewEvent(Flow):
     def allowed(self, ctx: FlowContext) -> bool:
         return ctx.is_coordinator
 
+    def takes_location(self, state: str) -> bool:
+        return state in (Step.PLACE, Step.PIN)
+
     def refuse(self, ctx: FlowContext) -> Transition:
         return only_coordinators(ctx)
 

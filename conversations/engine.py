@@ -16,7 +16,15 @@ from typing import Any
 from conversations.flow import Answer, Flow, FlowContext, Transition
 from conversations.i18n import N_
 from conversations.matching import match_choice
-from conversations.messages import ChatRef, ChoiceEcho, ChoicePick, Outgoing, OutMessage, Reaction
+from conversations.messages import (
+    ChatRef,
+    ChoiceEcho,
+    ChoicePick,
+    Inbound,
+    Outgoing,
+    OutMessage,
+    Reaction,
+)
 from storage.models import Conversation, Prompt
 from storage.unit_of_work import UnitOfWork
 
@@ -86,8 +94,12 @@ class Engine:
 
         answer: Answer | None = None
         if inbound.media is not None:
+            if not flow.takes_media(conversation.state):
+                return await self._cannot_use(ctx, conversation, bool(choices), expects_text)
             answer = Answer(media=inbound.media, text=inbound.media.caption)
         elif inbound.location is not None:
+            if not flow.takes_location(conversation.state):
+                return await self._cannot_use(ctx, conversation, bool(choices), expects_text)
             answer = Answer(location=inbound.location)
         elif inbound.text is not None:
             picked = (
@@ -113,6 +125,19 @@ class Engine:
             return await self._not_valid(ctx)
         assert prompt is not None
         return await self._resolve(ctx, prompt, pick.choice_id, message_id=pick.message_id)
+
+    async def prompt_answered(self, ctx: FlowContext, inbound: Inbound) -> Prompt | None:
+        """The stored question of this person's that a button press or reaction is on."""
+        if inbound.choice is not None:
+            prompt = await ctx.uow.prompts.get(inbound.choice.prompt_id)
+        elif inbound.reaction is not None:
+            ref = ctx.ref
+            prompt = await ctx.uow.prompts.by_message(
+                ref.platform, ref.chat_id, inbound.reaction.message_id
+            )
+        else:
+            return None
+        return prompt if self._belongs(ctx, prompt) else None
 
     async def answer_latest_offer(self, ctx: FlowContext, text: str) -> list[Outgoing] | None:
         """A typed reply ("1", "tæl mig med") to the newest message with buttons, if it fits.
@@ -246,6 +271,28 @@ class Engine:
         if conversation is not None:
             reply += await self._reask(ctx, conversation)
         return out + reply
+
+    async def _cannot_use(
+        self, ctx: FlowContext, conversation: Conversation, has_choices: bool, expects_text: bool
+    ) -> list[Outgoing]:
+        """A photo, voice note, file or location where the question wants a choice or words."""
+        if expects_text and has_choices:
+            text = ctx._(
+                N_(
+                    "Sorry, I can't use that here. Please write your answer, "
+                    "or tap one of the choices."
+                )
+            )
+        elif expects_text:
+            text = ctx._(N_("Sorry, I can't use that here. Please write your answer."))
+        else:
+            text = ctx._(
+                N_(
+                    "Sorry, I can't use that here. "
+                    "Please tap one of the choices, or type its number."
+                )
+            )
+        return [Outgoing(ctx.ref, OutMessage(text)), *await self._reask(ctx, conversation)]
 
     async def _current_prompt(self, ctx: FlowContext, conversation: Conversation) -> Prompt | None:
         if conversation.prompt_id is None:

@@ -296,6 +296,9 @@ class EditStep(StrEnum):
 class EditEvent(Flow):
     name = "editevent"
 
+    def takes_location(self, state: str) -> bool:
+        return state == EditStep.PLACE
+
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         return await _start_choosing(ctx)
 

@@ -118,6 +118,10 @@ class FlowContext:
     clock: Clock
     config: FlowConfig
     inbound: Inbound | None = None
+    # What the person asked for before they could have it (a command typed before consent):
+    # (flow, args) that onboarding goes on with when it is done. Set only by the server,
+    # never from what was typed, so no one can steer it to a flow of their choosing.
+    continue_with: tuple[str, str] | None = None
     # Messages for other chats than this one (the person's other platform, say); the
     # router delivers them after the replies to this chat.
     notices: list[Outgoing] = field(default_factory=list)
@@ -170,6 +174,18 @@ class Flow(ABC):
         self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
     ) -> Transition:
         """Take the answer to the question of `state`."""
+
+    def takes_media(self, state: str) -> bool:
+        """Whether the question of `state` can use a photo, a voice note or a file.
+
+        Where it can't, the engine answers one with a kind word and the same question, so
+        no flow takes a picture for a choice or for an empty answer.
+        """
+        return False
+
+    def takes_location(self, state: str) -> bool:
+        """Whether the question of `state` can use a shared location (a map pin)."""
+        return False
 
     async def detached(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> Transition | None:
         """A choice on a message sent outside a conversation (an invitation, a menu).

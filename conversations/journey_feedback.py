@@ -40,6 +40,7 @@ FLOW = "feedback"
 SNAP_FLOW = "snaplog"
 DEFAULT_LENGTH = timedelta(hours=2)  # an event without an end is taken to last two hours
 MAX_WORDS = 2000
+COLLECT = "collect"  # the snap-log's one question: send photos, tap Done
 
 
 class Step(StrEnum):
@@ -110,6 +111,15 @@ def _closed(ctx: FlowContext, event: Event | None) -> Transition:
     return Transition.end(OutMessage(text))
 
 
+def not_shared_note(ctx: FlowContext) -> str:
+    return ctx._(
+        N_(
+            "You chose not to share photos and voice notes, so I haven't kept it. "
+            "/settings lets you change that."
+        )
+    )
+
+
 def _not_yours(ctx: FlowContext) -> Transition:
     return Transition.end(OutMessage(ctx._(N_("That isn't something I asked you about."))))
 
@@ -120,6 +130,11 @@ class JourneyFeedback(Flow):
 
     def __init__(self, options: FeedbackOptions | None = None) -> None:
         self.options = options or FeedbackOptions()
+
+    def takes_media(self, state: str) -> bool:
+        # a photo sent at any question goes to the event's log; a voice note after a
+        # verdict says why. Only the yes/no about keeping them needs a tap.
+        return state != Step.SNAP_CONSENT
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -248,7 +263,7 @@ class JourneyFeedback(Flow):
                         N_(
                             "Would you like to share photos and voice notes with the "
                             "organisers? They are kept in the event's log, and /forget deletes "
-                            "them. I only ask this once."
+                            "them. I only ask this once; /settings can change it later."
                         )
                     ),
                     choices=(
@@ -315,8 +330,6 @@ class JourneyFeedback(Flow):
             request.started_at = ctx.now()
 
         step = Step(state)
-        if answer.media is not None and step == Step.SNAP_CONSENT:
-            return Transition.stay(data)
         if answer.media is not None and not (
             step == Step.WHY and answer.media.kind == MediaKind.VOICE
         ):
@@ -470,7 +483,7 @@ class JourneyFeedback(Flow):
             }
             return Transition.go(Step.SNAP_CONSENT, {**data, "pending": pending, "back_to": state})
         if not consent:
-            note = ctx._(N_("You chose not to share photos and voice notes, so I haven't kept it."))
+            note = not_shared_note(ctx)
             return Transition.stay(data, OutMessage(note))
         return Transition.stay(data, await self._keep(ctx, event, media))
 
@@ -532,6 +545,9 @@ class SnapLog(Flow):
     def __init__(self, feedback: JourneyFeedback) -> None:
         self._feedback = feedback
 
+    def takes_media(self, state: str) -> bool:
+        return state == COLLECT
+
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         now = ctx.now()
         options = self._feedback.options
@@ -546,12 +562,15 @@ class SnapLog(Flow):
                 consent = await ctx.uow.feedback.snap_consent(ctx.person.id)
                 if consent is False:
                     note = ctx._(
-                        N_("You chose not to share photos and voice notes with the organisers.")
+                        N_(
+                            "You chose not to share photos and voice notes with the organisers. "
+                            "If you have changed your mind, /settings lets you switch it on."
+                        )
                     )
                     return Transition.end(OutMessage(note))
                 if consent is None:
-                    return Transition.go(Step.SNAP_CONSENT, {**data, "back_to": "collect"})
-                return Transition.go("collect", data)
+                    return Transition.go(Step.SNAP_CONSENT, {**data, "back_to": COLLECT})
+                return Transition.go(COLLECT, data)
         return Transition.end(
             OutMessage(
                 ctx._(N_("There is no event to send photos to right now. Thank you though!"))
@@ -591,7 +610,7 @@ class SnapLog(Flow):
         if answer.media is None:
             return Transition.stay(data)
         if not await ctx.uow.feedback.snap_consent(ctx.person.id):
-            note = ctx._(N_("You chose not to share photos and voice notes, so I haven't kept it."))
+            note = not_shared_note(ctx)
             return Transition.end(OutMessage(note))
         return Transition.stay(
             data, await self._feedback._keep(ctx, event, answer.media), ask=False

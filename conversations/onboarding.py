@@ -1,4 +1,5 @@
-"""`/start`: a warm welcome, language, what we keep and consent, name, interests, quiet.
+"""`/start`: a warm welcome, language, what we keep and consent, name, interests, areas,
+citizens' initiatives, quiet hours.
 
 Consent comes before anything personal is stored. Saying no is respected: we keep only
 that the person said no (so we don't keep asking) and their language.
@@ -23,10 +24,19 @@ class Step(StrEnum):
     NAME = "name"
     INTERESTS = "interests"
     AREAS = "areas"
+    INITIATIVES = "initiatives"
     QUIET = "quiet"
 
 
-ORDER = (Step.LANGUAGE, Step.CONSENT, Step.NAME, Step.INTERESTS, Step.AREAS, Step.QUIET)
+ORDER = (
+    Step.LANGUAGE,
+    Step.CONSENT,
+    Step.NAME,
+    Step.INTERESTS,
+    Step.AREAS,
+    Step.INITIATIVES,
+    Step.QUIET,
+)
 
 
 def consent_explanation(ctx: FlowContext) -> str:
@@ -65,7 +75,7 @@ class Onboarding(Flow):
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         person = ctx.person
         target = self._links.resolve(args) if args else None
-        then = (target.flow, target.args) if target else None
+        then = (target.flow, target.args) if target else ctx.continue_with
         unknown_link = bool(args) and target is None
         if person.status == PersonStatus.STOPPED:
             person.status = PersonStatus.ACTIVE
@@ -121,6 +131,8 @@ class Onboarding(Flow):
                 return await profile.topics_question(ctx, TopicKind.INTEREST)
             case Step.AREAS:
                 return await profile.topics_question(ctx, TopicKind.AREA)
+            case Step.INITIATIVES:
+                return profile.initiatives_question(ctx)
             case Step.QUIET:
                 return profile.quiet_question(ctx)
 
@@ -139,6 +151,8 @@ class Onboarding(Flow):
                 result = await profile.take_topic(ctx, answer, TopicKind.INTEREST)
             case Step.AREAS:
                 result = await profile.take_topic(ctx, answer, TopicKind.AREA)
+            case Step.INITIATIVES:
+                result = profile.take_initiatives(ctx, answer)
             case Step.QUIET:
                 result = profile.take_quiet(ctx, answer)
         notes = (result.note,) if result.note else ()
@@ -173,6 +187,7 @@ class Onboarding(Flow):
     async def _keep_only_refusal(self, ctx: FlowContext) -> None:
         person = ctx.person
         person.display_name = None
+        person.hear_initiatives = False
         person.quiet_start_minute = person.quiet_end_minute = None
         for topic_id in await ctx.uow.topics.chosen_ids(person.id):
             await ctx.uow.topics.toggle(person.id, topic_id)
@@ -193,7 +208,7 @@ class Onboarding(Flow):
     async def _finish(self, ctx: FlowContext, data: dict[str, Any], *say: OutMessage) -> Transition:
         ctx.person.onboarded_at = ctx.now()
         ctx.uow.persons.touch(ctx.person)
-        summary = await profile.profile_summary(ctx)
+        summary = await profile.profile_summary(ctx, photos=False)
         done = ctx._(
             N_(
                 "Thank you, that's all! 🌱 This is what I have noted:\n{summary}\n\n"

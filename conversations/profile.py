@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from conversations.flow import SKIP_WORDS, Answer, FlowContext
+from conversations.flow import NO_WORDS, SKIP_WORDS, YES_WORDS, Answer, FlowContext
 from conversations.i18n import N_
 from conversations.messages import Choice, OutMessage
 from storage.models import Topic, TopicKind
@@ -240,10 +240,85 @@ def format_quiet(ctx: FlowContext) -> str:
     return f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
 
 
+# -- citizens' initiatives ---------------------------------------------------------------
+
+
+def initiatives_question(ctx: FlowContext) -> OutMessage:
+    return OutMessage(
+        ctx._(
+            N_(
+                "Would you like to hear about citizens' own initiatives in your "
+                "interests and areas?"
+            )
+        ),
+        choices=(
+            ctx.choice("yes", N_("Yes, please"), "🌱", *YES_WORDS),
+            # skipping leaves it off, the same as a no
+            ctx.choice("no", N_("No, thanks"), "🔕", *NO_WORDS, *SKIP_WORDS),
+        ),
+    )
+
+
+def take_initiatives(ctx: FlowContext, answer: Answer) -> StepResult:
+    if answer.choice not in ("yes", "no"):
+        return StepResult(False)
+    ctx.person.hear_initiatives = answer.choice == "yes"
+    ctx.uow.persons.touch(ctx.person)
+    return DONE
+
+
+# -- photos and voice notes ---------------------------------------------------------------
+
+
+def photos_question(ctx: FlowContext) -> OutMessage:
+    return OutMessage(
+        ctx._(
+            N_(
+                "Photos and voice notes you send me after an event go to the event's log, "
+                "where the organisers can see them. Would you like to share them?"
+            )
+        ),
+        choices=(
+            ctx.choice("yes", N_("Yes, share them"), "📷", *YES_WORDS),
+            ctx.choice("no", N_("No, don't keep them"), "🚫", *NO_WORDS),
+        ),
+    )
+
+
+async def take_photos(ctx: FlowContext, answer: Answer) -> StepResult:
+    """The same yes or no journey feedback asks once; switching it off deletes nothing.
+
+    What was shared is part of the events' logs, which the organisers already read;
+    /forget is how a person takes it back.
+    """
+    if answer.choice not in ("yes", "no"):
+        return StepResult(False)
+    given = answer.choice == "yes"
+    await ctx.uow.feedback.set_snap_consent(ctx.person.id, given)
+    if not given and await ctx.uow.feedback.has_snaps(ctx.person.id):
+        note = ctx._(
+            N_(
+                "I won't keep new ones. Those you already shared stay in the events' logs; "
+                "/forget deletes them."
+            )
+        )
+        return StepResult(True, OutMessage(note))
+    return DONE
+
+
+async def format_photos(ctx: FlowContext) -> str:
+    consent = await ctx.uow.feedback.snap_consent(ctx.person.id)
+    if consent is None:
+        return ctx._(N_("not asked yet"))
+    return ctx._(N_("shared with the organisers")) if consent else ctx._(N_("not kept"))
+
+
 # -- a summary ----------------------------------------------------------------------------
 
 
-async def profile_summary(ctx: FlowContext) -> str:
+async def profile_summary(ctx: FlowContext, *, photos: bool = True) -> str:
+    """What a person has told us, one line each; `photos` adds their yes or no to sharing
+    photos (left out at the end of onboarding, which has not asked it)."""
     person = ctx.person
     language = ctx.translator.language
     interests = await ctx.uow.topics.chosen(person.id, TopicKind.INTEREST)
@@ -265,4 +340,8 @@ async def profile_summary(ctx: FlowContext) -> str:
             answer=ctx._(N_("yes, tell me")) if person.hear_initiatives else ctx._(N_("no"))
         ),
     ]
+    if photos:
+        lines.append(
+            ctx._(N_("Photos and voice notes: {answer}")).format(answer=await format_photos(ctx))
+        )
     return "\n".join(lines)

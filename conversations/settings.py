@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from conversations import profile
-from conversations.flow import NO_WORDS, YES_WORDS, Answer, Flow, FlowContext, Transition
+from conversations.flow import Answer, Flow, FlowContext, Transition
 from conversations.i18n import N_
 from conversations.messages import OutMessage
 from storage.models import TopicKind
@@ -20,6 +20,7 @@ class Step(StrEnum):
     AREAS = "areas"
     QUIET = "quiet"
     INITIATIVES = "initiatives"
+    PHOTOS = "photos"
 
 
 SECTIONS = {
@@ -34,6 +35,8 @@ SECTIONS = {
     "quiet": Step.QUIET,
     "initiatives": Step.INITIATIVES,
     "initiativer": Step.INITIATIVES,
+    "photos": Step.PHOTOS,
+    "billeder": Step.PHOTOS,
 }
 
 
@@ -62,6 +65,7 @@ class Settings(Flow):
                 choices += [
                     ctx.choice("quiet", N_("Quiet hours"), "🌙"),
                     ctx.choice("initiatives", N_("Citizens' initiatives"), "🌱"),
+                    ctx.choice("photos", N_("Photos and voice notes"), "📷", "billeder"),
                     ctx.choice("done", N_("Done"), "👍", "ok", "faerdig"),
                 ]
                 return OutMessage(text.format(summary=summary), choices=tuple(choices))
@@ -76,36 +80,20 @@ class Settings(Flow):
             case Step.QUIET:
                 return profile.quiet_question(ctx)
             case Step.INITIATIVES:
-                return OutMessage(
-                    ctx._(
-                        N_(
-                            "Would you like to hear about citizens' own initiatives in your "
-                            "interests and areas?"
-                        )
-                    ),
-                    choices=(
-                        ctx.choice("yes", N_("Yes, please"), "🌱", *YES_WORDS),
-                        ctx.choice("no", N_("No, thanks"), "🔕", *NO_WORDS),
-                    ),
-                )
+                return profile.initiatives_question(ctx)
+            case Step.PHOTOS:
+                return profile.photos_question(ctx)
 
     async def handle(
         self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
     ) -> Transition:
         step = Step(state)
         if step == Step.MENU:
-            if answer.choice == "done" or answer.choice is None:
+            if answer.choice == "done":
                 return Transition.end(OutMessage(ctx._(N_("All saved. 👍"))))
-            return Transition.go(Step(answer.choice), data)
-        if step == Step.INITIATIVES:
-            if answer.choice not in ("yes", "no"):
+            if answer.choice is None:  # only a tap closes the menu; anything else asks again
                 return Transition.stay(data)
-            ctx.person.hear_initiatives = answer.choice == "yes"
-            ctx.uow.persons.touch(ctx.person)
-            saved = OutMessage(ctx._(N_("Saved. 👍")))
-            if data.get("single"):
-                return Transition.end(saved)
-            return Transition.go(Step.MENU, data, saved)
+            return Transition.go(Step(answer.choice), data)
         match step:
             case Step.LANGUAGE:
                 result = profile.take_language(ctx, answer)
@@ -117,6 +105,10 @@ class Settings(Flow):
                 result = await profile.take_topic(ctx, answer, TopicKind.AREA)
             case Step.QUIET:
                 result = profile.take_quiet(ctx, answer)
+            case Step.INITIATIVES:
+                result = profile.take_initiatives(ctx, answer)
+            case Step.PHOTOS:
+                result = await profile.take_photos(ctx, answer)
         notes = (result.note,) if result.note else ()
         if not result.done:
             return Transition.stay(data, *notes)

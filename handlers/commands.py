@@ -18,6 +18,9 @@ class CommandSpec:
     args: str = ""
     role: Role = Role.CITIZEN
     needs_consent: bool = True
+    # Typed before consent, the command waits for onboarding and then goes on, with its
+    # arguments; off where onboarding has just asked the same things (/settings).
+    continues_after_onboarding: bool = True
     allowed_when_stopped: bool = False
     in_menu: bool = True
     button: str = ""
@@ -30,6 +33,10 @@ class CommandSpec:
     @property
     def names(self) -> tuple[str, ...]:
         return (self.name, self.danish)
+
+    def after_onboarding(self, args: str) -> tuple[str, str] | None:
+        """The flow (name, args) to go on with once onboarding is done, if any."""
+        return (self.flow, args or self.args) if self.continues_after_onboarding else None
 
     def label(self, language: str) -> str:
         return self.danish if language == "da" else self.name
@@ -110,6 +117,7 @@ def foundation_commands() -> list[CommandSpec]:
             "settings",
             N_("Language, name, interests, quiet hours"),
             button=N_("My settings"),
+            continues_after_onboarding=False,
         ),
         CommandSpec(
             "language",

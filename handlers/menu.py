@@ -62,5 +62,6 @@ class Menu(SingleStepFlow):
                 )
             )
         if spec.needs_consent and ctx.person.consent != ConsentState.GIVEN:
+            ctx.continue_with = spec.after_onboarding("")
             return Transition.end(then=("onboarding", ""))
         return Transition.end(then=(spec.flow, spec.args))

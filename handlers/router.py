@@ -2,7 +2,8 @@
 
 command -> the flow it starts (after checking role and consent); button or reaction ->
 its stored prompt -> the flow; text while a conversation is open -> that conversation;
-otherwise onboarding for newcomers and the menu for everyone else.
+otherwise onboarding for newcomers, a short word for those who said no to consent (they
+are not asked again unless they write /start), and the menu for everyone else.
 """
 
 from __future__ import annotations
@@ -155,6 +156,10 @@ class Router:
         command = inbound.command or (parse_command(inbound.text) if inbound.text else None)
         if command is not None:
             return await self._command(ctx, command)
+        if ctx.person.consent == ConsentState.REFUSED:
+            after_refusal = await self._after_refusal(ctx, inbound)
+            if after_refusal is not None:
+                return after_refusal
         if inbound.choice is not None:
             return await self._engine.choose(ctx, inbound.choice)
         if inbound.reaction is not None:
@@ -177,6 +182,34 @@ class Router:
         intro = ctx._(N_("Hello! I'm not sure what you mean, but this is what I can do:"))
         return notes + [Outgoing(ctx.ref, await self._menu.render(ctx, intro=intro))]
 
+    async def _after_refusal(self, ctx: FlowContext, inbound: Inbound) -> list[Outgoing] | None:
+        """Someone who said no to consent: a short word, never the consent question unasked.
+
+        None when the message goes its usual way: an answer in a conversation they opened
+        themselves (/start, /forget), or a menu button (tapped, or its number typed), which
+        the command behind it decides.
+        """
+        conversation, notes = await self._engine.current(ctx)
+        if conversation is not None:
+            return None
+        if inbound.text and len(inbound.text) <= MAX_TEXT_LENGTH:
+            answered = await self._engine.answer_latest_offer(ctx, inbound.text)
+            if answered is not None:
+                return notes + answered
+        if inbound.choice is not None or inbound.reaction is not None:
+            prompt = await self._engine.prompt_answered(ctx, inbound)
+            if prompt is not None and not prompt.bound:
+                return None
+            if prompt is None and inbound.reaction is not None:
+                return notes  # a reaction on some other message is just a reaction
+        text = ctx._(
+            N_(
+                "You said no, so I keep nothing about you except that answer. "
+                "If you change your mind, write /start and we will begin again."
+            )
+        )
+        return [*notes, Outgoing(ctx.ref, OutMessage(text))]
+
     async def _command(self, ctx: FlowContext, command: Command) -> list[Outgoing]:
         name = command.name.lower()
         if name in CANCEL:
@@ -197,12 +230,12 @@ class Router:
             return [Outgoing(ctx.ref, refusal), *await self._engine.reask(ctx)]
         if spec.needs_consent and ctx.person.consent != ConsentState.GIVEN:
             first = ctx._(N_("First I need your OK to keep a little about you."))
+            ctx.continue_with = spec.after_onboarding(command.args)
             return [
                 Outgoing(ctx.ref, OutMessage(first)),
                 *await self._engine.begin(ctx, "onboarding"),
             ]
-        args = command.args or spec.args
-        return await self._engine.begin(ctx, spec.flow, args)
+        return await self._engine.begin(ctx, spec.flow, command.args or spec.args)
 
     def _refusal(self, ctx: FlowContext, spec: CommandSpec) -> OutMessage | None:
         if not permits(ctx.role, spec.role):

@@ -259,6 +259,12 @@ class FeedbackRepository:
         result = await self._session.execute(query.order_by(Snap.id))
         return result.scalars().all()
 
+    async def has_snaps(self, person_id: int) -> bool:
+        result = await self._session.execute(
+            select(Snap.id).where(Snap.person_id == person_id).limit(1)
+        )
+        return result.first() is not None
+
     async def snap_paths_of(self, person_id: int) -> list[str]:
         """Stored files of a person's snaps, to remove from disk when they are forgotten."""
         result = await self._session.execute(

@@ -132,6 +132,7 @@ class Chat:
         await self.say(user, name)
         while self.last_question(user).choices[-1].id == "done":
             await self.tap(user, "done")
+        await self.tap(user, "no")  # citizens' initiatives
         await self.tap(user, "none")
 
     async def deliver_outbox(self) -> list[Delivered]:

@@ -323,6 +323,7 @@ class Person:
                 await self.tap("done")
                 continue
             break
+        await self.tap("no")  # citizens' initiatives
         await self.tap("none")
 
 

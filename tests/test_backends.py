@@ -21,6 +21,7 @@ async def test_a_life_in_the_bot(backend_chat: Chat, clock: FrozenClock) -> None
     await chat.tap("anna", "done")
     await chat.say("anna", "nord")
     await chat.say("anna", "done")
+    await chat.say("anna", "yes please")  # citizens' initiatives, typed
     replies = await chat.say("anna", "22.30-7")
     assert "Thank you, that's all!" in texts(replies)
     person = await known_person(chat, "anna")
@@ -30,6 +31,7 @@ async def test_a_life_in_the_bot(backend_chat: Chat, clock: FrozenClock) -> None
         "en",
     )
     assert len(await topics_of(chat, "anna")) == 2
+    assert person.hear_initiatives is True
     assert person.consent_at == clock.now()
 
     # settings, with a stale button and a forged one on the way

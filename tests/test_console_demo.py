@@ -28,6 +28,7 @@ Anna
 1
 done
 færdig
+nej
 # Bo arrives while Anna is still choosing her quiet hours
 @bo /start
 2
@@ -36,6 +37,7 @@ yes
 @bo Bo
 @bo done
 @bo done
+@bo no
 @bo 1
 @anna /mydata
 """

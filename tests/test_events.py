@@ -333,6 +333,7 @@ async def test_deep_link_survives_onboarding(chat: Chat) -> None:
     await chat.say("eva", "Eva")
     while chat.last_question("eva").choices[-1].id == "done":
         await chat.tap("eva", "done")
+    await chat.tap("eva", "no")
     replies = await chat.tap("eva", "none")
     assert "Skovtur med suppe" in replies[-1].text
 
@@ -491,6 +492,7 @@ async def test_quiet_hours_hold_invitations_but_not_late_reminders(
     await chat.say("anna", "Anna")
     while chat.last_question("anna").choices[-1].id == "done":
         await chat.tap("anna", "done")
+    await chat.tap("anna", "no")  # citizens' initiatives
     await chat.say("anna", "22-8")
     clock.set(datetime(2026, 6, 1, 21, 0, tzinfo=UTC))  # 23:00 in Copenhagen
     await create_event(chat)
@@ -670,6 +672,7 @@ async def test_a_waiting_list_offer_waits_for_the_morning(chat: Chat, clock: Fro
     await chat.say("bo", "Bo")
     while chat.last_question("bo").choices[-1].id == "done":
         await chat.tap("bo", "done")
+    await chat.tap("bo", "no")  # citizens' initiatives
     await chat.say("bo", "22-8")
     event = await create_event(chat, capacity=1)
     await chat.deliver_outbox()
@@ -813,6 +816,7 @@ async def onboard_with_quiet_hours(chat: Chat, user: str, hours: str) -> None:
     await chat.say(user, user.capitalize())
     while chat.last_question(user).choices[-1].id == "done":
         await chat.tap(user, "done")
+    await chat.tap(user, "no")  # citizens' initiatives
     await chat.say(user, hours)
 
 
@@ -849,6 +853,7 @@ async def test_audience_by_interest_and_by_an_earlier_event(chat: Chat, clock: F
     await chat.tap("anna", 1)  # the first interest
     while chat.last_question("anna").choices[-1].id == "done":
         await chat.tap("anna", "done")
+    await chat.tap("anna", "no")
     await chat.tap("anna", "none")
     await chat.onboard("bo", name="Bo")
     anna = await person_of(chat, "anna")

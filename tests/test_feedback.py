@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from conversations.journey_feedback import JourneyFeedback, event_end
-from conversations.messages import Media, MediaKind, OutMessage
+from conversations.messages import Location, Media, MediaKind, OutMessage
 from storage.clock import FrozenClock
 from storage.models import (
     Event,
@@ -27,6 +27,7 @@ from storage.models import (
 )
 from storage.personal_data import merge_persons, person_links
 from tests.fakes import Chat
+from tests.helpers import texts
 from tests.test_events import answer, create_event
 from tests.test_onboarding import person_of
 
@@ -377,6 +378,70 @@ async def test_no_consent_keeps_no_photos(chat: Chat, clock: FrozenClock) -> Non
     # /snap respects it too
     replies = await chat.say("anna", "/snap")
     assert "chose not to share" in replies[-1].text
+
+
+async def test_a_photo_at_the_photo_question_gets_a_word_and_the_question_again(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    event = await event_with_yes(chat, "anna")
+    await after_event(chat, clock, event)
+    await chat.tap("anna", "start")
+    await chat.send_media("anna", PHOTO)
+    replies = await chat.send_media("anna", replace(PHOTO, file_ref="photo-file-2"))
+    assert "can't use that here" in replies[0].text
+    assert ids(replies[-1]) == ["yes", "no"]
+    replies = await chat.tap("anna", "yes")
+    assert "in the log" in replies[0].text
+    assert [s.file_ref for s in await rows(chat, Snap)] == ["photo-file-1"]
+
+
+async def test_a_location_in_the_feedback_is_not_taken_as_a_skip(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    event = await event_with_yes(chat, "anna")
+    await after_event(chat, clock, event)
+    await chat.tap("anna", "start")
+    await chat.tap("anna", "notcame")
+    replies = await chat.send_location("anna", Location(56.1, 9.5))  # at "what matters?"
+    assert "Please write your answer, or tap one of the choices." in replies[0].text
+    assert "What matters to you" in replies[-1].text
+
+
+async def test_photos_switched_off_in_settings_stop_new_ones_and_keep_the_old(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    event = await event_with_yes(chat, "anna")
+    await after_event(chat, clock, event)
+    await chat.say("anna", "/snap")
+    await chat.tap("anna", "yes")
+    await chat.send_media("anna", PHOTO)
+    await chat.tap("anna", "done")
+    await chat.say("anna", "/settings photos")
+    replies = await chat.tap("anna", "no")
+    assert "already shared stay" in texts(replies)
+    assert "/forget" in texts(replies)
+    (consent,) = await rows(chat, SnapConsent)
+    assert consent.given is False
+    assert len(await rows(chat, Snap)) == 1  # what was shared stays in the log
+    replies = await chat.say("anna", "/snap")
+    assert "chose not to share" in replies[-1].text
+    assert "/settings" in replies[-1].text
+
+
+async def test_photos_switched_on_in_settings_after_a_no_are_kept(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    event = await event_with_yes(chat, "anna")
+    await after_event(chat, clock, event)
+    await chat.say("anna", "/snap")
+    await chat.tap("anna", "no")
+    await chat.say("anna", "/settings photos")
+    await chat.tap("anna", "yes")
+    replies = await chat.say("anna", "/snap")
+    assert ids(replies[-1]) == ["done"]  # no question: the settings answered it
+    replies = await chat.send_media("anna", PHOTO)
+    assert "in the log" in replies[-1].text
+    assert len(await rows(chat, Snap)) == 1
 
 
 async def test_a_too_large_photo_gets_a_clear_word(chat: Chat, clock: FrozenClock) -> None:

@@ -45,7 +45,8 @@ async def bot(
 
 
 async def onboard(citizen: Citizen, room: str) -> None:
-    """/start, language by reaction, consent by typed number, name, topics, quiet hours."""
+    """/start, language by reaction, consent by typed number, name, topics, initiatives,
+    quiet hours."""
     [_welcome, language] = await citizen.ask(room, "/start", count=2)
     assert "🇩🇰" in language.body
     assert await citizen.reactions_on(language, 2) == ["🇩🇰", "🇬🇧"]
@@ -71,6 +72,8 @@ async def onboard(citizen: Citizen, room: str) -> None:
     replies = await citizen.ask(room, "færdig")
     while "👍" in replies[-1].body:  # the areas question
         replies = await citizen.ask(room, "færdig")
+    assert "🌱" in replies[-1].body  # citizens' initiatives
+    replies = await citizen.ask(room, "nej")
     quiet = replies[-1]
     assert "🔔" in quiet.body
     done = await citizen.ask(room, "🔔")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from conversations.messages import OutMessage
 from storage.models import ConsentRecord, ConsentState, Person, PersonTopic
 from tests.fakes import Chat
 
@@ -31,6 +32,7 @@ async def test_full_onboarding_stores_answers_and_consent(chat: Chat) -> None:
     await chat.tap("anna", 1)  # the first interest
     await chat.tap("anna", "done")
     await chat.tap("anna", "done")  # no area
+    await chat.tap("anna", "yes")  # citizens' initiatives
     await chat.say("anna", "22-7")
 
     person = await person_of(chat, "anna")
@@ -43,7 +45,55 @@ async def test_full_onboarding_stores_answers_and_consent(chat: Chat) -> None:
         topics = (await uow.session.execute(select(PersonTopic))).scalars().all()
     assert [(r.version, r.given) for r in records] == [("2026-11", True)]
     assert len(topics) == 1
+    assert person.hear_initiatives is True
     assert "22:00–07:00" in chat.last_text("anna")
+    assert "Borgernes initiativer: ja" in chat.last_text("anna")  # in the summary
+
+
+async def until_initiatives(chat: Chat, user: str) -> list[OutMessage]:
+    await chat.say(user, "/start")
+    await chat.tap(user, "en")
+    await chat.tap(user, "yes")
+    await chat.say(user, "Bo")
+    replies: list[OutMessage] = []
+    while chat.last_question(user).choices[-1].id == "done":
+        replies = await chat.tap(user, "done")
+    return replies
+
+
+async def test_onboarding_asks_about_citizens_initiatives_before_quiet_hours(
+    chat: Chat,
+) -> None:
+    replies = await until_initiatives(chat, "bo")
+    question = replies[-1]
+    assert "citizens' own initiatives" in question.text
+    assert [c.id for c in question.choices] == ["yes", "no"]
+    replies = await chat.tap("bo", "yes")
+    assert (await person_of(chat, "bo")).hear_initiatives is True
+    assert replies[-1].choices[0].id == "none"  # quiet hours next
+    replies = await chat.tap("bo", "none")
+    assert "Citizens' initiatives: yes" in replies[-1].text
+
+
+async def test_initiatives_can_be_skipped_and_stay_off(chat: Chat) -> None:
+    await until_initiatives(chat, "bo")
+    replies = await chat.say("bo", "skip")
+    assert len(replies) == 1  # no "please choose" first
+    assert replies[-1].choices[0].id == "none"  # quiet hours next
+    await chat.tap("bo", "none")
+    person = await person_of(chat, "bo")
+    assert person.hear_initiatives is False
+    assert person.onboarded_at is not None
+    assert "Citizens' initiatives: no" in chat.last_text("bo")
+
+
+async def test_back_from_quiet_hours_returns_to_the_initiatives_question(chat: Chat) -> None:
+    await until_initiatives(chat, "bo")
+    await chat.tap("bo", "no")
+    replies = await chat.say("bo", "/back")
+    assert [c.id for c in replies[-1].choices] == ["yes", "no"]
+    await chat.tap("bo", "yes")
+    assert (await person_of(chat, "bo")).hear_initiatives is True
 
 
 async def test_english_choice_switches_every_later_message(chat: Chat) -> None:
@@ -100,6 +150,7 @@ async def test_deep_link_is_remembered_through_onboarding(chat: Chat) -> None:
     await chat.say("eva", "Eva")
     await chat.tap("eva", "done")
     await chat.tap("eva", "done")
+    await chat.tap("eva", "no")
     replies = await chat.tap("eva", "none")
     assert "/hjaelp" in replies[-1].text  # she chose Danish, so the Danish command name
     person = await person_of(chat, "eva")

@@ -92,6 +92,9 @@ async def _onboarding_until(chat: Chat, user: str, step: str) -> None:
     if step == "areas":
         return
     await chat.tap(user, "done")
+    if step == "initiatives":
+        return
+    await chat.tap(user, "no")
 
 
 def onboarding_at(step: str) -> Driver:
@@ -162,6 +165,9 @@ TARGETS: dict[str, Target] = {
     "onboarding:areas": Target(
         onboarding_at("areas"), ("onboarding", "areas"), frozenset({"topics"})
     ),
+    "onboarding:initiatives": Target(
+        onboarding_at("initiatives"), ("onboarding", "initiatives"), frozenset({"initiatives"})
+    ),
     "onboarding:quiet": Target(
         onboarding_at("quiet"), ("onboarding", "quiet"), frozenset({"quiet", "onboarded"})
     ),
@@ -192,7 +198,14 @@ TARGETS: dict[str, Target] = {
         frozenset({"quiet"}),
     ),
     "settings:initiatives": Target(
-        after_onboarding("/settings", taps=("initiatives",)), ("settings", "initiatives")
+        after_onboarding("/settings", taps=("initiatives",)),
+        ("settings", "initiatives"),
+        frozenset({"initiatives"}),
+    ),
+    "settings:photos": Target(
+        after_onboarding("/settings", taps=("photos",)),
+        ("settings", "photos"),
+        frozenset({"photos"}),
     ),
     "forget:confirm": Target(
         after_onboarding("/forget"), ("forget", "confirm"), frozenset({"forgotten"})
@@ -356,13 +369,15 @@ events = st.one_of(texts, commands, picks, reactions, attachments)
 # -- the harness ------------------------------------------------------------------------------
 
 
-def profile_of(person: Any, topics: set[int]) -> dict[str, Any]:
+def profile_of(person: Any, topics: set[int], photos: bool | None) -> dict[str, Any]:
     return {
         "language": person.language,
         "display_name": person.display_name,
         "consent": (person.consent, person.consent_version, person.consent_at),
         "quiet": (person.quiet_start_minute, person.quiet_end_minute),
         "topics": topics,
+        "initiatives": person.hear_initiatives,
+        "photos": photos,
         "onboarded": person.onboarded_at,
         "status": person.status,
         "role": person.role,
@@ -375,6 +390,8 @@ NEW_PERSON: dict[str, Any] = {
     "consent": ("unasked", None, None),
     "quiet": (None, None),
     "topics": set(),
+    "initiatives": False,
+    "photos": None,
     "onboarded": None,
     "status": "active",
     "role": "citizen",
@@ -456,7 +473,8 @@ class Harness:
             profile = None
             if person is not None:
                 topics = await uow.topics.chosen_ids(person.id)
-                profile = profile_of(person, topics)
+                photos = await uow.feedback.snap_consent(person.id)
+                profile = profile_of(person, topics, photos)
             other = self.chat.ref("bystander")
             bystander = await uow.conversations.get(other.platform, other.chat_id, other.user_id)
             return Observation(

@@ -50,6 +50,7 @@ async def test_onboarding_continues_after_a_restart(
         assert pending.prompt_id is not None
         await fourth.press("anna", pending.prompt_id, "done")  # interests done
         await fourth.tap("anna", "done")  # areas done
+        await fourth.tap("anna", "no")  # citizens' initiatives
         replies = await fourth.tap("anna", "22-08")
         assert "Thank you, that's all!" in replies[-1].text
         person = await known_person(fourth, "anna")

@@ -110,6 +110,7 @@ async def test_onboarding_by_buttons_and_typing(emulator: Emulator, bot: Running
         if not question.buttons[-1][1].endswith(":done"):
             break
         await anna.tap("done")
+    await anna.tap("no")  # citizens' initiatives
     await anna.tap("none")
 
     last = (await anna.texts())[-1]
@@ -169,6 +170,7 @@ async def test_deep_link_redeems_a_coordinator_code(emulator: Emulator, bot: Run
         if not question.buttons[-1][1].endswith(":done"):
             break
         await kim.tap("done")
+    await kim.tap("no")
     await kim.tap("none")
     assert "Welcome as a coordinator" in (await kim.texts())[-1]
     role, _ = await person_role(bot, kim.user_id)

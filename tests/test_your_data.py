@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
+from conversations.messages import Media, MediaKind
 from storage.models import ConsentState, PersonStatus
 from storage.personal_data import person_links
 from tests.fakes import Chat
@@ -109,6 +110,18 @@ async def test_forget_typed_yes_in_danish_deletes(chat: Chat) -> None:
     await chat.say("anna", "/glem")
     await chat.say("anna", "slet")
     assert await person_of(chat, "anna") is None
+
+
+async def test_a_photo_at_the_forget_question_asks_it_again(chat: Chat) -> None:
+    await onboard_en(chat, "anna")
+    await chat.say("anna", "/forget")
+    replies = await chat.send_media("anna", Media(MediaKind.PHOTO, "photo-1"))
+    assert "can't use that here" in replies[0].text
+    assert "haven't deleted" not in texts(replies)
+    assert choice_ids(replies[-1]) == ["delete", "keep"]
+    conversation = await conversation_of(chat, "anna")
+    assert conversation is not None
+    assert conversation.flow == "forget"
 
 
 async def test_forget_no_keeps_everything(chat: Chat) -> None:
