@@ -27,7 +27,7 @@ from handlers.access import Access
 from handlers.commands import BACK, CANCEL, HELP, CommandRegistry, CommandSpec, permits
 from handlers.menu import Menu
 from storage.clock import Clock
-from storage.models import ConsentState, PersonStatus
+from storage.models import ConsentState, PersonStatus, Role
 from storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -134,8 +134,11 @@ class Router:
             before = (ctx.role, person.language)
             out = await self._route(ctx, inbound) + ctx.notices
             await uow.commit()
-            changed = (self._access.role_of(ref, person), person.language) != before
-        if changed and self._on_role_change is not None:
+            after = (self._access.role_of(ref, person), person.language)
+        # Only coordinators have a menu of their own: a citizen choosing a language (every
+        # newcomer does) needs no follow-up.
+        has_own_menu = before[0] != Role.CITIZEN or after[0] != Role.CITIZEN
+        if after != before and has_own_menu and self._on_role_change is not None:
             # outside the unit of work: the listener opens its own (and may call a platform)
             try:
                 await self._on_role_change(ref)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot.settings import Settings
+from conversations.messages import ChatRef
 from storage.clock import FrozenClock
 from storage.models import Role
 from tests.telegram_fake_api import FakeBotAPI
@@ -147,6 +148,37 @@ async def test_a_code_gives_the_menu_before_the_welcome_and_a_new_language_follo
         fake.push_update(fake.message_update(77, "/help"))
         await bot.wait_handled(4)
         assert menu_calls(fake, "77") == calls  # nothing changed, nothing sent
+    finally:
+        await bot.stop()
+
+
+async def test_only_a_coordinators_new_language_is_followed_up(
+    fake: FakeBotAPI, database_url: str
+) -> None:
+    """Every newcomer picks a language; citizens share the common menu, so that costs no
+    follow-up (no extra unit of work on the busiest path)."""
+    bot = RunningBot(settings_for(database_url), fake.url, TOKEN, clock=FrozenClock())
+    await bot.app.migrate()
+    await add_person(bot, 88)
+    await add_person(bot, 89, role=Role.COORDINATOR)
+    await bot.start()
+    followed: list[str] = []
+    original = bot.app.router._on_role_change
+    assert original is not None
+
+    async def recording(ref: ChatRef) -> None:
+        followed.append(ref.user_id)
+        await original(ref)
+
+    bot.app.router._on_role_change = recording
+    try:
+        for user in (88, 89):
+            fake.push_update(fake.message_update(user, "/sprog"))
+            fake.push_update(fake.message_update(user, "English"))
+        await bot.wait_handled(4)
+        assert followed == ["89"]
+        assert "topics" in (chat_menus(fake)[("89", "")] or [])
+        assert not any(chat == "88" for chat, _ in chat_menus(fake))
     finally:
         await bot.stop()
 
