@@ -25,6 +25,7 @@ class MessageIdRecorder:
         self._delay = delay
         self._pending: dict[str, str] = {}
         self._flusher: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
 
     def remember(self, prompt_id: str, message_id: str) -> None:
         self._pending[prompt_id] = message_id
@@ -43,6 +44,9 @@ class MessageIdRecorder:
             async with self._uow() as uow:
                 await uow.prompts.set_message_ids(batch)
                 await uow.commit()
+        except asyncio.CancelledError:
+            self._pending = {**batch, **self._pending}  # not written: the next flush does
+            raise
         except Exception:
             log.exception(
                 "could not record %d message ids; keeping them for the next try", len(batch)
@@ -50,12 +54,14 @@ class MessageIdRecorder:
             self._pending = {**batch, **self._pending}
 
     async def _flush_later(self) -> None:
-        await asyncio.sleep(self._delay)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._closing.wait(), self._delay)
         await self.flush()
 
     async def close(self) -> None:
-        if self._flusher is not None and not self._flusher.done():
-            self._flusher.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._flusher
+        """Write what is waiting. A write already under way is finished, not cut short:
+        cancelling it mid-statement would lose the connection (and, before, the ids)."""
+        self._closing.set()
+        if self._flusher is not None:
+            await self._flusher
         await self.flush()
