@@ -115,7 +115,7 @@ def foundation_commands() -> list[CommandSpec]:
             "settings",
             "indstillinger",
             "settings",
-            N_("Language, name, interests, quiet hours"),
+            N_("Name, language, interests, quiet hours and more"),
             button=N_("My settings"),
             continues_after_onboarding=False,
         ),

@@ -157,3 +157,26 @@ async def test_an_admin_invite_code_is_redeemed_in_chat(tmp_path: Path, clock: F
         assert (await known_person(chat, "max")).role == Role.CITIZEN
     finally:
         await app.close()
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+async def test_the_readme_transcript_is_what_the_demo_prints(tmp_path: Path) -> None:
+    """The README shows a script and the console's answer to it; they must not drift."""
+    readme = await asyncio.to_thread(README.read_text)
+    after_script = readme.split("The script (`printf` it, or save it to a file):", 1)[1]
+    script = after_script.split("```text\n", 1)[1].split("```", 1)[0]
+    shown = after_script.split("and what the console prints:", 1)[1]
+    shown = shown.split("```text\n", 1)[1].split("```", 1)[0]
+
+    code, out, err = await run_bot(
+        "demo",
+        "--database",
+        f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}",
+        cwd=tmp_path,
+        stdin=script,
+    )
+    assert code == 0, err
+    printed = out[out.index("Tæl mig med — console") :]
+    assert printed.splitlines() == shown.splitlines()
