@@ -64,7 +64,17 @@ class RoleMenus:
             await self._apply(platform, user, wanted.get(user), given_by_user.get(user))
 
     async def refresh(self, ref: ChatRef) -> None:
-        """After this person's role or language may have changed."""
+        """After the role or language of the person writing in this chat may have changed,
+        or the person was forgotten or merged into another: every chat of whoever owns
+        this one now (a merge can bring a role to a chat on another platform)."""
+        async with self._uow() as uow:
+            identity = await uow.persons.find_identity(ref.platform, ref.user_id)
+            owned = await uow.persons.identities(identity.person_id) if identity else ()
+        refs = {ref, *(ChatRef(i.platform, i.chat_id, i.user_id) for i in owned)}
+        for each in sorted(refs, key=lambda r: (r.platform, r.user_id)):
+            await self._refresh_chat(each)
+
+    async def _refresh_chat(self, ref: ChatRef) -> None:
         if ref.platform not in self._transports:
             return
         async with self._uow() as uow:
@@ -77,7 +87,7 @@ class RoleMenus:
         async with self._uow() as uow:
             identities = await uow.persons.identities(person_id)
         for identity in identities:
-            await self.refresh(ChatRef(identity.platform, identity.chat_id, identity.user_id))
+            await self._refresh_chat(ChatRef(identity.platform, identity.chat_id, identity.user_id))
 
     # -- who should see what ---------------------------------------------------------------
 

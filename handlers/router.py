@@ -134,11 +134,15 @@ class Router:
             before = (ctx.role, person.language)
             out = await self._route(ctx, inbound) + ctx.notices
             await uow.commit()
+            # Forgotten, or merged into another person by /link: whoever owns this chat now
+            # may have another role (the listener reads it afresh).
+            gone = not uow.persons.still_exists(person)
             after = (self._access.role_of(ref, person), person.language)
         # Only coordinators have a menu of their own: a citizen choosing a language (every
         # newcomer does) needs no follow-up.
         has_own_menu = before[0] != Role.CITIZEN or after[0] != Role.CITIZEN
-        if after != before and has_own_menu and self._on_role_change is not None:
+        changed = gone or (after != before and has_own_menu)
+        if changed and self._on_role_change is not None:
             # outside the unit of work: the listener opens its own (and may call a platform)
             try:
                 await self._on_role_change(ref)

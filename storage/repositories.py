@@ -170,6 +170,11 @@ class PersonRepository:
         )
         return result.scalars().all()
 
+    def still_exists(self, person: Person) -> bool:
+        """False once the person loaded in this unit of work was forgotten or merged into
+        another (both delete the row and let go of everything loaded)."""
+        return person in self._session
+
     def touch(self, person: Person) -> None:
         person.updated_at = self._clock.now()
 

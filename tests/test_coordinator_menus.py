@@ -183,6 +183,26 @@ async def test_only_a_coordinators_new_language_is_followed_up(
         await bot.stop()
 
 
+async def test_a_coordinator_who_deletes_everything_loses_the_menu_at_once(
+    fake: FakeBotAPI, database_url: str
+) -> None:
+    bot = RunningBot(settings_for(database_url), fake.url, TOKEN, clock=FrozenClock())
+    await bot.app.migrate()
+    await add_person(bot, 90, role=Role.COORDINATOR)
+    await bot.start()
+    try:
+        assert "emner" in (chat_menus(fake)[("90", "")] or [])
+        fake.push_update(fake.message_update(90, "/glem"))
+        fake.push_update(fake.message_update(90, "slet"))
+        await bot.wait_handled(2)
+        for language in LANGUAGES:
+            assert chat_menus(fake)[("90", language)] is None  # back to the common menu
+        async with bot.app.uow() as uow:
+            assert await uow.persons.find_identity("telegram", "90") is None
+    finally:
+        await bot.stop()
+
+
 async def test_a_role_taken_away_while_the_bot_was_down_loses_its_menu_at_start(
     fake: FakeBotAPI, database_url: str
 ) -> None:
