@@ -11,6 +11,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 _DANISH_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
@@ -20,6 +21,7 @@ _NUMBER = re.compile(r"^\s*(?:nr\.?|no\.?|#)?\s*(\d{1,3})\s*[.)]?\s*$", re.IGNOR
 FUZZY_CUTOFF = 0.78
 
 
+@lru_cache(maxsize=4096)  # choice labels are the same for everyone: worth remembering
 def normalise(text: str) -> str:
     lowered = text.casefold().translate(_DANISH_LETTERS)
     decomposed = unicodedata.normalize("NFKD", lowered)

@@ -160,7 +160,8 @@ class WriterQueue:
 
     async def enter(self) -> bool:
         try:
-            await asyncio.wait_for(self._lock().acquire(), self._patience)
+            async with asyncio.timeout(self._patience):  # no extra task, unlike wait_for
+                await self._lock().acquire()
         except TimeoutError:
             log.warning("waited %.0f s for the SQLite writer queue; going ahead", self._patience)
             return False

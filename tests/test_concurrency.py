@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from conversations.messages import Inbound
 from storage.models import ConsentState, Person, TopicKind, TransportState
+from storage.unit_of_work import WriterQueue
 from tests.fakes import Chat
 
 PEOPLE = 50
@@ -67,3 +68,16 @@ async def test_fifty_concurrent_writers_never_meet_a_locked_database(
     assert names == {f"Person {i}" for i in range(PEOPLE)}
     assert states == WRITERS
     assert {f"area-{i}" for i in range(WRITERS)} <= areas
+
+
+async def test_a_unit_of_work_opened_inside_another_goes_ahead_after_the_patience(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    queue = WriterQueue(patience=0.05)
+    assert await queue.enter()
+    with caplog.at_level(logging.WARNING):
+        assert not await queue.enter()  # would wait for itself forever; goes ahead instead
+    assert "writer queue" in caplog.text
+    queue.leave()
+    assert await queue.enter()  # the queue still works afterwards
+    queue.leave()
