@@ -134,6 +134,20 @@ async def push_deferred(
     return pushed
 
 
+async def _push(ctx: FlowContext, event: Event, now: datetime, *, approved: bool = False) -> str:
+    """`request_push` with what a flow knows: its unit of work, languages and settings."""
+    return await request_push(
+        ctx.uow,
+        ctx.translations,
+        ctx.config.timezone,
+        event,
+        now,
+        per_day=ctx.config.initiative_pushes_per_day,
+        approved=approved,
+        named_coordinators=ctx.config.named_coordinators,
+    )
+
+
 def initiative_status(tr: Translator, event: Event, timezone: str) -> str:
     if event.status == EventStatus.HIDDEN:
         return tr.gettext(N_("Hidden by a coordinator: {reason}")).format(
@@ -303,15 +317,7 @@ class NewInitiative(NewEvent):
         event.published_at = now
         await ctx.uow.events.set_rsvp(event.id, ctx.person.id, RsvpAnswer.YES, 0)
         await ev.sync_reminders(ctx.uow, event, ctx.person.id, RsvpAnswer.YES, now)
-        await request_push(
-            ctx.uow,
-            ctx.translations,
-            ctx.config.timezone,
-            event,
-            now,
-            per_day=ctx.config.initiative_pushes_per_day,
-            named_coordinators=ctx.config.named_coordinators,
-        )
+        await _push(ctx, event, now)
         text = ctx._(N_("Your initiative is posted! 🎉")) + "\n"
         text += initiative_status(ctx.translator, event, ctx.config.timezone)
         text += "\n\n" + ctx._(
@@ -463,15 +469,7 @@ class Initiatives(Flow):
         if event.push_state != PushState.AWAITING_APPROVAL:
             return Transition.end(OutMessage(ctx._(N_("Someone has already looked at it."))))
         await ctx.uow.pledges.log(ctx.person.id, "approve", event.id)
-        await request_push(
-            ctx.uow,
-            ctx.translations,
-            ctx.config.timezone,
-            event,
-            ctx.now(),
-            per_day=ctx.config.initiative_pushes_per_day,
-            approved=True,
-        )
+        await _push(ctx, event, ctx.now(), approved=True)
         return Transition.end(OutMessage(ctx._(N_("Thank you! It is on its way to people."))))
 
     async def _unhide(self, ctx: FlowContext, event: Event) -> Transition:
@@ -489,15 +487,7 @@ class Initiatives(Flow):
         if event.pushed_at is not None:
             event.push_state = PushState.PUSHED  # it went out before it was hidden: not again
         else:  # as when it was posted: within the author's limits, or to a coordinator first
-            await request_push(
-                ctx.uow,
-                ctx.translations,
-                ctx.config.timezone,
-                event,
-                now,
-                per_day=ctx.config.initiative_pushes_per_day,
-                named_coordinators=ctx.config.named_coordinators,
-            )
+            await _push(ctx, event, now)
 
         def render(tr: Translator) -> str:
             return tr.gettext(
@@ -604,15 +594,7 @@ class Initiatives(Flow):
         await ctx.uow.pledges.log(ctx.person.id, "back", event.id, note)
         if event.push_state == PushState.AWAITING_APPROVAL:
             await ctx.uow.pledges.log(ctx.person.id, "approve", event.id)
-            await request_push(
-                ctx.uow,
-                ctx.translations,
-                ctx.config.timezone,
-                event,
-                now,
-                per_day=ctx.config.initiative_pushes_per_day,
-                approved=True,
-            )
+            await _push(ctx, event, now, approved=True)
         if wider:
             event.audience = {**event.audience, "kind": AUDIENCE_INITIATIVE, "wider": True}
             await ctx.uow.pledges.log(ctx.person.id, "push_wider", event.id)
