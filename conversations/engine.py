@@ -119,24 +119,27 @@ class Engine:
 
     async def choose(self, ctx: FlowContext, pick: ChoicePick) -> list[Outgoing]:
         """A button press. Checked against the stored prompt before anything happens."""
-        prompt = await ctx.uow.prompts.get(pick.prompt_id)
-        if not self._belongs(ctx, prompt) or not _has_choice(prompt, pick.choice_id):
+        prompt = await self._picked(ctx, pick)
+        if prompt is None or not _has_choice(prompt, pick.choice_id):
             log.warning("rejected choice %r from %s", pick, ctx.ref)
             return await self._not_valid(ctx)
-        assert prompt is not None
         return await self._resolve(ctx, prompt, pick.choice_id, message_id=pick.message_id)
 
     async def prompt_answered(self, ctx: FlowContext, inbound: Inbound) -> Prompt | None:
         """The stored question of this person's that a button press or reaction is on."""
         if inbound.choice is not None:
-            prompt = await ctx.uow.prompts.get(inbound.choice.prompt_id)
-        elif inbound.reaction is not None:
-            ref = ctx.ref
-            prompt = await ctx.uow.prompts.by_message(
-                ref.platform, ref.chat_id, inbound.reaction.message_id
-            )
-        else:
-            return None
+            return await self._picked(ctx, inbound.choice)
+        if inbound.reaction is not None:
+            return await self._reacted_on(ctx, inbound.reaction)
+        return None
+
+    async def _picked(self, ctx: FlowContext, pick: ChoicePick) -> Prompt | None:
+        prompt = await ctx.uow.prompts.get(pick.prompt_id)
+        return prompt if self._belongs(ctx, prompt) else None
+
+    async def _reacted_on(self, ctx: FlowContext, reaction: Reaction) -> Prompt | None:
+        ref = ctx.ref
+        prompt = await ctx.uow.prompts.by_message(ref.platform, ref.chat_id, reaction.message_id)
         return prompt if self._belongs(ctx, prompt) else None
 
     async def answer_latest_offer(self, ctx: FlowContext, text: str) -> list[Outgoing] | None:
@@ -159,9 +162,8 @@ class Engine:
 
     async def react(self, ctx: FlowContext, reaction: Reaction) -> list[Outgoing]:
         """A reaction on one of the bot's messages, mapped to the choice with that emoji."""
-        ref = ctx.ref
-        prompt = await ctx.uow.prompts.by_message(ref.platform, ref.chat_id, reaction.message_id)
-        if prompt is None or not self._belongs(ctx, prompt):
+        prompt = await self._reacted_on(ctx, reaction)
+        if prompt is None:
             return []  # reactions on other messages, or by other people, are just reactions
         key = reaction.key.replace("\ufe0f", "")
         matches = [c for c in prompt.choices if (c.get("emoji") or "").replace("\ufe0f", "") == key]
