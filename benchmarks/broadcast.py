@@ -33,7 +33,7 @@ from sqlalchemy import insert
 from bot.delivery import DeliveryPolicy, DeliveryWorker
 from bot.rate_limit import RateLimits
 from bot.transports.base import Dispatch
-from conversations.messages import ChatRef, ChoiceEcho, OutMessage, Sent, message_to_payload
+from conversations.core.messages import ChatRef, ChoiceEcho, OutMessage, Sent, message_to_payload
 from storage.clock import SystemClock
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head_async

@@ -53,7 +53,7 @@ from bot.app import BotApp
 from bot.demo import seed_starter_topics
 from bot.settings import Settings
 from bot.transports.telegram import ChatOrderedUpdateProcessor, TelegramTransport
-from conversations.messages import Inbound
+from conversations.core.messages import Inbound
 from storage.clock import SystemClock
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head_async

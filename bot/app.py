@@ -26,8 +26,8 @@ from bot.transports.base import (
     RoleCommandMenus,
     Transport,
 )
-from conversations.media import MediaFetcher
-from conversations.messages import ChatRef, Inbound, Membership, Outgoing
+from conversations.core.media import MediaFetcher
+from conversations.core.messages import ChatRef, Inbound, Membership, Outgoing
 from storage.clock import Clock, SystemClock
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head_async

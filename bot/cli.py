@@ -200,7 +200,7 @@ async def _admin_action(
             for identity in settings.coordinators:
                 print(f"-\t(coordinator from settings)\t{identity}")
         elif action == "add-topic":
-            from conversations.topics_admin import slugify
+            from conversations.people.flows.manage_topics import slugify
 
             topic = await work.topics.add(
                 args.kind, slugify(args.danish), args.danish, args.english or args.danish

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterable
 
 from bot.transports.base import DeliveryError, RoleCommandMenus, Transport
-from conversations.messages import ChatRef
+from conversations.core.messages import ChatRef
 from handlers.access import Access
 from storage.models import Role
 from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory

@@ -6,26 +6,37 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from bot.settings import Settings
-from conversations.coordinator_invite import RedeemInvite
-from conversations.create_event import NewEvent
-from conversations.deep_links import DeepLinks
-from conversations.engine import Engine
-from conversations.event_admin import Attendees, CancelEvent, EditEvent, EventQr
-from conversations.flow import Flow, FlowConfig
-from conversations.i18n import Translations
-from conversations.initiatives import Initiatives, MyInitiatives, NewInitiative
-from conversations.journey_feedback import JourneyFeedback, SnapLog
-from conversations.linking import LinkAccounts
-from conversations.media import MediaFetcher
-from conversations.offers import BrowseOffers, CarriedMessages, MyOffers
-from conversations.onboarding import Onboarding
-from conversations.pledges import Pledges
-from conversations.report import Report
-from conversations.rsvp import MyEvents, Rsvp
-from conversations.settings import Settings as SettingsFlow
-from conversations.task_admin import ManageTasks
-from conversations.topics_admin import ManageTopics
-from conversations.your_data import Forget, MyData, Stop
+from conversations.core.deep_links import DeepLinks
+from conversations.core.engine import Engine
+from conversations.core.flow import Flow, FlowConfig
+from conversations.core.i18n import Translations
+from conversations.core.media import MediaFetcher
+from conversations.events.flows.answer_invitation import Rsvp
+from conversations.events.flows.attendees import Attendees
+from conversations.events.flows.cancel_event import CancelEvent
+from conversations.events.flows.edit_event import EditEvent
+from conversations.events.flows.event_qr import EventQr
+from conversations.events.flows.my_events import MyEvents
+from conversations.events.flows.new_event import NewEvent
+from conversations.feedback.flows.give_feedback import JourneyFeedback
+from conversations.feedback.flows.read_report import Report
+from conversations.feedback.flows.share_photos import SnapLog
+from conversations.initiatives.flows.browse_initiatives import Initiatives
+from conversations.initiatives.flows.my_initiatives import MyInitiatives
+from conversations.initiatives.flows.new_initiative import NewInitiative
+from conversations.people.flows.become_coordinator import RedeemInvite
+from conversations.people.flows.change_settings import Settings as SettingsFlow
+from conversations.people.flows.forget_me import Forget
+from conversations.people.flows.link_accounts import LinkAccounts
+from conversations.people.flows.manage_topics import ManageTopics
+from conversations.people.flows.onboarding import Onboarding
+from conversations.people.flows.pause import Stop
+from conversations.people.flows.see_my_data import MyData
+from conversations.tasks.flows.browse_offers import BrowseOffers
+from conversations.tasks.flows.manage_tasks import ManageTasks
+from conversations.tasks.flows.offer_help import MyOffers
+from conversations.tasks.flows.reply_about_offer import CarriedMessages
+from conversations.tasks.flows.take_task import Pledges
 from handlers.access import Access
 from handlers.commands import (
     CommandRegistry,

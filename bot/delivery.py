@@ -47,7 +47,7 @@ from bot.transports.base import (
     TemporaryFailure,
     Transport,
 )
-from conversations.messages import ChatRef, OutMessage, message_from_payload
+from conversations.core.messages import ChatRef, OutMessage, message_from_payload
 from storage.clock import Clock
 from storage.models import OutboxStatus
 from storage.repositories import ClaimedMessage, DueMessage

@@ -19,7 +19,7 @@ from bot.i18n import Catalogs, Translator
 from bot.rate_limit import RateLimiter
 from bot.timing import Sleeper
 from bot.transports.base import DeliveryError, RecipientBlocked, RetryLater, Transport
-from conversations.messages import ChatRef, OutMessage
+from conversations.core.messages import ChatRef, OutMessage
 from storage.clock import Clock
 from storage.models import Batch, OutboxStatus
 from storage.unit_of_work import UnitOfWorkFactory

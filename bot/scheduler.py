@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from conversations import events, initiatives
-from conversations.i18n import Translations
-from conversations.journey_feedback import run_feedback_jobs
-from conversations.media import FeedbackOptions
+from conversations.core.i18n import Translations
+from conversations.events.rules.reminders import run_due_reminders
+from conversations.events.rules.waiting_list import expire_offers, fill_free_places
+from conversations.feedback.rules.requests import run_feedback_jobs
+from conversations.feedback.rules.snaps import FeedbackOptions
+from conversations.initiatives.rules.pushes import push_deferred
 from storage.clock import Clock
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -111,11 +113,11 @@ class EventJobs:
     async def run_once(self) -> dict[str, int]:
         now = self._clock.now()
         async with self._uow() as uow:
-            counts = await events.run_due_reminders(uow, self._translations, self._timezone, now)
-            counts["offers_lapsed"] = await events.expire_offers(
+            counts = await run_due_reminders(uow, self._translations, self._timezone, now)
+            counts["offers_lapsed"] = await expire_offers(
                 uow, self._translations, self._timezone, now
             )
-            counts["places_offered"] = await events.fill_free_places(
+            counts["places_offered"] = await fill_free_places(
                 uow, self._translations, self._timezone, now
             )
             counts.update(
@@ -123,7 +125,7 @@ class EventJobs:
                     uow, self._translations, self._timezone, now, self._feedback
                 )
             )
-            counts["initiatives_pushed"] = await initiatives.push_deferred(
+            counts["initiatives_pushed"] = await push_deferred(
                 uow, self._translations, self._timezone, now, self._pushes_per_day
             )
             await uow.commit()

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.i18n import LANGUAGES
-from conversations.media import FeedbackOptions
+from conversations.feedback.rules.snaps import FeedbackOptions
 
 ENV_PREFIX = "TMM_"
 DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")

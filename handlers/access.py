@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from conversations.messages import ChatRef
+from conversations.core.messages import ChatRef
 from storage.models import Person, Role
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from conversations.i18n import N_
+from conversations.core.i18n import N_
 from storage.models import Role
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conversations.engine import offer
-from conversations.flow import FlowContext, SingleStepFlow, Transition
-from conversations.i18n import N_
-from conversations.messages import Choice, OutMessage
+from conversations.core.flow import FlowContext, SingleStepFlow, Transition
+from conversations.core.i18n import N_
+from conversations.core.messages import Choice, OutMessage
+from conversations.core.prompts import offer
 from handlers.commands import CommandRegistry, permits
 from storage.models import ConsentState, PersonStatus, Prompt
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from conversations.engine import Engine
-from conversations.flow import FlowConfig, FlowContext
-from conversations.i18n import N_, Translations
-from conversations.matching import closest
-from conversations.messages import (
+from conversations.core.engine import Engine
+from conversations.core.flow import FlowConfig, FlowContext
+from conversations.core.i18n import N_, Translations
+from conversations.core.matching import closest
+from conversations.core.messages import (
     ChatRef,
     Command,
     Inbound,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from bot.app import BotApp
 from bot.transports.base import Dispatch, RecipientBlocked
-from conversations.messages import (
+from conversations.core.messages import (
     ChatRef,
     ChoiceEcho,
     ChoicePick,

@@ -30,7 +30,7 @@ from bot.transports.base import (
     RetryLater,
     TemporaryFailure,
 )
-from conversations.messages import ChatRef, ChoiceEcho, OutMessage, Sent, message_to_payload
+from conversations.core.messages import ChatRef, ChoiceEcho, OutMessage, Sent, message_to_payload
 from storage.clock import Clock
 from storage.db import create_engine, create_sessionmaker
 from storage.models import Identity, OutboxMessage, Person

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from conversations.messages import OutMessage
+from conversations.core.messages import OutMessage
 from storage.models import Conversation, Person, PersonTopic, Prompt
 from tests.fakes import PLATFORM, Chat
 

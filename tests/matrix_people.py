@@ -38,7 +38,7 @@ from bot.demo import seed_starter_topics
 from bot.settings import Settings
 from bot.transports.base import Transport
 from bot.transports.matrix import MatrixConfig, MatrixTransport
-from conversations.messages import Inbound
+from conversations.core.messages import Inbound
 from storage.clock import Clock
 from tests.synapse import Synapse
 

@@ -17,7 +17,7 @@ import sys
 from bot.delivery import DeliveryPolicy, DeliveryWorker
 from bot.rate_limit import RateLimits
 from bot.transports.base import Dispatch
-from conversations.messages import ChatRef, ChoiceEcho, OutMessage, Sent
+from conversations.core.messages import ChatRef, ChoiceEcho, OutMessage, Sent
 from storage.clock import SystemClock
 from storage.db import create_engine, create_sessionmaker
 from storage.unit_of_work import UnitOfWorkFactory

@@ -30,7 +30,7 @@ import httpx
 from bot.app import BotApp
 from bot.settings import Settings
 from bot.transports.telegram import TelegramTransport, WebhookConfig
-from conversations.messages import Inbound
+from conversations.core.messages import Inbound
 from storage.clock import Clock
 
 EMULATOR_DIR = Path(__file__).parent / "telegram_emulator"

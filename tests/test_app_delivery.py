@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.app import BotApp
 from bot.settings import Settings
 from bot.timing import ClockSleeper
-from conversations.messages import ChatRef, OutMessage, message_to_payload
+from conversations.core.messages import ChatRef, OutMessage, message_to_payload
 from storage.clock import FrozenClock
 from storage.models import OutboxStatus, Person
 from tests.fakes import Chat, RecordingTransport

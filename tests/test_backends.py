@@ -85,7 +85,7 @@ async def test_expiry_and_duplicates_on_each_backend(
     clock.advance(chat.app.settings.conversation_ttl + timedelta(seconds=1))
     replies = await chat.say("bo", "yes")
     assert replies[0].text.startswith("It has been a while")
-    from conversations.messages import Inbound
+    from conversations.core.messages import Inbound
 
     inbound = Inbound(chat.ref("bo"), "same-update", text="/help")
     await chat.app.dispatch(inbound)

@@ -17,7 +17,7 @@ from bot.i18n import catalogs
 from bot.progress import BroadcastProgress
 from bot.rate_limit import RateLimits
 from bot.timing import ClockSleeper
-from conversations.messages import ChatRef
+from conversations.core.messages import ChatRef
 from storage.clock import FrozenClock
 from storage.migrate import upgrade_to_head_async
 from storage.models import OutboxStatus

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.i18n import catalogs
-from conversations.messages import OutMessage
+from conversations.core.messages import OutMessage
 from storage.clock import FrozenClock
 from storage.models import Conversation, InviteCode, Role, Topic, TopicKind
 from tests.fakes import Chat

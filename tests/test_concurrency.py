@@ -8,7 +8,7 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from conversations.messages import Inbound
+from conversations.core.messages import Inbound
 from storage.models import ConsentState, Person, TopicKind, TransportState
 from storage.unit_of_work import WriterQueue
 from tests.fakes import Chat

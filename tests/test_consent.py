@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conversations.messages import Media, MediaKind
+from conversations.core.messages import Media, MediaKind
 from storage.models import ConsentState, Role
 from tests.fakes import Chat
 from tests.helpers import choice_ids, conversation_of, known_person, texts

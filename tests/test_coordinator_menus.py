@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.settings import Settings
-from conversations.messages import ChatRef
+from conversations.core.messages import ChatRef
 from storage.clock import FrozenClock
 from storage.models import Role
 from tests.telegram_fake_api import FakeBotAPI

@@ -14,7 +14,7 @@ import pytest
 from bot.delivery import DeliveryPolicy, DeliveryWorker
 from bot.rate_limit import RateLimits
 from bot.timing import ClockSleeper
-from conversations.messages import ChatRef, Choice, OutMessage, message_to_payload
+from conversations.core.messages import ChatRef, Choice, OutMessage, message_to_payload
 from storage.clock import FrozenClock
 from storage.migrate import upgrade_to_head_async
 from storage.models import Identity, OutboxStatus, PersonStatus

@@ -21,7 +21,7 @@ import pytest
 from bot.delivery import DeliveryPolicy, DeliveryWorker
 from bot.rate_limit import RateLimits
 from bot.timing import ClockSleeper
-from conversations.messages import ChatRef
+from conversations.core.messages import ChatRef
 from storage.clock import FrozenClock
 from storage.migrate import upgrade_to_head_async
 from storage.models import OutboxMessage, OutboxStatus

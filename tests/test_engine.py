@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.settings import Settings
-from conversations.messages import Inbound
+from conversations.core.messages import Inbound
 from storage.clock import FrozenClock
 from tests.fakes import Chat
 from tests.helpers import (

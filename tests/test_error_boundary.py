@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import BotApp
-from conversations.flow import Answer, Flow, FlowContext, Transition
+from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from storage.models import Conversation, Person, PersonTopic, Prompt
 from tests.fakes import Chat
 from tests.helpers import known_person, texts

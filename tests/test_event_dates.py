@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from conversations.dates import next_allowed_time, parse_end, parse_when
-from conversations.events import parse_task
+from conversations.core.dates import next_allowed_time, parse_end, parse_when
+from conversations.tasks.rules.task_lines import parse_task
 from storage.models import Person
 
 TZ = "Europe/Copenhagen"

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from conversations.events import qr_attachment
-from conversations.messages import OutMessage
+from bot import scheduler
+from conversations.core.messages import OutMessage
+from conversations.events.rules.attachments import qr_attachment
 from storage.clock import FrozenClock
 from storage.models import (
     Event,
@@ -163,7 +164,7 @@ async def test_typed_dates_are_echoed_back_and_the_past_is_refused(chat: Chat) -
 
 
 async def test_a_shared_location_becomes_the_map_pin(chat: Chat) -> None:
-    from conversations.messages import Location
+    from conversations.core.messages import Location
 
     await everyone(chat, "anna")
     await chat.say("kim", "/newevent")
@@ -762,7 +763,7 @@ async def test_a_broadcast_stores_one_prompt_and_one_row_per_person(
     chat: Chat, clock: FrozenClock
 ) -> None:
     from bot.i18n import catalogs
-    from conversations.events import publish
+    from conversations.events.rules.invitations import publish
     from storage.models import Identity, Invitation, Person, Prompt
 
     now = clock.now()
@@ -946,7 +947,6 @@ async def test_a_reminder_job_that_dies_half_way_loses_and_repeats_nothing(
 ) -> None:
     """The process dies after the reminders were turned into messages but before the job's
     transaction committed: nothing of it stays, and the next run sends each reminder once."""
-    from conversations import events as event_logic
 
     await everyone(chat, "anna", "bo")
     await create_event(chat)
@@ -958,7 +958,7 @@ async def test_a_reminder_job_that_dies_half_way_loses_and_repeats_nothing(
     async def dies(*args: object, **kwargs: object) -> int:
         raise SystemExit("killed")  # like the process going down mid-transaction
 
-    monkeypatch.setattr(event_logic, "fill_free_places", dies)
+    monkeypatch.setattr(scheduler, "fill_free_places", dies)
     with pytest.raises(SystemExit):
         await chat.app.event_jobs.run_once()
     async with chat.app.uow() as uow:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from conversations.journey_feedback import JourneyFeedback, event_end
-from conversations.messages import Location, Media, MediaKind, OutMessage
+from conversations.core.messages import Location, Media, MediaKind, OutMessage
+from conversations.feedback.flows.give_feedback import JourneyFeedback
+from conversations.feedback.rules.windows import event_end
 from storage.clock import FrozenClock
 from storage.models import (
     Event,

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.app import BotApp
 from bot.demo import seed_starter_topics
 from bot.settings import Settings
-from conversations.messages import ChatRef
+from conversations.core.messages import ChatRef
 from storage.clock import FrozenClock
 from storage.migrate import alembic_config
 from storage.models import ConsentState, Identity, Person, PersonTopic

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conversations.matching import closest, match_choice, normalise
-from conversations.messages import parse_command
-from conversations.profile import MAX_NAME_LENGTH, clean_name, parse_quiet_hours
+from conversations.core.matching import closest, match_choice, normalise
+from conversations.core.messages import parse_command
+from conversations.people.profile_questions import MAX_NAME_LENGTH, clean_name, parse_quiet_hours
 
 LANGUAGE = [
     {"id": "da", "label": "Dansk", "emoji": "🇩🇰", "aliases": ["danish", "dansk", "da"]},

@@ -18,7 +18,7 @@ from bot.app import BotApp
 from bot.i18n import catalogs
 from bot.settings import Settings
 from bot.transports.matrix import KEYCAPS, UNDECRYPTABLE
-from conversations.journey_feedback import event_end
+from conversations.feedback.rules.windows import event_end
 from storage.clock import FrozenClock
 from storage.models import Event, FeedbackAnswer, Snap
 from tests.fakes import Chat, RecordingTransport

@@ -10,7 +10,7 @@ import pytest
 from nio import AsyncClient
 
 from bot.transports.matrix import KEYCAPS, MatrixConfig
-from conversations.messages import (
+from conversations.core.messages import (
     Attachment,
     ChatRef,
     Choice,

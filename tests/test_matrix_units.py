@@ -27,8 +27,8 @@ from bot.transports.matrix import (
     render_text,
 )
 from bot.transports.registry import configured_transports
-from conversations.engine import keycap_number
-from conversations.messages import Choice, Location, MediaKind, OutMessage
+from conversations.core.engine import keycap_number
+from conversations.core.messages import Choice, Location, MediaKind, OutMessage
 from tests.fakes import Chat
 
 

@@ -7,8 +7,8 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conversations.deep_links import DeepLinks
-from conversations.messages import (
+from conversations.core.deep_links import DeepLinks
+from conversations.core.messages import (
     Attachment,
     Choice,
     Location,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations.messages import OutMessage
+from conversations.core.messages import OutMessage
 from storage.models import ConsentRecord, ConsentState, Person, PersonTopic
 from tests.fakes import Chat
 
@@ -160,7 +160,7 @@ async def test_deep_link_is_remembered_through_onboarding(chat: Chat) -> None:
 async def test_group_chat_gets_pointed_to_a_private_chat_and_chatter_is_ignored(chat: Chat) -> None:
     import uuid
 
-    from conversations.messages import ChatRef, Inbound
+    from conversations.core.messages import ChatRef, Inbound
 
     group = ChatRef("fake", "group-1", "anna")
     await chat.app.dispatch(Inbound(group, uuid.uuid4().hex, text="/start", private_chat=False))

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from conversations.messages import OutMessage
+from conversations.core.messages import OutMessage
 from storage.clock import FrozenClock
 from storage.models import Event, EventTask, Pledge, TaskAsk
 from tests.fakes import Chat

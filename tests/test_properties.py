@@ -33,9 +33,7 @@ from bot.composition import build_router
 from bot.demo import seed_starter_topics
 from bot.i18n import catalogs
 from bot.settings import Settings
-from conversations import coordinator_invite, onboarding, topics_admin
-from conversations import settings as settings_flow
-from conversations.messages import (
+from conversations.core.messages import (
     ChoicePick,
     Inbound,
     Location,
@@ -44,7 +42,11 @@ from conversations.messages import (
     Reaction,
     parse_command,
 )
-from conversations.your_data import ForgetStep
+from conversations.people.flows import become_coordinator as coordinator_invite
+from conversations.people.flows import change_settings as settings_flow
+from conversations.people.flows import manage_topics as topics_admin
+from conversations.people.flows import onboarding
+from conversations.people.flows.forget_me import ForgetStep
 from handlers.commands import BACK, CANCEL, HELP, foundation_commands
 from storage.clock import FrozenClock
 from storage.models import Role

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversations.messages import Location, Media, MediaKind
+from conversations.core.messages import Location, Media, MediaKind
 from storage.models import TopicKind
 from tests.fakes import Chat
 from tests.helpers import (

@@ -18,7 +18,7 @@ from bot.transports.base import (
     TransportStopped,
 )
 from bot.transports.telegram import TelegramTransport
-from conversations.messages import (
+from conversations.core.messages import (
     Attachment,
     ChatRef,
     Choice,

@@ -20,7 +20,7 @@ from bot.transports.telegram import (
     map_error,
     split_text,
 )
-from conversations.messages import Command, MediaKind, Membership
+from conversations.core.messages import Command, MediaKind, Membership
 from tests.telegram_fake_api import FakeBotAPI
 
 USER = {"id": 7, "is_bot": False, "first_name": "Ane", "language_code": "en"}

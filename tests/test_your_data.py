@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from conversations.messages import Media, MediaKind
+from conversations.core.messages import Media, MediaKind
 from storage.models import ConsentState, PersonStatus
 from storage.personal_data import person_links
 from tests.fakes import Chat

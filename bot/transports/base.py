@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
-from conversations.messages import ChatRef, ChoiceEcho, Inbound, OutMessage, Sent
+from conversations.core.messages import ChatRef, ChoiceEcho, Inbound, OutMessage, Sent
 from storage.models import Role
 
 Dispatch = Callable[[Inbound], Awaitable[None]]

@@ -18,7 +18,7 @@ import uuid
 from typing import TextIO
 
 from bot.transports.base import Dispatch
-from conversations.messages import ChatRef, ChoiceEcho, ChoicePick, Inbound, OutMessage, Sent
+from conversations.core.messages import ChatRef, ChoiceEcho, ChoicePick, Inbound, OutMessage, Sent
 
 PLATFORM = "console"
 _SPEAKER = re.compile(r"^@([\wæøåÆØÅ.-]{1,32})\s*(.*)$", re.DOTALL)

@@ -81,8 +81,8 @@ from bot.transports.base import (
     RetryLater,
     TemporaryFailure,
 )
-from conversations.i18n import N_, Translations
-from conversations.messages import (
+from conversations.core.i18n import N_, Translations
+from conversations.core.messages import (
     ChatRef,
     ChoiceEcho,
     Inbound,

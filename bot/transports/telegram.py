@@ -70,7 +70,7 @@ from bot.transports.base import (
     TemporaryFailure,
     TransportStopped,
 )
-from conversations.messages import (
+from conversations.core.messages import (
     Attachment,
     ChatRef,
     ChoiceEcho,

@@ -1,0 +1,211 @@
+"""What a flow is: a small state machine over neutral messages.
+
+A flow asks one question per state (`prompt`), takes one answer (`handle`) and says where
+to go next (`Transition`). The engine stores the state, the prompts and the history, so a
+flow only describes the conversation."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from conversations.core.i18n import Translations, Translator
+from conversations.core.messages import (
+    ChatRef,
+    Choice,
+    Inbound,
+    Location,
+    Media,
+    Outgoing,
+    OutMessage,
+)
+from storage.clock import Clock
+from storage.models import Person, Prompt, Role
+from storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class FlowConfig:
+    timezone: str
+    consent_version: str
+    default_language: str
+    late_withdrawal_hours: float = 48
+    initiative_pushes_per_day: int = 1
+    # "platform:user" of the coordinators and admins named in the settings; the others
+    # are coordinators by the role kept on their person (see PersonRepository.coordinators)
+    named_coordinators: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A person's reply, already resolved against the question's choices."""
+
+    choice: str | None = None
+    text: str | None = None
+    media: Media | None = None
+    location: Location | None = None
+
+
+class _Stay:
+    def __repr__(self) -> str:
+        return "STAY"
+
+
+STAY = _Stay()
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    state: str | _Stay | None
+    data: dict[str, Any] = field(default_factory=dict)
+    say: tuple[OutMessage, ...] = ()
+    ask: bool = True
+    then: tuple[str, str] | None = None
+
+    @classmethod
+    def go(cls, state: str, data: dict[str, Any], *say: OutMessage) -> Transition:
+        return cls(state=state, data=data, say=say)
+
+    @classmethod
+    def stay(cls, data: dict[str, Any], *say: OutMessage, ask: bool = True) -> Transition:
+        """Remain on the same question (an invalid answer, or a toggle); asks it again."""
+        return cls(state=STAY, data=data, say=say, ask=ask)
+
+    @classmethod
+    def end(cls, *say: OutMessage, then: tuple[str, str] | None = None) -> Transition:
+        """Finish the conversation; `then` starts another flow (name, args) right after."""
+        return cls(state=None, say=say, then=then)
+
+    @property
+    def ends(self) -> bool:
+        return self.state is None
+
+    @property
+    def stays(self) -> bool:
+        return isinstance(self.state, _Stay)
+
+
+def translated_choice(
+    reader: Translator,
+    translations: Translations,
+    choice_id: str,
+    label: str,
+    emoji: str | None = None,
+    *aliases: str,
+) -> Choice:
+    """A choice labelled in the reader's language that also answers to the others'.
+
+    `label` is the untranslated catalog text (marked with `N_`).
+    """
+    others = tuple(translations.get(lang).gettext(label) for lang in translations.languages)
+    return Choice(
+        id=choice_id,
+        label=reader.gettext(label),
+        emoji=emoji,
+        aliases=tuple(dict.fromkeys((label, *others, *aliases))),
+    )
+
+
+@dataclass
+class FlowContext:
+    """Everything a flow may use while handling one message for one person."""
+
+    uow: UnitOfWork
+    person: Person
+    ref: ChatRef
+    role: Role
+    translator: Translator
+    translations: Translations
+    clock: Clock
+    config: FlowConfig
+    inbound: Inbound | None = None
+    # What the person asked for before they could have it (a command typed before consent):
+    # (flow, args) that onboarding goes on with when it is done. Set only by the server,
+    # never from what was typed, so no one can steer it to a flow of their choosing.
+    continue_with: tuple[str, str] | None = None
+    # Messages for other chats than this one (the person's other platform, say); the
+    # router delivers them after the replies to this chat.
+    notices: list[Outgoing] = field(default_factory=list)
+
+    def _(self, message: str) -> str:
+        return self.translator.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.translator.ngettext(singular, plural, n)
+
+    def use_language(self, language: str) -> None:
+        self.translator = self.translations.get(language)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def when(self, moment: datetime) -> str:
+        return self.translator.format_datetime(moment, self.config.timezone)
+
+    def choice(self, choice_id: str, label: str, emoji: str | None = None, *aliases: str) -> Choice:
+        """A choice labelled in this person's language (see `translated_choice`)."""
+        return translated_choice(
+            self.translator, self.translations, choice_id, label, emoji, *aliases
+        )
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role in (Role.COORDINATOR, Role.ADMIN)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class Flow(ABC):
+    """One multi-step conversation. Subclasses set `name` and implement the three steps."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    async def begin(self, ctx: FlowContext, args: str) -> Transition:
+        """Start the flow; usually `Transition.go(first_state, data)`."""
+
+    @abstractmethod
+    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
+        """The question for `state`, built fresh (so /back and a restart show it again)."""
+
+    @abstractmethod
+    async def handle(
+        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
+    ) -> Transition:
+        """Take the answer to the question of `state`."""
+
+    def takes_media(self, state: str) -> bool:
+        """Whether the question of `state` can use a photo, a voice note or a file.
+
+        Where it can't, the engine answers one with a kind word and the same question, so
+        no flow takes a picture for a choice or for an empty answer.
+        """
+        return False
+
+    def takes_location(self, state: str) -> bool:
+        """Whether the question of `state` can use a shared location (a map pin)."""
+        return False
+
+    async def detached(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> Transition | None:
+        """A choice on a message sent outside a conversation (an invitation, a menu).
+
+        Returns None when the flow has nothing to do with it; the engine then says the
+        button is no longer in use.
+        """
+        return None
+
+
+class SingleStepFlow(Flow):
+    """A command that answers at once and keeps no conversation (`/stop`, `/mydata`)."""
+
+    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
+        raise AssertionError(f"{self.name} has no questions")
+
+    async def handle(
+        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
+    ) -> Transition:
+        raise AssertionError(f"{self.name} has no questions")

@@ -1,0 +1,67 @@
+"""Questions sent outside a conversation (an invitation, a menu), stored so that a tap on
+one later is checked against what was really asked, and of whom.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from conversations.core.flow import Flow, FlowContext
+from conversations.core.messages import (
+    ChatRef,
+    OutMessage,
+)
+from storage.unit_of_work import UnitOfWork
+
+
+async def offer(
+    ctx: FlowContext,
+    flow: Flow,
+    message: OutMessage,
+    *,
+    state: str = "",
+    context: dict[str, Any] | None = None,
+) -> OutMessage:
+    """Store a question sent outside a conversation (a menu, say) for later taps."""
+    return await offer_to(
+        ctx.uow,
+        ctx.ref,
+        ctx.person.id,
+        flow.name,
+        message,
+        state=state,
+        context=context,
+        sent_now=True,
+    )
+
+
+async def offer_to(
+    uow: UnitOfWork,
+    recipient: ChatRef,
+    person_id: int,
+    flow_name: str,
+    message: OutMessage,
+    *,
+    state: str = "",
+    context: dict[str, Any] | None = None,
+    sent_now: bool = False,
+) -> OutMessage:
+    """Store the choices of a message for one recipient (an invitation in a broadcast).
+
+    A tap on it later reaches `flow_name`'s `detached` handler, whoever's chat it came from
+    is checked against `recipient`.
+    """
+    prompt = await uow.prompts.create(
+        platform=recipient.platform,
+        chat_id=recipient.chat_id,
+        user_id=recipient.user_id,
+        person_id=person_id,
+        flow=flow_name,
+        state=state,
+        choices=[choice.as_record() for choice in message.choices],
+        context=context or {},
+        bound=False,
+        sent=sent_now,
+    )
+    return replace(message, prompt_id=prompt.id)

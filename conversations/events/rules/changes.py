@@ -1,0 +1,106 @@
+"""Changing and cancelling a published event: the rows that follow (reminders, offers,
+waiting invitations) and the word to everyone concerned.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from conversations.core.flow import FlowContext
+from conversations.core.i18n import N_, Translator
+from conversations.events.rules.attendee_messages import next_batch
+from conversations.events.rules.invitations import batch_invitations, refresh_pending_invitations
+from conversations.events.rules.notifier import Notifier, concerned_answers, person_ids_of
+from conversations.events.rules.reminders import sync_reminders
+from conversations.events.rules.wording import event_when, format_span
+from storage.models import Event, EventStatus
+
+
+def change_text(tr: Translator, timezone: str, event: Event, data: dict[str, Any]) -> str:
+    """The change spelled out: old -> new, in the reader's language."""
+    lines = [tr.gettext(N_("{title} has changed:")).format(title=event.title)]
+    if data.get("start"):
+        start = datetime.fromisoformat(data["start"])
+        end = datetime.fromisoformat(data["end"]) if data.get("end") else None
+        lines.append(
+            tr.gettext(N_("Time: {old} → {new}")).format(
+                old=event_when(tr, event, timezone),
+                new=format_span(tr, start, end, timezone),
+            )
+        )
+    if data.get("place"):
+        lines.append(
+            tr.gettext(N_("Place: {old} → {new}")).format(old=event.place or "–", new=data["place"])
+        )
+    return "\n".join(lines)
+
+
+async def apply_change(ctx: FlowContext, event: Event, data: dict[str, Any]) -> int:
+    now = ctx.now()
+    tz = ctx.config.timezone
+    notifier = Notifier(ctx.uow, ctx.translations, tz)
+    rendered = {
+        lang: change_text(ctx.translations.get(lang), tz, event, data)
+        for lang in ctx.translations.languages
+    }
+    revision = event.revision + 1
+    if data.get("start"):
+        event.starts_at = datetime.fromisoformat(data["start"])
+        event.ends_at = datetime.fromisoformat(data["end"]) if data.get("end") else None
+        event.revision = revision
+    if data.get("place"):
+        event.place = data["place"]
+        if data.get("lat") is not None:
+            event.latitude, event.longitude = data["lat"], data["lon"]
+    ctx.uow.events.touch(event)
+    rows = await concerned_answers(ctx.uow, event)
+    if data.get("start"):
+        for row in rows:
+            if row.offered_until is not None and row.offered_until > event.starts_at:
+                row.offered_until = event.starts_at  # an offer never runs past the start
+            if row.person_id is not None:
+                await sync_reminders(ctx.uow, event, row.person_id, row.answer, now)
+    await ctx.uow.session.flush()
+    await refresh_pending_invitations(ctx.uow, ctx.translations, tz, event)
+    batch = await next_batch(ctx, f"chg:{event.id}:")
+    return await notifier.tell(
+        person_ids_of(rows),
+        lambda tr: rendered.get(tr.language, rendered[ctx.translations.languages[0]]),
+        key=lambda person: f"{batch}:{person.id}",
+        kind="change",
+        batch=batch,
+        now=now,
+        event=event,
+    )
+
+
+async def cancel_event(ctx: FlowContext, event: Event) -> int:
+    now = ctx.now()
+    tz = ctx.config.timezone
+    event.status = EventStatus.CANCELLED
+    event.cancelled_at = now
+    ctx.uow.events.touch(event)
+    await ctx.uow.events.cancel_reminders(event.id)
+    await ctx.uow.events.cancel_pending_outbox(
+        [batch_invitations(event.id), f"wl:{event.id}", f"rem:{event.id}"]
+    )
+    rows = await concerned_answers(ctx.uow, event)
+    for row in rows:
+        row.offered_until = None
+    notifier = Notifier(ctx.uow, ctx.translations, tz)
+
+    def render(tr: Translator) -> str:
+        return tr.gettext(
+            N_("Sorry: {title} ({when}) has been cancelled. We hope to see you another time. 🌿")
+        ).format(title=event.title, when=event_when(tr, event, tz))
+
+    return await notifier.tell(
+        person_ids_of(rows),
+        render,
+        key=lambda person: f"cancel:{event.id}:{person.id}",
+        kind="cancel",
+        batch=f"cancel:{event.id}",
+        now=now,
+        event=event,
+    )

@@ -1,0 +1,171 @@
+"""The waiting list: freed places offered to the first in line, in order, for a while;
+an offer not answered in time goes on to the next.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from conversations.core.i18n import N_, Translations
+from conversations.core.messages import ChatRef, OutMessage
+from conversations.core.prompts import offer_to
+from conversations.events.rules.invitations import RSVP_FLOW, is_open
+from conversations.events.rules.notifier import Notifier, choice_for, person_ids_of, polite_time
+from conversations.events.rules.reminders import sync_reminders
+from storage.models import (
+    Event,
+    Person,
+    RsvpAnswer,
+)
+from storage.unit_of_work import UnitOfWork
+
+OFFER_WINDOW = timedelta(hours=2)
+
+
+def offer_window_end(event: Event, sent_at: datetime) -> datetime:
+    """The offer is open for OFFER_WINDOW from when it is sent, never past the start."""
+    return min(sent_at + OFFER_WINDOW, event.starts_at)
+
+
+async def offer_free_places(
+    uow: UnitOfWork, translations: Translations, timezone: str, event: Event, now: datetime
+) -> int:
+    """Offer freed places to the first in line, in order; returns how many were offered."""
+    if event.capacity is None or not is_open(event, now):
+        return 0
+    await uow.events.lock(event)
+    free = event.capacity - await uow.events.places_taken(event.id)
+    offered = 0
+    notifier = Notifier(uow, translations, timezone)
+    for row in await uow.events.waitlist(event.id):
+        if row.offered_until is not None:
+            continue
+        need = 1 + row.guests
+        if need > free:
+            break  # first come, first served: nobody jumps the line
+        reach = await uow.events.reachable(person_ids_of([row]))
+        if not reach:
+            continue
+        person, identity = reach[0]
+        send_at = polite_time(person, now, event, timezone)
+        row.offered_until = offer_window_end(event, send_at)
+        row.offers += 1
+        free -= need
+        tr = notifier.tr(person)
+        text = tr.gettext(
+            N_(
+                "Good news: a place has opened up at {title} ({when}). "
+                "Would you like it? Please answer before {deadline}."
+            )
+        ).format(
+            title=event.title,
+            when=notifier.when(tr, event),
+            deadline=tr.format_datetime(row.offered_until, timezone),
+        )
+        message = OutMessage(
+            text,
+            choices=(
+                choice_for(tr, translations, "take", N_("Yes, I'll take it"), "✅", "ja", "yes"),
+                choice_for(tr, translations, "decline", N_("No, give it on"), "↪️", "nej", "no"),
+            ),
+        )
+        recipient = ChatRef(identity.platform, identity.chat_id, identity.user_id)
+        message = await offer_to(
+            uow,
+            recipient,
+            person.id,
+            RSVP_FLOW,
+            message,
+            state="offer",
+            context={"event_id": event.id, "kind": "offer", "round": row.offers},
+        )
+        await notifier.enqueue(
+            person,
+            identity,
+            message,
+            key=f"waitoffer:{event.id}:{person.id}:{row.offers}",
+            kind="waitlist",
+            batch=f"wl:{event.id}",
+            not_before=send_at,
+            expires_at=row.offered_until,
+        )
+        offered += 1
+    return offered
+
+
+async def take_offer(
+    uow: UnitOfWork,
+    translations: Translations,
+    timezone: str,
+    event: Event,
+    person: Person,
+    take: bool,
+    now: datetime,
+) -> bool:
+    """Answer a place offered from the waiting list; False when the offer has run out."""
+    await uow.events.lock(event)
+    row = await uow.events.rsvp(event.id, person.id)
+    if (
+        row is None
+        or row.answer != RsvpAnswer.WAITLISTED
+        or row.offered_until is None
+        or row.offered_until <= now
+        or not is_open(event, now)
+    ):
+        return False
+    if take:
+        await uow.events.set_rsvp(event.id, person.id, RsvpAnswer.YES, row.guests)
+        await sync_reminders(uow, event, person.id, RsvpAnswer.YES, now)
+    else:
+        await uow.events.set_rsvp(event.id, person.id, RsvpAnswer.NO, 0)
+        await sync_reminders(uow, event, person.id, RsvpAnswer.NO, now)
+        await offer_free_places(uow, translations, timezone, event, now)
+    return True
+
+
+async def expire_offers(
+    uow: UnitOfWork, translations: Translations, timezone: str, now: datetime
+) -> int:
+    """Offers nobody answered in time: the place goes to the next in line."""
+    expired = await uow.events.expired_offers(now)
+    events: dict[int, Event] = {}
+    notifier = Notifier(uow, translations, timezone)
+    for row in expired:
+        event = await uow.events.get(row.event_id)
+        if event is None:
+            continue
+        row.offered_until = None
+        row.answer = RsvpAnswer.NO
+        row.waitlisted_at = None
+        row.answered_at = now
+        events[event.id] = event
+        if is_open(event, now):
+            await notifier.tell(
+                person_ids_of([row]),
+                lambda tr, event=event: tr.gettext(  # type: ignore[misc]
+                    N_(
+                        "The place at {title} has gone to the next person on the waiting list, "
+                        "as we didn't hear from you in time. You are welcome to answer the "
+                        "invitation again."
+                    )
+                ).format(title=event.title),
+                key=lambda p, row=row: f"offerlapsed:{row.event_id}:{p.id}:{row.offers}",  # type: ignore[misc]
+                kind="waitlist",
+                batch=f"wl:{event.id}",
+                now=now,
+                event=event,
+            )
+    await uow.session.flush()
+    for event in events.values():
+        await offer_free_places(uow, translations, timezone, event, now)
+    return len(expired)
+
+
+async def fill_free_places(
+    uow: UnitOfWork, translations: Translations, timezone: str, now: datetime
+) -> int:
+    """A sweep for places freed without an answer (someone asked to be forgotten, say)."""
+    offered = 0
+    for event in await uow.events.with_waitlist(now):
+        offered += await offer_free_places(uow, translations, timezone, event, now)
+    return offered

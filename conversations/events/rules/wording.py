@@ -1,0 +1,39 @@
+"""How an event reads: its time span, its map link, its deep link."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from conversations.core.i18n import Translator
+from storage.models import (
+    Event,
+)
+
+
+def link_payload(event: Event) -> str:
+    return f"ev_{event.link_code}"
+
+
+def format_span(tr: Translator, start: datetime, end: datetime | None, timezone: str) -> str:
+    """ "lørdag 6. juni 2026 kl. 10:00–13:00", or both dates when it ends another day."""
+    text = tr.format_datetime(start, timezone)
+    if end is not None:
+        start_local = start.astimezone(ZoneInfo(timezone))
+        end_local = end.astimezone(ZoneInfo(timezone))
+        if start_local.date() == end_local.date():
+            text += f"–{end_local:%H:%M}"
+        else:
+            text += " – " + tr.format_datetime(end, timezone)
+    return text
+
+
+def event_when(tr: Translator, event: Event, timezone: str) -> str:
+    return format_span(tr, event.starts_at, event.ends_at, timezone)
+
+
+def map_link(event: Event) -> str | None:
+    if event.latitude is None or event.longitude is None:
+        return None
+    lat, lon = f"{event.latitude:.5f}", f"{event.longitude:.5f}"
+    return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}"

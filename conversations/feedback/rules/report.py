@@ -1,0 +1,204 @@
+"""A report for an event, as messages: a funnel (invited, said yes, reminded, came, gave
+feedback), the journey map picture, a series comparison, the words people wrote grouped by
+step (anonymous unless they chose to sign), the ideas for next time, the newest photos and
+voice notes, and the CSV file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from conversations.core.i18n import N_, Translator
+from conversations.core.messages import Attachment, OutMessage
+from conversations.feedback.rules.report_charts import journey_map_png, series_png
+from conversations.feedback.rules.report_data import answers_csv, gather, task_coverage
+from conversations.feedback.rules.windows import steps_of
+from storage.models import Event, IdeaKind, RsvpAnswer, Snap
+from storage.unit_of_work import UnitOfWork
+
+MIN_ANSWERS = 3  # fewer respondents than this: no bars, they would mislead
+
+
+MAX_TEXT = 3500
+
+
+SERIES_MAX = 4
+
+
+MAX_LOG_FILES = 10  # the newest photos and voice notes go along with the report
+
+
+def _filename(event: Event, suffix: str) -> str:
+    base = re.sub(r"[^A-Za-z0-9]+", "-", event.title).strip("-")[:40] or "event"
+    return f"{base}-{suffix}"
+
+
+async def _words(uow: UnitOfWork, tr: Translator, event: Event) -> list[str]:
+    lines: list[str] = []
+    steps = steps_of(event)
+    by_step: dict[int, list[str]] = {}
+    for comment, request, person, snap in await uow.feedback.event_comments(event.id):
+        said = comment.text or ""
+        if snap is not None:
+            said = ("🎙 " + tr.gettext(N_("a voice note")) + (f": {said}" if said else "")).strip()
+        if not said:
+            continue
+        if request.signed and person is not None and person.display_name:
+            said += f" ({person.display_name})"
+        by_step.setdefault(comment.step_index, []).append(said)
+    if by_step:
+        lines += ["", tr.gettext(N_("In their own words:"))]
+        for index in sorted(by_step):
+            name = steps[index] if 0 <= index < len(steps) else str(index + 1)
+            lines.append(f"{index + 1}. {name}")
+            lines += [f"   • {text}" for text in by_step[index]]
+    ideas: dict[str, list[str]] = {}
+    for idea, request, person in await uow.feedback.event_ideas(event.id):
+        text = idea.text
+        if request.signed and person is not None and person.display_name:
+            text += f" ({person.display_name})"
+        ideas.setdefault(idea.kind, []).append(text)
+    headings = {
+        IdeaKind.MATTERS: N_("What matters to people:"),
+        IdeaKind.NEXT_TIME: N_("Ideas for next time:"),
+    }
+    for kind, heading in headings.items():
+        if ideas.get(kind):
+            lines += ["", tr.gettext(heading)]
+            lines += [f"• {text}" for text in ideas[kind]]
+    return lines
+
+
+def _chunks(text: str) -> list[str]:
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        if current and len(current) + len(line) + 1 > MAX_TEXT:
+            parts.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        parts.append(current)
+    return parts
+
+
+async def build_report(
+    uow: UnitOfWork, tr: Translator, event: Event, timezone: str
+) -> list[OutMessage]:
+    data = await gather(uow, event)
+    invited = await uow.events.invited_count(event.id)
+    said_yes = (await uow.events.answer_counts(event.id)).get(RsvpAnswer.YES, 0)
+    reminded = await uow.feedback.reminded_count(event.id)
+    when = tr.format_datetime(event.starts_at, timezone)
+    lines = [
+        tr.gettext(N_("Report: {title}, {when}")).format(title=event.title, when=when),
+        "",
+        tr.gettext(N_("From invitation to feedback:")),
+        tr.gettext(N_("Invited: {n}")).format(n=max(invited, said_yes)),
+        tr.gettext(N_("Said yes: {n}")).format(n=said_yes),
+        tr.gettext(N_("Reminded: {n}")).format(n=reminded),
+        tr.gettext(N_("Came: {n}")).format(n=data.came),
+        tr.gettext(N_("Gave feedback: {n}")).format(n=data.gave_feedback),
+    ]
+    few = data.respondents < MIN_ANSWERS
+    if few:
+        lines += [
+            "",
+            tr.ngettext(
+                "Only {n} person has answered the journey questions so far: too few for a "
+                "fair picture, so there is no chart yet.",
+                "Only {n} people have answered the journey questions so far: too few for a "
+                "fair picture, so there is no chart yet.",
+                data.respondents,
+            ).format(n=data.respondents),
+        ]
+    elif data.steps:
+        lines += ["", tr.gettext(N_("Good and bad, step by step:"))]
+        good_word, bad_word = tr.gettext(N_("good")), tr.gettext(N_("bad"))
+        lines += [
+            f"{i + 1}. {s.step}: 👍 {s.good} {good_word} · 👎 {s.bad} {bad_word}"
+            for i, s in enumerate(data.steps)
+        ]
+    lines += await _words(uow, tr, event)
+    snaps = await uow.feedback.event_snaps(event.id, "log")
+    photos = sum(1 for s in snaps if s.kind == "photo")
+    voices = len(snaps) - photos
+    if snaps:
+        lines += [
+            "",
+            tr.gettext(N_("In the event's log: {photos} photos and {voices} voice notes.")).format(
+                photos=photos, voices=voices
+            ),
+        ]
+    coverage = task_coverage(tr, event)
+    if coverage:
+        lines += ["", *coverage]
+    messages = [OutMessage(part) for part in _chunks("\n".join(lines))]
+    if not few and data.steps:
+        messages.append(
+            OutMessage(
+                tr.gettext(N_("The journey map for {title}.")).format(title=event.title),
+                attachment=Attachment(
+                    _filename(event, "journey.png"),
+                    journey_map_png(tr, data, when),
+                    "image/png",
+                ),
+            )
+        )
+    series = [
+        other
+        for other in [await gather(uow, e) for e in await uow.feedback.events_alike(event)]
+        if other.respondents >= MIN_ANSWERS and other.steps
+    ][-SERIES_MAX:]
+    if len(series) >= 2:
+        messages.append(
+            OutMessage(
+                tr.gettext(N_("The same steps across {n} events.")).format(n=len(series)),
+                attachment=Attachment(
+                    _filename(event, "series.png"),
+                    series_png(tr, series, timezone),
+                    "image/png",
+                ),
+            )
+        )
+    messages += await _log_files(tr, snaps)
+    if data.rows:
+        messages.append(
+            OutMessage(
+                tr.gettext(N_("Every answer as a table (CSV), without names.")),
+                attachment=Attachment(
+                    _filename(event, "answers.csv"), answers_csv(data, timezone), "text/csv"
+                ),
+            )
+        )
+    return messages
+
+
+async def _log_files(tr: Translator, snaps: Sequence[Snap]) -> list[OutMessage]:
+    """The newest photos and voice notes whose files are stored, sent on to the coordinator.
+
+    Snaps kept only as a platform's file reference (no fetcher yet) are counted above but
+    can't be attached here.
+    """
+    stored = [s for s in snaps if s.path][-MAX_LOG_FILES:]
+    messages: list[OutMessage] = []
+    for snap in stored:
+        assert snap.path is not None
+        try:
+            content = await asyncio.to_thread(Path(snap.path).read_bytes)
+        except OSError:
+            continue
+        is_photo = snap.kind == "photo"
+        mime = snap.mime_type or ("image/jpeg" if is_photo else "audio/ogg")
+        caption = snap.caption or (
+            tr.gettext(N_("A photo from the log."))
+            if is_photo
+            else tr.gettext(N_("A voice note from the log."))
+        )
+        messages.append(
+            OutMessage(caption, attachment=Attachment(Path(snap.path).name, content, mime))
+        )
+    return messages

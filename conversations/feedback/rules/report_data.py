@@ -1,0 +1,110 @@
+"""The numbers behind a report: answers per step, the funnel, and the CSV file.
+
+The CSV never holds person ids: each respondent is a hash salted afresh for every report,
+so two reports can't be joined to follow a person.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from conversations.core.i18n import Translator
+from conversations.feedback.rules.windows import steps_of
+from storage.models import Event, Verdict
+from storage.unit_of_work import UnitOfWork
+
+
+@dataclass
+class StepCounts:
+    step: str
+    good: int = 0
+    bad: int = 0
+    skip: int = 0
+
+
+@dataclass
+class EventFeedback:
+    event: Event
+    steps: list[StepCounts]
+    respondents: int  # people who answered at least one step
+    came: int
+    gave_feedback: int
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def gather(uow: UnitOfWork, event: Event) -> EventFeedback:
+    """Counts for one event; anonymised answers (of forgotten people) count too."""
+    steps = [StepCounts(step) for step in steps_of(event)]
+    requests = {r.id: r for r in await uow.feedback.requests(event.id)}
+    answers = await uow.feedback.event_answers(event.id)
+    answered: set[int] = set()
+    rows: list[dict[str, Any]] = []
+    for row in answers:
+        answered.add(row.request_id)
+        if 0 <= row.step_index < len(steps):
+            counts = steps[row.step_index]
+            if row.verdict == Verdict.GOOD:
+                counts.good += 1
+            elif row.verdict == Verdict.BAD:
+                counts.bad += 1
+            else:
+                counts.skip += 1
+        request = requests.get(row.request_id)
+        rows.append(
+            {
+                "request_id": row.request_id,
+                "step_index": row.step_index,
+                "step": row.step,
+                "verdict": row.verdict,
+                "came": "" if request is None or request.came is None else int(request.came),
+            }
+        )
+    gave = {
+        r.id for r in requests.values() if r.completed_at is not None or r.came is not None
+    } | answered
+    return EventFeedback(
+        event=event,
+        steps=steps,
+        respondents=len(answered),
+        came=sum(1 for r in requests.values() if r.came),
+        gave_feedback=len(gave),
+        rows=rows,
+    )
+
+
+def task_coverage(tr: Translator, event: Event) -> list[str]:
+    """Lines on how the event's tasks were covered. The pledges issue fills this in."""
+    return []
+
+
+CSV_COLUMNS = ("respondent", "event_id", "event", "date", "step_number", "step", "verdict", "came")
+
+
+def answers_csv(data: EventFeedback, timezone: str, salt: str | None = None) -> bytes:
+    """One row per answer; respondents are hashes salted for this report only."""
+    salt = salt or secrets.token_hex(16)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    date = data.event.starts_at.astimezone(ZoneInfo(timezone)).date().isoformat()
+    for row in data.rows:
+        respondent = hashlib.sha256(f"{salt}:{row['request_id']}".encode()).hexdigest()[:12]
+        writer.writerow(
+            (
+                respondent,
+                data.event.id,
+                data.event.title,
+                date,
+                row["step_index"] + 1,
+                row["step"],
+                row["verdict"],
+                row["came"],
+            )
+        )
+    return buffer.getvalue().encode("utf-8")

@@ -1,0 +1,122 @@
+"""Asking for feedback after an event, and one gentle reminder to those who stopped half-way."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from conversations.core.dates import next_allowed_time
+from conversations.core.i18n import N_, Translations
+from conversations.core.messages import ChatRef, OutMessage
+from conversations.core.prompts import offer_to
+from conversations.events.rules.notifier import Notifier, choice_for
+from conversations.feedback.rules.snaps import FeedbackOptions
+from conversations.feedback.rules.windows import FEEDBACK_FLOW, event_end, feedback_open
+from storage.models import (
+    Event,
+    Identity,
+)
+from storage.unit_of_work import UnitOfWork
+
+
+async def run_feedback_jobs(
+    uow: UnitOfWork,
+    translations: Translations,
+    timezone: str,
+    now: datetime,
+    options: FeedbackOptions,
+) -> dict[str, int]:
+    """Ask everyone who said yes, `delay` after the end; remind once those who stopped."""
+    counts = {"feedback_asked": 0, "feedback_reminded": 0}
+    notifier = Notifier(uow, translations, timezone)
+    since = now - options.window - timedelta(days=2)
+    for event in await uow.feedback.started_between(since, now):
+        end = event_end(event)
+        if not (end + options.delay <= now < end + options.window):
+            continue
+        pending = await uow.feedback.yes_without_request(event.id)
+        for person, identity in await uow.events.reachable(pending):
+            request = await uow.feedback.ensure_request(event.id, person.id, "rsvp")
+            request.asked_at = now
+            if request.started_at is not None:
+                continue  # already answering, by the link: no need to ask
+            tr = notifier.tr(person)
+            text = tr.gettext(
+                N_(
+                    "Hello! Thank you for coming to {title} ({when}). 🌿 Would you tell us "
+                    "how it was for you? It takes two minutes, and you decide what to answer."
+                )
+            ).format(title=event.title, when=notifier.when(tr, event))
+            message = await _with_buttons(uow, translations, person.id, identity, event, text)
+            if await notifier.enqueue(
+                person,
+                identity,
+                message,
+                key=f"feedback:{event.id}:{person.id}",
+                kind="feedback",
+                batch=f"fb:{event.id}",
+                not_before=next_allowed_time(person, now, timezone),
+                expires_at=end + options.window,
+            ):
+                counts["feedback_asked"] += 1
+    for request in await uow.feedback.left_half_way(now - options.reminder_after):
+        found = await uow.events.get(request.event_id)
+        if found is None or request.person_id is None:
+            continue
+        event = found
+        request.reminded_at = now
+        if not feedback_open(event, now, options):
+            continue
+        reach = await uow.events.reachable([request.person_id])
+        if not reach:
+            continue
+        person, identity = reach[0]
+        tr = notifier.tr(person)
+        text = tr.gettext(
+            N_(
+                "You were telling us about {title}, and everything you said is saved. "
+                "Would you like to finish? It only takes a moment."
+            )
+        ).format(title=event.title)
+        message = await _with_buttons(uow, translations, person.id, identity, event, text)
+        if await notifier.enqueue(
+            person,
+            identity,
+            message,
+            key=f"feedbackrem:{event.id}:{person.id}",
+            kind="feedback",
+            batch=f"fb:{event.id}",
+            not_before=next_allowed_time(person, now, timezone),
+            expires_at=event_end(event) + options.window,
+        ):
+            counts["feedback_reminded"] += 1
+    return counts
+
+
+async def _with_buttons(
+    uow: UnitOfWork,
+    translations: Translations,
+    person_id: int,
+    identity: Identity,
+    event: Event,
+    text: str,
+) -> OutMessage:
+    person = await uow.persons.get(person_id)
+    assert person is not None
+    tr = translations.get(person.language)
+    message = OutMessage(
+        text,
+        choices=(
+            choice_for(tr, translations, "start", N_("Yes, let's do it"), "✍️", "ja", "yes"),
+            choice_for(tr, translations, "later", N_("Not now"), "⏰", "nej", "no"),
+        ),
+    )
+    recipient = ChatRef(identity.platform, identity.chat_id, identity.user_id)
+    return await offer_to(
+        uow,
+        recipient,
+        person_id,
+        FEEDBACK_FLOW,
+        message,
+        state="invite",
+        context={"event_id": event.id, "kind": "invite"},
+    )

@@ -1,0 +1,1 @@
+"""Citizens' own initiatives: posting one, the list and its moderation, pushing within limits."""

@@ -1,0 +1,1 @@
+"""Domain rules and scheduled jobs of this capability; they never import flows."""

@@ -1,0 +1,1 @@
+"""The conversations of this capability, one module per flow."""

@@ -1,0 +1,211 @@
+"""Pledges: a person's hand on a task, checked on the server like an answer.
+
+A full task takes no more pledges (the event's row is locked while counting, as for the last
+place). Letting a task go close to the event tells the organiser and asks for the hand again,
+first among those coming, then among those invited, never asking anyone twice or anyone who
+already said no to that task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from conversations.core.flow import FlowContext
+from conversations.core.i18n import N_, Translations, Translator
+from conversations.core.messages import ChatRef, OutMessage
+from conversations.core.prompts import offer_to
+from conversations.events.rules.capacity import missing_hands
+from conversations.events.rules.invitations import is_open
+from conversations.events.rules.notifier import Notifier, choice_for, person_ids_of, polite_time
+from storage.models import Event, EventTask, Person, RsvpAnswer
+from storage.unit_of_work import UnitOfWork
+
+PLEDGE_FLOW = "pledge"  # the flow that answers taps on a task list
+
+
+class PledgeOutcome(StrEnum):
+    TAKEN = "taken"
+    ALREADY = "already"
+    FULL = "full"
+    CLOSED = "closed"
+
+
+async def take(uow: UnitOfWork, event: Event, task: EventTask, person_id: int) -> PledgeOutcome:
+    """Pledge a hand, if one is still missing. The caller has checked the person may."""
+    await uow.events.lock(event)
+    if task.closed_at is not None:
+        return PledgeOutcome.CLOSED
+    if await uow.pledges.active(task.id, person_id) is not None:
+        return PledgeOutcome.ALREADY
+    if await uow.pledges.held(task.id) >= task.hands:
+        return PledgeOutcome.FULL
+    await uow.pledges.add(task, person_id)
+    return PledgeOutcome.TAKEN
+
+
+async def let_go(
+    uow: UnitOfWork,
+    translations: Translations,
+    timezone: str,
+    event: Event,
+    task: EventTask,
+    person_id: int,
+    now: datetime,
+    *,
+    late_window: timedelta,
+) -> bool:
+    """Withdraw a pledge; close to the event, tell the organiser and ask for the hand again."""
+    pledge = await uow.pledges.active(task.id, person_id)
+    if pledge is None:
+        return False
+    pledge.withdrawn_at = now
+    await uow.pledges.note_ask(task.id, person_id, declined=True)
+    await uow.session.flush()
+    if is_open(event, now) and event.starts_at - now <= late_window:
+        person = await uow.persons.get(person_id)
+        await tell_organiser(uow, translations, timezone, event, task, person_id, now, person)
+        await ask_again(uow, translations, timezone, event, task, now)
+    return True
+
+
+async def tell_organiser(
+    uow: UnitOfWork,
+    translations: Translations,
+    timezone: str,
+    event: Event,
+    task: EventTask,
+    person_id: int,
+    now: datetime,
+    person: Person | None,
+) -> None:
+    if event.created_by_id is None or event.created_by_id == person_id:
+        return
+    notifier = Notifier(uow, translations, timezone)
+    name = person.display_name if person is not None else None
+
+    def render(tr: Translator) -> str:
+        who = name or tr.gettext(N_("Someone"))
+        return tr.gettext(
+            N_(
+                "{name} can no longer help with {task} at {title}. "
+                "I'm asking others for the hand now."
+            )
+        ).format(name=who, task=task.title, title=event.title)
+
+    await notifier.tell(
+        [event.created_by_id],
+        render,
+        key=lambda p: f"taskgone:{task.id}:{person_id}:{now.isoformat()}",
+        kind="task",
+        batch=f"task:{event.id}",
+        now=now,
+        event=event,
+    )
+
+
+async def ask_again(
+    uow: UnitOfWork,
+    translations: Translations,
+    timezone: str,
+    event: Event,
+    task: EventTask,
+    now: datetime,
+) -> int:
+    """Ask for a missing hand: first those coming, then those invited; each person once."""
+    missing = missing_hands(task, await uow.pledges.held(task.id))
+    if missing <= 0:
+        return 0
+    asks = await uow.pledges.asks(task.id)
+    pledged = set(await uow.pledges.pledgers(task.id))
+    skip = set(asks) | pledged | {event.created_by_id}
+    coming = person_ids_of(await uow.events.rsvps(event.id, RsvpAnswer.YES))
+    said_no = set(person_ids_of(await uow.events.rsvps(event.id, RsvpAnswer.NO)))
+    tiers: list[list[int]] = [
+        [pid for pid in coming if pid not in skip],
+        [pid for pid in await uow.pledges.invited(event.id) if pid not in skip | said_no],
+    ]
+    notifier = Notifier(uow, translations, timezone)
+    for tier in tiers:
+        if not tier:
+            continue
+        count = 0
+        for person, identity in await uow.events.reachable(tier):
+            tr = notifier.tr(person)
+            text = tr.gettext(N_("{title} ({when}) needs a hand: {task}. Could you help?")).format(
+                title=event.title, when=notifier.when(tr, event), task=task.title
+            )
+            message = OutMessage(
+                text,
+                choices=(
+                    choice_for(tr, translations, f"t{task.id}", N_("Yes, count me in"), "🙋", "ja"),
+                    choice_for(tr, translations, f"n{task.id}", N_("Not this time"), "↪️"),
+                ),
+            )
+            recipient = ChatRef(identity.platform, identity.chat_id, identity.user_id)
+            message = await offer_to(
+                uow,
+                recipient,
+                person.id,
+                PLEDGE_FLOW,
+                message,
+                state="ask",
+                context={"event_id": event.id, "kind": "ask"},
+            )
+            await notifier.enqueue(
+                person,
+                identity,
+                message,
+                key=f"taskask:{task.id}:{person.id}",
+                kind="task",
+                batch=f"task:{event.id}",
+                not_before=polite_time(person, now, event, timezone),
+                expires_at=event.starts_at,
+            )
+            await uow.pledges.note_ask(task.id, person.id, asked=True)
+            count += 1
+        if count:
+            return count
+    return 0
+
+
+async def tell_pledgers(
+    uow: UnitOfWork,
+    translations: Translations,
+    timezone: str,
+    event: Event,
+    person_ids: Sequence[int],
+    render: Any,
+    key: str,
+    now: datetime,
+) -> int:
+    notifier = Notifier(uow, translations, timezone)
+    return await notifier.tell(
+        person_ids,
+        render,
+        key=lambda p: f"{key}:{p.id}",
+        kind="task",
+        batch=f"task:{event.id}",
+        now=now,
+        event=event,
+    )
+
+
+async def release_tasks(ctx: FlowContext, event: Event) -> list[str]:
+    """Someone who can't come after all can't do their tasks: let them go (asking again)."""
+    released = []
+    for task in await ctx.uow.pledges.of_person(event.id, ctx.person.id):
+        await let_go(
+            ctx.uow,
+            ctx.translations,
+            ctx.config.timezone,
+            event,
+            task,
+            ctx.person.id,
+            ctx.now(),
+            late_window=timedelta(hours=ctx.config.late_withdrawal_hours),
+        )
+        released.append(task.title)
+    return released
