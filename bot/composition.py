@@ -38,24 +38,60 @@ from conversations.tasks.flows.offer_help import MyOffers
 from conversations.tasks.flows.reply_about_offer import CarriedMessages
 from conversations.tasks.flows.take_task import Pledges
 from handlers.access import Access
-from handlers.commands import (
-    CommandRegistry,
-    event_commands,
-    feedback_commands,
-    foundation_commands,
-    pledge_commands,
-)
+from handlers.commands import CommandRegistry
 from handlers.menu import Menu
 from handlers.router import RoleListener, Router
 from storage.clock import Clock
 from storage.unit_of_work import UnitOfWorkFactory
 
 
-def build_commands() -> CommandRegistry:
-    """Every chat command; transports use it for their command menus too."""
-    return CommandRegistry(
-        [*foundation_commands(), *event_commands(), *feedback_commands(), *pledge_commands()]
-    )
+def build_flows(
+    settings: Settings, *, fetchers: Mapping[str, MediaFetcher] | None = None
+) -> list[Flow]:
+    """Every flow the bot runs, by capability; their commands and links come with them.
+
+    `fetchers`, by platform: transports that can get the bytes of a photo people sent.
+    """
+    links = DeepLinks()  # filled below, once every flow that declares a link exists
+    feedback = JourneyFeedback(replace(settings.feedback_options(), fetchers=dict(fetchers or {})))
+    bot_username = settings.telegram_bot_username
+    people: list[Flow] = [
+        Onboarding(links),
+        SettingsFlow(),
+        MyData(),
+        Forget(),
+        Stop(),
+        RedeemInvite(),
+        ManageTopics(),
+        LinkAccounts(),
+    ]
+    events: list[Flow] = [
+        NewEvent(bot_username=bot_username),
+        Rsvp(),
+        MyEvents(),
+        Attendees(bot_username=bot_username),
+        EditEvent(),
+        CancelEvent(),
+        EventQr(bot_username=bot_username),
+    ]
+    feedback_flows: list[Flow] = [feedback, SnapLog(feedback), Report()]
+    tasks: list[Flow] = [Pledges(), ManageTasks(), MyOffers(), BrowseOffers(), CarriedMessages()]
+    initiatives: list[Flow] = [
+        NewInitiative(bot_username=bot_username),
+        Initiatives(),
+        MyInitiatives(),
+    ]
+    flows = [*people, *events, *feedback_flows, *tasks, *initiatives]
+    for flow in flows:
+        if flow.link_prefix is not None:
+            links.register(flow.link_prefix, flow.name)
+    return flows
+
+
+def build_commands(settings: Settings | None = None) -> CommandRegistry:
+    """Every chat command, from the flows that declare them; transports use it for their
+    command menus too."""
+    return CommandRegistry.of_flows(build_flows(settings or Settings()))
 
 
 def build_access(settings: Settings) -> Access:
@@ -71,45 +107,12 @@ def build_router(
     fetchers: Mapping[str, MediaFetcher] | None = None,
     on_role_change: RoleListener | None = None,
 ) -> Router:
-    """`fetchers`, by platform: transports that can get the bytes of a photo people sent.
-    `on_role_change`: told of a person whose role or language changed (their menu)."""
-    links = DeepLinks()
-    links.register(RedeemInvite.link_prefix, RedeemInvite.name)
-    links.register(Rsvp.link_prefix, Rsvp.name)
-    links.register(JourneyFeedback.link_prefix, JourneyFeedback.name)
-    feedback = JourneyFeedback(replace(settings.feedback_options(), fetchers=dict(fetchers or {})))
-    commands = build_commands()
-    bot_username = settings.telegram_bot_username
+    """`fetchers`: see `build_flows`. `on_role_change`: told of a person whose role or
+    language changed (their menu)."""
+    flows = build_flows(settings, fetchers=fetchers)
+    commands = CommandRegistry.of_flows(flows)
     menu = Menu(commands)
-    flows: list[Flow] = [
-        Onboarding(links),
-        SettingsFlow(),
-        MyData(),
-        Forget(),
-        Stop(),
-        RedeemInvite(),
-        ManageTopics(),
-        LinkAccounts(),
-        NewEvent(bot_username=bot_username),
-        Rsvp(),
-        MyEvents(),
-        Attendees(bot_username=bot_username),
-        EditEvent(),
-        CancelEvent(),
-        EventQr(bot_username=bot_username),
-        feedback,
-        SnapLog(feedback),
-        Report(),
-        Pledges(),
-        ManageTasks(),
-        MyOffers(),
-        BrowseOffers(),
-        CarriedMessages(),
-        NewInitiative(bot_username=bot_username),
-        Initiatives(),
-        MyInitiatives(),
-        menu,
-    ]
+    flows.append(menu)
     engine = Engine(flows, conversation_ttl=settings.conversation_ttl)
     return Router(
         uow=uow,

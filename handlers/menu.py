@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from conversations.core.commands import permits
 from conversations.core.flow import FlowContext, SingleStepFlow, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
 from conversations.core.prompts import offer
-from handlers.commands import CommandRegistry, permits
+from handlers.commands import CommandRegistry
 from storage.models import ConsentState, PersonStatus, Prompt
 
 MENU_BUTTONS = 6  # a few taps: the rest are listed as commands in the text

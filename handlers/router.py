@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from conversations.core.commands import CommandSpec, permits
 from conversations.core.engine import Engine
 from conversations.core.flow import FlowConfig, FlowContext
 from conversations.core.i18n import N_, Translations
@@ -24,7 +25,7 @@ from conversations.core.messages import (
     parse_command,
 )
 from handlers.access import Access
-from handlers.commands import BACK, CANCEL, HELP, CommandRegistry, CommandSpec, permits
+from handlers.commands import BACK, CANCEL, HELP, CommandRegistry
 from handlers.menu import Menu
 from storage.clock import Clock
 from storage.models import ConsentState, PersonStatus, Role
@@ -65,6 +66,10 @@ class Router:
     @property
     def commands(self) -> CommandRegistry:
         return self._commands
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
 
     async def handle(self, inbound: Inbound) -> list[Outgoing]:
         """Handle one message. Never raises: a failure is logged and gets a short apology."""

@@ -46,8 +46,11 @@ from conversations.people.flows import become_coordinator as coordinator_invite
 from conversations.people.flows import change_settings as settings_flow
 from conversations.people.flows import manage_topics as topics_admin
 from conversations.people.flows import onboarding
-from conversations.people.flows.forget_me import ForgetStep
-from handlers.commands import BACK, CANCEL, HELP, foundation_commands
+from conversations.people.flows.forget_me import Forget, ForgetStep
+from conversations.people.flows.link_accounts import LinkAccounts
+from conversations.people.flows.pause import Stop
+from conversations.people.flows.see_my_data import MyData
+from handlers.commands import BACK, CANCEL, HELP
 from storage.clock import FrozenClock
 from storage.models import Role
 from tests.conftest import Backend
@@ -254,8 +257,19 @@ class React:
     key: str
 
 
+PEOPLE_FLOWS = (
+    onboarding.Onboarding,
+    settings_flow.Settings,
+    MyData,
+    Forget,
+    Stop,
+    LinkAccounts,
+    coordinator_invite.RedeemInvite,
+    topics_admin.ManageTopics,
+)
 COMMAND_NAMES = sorted(
-    {name for spec in foundation_commands() for name in spec.names} | {*CANCEL, *BACK, *HELP}
+    {name for flow in PEOPLE_FLOWS for spec in flow.commands for name in spec.names}
+    | {*CANCEL, *BACK, *HELP}
 )
 WORDS = [
     "",

@@ -40,6 +40,10 @@ class UnknownFlow(KeyError):
 class Engine:
     def __init__(self, flows: Sequence[Flow], *, conversation_ttl: timedelta) -> None:
         self._flows: Mapping[str, Flow] = {flow.name: flow for flow in flows}
+        if len(self._flows) != len(flows):
+            names = [flow.name for flow in flows]
+            shared = sorted({name for name in names if names.count(name) > 1})
+            raise ValueError(f"two flows share a name: {shared}")
         self._ttl = conversation_ttl
 
     def flow(self, name: str) -> Flow:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from conversations.core.commands import CommandSpec
 from conversations.core.i18n import Translations, Translator
 from conversations.core.messages import (
     ChatRef,
@@ -160,9 +161,15 @@ class FlowContext:
 
 
 class Flow(ABC):
-    """One multi-step conversation. Subclasses set `name` and implement the three steps."""
+    """One multi-step conversation. Subclasses set `name` and implement the three steps.
+
+    `commands` are the chat commands that start it, `link_prefix` the `/start <prefix>_...`
+    links that open it; the composition root collects both from the flows it registers.
+    """
 
     name: ClassVar[str]
+    commands: ClassVar[tuple[CommandSpec, ...]] = ()
+    link_prefix: ClassVar[str | None] = None
 
     @abstractmethod
     async def begin(self, ctx: FlowContext, args: str) -> Transition:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
@@ -22,7 +23,7 @@ from conversations.events.flows.pick_event import (
     start_choosing,
 )
 from conversations.events.rules.attendee_messages import write_to_attendees
-from storage.models import Event, EventStatus, Prompt, RsvpAnswer
+from storage.models import Event, EventStatus, Prompt, Role, RsvpAnswer
 
 MAX_NOTE = 1500
 
@@ -35,6 +36,14 @@ class AttendeesStep(StrEnum):
 
 class Attendees(Flow):
     name = "attendees"
+    commands = (
+        CommandSpec(
+            "attendees",
+            "deltagere",
+            N_("See who is coming, and write to them"),
+            role=Role.COORDINATOR,
+        ),
+    )
 
     def __init__(self, *, bot_username: str | None = None) -> None:
         self._bot_username = bot_username

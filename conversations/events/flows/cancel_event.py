@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
@@ -19,7 +20,7 @@ from conversations.events.flows.pick_event import (
 )
 from conversations.events.rules.changes import cancel_event
 from conversations.events.rules.notifier import concerned_answers
-from storage.models import EventStatus, Prompt
+from storage.models import EventStatus, Prompt, Role
 
 
 class CancelStep(StrEnum):
@@ -29,6 +30,7 @@ class CancelStep(StrEnum):
 
 class CancelEvent(Flow):
     name = "cancelevent"
+    commands = (CommandSpec("cancelevent", "aflys", N_("Cancel an event"), role=Role.COORDINATOR),)
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         return await start_choosing(ctx)

@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.dates import parse_end, parse_when
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_, Translator
@@ -20,7 +21,7 @@ from conversations.events.flows.pick_event import (
     start_choosing,
 )
 from conversations.events.rules.changes import apply_change, change_text
-from storage.models import EventStatus, Prompt
+from storage.models import EventStatus, Prompt, Role
 
 
 class EditStep(StrEnum):
@@ -34,6 +35,14 @@ class EditStep(StrEnum):
 
 class EditEvent(Flow):
     name = "editevent"
+    commands = (
+        CommandSpec(
+            "editevent",
+            "retarrangement",
+            N_("Change the time or place of an event"),
+            role=Role.COORDINATOR,
+        ),
+    )
 
     def takes_location(self, state: str) -> bool:
         return state == EditStep.PLACE

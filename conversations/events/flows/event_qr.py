@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
@@ -16,7 +17,7 @@ from conversations.events.flows.pick_event import (
 )
 from conversations.events.rules.attachments import qr_attachment
 from conversations.events.rules.wording import link_payload
-from storage.models import Event, Prompt
+from storage.models import Event, Prompt, Role
 
 
 def qr_message(ctx: FlowContext, event: Event, bot_username: str | None) -> OutMessage:
@@ -44,6 +45,15 @@ def qr_message(ctx: FlowContext, event: Event, bot_username: str | None) -> OutM
 
 class EventQr(Flow):
     name = "eventqr"
+    commands = (
+        CommandSpec(
+            "qr",
+            "qrkode",
+            N_("A QR code for an event's poster"),
+            role=Role.COORDINATOR,
+            in_menu=False,
+        ),
+    )
 
     def __init__(self, *, bot_username: str | None = None) -> None:
         self._bot_username = bot_username

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import FlowContext, SingleStepFlow, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
@@ -19,6 +20,7 @@ class MyEvents(SingleStepFlow):
     """`/events`: what is coming that I was invited to, and what I said."""
 
     name = "myevents"
+    commands = (CommandSpec("events", "arrangementer", N_("What is coming, and what I said")),)
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         now = ctx.now()

@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from conversations.core.commands import CommandSpec
 from conversations.core.dates import parse_end, parse_when
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
@@ -22,7 +23,7 @@ from conversations.events.rules.reminders import DEFAULT_REMINDERS
 from conversations.events.rules.wording import format_span, link_payload
 from conversations.tasks.rules.task_lines import parse_task
 from storage.events import AUDIENCE_ATTENDEES, AUDIENCE_EVERYBODY, AUDIENCE_LINK, AUDIENCE_TOPICS
-from storage.models import Event, EventStatus, TopicKind
+from storage.models import Event, EventStatus, Role, TopicKind
 
 MAX_TITLE = 120
 MAX_TEXT = 1500
@@ -74,6 +75,14 @@ class NewEvent(Flow):
     (`_after_create`)."""
 
     name = "newevent"
+    commands = (
+        CommandSpec(
+            "newevent",
+            "nytarrangement",
+            N_("Create an event and invite people"),
+            role=Role.COORDINATOR,
+        ),
+    )
     skipped: ClassVar[frozenset[Step]] = frozenset()
 
     def __init__(self, *, bot_username: str | None = None) -> None:

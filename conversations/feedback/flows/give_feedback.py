@@ -16,6 +16,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.media import TooLarge
@@ -93,6 +94,9 @@ def _not_yours(ctx: FlowContext) -> Transition:
 
 class JourneyFeedback(Flow):
     name = FEEDBACK_FLOW
+    commands = (
+        CommandSpec("feedback", "mening", N_("Tell us how an event was"), button=N_("How was it?")),
+    )
     link_prefix = "fb"
 
     def __init__(self, options: FeedbackOptions | None = None) -> None:

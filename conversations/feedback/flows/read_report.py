@@ -9,13 +9,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
 from conversations.events.flows.new_event import only_coordinators
 from conversations.events.flows.pick_event import can_manage
 from conversations.feedback.rules.report import build_report
-from storage.models import Event
+from storage.models import Event, Role
 
 
 class ReportStep(StrEnum):
@@ -30,6 +31,11 @@ async def reportable(ctx: FlowContext) -> list[Event]:
 
 class Report(Flow):
     name = "report"
+    commands = (
+        CommandSpec(
+            "report", "rapport", N_("What people said about an event"), role=Role.COORDINATOR
+        ),
+    )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         if not ctx.is_coordinator:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
@@ -25,6 +26,11 @@ class SnapLog(Flow):
     days after it."""
 
     name = SNAP_FLOW
+    commands = (
+        CommandSpec(
+            "snap", "billede", N_("Send photos or voice notes from an event"), in_menu=False
+        ),
+    )
 
     def __init__(self, feedback: JourneyFeedback) -> None:
         self._feedback = feedback

@@ -8,6 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_, Translator
 from conversations.core.messages import Choice, OutMessage
@@ -52,6 +53,7 @@ class Initiatives(Flow):
     """`/initiatives`: everyone sees the list and can open one; coordinators also moderate."""
 
     name = "initiatives"
+    commands = (CommandSpec("initiatives", "initiativer", N_("Citizens' own initiatives")),)
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         now = ctx.now()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
@@ -26,6 +27,14 @@ class MyStep(StrEnum):
 
 class MyInitiatives(Flow):
     name = "myinitiatives"
+    commands = (
+        CommandSpec(
+            "myinitiatives",
+            "mineinitiativer",
+            N_("Who joins your initiatives, and writing to them"),
+            in_menu=False,
+        ),
+    )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         if not await ctx.uow.pledges.initiatives_by(ctx.person.id):

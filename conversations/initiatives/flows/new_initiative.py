@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
@@ -32,6 +33,14 @@ class NewInitiative(NewEvent):
     """The event questions minus capacity, guests, journey, reminders, audience and sending."""
 
     name = "initiative"
+    commands = (
+        CommandSpec(
+            "initiative",
+            "initiativ",
+            N_("Start an initiative of your own"),
+            button=N_("Start an initiative"),
+        ),
+    )
     skipped = frozenset(
         {
             Step.CAPACITY,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
@@ -17,6 +18,9 @@ class Step(StrEnum):
 
 class RedeemInvite(Flow):
     name = "coordinator"
+    commands = (
+        CommandSpec("coordinator", "koordinator", N_("Use a coordinator code"), in_menu=False),
+    )
     link_prefix = "co"
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:

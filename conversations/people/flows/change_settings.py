@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
@@ -42,6 +43,24 @@ SECTIONS = {
 
 class Settings(Flow):
     name = "settings"
+    commands = (
+        CommandSpec(
+            "settings",
+            "indstillinger",
+            N_("Name, language, interests, quiet hours and more"),
+            button=N_("My settings"),
+            continues_after_onboarding=False,
+        ),
+        CommandSpec(
+            "language",
+            "sprog",
+            N_("Choose language"),
+            args="language",
+            needs_consent=False,
+            allowed_when_stopped=True,
+            in_menu=False,
+        ),
+    )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         section = SECTIONS.get(args.strip().lower())

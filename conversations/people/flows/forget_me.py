@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
@@ -19,6 +20,16 @@ class ForgetStep(StrEnum):
 
 class Forget(Flow):
     name = "forget"
+    commands = (
+        CommandSpec(
+            "forget",
+            "glem",
+            N_("Delete everything about you"),
+            needs_consent=False,
+            allowed_when_stopped=True,
+            button=N_("Delete my data"),
+        ),
+    )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         return Transition.go(ForgetStep.CONFIRM, {})

@@ -13,6 +13,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import ChatRef, Choice, Outgoing, OutMessage
@@ -31,6 +32,15 @@ def platform_name(platform: str) -> str:
 
 class LinkAccounts(Flow):
     name = "link"
+    commands = (
+        CommandSpec(
+            "link",
+            "forbind",
+            N_("Use me on another app too"),
+            needs_consent=False,
+            allowed_when_stopped=True,
+        ),
+    )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         code = args.strip()

@@ -6,12 +6,13 @@ import re
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.matching import normalise
 from conversations.core.messages import Choice, OutMessage
 from conversations.people.profile_questions import clean_name
-from storage.models import TopicKind
+from storage.models import Role, TopicKind
 
 
 class Step(StrEnum):
@@ -30,6 +31,15 @@ def slugify(name: str) -> str:
 
 class ManageTopics(Flow):
     name = "topics"
+    commands = (
+        CommandSpec(
+            "topics",
+            "emner",
+            N_("Interests and areas people can choose"),
+            role=Role.COORDINATOR,
+            button=N_("Interests and areas"),
+        ),
+    )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         return Transition.go(Step.MENU, {})

@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.deep_links import DeepLinks
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
@@ -69,9 +70,24 @@ def consent_details(ctx: FlowContext) -> str:
 
 class Onboarding(Flow):
     name = "onboarding"
+    commands = (
+        CommandSpec(
+            "start",
+            "begynd",
+            N_("Start, or switch messages back on"),
+            needs_consent=False,
+            allowed_when_stopped=True,
+            in_menu=False,
+        ),
+    )
 
     def __init__(self, links: DeepLinks) -> None:
         self._links = links
+
+    @property
+    def links(self) -> DeepLinks:
+        """The `/start <payload>` links this flow hands on to the flow they open."""
+        return self._links
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         person = ctx.person

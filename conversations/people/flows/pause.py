@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import FlowContext, SingleStepFlow, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
@@ -12,6 +13,15 @@ class Stop(SingleStepFlow):
     """`/stop`: no more messages from the bot until `/start`."""
 
     name = "stop"
+    commands = (
+        CommandSpec(
+            "stop",
+            "pause",
+            N_("Pause messages from me"),
+            button=N_("Pause"),
+            needs_consent=False,  # "stop" is respected at once, never met with a question
+        ),
+    )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         ctx.person.status = PersonStatus.STOPPED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import FlowContext, SingleStepFlow, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Attachment, OutMessage
@@ -44,6 +45,16 @@ RECORD_LABELS = {
 
 class MyData(SingleStepFlow):
     name = "mydata"
+    commands = (
+        CommandSpec(
+            "mydata",
+            "minedata",
+            N_("See everything I keep about you"),
+            needs_consent=False,
+            allowed_when_stopped=True,
+            button=N_("My data"),
+        ),
+    )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         person = ctx.person

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
@@ -12,7 +13,7 @@ from conversations.events.flows.new_event import only_coordinators
 from conversations.tasks.flows.offer_help import area_choices, kind_choices
 from conversations.tasks.flows.reply_about_offer import MAX_MESSAGE
 from conversations.tasks.rules.offers import KIND_LABELS, carry, describe
-from storage.models import OfferStatus
+from storage.models import OfferStatus, Role
 
 
 class BrowseStep(StrEnum):
@@ -24,6 +25,14 @@ class BrowseStep(StrEnum):
 
 class BrowseOffers(Flow):
     name = "offers"
+    commands = (
+        CommandSpec(
+            "offers",
+            "tilbud",
+            N_("Browse offers of help and ask people"),
+            role=Role.COORDINATOR,
+        ),
+    )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         if not ctx.is_coordinator:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_, Translator
 from conversations.core.messages import Choice, OutMessage
@@ -65,6 +66,14 @@ class Step(StrEnum):
 
 class ManageTasks(Flow):
     name = "tasks"
+    commands = (
+        CommandSpec(
+            "tasks",
+            "opgaver",
+            N_("Add, change or close the tasks of your event"),
+            button=N_("Tasks"),
+        ),
+    )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         if not await organised(ctx):

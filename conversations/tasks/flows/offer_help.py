@@ -7,6 +7,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
@@ -47,6 +48,16 @@ class MyOffers(Flow):
     """`/offer` (new, or the list when there are some) and `/myoffers` (`args="mine"`)."""
 
     name = "offer"
+    commands = (
+        CommandSpec("offer", "tilbyd", N_("Offer something you can give"), button=N_("Offer help")),
+        CommandSpec(
+            "myoffers",
+            "minetilbud",
+            N_("See, change or withdraw your offers"),
+            args="mine",
+            in_menu=False,
+        ),
+    )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         mine = await ctx.uow.pledges.offers_of(ctx.person.id)
