@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from conversations.core.i18n import Translations
+from conversations.core.services import Services
 from conversations.events.rules.reminders import run_due_reminders
 from conversations.events.rules.waiting_list import expire_offers, fill_free_places
 from conversations.feedback.rules.requests import run_feedback_jobs
@@ -111,23 +112,13 @@ class EventJobs:
             log.exception("event jobs failed; trying again in a minute")
 
     async def run_once(self) -> dict[str, int]:
-        now = self._clock.now()
         async with self._uow() as uow:
-            counts = await run_due_reminders(uow, self._translations, self._timezone, now)
-            counts["offers_lapsed"] = await expire_offers(
-                uow, self._translations, self._timezone, now
-            )
-            counts["places_offered"] = await fill_free_places(
-                uow, self._translations, self._timezone, now
-            )
-            counts.update(
-                await run_feedback_jobs(
-                    uow, self._translations, self._timezone, now, self._feedback
-                )
-            )
-            counts["initiatives_pushed"] = await push_deferred(
-                uow, self._translations, self._timezone, now, self._pushes_per_day
-            )
+            services = Services(uow, self._translations, self._timezone, self._clock)
+            counts = await run_due_reminders(services)
+            counts["offers_lapsed"] = await expire_offers(services)
+            counts["places_offered"] = await fill_free_places(services)
+            counts.update(await run_feedback_jobs(services, self._feedback))
+            counts["initiatives_pushed"] = await push_deferred(services, self._pushes_per_day)
             await uow.commit()
         if any(counts.values()):
             log.info("event jobs: %s", counts)

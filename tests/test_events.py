@@ -763,6 +763,7 @@ async def test_a_broadcast_stores_one_prompt_and_one_row_per_person(
     chat: Chat, clock: FrozenClock
 ) -> None:
     from bot.i18n import catalogs
+    from conversations.core.services import Services
     from conversations.events.rules.invitations import publish
     from storage.models import Identity, Invitation, Person, Prompt
 
@@ -795,8 +796,9 @@ async def test_a_broadcast_stores_one_prompt_and_one_row_per_person(
             reminder_offsets=[],
             audience={"kind": "everybody"},
         )
-        first = await publish(uow, catalogs(), "Europe/Copenhagen", event, now)
-        again = await publish(uow, catalogs(), "Europe/Copenhagen", event, now)
+        services = Services(uow, catalogs(), "Europe/Copenhagen", chat.app.clock)
+        first = await publish(services, event)
+        again = await publish(services, event)
         await uow.commit()
         rows = (await uow.session.execute(select(OutboxMessage))).scalars().all()
         prompts = (await uow.session.execute(select(Prompt))).scalars().all()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, ClassVar
 
 from conversations.core.commands import CommandSpec
@@ -22,6 +23,7 @@ from conversations.core.messages import (
     Outgoing,
     OutMessage,
 )
+from conversations.core.services import Services
 from storage.clock import Clock
 from storage.models import Person, Prompt, Role
 from storage.unit_of_work import UnitOfWork
@@ -141,6 +143,11 @@ class FlowContext:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    @cached_property
+    def services(self) -> Services:
+        """What the rules this flow calls work with."""
+        return Services(self.uow, self.translations, self.config.timezone, self.clock)
 
     def when(self, moment: datetime) -> str:
         return self.translator.format_datetime(moment, self.config.timezone)

@@ -6,6 +6,7 @@ event (published, not started) and the person (invited, or opened its link)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from conversations.core.flow import FlowContext, SingleStepFlow, Transition
@@ -47,9 +48,7 @@ def not_yours_reply(ctx: FlowContext) -> Transition:
 async def show_invitation(
     ctx: FlowContext, event: Event, *, intro: str | None = None
 ) -> OutMessage:
-    return await invitation_message(
-        ctx.uow, ctx.translations, ctx.config.timezone, event, ctx.person, ctx.ref, intro=intro
-    )
+    return await invitation_message(ctx.services, event, ctx.person, ctx.ref, intro=intro)
 
 
 class Rsvp(SingleStepFlow):
@@ -94,18 +93,11 @@ class Rsvp(SingleStepFlow):
             return Transition.end(await show_tasks(ctx, event))
         if not is_open(event, ctx.now()):
             return closed_reply(ctx, event)
-        outcome = await record_answer(
-            ctx.uow,
-            ctx.translations,
-            ctx.config.timezone,
-            event,
-            ctx.person,
-            choice_id,
-            ctx.now(),
-        )
+        outcome = await record_answer(ctx.services, event, ctx.person, choice_id)
         text = await self._confirmation(ctx, event, outcome)
         if outcome == Outcome.NO:
-            released = await release_tasks(ctx, event)
+            late = timedelta(hours=ctx.config.late_withdrawal_hours)
+            released = await release_tasks(ctx.services, event, ctx.person.id, late_window=late)
             if released:
                 text += "\n" + ctx._(N_("I've also let go of your tasks: {tasks}.")).format(
                     tasks=", ".join(released)
@@ -183,15 +175,7 @@ class Rsvp(SingleStepFlow):
     async def _offer(self, ctx: FlowContext, event: Event, choice_id: str) -> Transition:
         if choice_id not in ("take", "decline"):
             return not_yours_reply(ctx)
-        took = await take_offer(
-            ctx.uow,
-            ctx.translations,
-            ctx.config.timezone,
-            event,
-            ctx.person,
-            choice_id == "take",
-            ctx.now(),
-        )
+        took = await take_offer(ctx.services, event, ctx.person, choice_id == "take")
         if not took:
             return Transition.end(
                 OutMessage(ctx._(N_("Sorry, that offer has run out or the place is gone.")))

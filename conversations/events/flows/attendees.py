@@ -141,7 +141,9 @@ class Attendees(Flow):
         note = (answer.text or "").strip()
         if not note or len(note) > MAX_NOTE:
             return Transition.stay(data, OutMessage(ctx._(N_("Please write a short message."))))
-        count = await write_to_attendees(ctx, event, note)
+        count = await write_to_attendees(
+            ctx.services, event, note, sender=ctx.person, sender_chat=ctx.ref
+        )
         text = ctx.ngettext("Sent to {n} person. ✉️", "On its way to {n} people. ✉️", count).format(
             n=count
         )

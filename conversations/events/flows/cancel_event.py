@@ -75,7 +75,7 @@ class CancelEvent(Flow):
             return Transition.stay(data)
         if event.status != EventStatus.PUBLISHED:
             return Transition.end(OutMessage(ctx._(N_("That event is already cancelled."))))
-        count = await cancel_event(ctx, event)
+        count = await cancel_event(ctx.services, event)
         return Transition.end(
             OutMessage(
                 ctx.ngettext(

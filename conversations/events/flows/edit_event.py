@@ -160,7 +160,7 @@ class EditEvent(Flow):
                     return Transition.stay(data)
                 if event.status != EventStatus.PUBLISHED:
                     return Transition.end(OutMessage(ctx._(N_("That event is cancelled."))))
-                count = await apply_change(ctx, event, data)
+                count = await apply_change(ctx.services, event, data)
                 return Transition.end(
                     OutMessage(
                         ctx.ngettext(

@@ -594,7 +594,7 @@ class NewEvent(Flow):
     async def _after_create(
         self, ctx: FlowContext, event: Event, data: dict[str, Any]
     ) -> Transition:
-        count = await publish(ctx.uow, ctx.translations, ctx.config.timezone, event, ctx.now())
+        count = await publish(ctx.services, event)
         if count:  # the coordinator then sees the invitations go out, in one updating message
             await ctx.uow.batches.create(
                 batch_invitations(event.id),

@@ -4,10 +4,9 @@ decide what a yes becomes.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
-from conversations.core.i18n import Translations
+from conversations.core.services import Services
 from conversations.events.rules.reminders import sync_reminders
 from conversations.events.rules.waiting_list import offer_free_places
 from storage.models import (
@@ -31,15 +30,14 @@ class Outcome(StrEnum):
 
 
 async def record_answer(
-    uow: UnitOfWork,
-    translations: Translations,
-    timezone: str,
+    services: Services,
     event: Event,
     person: Person,
     choice: str,
-    now: datetime,
 ) -> Outcome:
     """Record yes / maybe / no / guest. The caller has checked the event is open to them."""
+    uow = services.uow
+    now = services.now()
     await uow.events.lock(event)
     row = await uow.events.rsvp(event.id, person.id)
     before = row.answer if row else None
@@ -67,7 +65,7 @@ async def record_answer(
         await uow.events.set_rsvp(event.id, person.id, RsvpAnswer.YES, new_guests)
         await sync_reminders(uow, event, person.id, RsvpAnswer.YES, now)
         if not new_guests:
-            await offer_free_places(uow, translations, timezone, event, now)
+            await offer_free_places(services, event)
         return Outcome.GUEST_ADDED if new_guests else Outcome.GUEST_REMOVED
 
     if choice == "yes":
@@ -90,7 +88,7 @@ async def record_answer(
     await uow.events.set_rsvp(event.id, person.id, new, guests if new == RsvpAnswer.YES else 0)
     await sync_reminders(uow, event, person.id, new, now)
     if held_place and new != RsvpAnswer.YES:
-        await offer_free_places(uow, translations, timezone, event, now)
+        await offer_free_places(services, event)
     return outcome
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from conversations.core.flow import FlowContext
 from conversations.core.i18n import N_, Translator
+from conversations.core.services import Services
 from conversations.events.rules.attendee_messages import next_batch
 from conversations.events.rules.invitations import batch_invitations, refresh_pending_invitations
 from conversations.events.rules.notifier import Notifier, concerned_answers, person_ids_of
@@ -36,13 +36,18 @@ def change_text(tr: Translator, timezone: str, event: Event, data: dict[str, Any
     return "\n".join(lines)
 
 
-async def apply_change(ctx: FlowContext, event: Event, data: dict[str, Any]) -> int:
-    now = ctx.now()
-    tz = ctx.config.timezone
-    notifier = Notifier(ctx.uow, ctx.translations, tz)
+async def apply_change(services: Services, event: Event, data: dict[str, Any]) -> int:
+    """Save the new time or place and tell everyone concerned; returns how many."""
+    uow, now, tz, translations = (
+        services.uow,
+        services.now(),
+        services.timezone,
+        services.translations,
+    )
+    notifier = Notifier(services)
     rendered = {
-        lang: change_text(ctx.translations.get(lang), tz, event, data)
-        for lang in ctx.translations.languages
+        lang: change_text(translations.get(lang), tz, event, data)
+        for lang in translations.languages
     }
     revision = event.revision + 1
     if data.get("start"):
@@ -53,42 +58,41 @@ async def apply_change(ctx: FlowContext, event: Event, data: dict[str, Any]) -> 
         event.place = data["place"]
         if data.get("lat") is not None:
             event.latitude, event.longitude = data["lat"], data["lon"]
-    ctx.uow.events.touch(event)
-    rows = await concerned_answers(ctx.uow, event)
+    uow.events.touch(event)
+    rows = await concerned_answers(uow, event)
     if data.get("start"):
         for row in rows:
             if row.offered_until is not None and row.offered_until > event.starts_at:
                 row.offered_until = event.starts_at  # an offer never runs past the start
             if row.person_id is not None:
-                await sync_reminders(ctx.uow, event, row.person_id, row.answer, now)
-    await ctx.uow.session.flush()
-    await refresh_pending_invitations(ctx.uow, ctx.translations, tz, event)
-    batch = await next_batch(ctx, f"chg:{event.id}:")
+                await sync_reminders(uow, event, row.person_id, row.answer, now)
+    await uow.session.flush()
+    await refresh_pending_invitations(services, event)
+    batch = await next_batch(uow, f"chg:{event.id}:")
     return await notifier.tell(
         person_ids_of(rows),
-        lambda tr: rendered.get(tr.language, rendered[ctx.translations.languages[0]]),
+        lambda tr: rendered.get(tr.language, rendered[translations.languages[0]]),
         key=lambda person: f"{batch}:{person.id}",
         kind="change",
         batch=batch,
-        now=now,
         event=event,
     )
 
 
-async def cancel_event(ctx: FlowContext, event: Event) -> int:
-    now = ctx.now()
-    tz = ctx.config.timezone
+async def cancel_event(services: Services, event: Event) -> int:
+    """Cancel it: no more reminders or invitations; everyone concerned is told. Returns how many."""
+    uow, tz = services.uow, services.timezone
     event.status = EventStatus.CANCELLED
-    event.cancelled_at = now
-    ctx.uow.events.touch(event)
-    await ctx.uow.events.cancel_reminders(event.id)
-    await ctx.uow.events.cancel_pending_outbox(
+    event.cancelled_at = services.now()
+    uow.events.touch(event)
+    await uow.events.cancel_reminders(event.id)
+    await uow.events.cancel_pending_outbox(
         [batch_invitations(event.id), f"wl:{event.id}", f"rem:{event.id}"]
     )
-    rows = await concerned_answers(ctx.uow, event)
+    rows = await concerned_answers(uow, event)
     for row in rows:
         row.offered_until = None
-    notifier = Notifier(ctx.uow, ctx.translations, tz)
+    notifier = Notifier(services)
 
     def render(tr: Translator) -> str:
         return tr.gettext(
@@ -101,6 +105,5 @@ async def cancel_event(ctx: FlowContext, event: Event) -> int:
         key=lambda person: f"cancel:{event.id}:{person.id}",
         kind="cancel",
         batch=f"cancel:{event.id}",
-        now=now,
         event=event,
     )

@@ -13,6 +13,7 @@ from conversations.core.dates import next_allowed_time
 from conversations.core.i18n import N_, Translations, Translator
 from conversations.core.messages import ChatRef, Choice, OutMessage, message_to_payload
 from conversations.core.prompts import offer_to
+from conversations.core.services import Services
 from conversations.events.rules.capacity import has_open_tasks, missing_hands, places_left
 from conversations.events.rules.notifier import choice_for
 from conversations.events.rules.wording import event_when, map_link
@@ -93,9 +94,7 @@ def invitation_choices(
 
 
 async def invitation_message(
-    uow: UnitOfWork,
-    translations: Translations,
-    timezone: str,
+    services: Services,
     event: Event,
     person: Person,
     recipient: ChatRef,
@@ -103,12 +102,15 @@ async def invitation_message(
     intro: str | None = None,
 ) -> OutMessage:
     """The invitation for one person, with its buttons stored for that person only."""
-    tr = translations.get(person.language)
-    text = await invitation_text(uow, tr, event, timezone)
+    uow = services.uow
+    tr = services.translations.get(person.language)
+    text = await invitation_text(uow, tr, event, services.timezone)
     if intro:
         text = intro + "\n\n" + text
     tasks = await has_open_tasks(uow, event)
-    message = OutMessage(text, choices=invitation_choices(tr, translations, event, tasks=tasks))
+    message = OutMessage(
+        text, choices=invitation_choices(tr, services.translations, event, tasks=tasks)
+    )
     return await offer_to(
         uow,
         recipient,
@@ -124,14 +126,14 @@ def new_prompt_id() -> str:
     return secrets.token_urlsafe(6)
 
 
-async def publish(
-    uow: UnitOfWork, translations: Translations, timezone: str, event: Event, now: datetime
-) -> int:
+async def publish(services: Services, event: Event) -> int:
     """Mark published and enqueue one invitation per person in the audience.
 
     Each invitation is rendered once per language; every recipient gets their own stored
     prompt (so only they can answer it) and one outbox row keyed `invite:<event>:<person>`.
     """
+    uow = services.uow
+    now = services.now()
     event.status = EventStatus.PUBLISHED
     event.published_at = now
     send_at = max(event.send_at or now, now)
@@ -147,10 +149,10 @@ async def publish(
         if person.id == event.created_by_id:
             continue
         if person.language not in rendered:
-            tr = translations.get(person.language)
-            choices = invitation_choices(tr, translations, event, tasks=tasks)
+            tr = services.translations.get(person.language)
+            choices = invitation_choices(tr, services.translations, event, tasks=tasks)
             rendered[person.language] = (
-                await invitation_text(uow, tr, event, timezone),
+                await invitation_text(uow, tr, event, services.timezone),
                 choices,
                 [asdict(choice) for choice in choices],
             )
@@ -184,7 +186,7 @@ async def publish(
                 "payload": message_to_payload(message),
                 "status": OutboxStatus.PENDING,
                 "attempts": 0,
-                "next_attempt_at": next_allowed_time(person, send_at, timezone),
+                "next_attempt_at": next_allowed_time(person, send_at, services.timezone),
                 "expires_at": event.starts_at,
                 "created_at": now,
             }
@@ -195,16 +197,17 @@ async def publish(
     return await uow.events.broadcast(prompts=prompts, outbox=outbox, invitations=invitations)
 
 
-async def refresh_pending_invitations(
-    uow: UnitOfWork, translations: Translations, timezone: str, event: Event
-) -> int:
+async def refresh_pending_invitations(services: Services, event: Event) -> int:
     """Invitations not yet delivered get the event's new text (same buttons, same prompt)."""
+    uow = services.uow
     rows = await uow.events.pending_outbox(batch_invitations(event.id))
     for row in rows:
         person = await uow.persons.get(row.person_id)
         if person is None:
             continue
-        text = await invitation_text(uow, translations.get(person.language), event, timezone)
+        text = await invitation_text(
+            uow, services.translations.get(person.language), event, services.timezone
+        )
         row.payload = {**row.payload, "text": text}
         row.expires_at = event.starts_at
     return len(rows)

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 
 from conversations.core.dates import next_allowed_time
 from conversations.core.flow import translated_choice
-from conversations.core.i18n import Translations, Translator
+from conversations.core.i18n import Translator
 from conversations.core.messages import OutMessage, message_to_payload
+from conversations.core.services import Services
 from conversations.events.rules.wording import event_when
 from storage.models import (
     Event,
@@ -36,15 +37,17 @@ choice_for = translated_choice
 class Notifier:
     """Renders and enqueues messages for other people, in their language."""
 
-    uow: UnitOfWork
-    translations: Translations
-    timezone: str
+    services: Services
+
+    @property
+    def uow(self) -> UnitOfWork:
+        return self.services.uow
 
     def tr(self, person: Person) -> Translator:
-        return self.translations.get(person.language)
+        return self.services.tr(person)
 
     def when(self, tr: Translator, event: Event) -> str:
-        return event_when(tr, event, self.timezone)
+        return event_when(tr, event, self.services.timezone)
 
     async def enqueue(
         self,
@@ -79,7 +82,6 @@ class Notifier:
         key: Callable[[Person], str],
         kind: str,
         batch: str,
-        now: datetime,
         event: Event,
     ) -> int:
         """A plain text to each reachable person; returns how many were enqueued.
@@ -87,6 +89,7 @@ class Notifier:
         Quiet hours are kept unless the event is only hours away (see `polite_time`).
         """
         count = 0
+        now = self.services.now()
         for person, identity in await self.uow.events.reachable(list(person_ids)):
             message = OutMessage(render(self.tr(person)))
             if await self.enqueue(
@@ -96,7 +99,7 @@ class Notifier:
                 key=key(person),
                 kind=kind,
                 batch=batch,
-                not_before=polite_time(person, now, event, self.timezone),
+                not_before=polite_time(person, now, event, self.services.timezone),
             ):
                 count += 1
         return count

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from conversations.core.i18n import N_, Translations, Translator
+from conversations.core.i18n import N_, Translator
 from conversations.core.messages import ChatRef, OutMessage
+from conversations.core.services import Services
 from conversations.events.rules.invitations import invitation_message
 from conversations.events.rules.notifier import Notifier, polite_time
 from conversations.events.rules.wording import event_when, map_link
@@ -86,24 +87,21 @@ async def reminder_extras(
 
 
 async def reminder_message(
-    uow: UnitOfWork,
-    translations: Translations,
-    timezone: str,
+    services: Services,
     event: Event,
     person: Person,
     identity: Identity,
     kind: str,
 ) -> OutMessage:
-    tr = translations.get(person.language)
-    when = event_when(tr, event, timezone)
+    uow = services.uow
+    tr = services.translations.get(person.language)
+    when = event_when(tr, event, services.timezone)
     if kind == ReminderKind.NUDGE:
         intro = tr.gettext(
             N_("You said maybe to {title}. It is {when}, and you would be very welcome.")
         ).format(title=event.title, when=when)
         recipient = ChatRef(identity.platform, identity.chat_id, identity.user_id)
-        return await invitation_message(
-            uow, translations, timezone, event, person, recipient, intro=intro
-        )
+        return await invitation_message(services, event, person, recipient, intro=intro)
     lines = [
         tr.gettext(N_("A little reminder: {title} is {when}.")).format(title=event.title, when=when)
     ]
@@ -123,12 +121,12 @@ def reminder_key(reminder: Reminder) -> str:
     return key if reminder.revision == 0 else f"{key}:r{reminder.revision}"
 
 
-async def run_due_reminders(
-    uow: UnitOfWork, translations: Translations, timezone: str, now: datetime
-) -> dict[str, int]:
+async def run_due_reminders(services: Services) -> dict[str, int]:
     """Turn due reminder rows into outbox rows; late ones are sent if the event hasn't begun."""
+    uow = services.uow
+    now = services.now()
     counts = {"sent": 0, "missed": 0, "cancelled": 0}
-    notifier = Notifier(uow, translations, timezone)
+    notifier = Notifier(services)
     due = await uow.events.due_reminders(now)
     # after downtime several may be due at once: only the one closest to the start goes
     closest: dict[tuple[int, int], int] = {}
@@ -158,10 +156,8 @@ async def run_due_reminders(
             counts["cancelled"] += 1
             continue
         person, identity = reach[0]
-        not_before = polite_time(person, now, event, timezone)
-        message = await reminder_message(
-            uow, translations, timezone, event, person, identity, reminder.kind
-        )
+        not_before = polite_time(person, now, event, services.timezone)
+        message = await reminder_message(services, event, person, identity, reminder.kind)
         await notifier.enqueue(
             person,
             identity,

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from conversations.core.i18n import N_, Translations
+from conversations.core.i18n import N_
 from conversations.core.messages import ChatRef, OutMessage
 from conversations.core.prompts import offer_to
+from conversations.core.services import Services
 from conversations.events.rules.invitations import RSVP_FLOW, is_open
 from conversations.events.rules.notifier import Notifier, choice_for, person_ids_of, polite_time
 from conversations.events.rules.reminders import sync_reminders
@@ -17,7 +18,6 @@ from storage.models import (
     Person,
     RsvpAnswer,
 )
-from storage.unit_of_work import UnitOfWork
 
 OFFER_WINDOW = timedelta(hours=2)
 
@@ -27,16 +27,16 @@ def offer_window_end(event: Event, sent_at: datetime) -> datetime:
     return min(sent_at + OFFER_WINDOW, event.starts_at)
 
 
-async def offer_free_places(
-    uow: UnitOfWork, translations: Translations, timezone: str, event: Event, now: datetime
-) -> int:
+async def offer_free_places(services: Services, event: Event) -> int:
     """Offer freed places to the first in line, in order; returns how many were offered."""
+    uow = services.uow
+    now = services.now()
     if event.capacity is None or not is_open(event, now):
         return 0
     await uow.events.lock(event)
     free = event.capacity - await uow.events.places_taken(event.id)
     offered = 0
-    notifier = Notifier(uow, translations, timezone)
+    notifier = Notifier(services)
     for row in await uow.events.waitlist(event.id):
         if row.offered_until is not None:
             continue
@@ -47,7 +47,7 @@ async def offer_free_places(
         if not reach:
             continue
         person, identity = reach[0]
-        send_at = polite_time(person, now, event, timezone)
+        send_at = polite_time(person, now, event, services.timezone)
         row.offered_until = offer_window_end(event, send_at)
         row.offers += 1
         free -= need
@@ -60,13 +60,17 @@ async def offer_free_places(
         ).format(
             title=event.title,
             when=notifier.when(tr, event),
-            deadline=tr.format_datetime(row.offered_until, timezone),
+            deadline=tr.format_datetime(row.offered_until, services.timezone),
         )
         message = OutMessage(
             text,
             choices=(
-                choice_for(tr, translations, "take", N_("Yes, I'll take it"), "✅", "ja", "yes"),
-                choice_for(tr, translations, "decline", N_("No, give it on"), "↪️", "nej", "no"),
+                choice_for(
+                    tr, services.translations, "take", N_("Yes, I'll take it"), "✅", "ja", "yes"
+                ),
+                choice_for(
+                    tr, services.translations, "decline", N_("No, give it on"), "↪️", "nej", "no"
+                ),
             ),
         )
         recipient = ChatRef(identity.platform, identity.chat_id, identity.user_id)
@@ -94,15 +98,14 @@ async def offer_free_places(
 
 
 async def take_offer(
-    uow: UnitOfWork,
-    translations: Translations,
-    timezone: str,
+    services: Services,
     event: Event,
     person: Person,
     take: bool,
-    now: datetime,
 ) -> bool:
     """Answer a place offered from the waiting list; False when the offer has run out."""
+    uow = services.uow
+    now = services.now()
     await uow.events.lock(event)
     row = await uow.events.rsvp(event.id, person.id)
     if (
@@ -119,17 +122,17 @@ async def take_offer(
     else:
         await uow.events.set_rsvp(event.id, person.id, RsvpAnswer.NO, 0)
         await sync_reminders(uow, event, person.id, RsvpAnswer.NO, now)
-        await offer_free_places(uow, translations, timezone, event, now)
+        await offer_free_places(services, event)
     return True
 
 
-async def expire_offers(
-    uow: UnitOfWork, translations: Translations, timezone: str, now: datetime
-) -> int:
+async def expire_offers(services: Services) -> int:
     """Offers nobody answered in time: the place goes to the next in line."""
+    uow = services.uow
+    now = services.now()
     expired = await uow.events.expired_offers(now)
     events: dict[int, Event] = {}
-    notifier = Notifier(uow, translations, timezone)
+    notifier = Notifier(services)
     for row in expired:
         event = await uow.events.get(row.event_id)
         if event is None:
@@ -152,20 +155,19 @@ async def expire_offers(
                 key=lambda p, row=row: f"offerlapsed:{row.event_id}:{p.id}:{row.offers}",  # type: ignore[misc]
                 kind="waitlist",
                 batch=f"wl:{event.id}",
-                now=now,
                 event=event,
             )
     await uow.session.flush()
     for event in events.values():
-        await offer_free_places(uow, translations, timezone, event, now)
+        await offer_free_places(services, event)
     return len(expired)
 
 
-async def fill_free_places(
-    uow: UnitOfWork, translations: Translations, timezone: str, now: datetime
-) -> int:
+async def fill_free_places(services: Services) -> int:
     """A sweep for places freed without an answer (someone asked to be forgotten, say)."""
+    uow = services.uow
+    now = services.now()
     offered = 0
     for event in await uow.events.with_waitlist(now):
-        offered += await offer_free_places(uow, translations, timezone, event, now)
+        offered += await offer_free_places(services, event)
     return offered

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from conversations.core.dates import next_allowed_time
 from conversations.core.i18n import N_, Translations
 from conversations.core.messages import ChatRef, OutMessage
 from conversations.core.prompts import offer_to
+from conversations.core.services import Services
 from conversations.events.rules.notifier import Notifier, choice_for
 from conversations.feedback.rules.snaps import FeedbackOptions
 from conversations.feedback.rules.windows import FEEDBACK_FLOW, event_end, feedback_open
@@ -19,15 +20,14 @@ from storage.unit_of_work import UnitOfWork
 
 
 async def run_feedback_jobs(
-    uow: UnitOfWork,
-    translations: Translations,
-    timezone: str,
-    now: datetime,
+    services: Services,
     options: FeedbackOptions,
 ) -> dict[str, int]:
     """Ask everyone who said yes, `delay` after the end; remind once those who stopped."""
+    uow = services.uow
+    now = services.now()
     counts = {"feedback_asked": 0, "feedback_reminded": 0}
-    notifier = Notifier(uow, translations, timezone)
+    notifier = Notifier(services)
     since = now - options.window - timedelta(days=2)
     for event in await uow.feedback.started_between(since, now):
         end = event_end(event)
@@ -46,7 +46,9 @@ async def run_feedback_jobs(
                     "how it was for you? It takes two minutes, and you decide what to answer."
                 )
             ).format(title=event.title, when=notifier.when(tr, event))
-            message = await _with_buttons(uow, translations, person.id, identity, event, text)
+            message = await _with_buttons(
+                uow, services.translations, person.id, identity, event, text
+            )
             if await notifier.enqueue(
                 person,
                 identity,
@@ -54,7 +56,7 @@ async def run_feedback_jobs(
                 key=f"feedback:{event.id}:{person.id}",
                 kind="feedback",
                 batch=f"fb:{event.id}",
-                not_before=next_allowed_time(person, now, timezone),
+                not_before=next_allowed_time(person, now, services.timezone),
                 expires_at=end + options.window,
             ):
                 counts["feedback_asked"] += 1
@@ -77,7 +79,7 @@ async def run_feedback_jobs(
                 "Would you like to finish? It only takes a moment."
             )
         ).format(title=event.title)
-        message = await _with_buttons(uow, translations, person.id, identity, event, text)
+        message = await _with_buttons(uow, services.translations, person.id, identity, event, text)
         if await notifier.enqueue(
             person,
             identity,
@@ -85,7 +87,7 @@ async def run_feedback_jobs(
             key=f"feedbackrem:{event.id}:{person.id}",
             kind="feedback",
             batch=f"fb:{event.id}",
-            not_before=next_allowed_time(person, now, timezone),
+            not_before=next_allowed_time(person, now, services.timezone),
             expires_at=event_end(event) + options.window,
         ):
             counts["feedback_reminded"] += 1

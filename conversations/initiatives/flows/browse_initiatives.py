@@ -24,7 +24,8 @@ from conversations.events.rules.invitations import (
 )
 from conversations.events.rules.notifier import Notifier, concerned_answers, person_ids_of
 from conversations.events.rules.reminders import sync_reminders
-from conversations.initiatives.rules.pushes import initiative_status, push_from_flow
+from conversations.initiatives.flows.new_initiative import push_from_flow
+from conversations.initiatives.rules.pushes import initiative_status
 from storage.events import AUDIENCE_INITIATIVE
 from storage.models import (
     Event,
@@ -175,7 +176,7 @@ class Initiatives(Flow):
         if event.push_state != PushState.AWAITING_APPROVAL:
             return Transition.end(OutMessage(ctx._(N_("Someone has already looked at it."))))
         await ctx.uow.pledges.log(ctx.person.id, "approve", event.id)
-        await push_from_flow(ctx, event, ctx.now(), approved=True)
+        await push_from_flow(ctx, event, approved=True)
         return Transition.end(OutMessage(ctx._(N_("Thank you! It is on its way to people."))))
 
     async def _unhide(self, ctx: FlowContext, event: Event) -> Transition:
@@ -193,7 +194,7 @@ class Initiatives(Flow):
         if event.pushed_at is not None:
             event.push_state = PushState.PUSHED  # it went out before it was hidden: not again
         else:  # as when it was posted: within the author's limits, or to a coordinator first
-            await push_from_flow(ctx, event, now)
+            await push_from_flow(ctx, event)
 
         def render(tr: Translator) -> str:
             return tr.gettext(
@@ -205,7 +206,7 @@ class Initiatives(Flow):
 
         await self._tell_author(ctx, event, render, f"shown:{event.id}:{entry.id}")
         # those who joined were told it was off
-        notifier = Notifier(ctx.uow, ctx.translations, ctx.config.timezone)
+        notifier = Notifier(ctx.services)
         await notifier.tell(
             [pid for pid in person_ids_of(coming) if pid != event.created_by_id],
             lambda tr: tr.gettext(
@@ -217,7 +218,6 @@ class Initiatives(Flow):
             key=lambda person: f"shownjoined:{event.id}:{entry.id}:{person.id}",
             kind="initiative",
             batch=f"ini:{event.id}",
-            now=now,
             event=event,
         )
         done = OutMessage(ctx._(N_("Shown again. The author is told. 👀")))
@@ -300,14 +300,14 @@ class Initiatives(Flow):
         await ctx.uow.pledges.log(ctx.person.id, "back", event.id, note)
         if event.push_state == PushState.AWAITING_APPROVAL:
             await ctx.uow.pledges.log(ctx.person.id, "approve", event.id)
-            await push_from_flow(ctx, event, now, approved=True)
+            await push_from_flow(ctx, event, approved=True)
         if wider:
             event.audience = {**event.audience, "kind": AUDIENCE_INITIATIVE, "wider": True}
             await ctx.uow.pledges.log(ctx.person.id, "push_wider", event.id)
-            await publish(ctx.uow, ctx.translations, ctx.config.timezone, event, now)
+            await publish(ctx.services, event)
             event.pushed_at = event.pushed_at or now
             event.push_state = PushState.PUSHED
-        await refresh_pending_invitations(ctx.uow, ctx.translations, ctx.config.timezone, event)
+        await refresh_pending_invitations(ctx.services, event)
 
         def render(tr: Translator) -> str:
             text = tr.gettext(
@@ -349,7 +349,7 @@ class Initiatives(Flow):
             for pid in person_ids_of(await concerned_answers(ctx.uow, event))
             if pid != event.created_by_id
         ]
-        notifier = Notifier(ctx.uow, ctx.translations, ctx.config.timezone)
+        notifier = Notifier(ctx.services)
         await notifier.tell(
             joined,
             lambda tr: tr.gettext(
@@ -358,7 +358,6 @@ class Initiatives(Flow):
             key=lambda person: f"hiddenjoined:{event.id}:{entry.id}:{person.id}",
             kind="initiative",
             batch=f"ini:{event.id}",
-            now=ctx.now(),
             event=event,
         )
         return Transition.end(OutMessage(ctx._(N_("Hidden. The author is told why."))))
@@ -366,13 +365,12 @@ class Initiatives(Flow):
     async def _tell_author(self, ctx: FlowContext, event: Event, render: Any, key: str) -> None:
         if event.created_by_id is None:
             return
-        notifier = Notifier(ctx.uow, ctx.translations, ctx.config.timezone)
+        notifier = Notifier(ctx.services)
         await notifier.tell(
             [event.created_by_id],
             render,
             key=lambda person: f"{key}:{person.id}",
             kind="initiative",
             batch=f"ini:{event.id}",
-            now=ctx.now(),
             event=event,
         )

@@ -17,7 +17,7 @@ from conversations.events.flows.new_event import NewEvent, Step, skip_choice
 from conversations.events.rules.journey import DEFAULT_JOURNEY
 from conversations.events.rules.reminders import DEFAULT_REMINDERS, sync_reminders
 from conversations.events.rules.wording import link_payload
-from conversations.initiatives.rules.pushes import initiative_status, push_from_flow
+from conversations.initiatives.rules.pushes import initiative_status, request_push
 from storage.events import AUDIENCE_INITIATIVE
 from storage.models import (
     Event,
@@ -175,7 +175,7 @@ class NewInitiative(NewEvent):
         event.published_at = now
         await ctx.uow.events.set_rsvp(event.id, ctx.person.id, RsvpAnswer.YES, 0)
         await sync_reminders(ctx.uow, event, ctx.person.id, RsvpAnswer.YES, now)
-        await push_from_flow(ctx, event, now)
+        await push_from_flow(ctx, event)
         text = ctx._(N_("Your initiative is posted! 🎉")) + "\n"
         text += initiative_status(ctx.translator, event, ctx.config.timezone)
         text += "\n\n" + ctx._(
@@ -185,3 +185,14 @@ class NewInitiative(NewEvent):
             )
         ).format(payload=link_payload(event))
         return Transition.end(OutMessage(text))
+
+
+async def push_from_flow(ctx: FlowContext, event: Event, *, approved: bool = False) -> str:
+    """`request_push` with what a flow knows: the limits and coordinators in its settings."""
+    return await request_push(
+        ctx.services,
+        event,
+        per_day=ctx.config.initiative_pushes_per_day,
+        approved=approved,
+        named_coordinators=ctx.config.named_coordinators,
+    )

@@ -8,10 +8,10 @@ back or hide).
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from conversations.core.flow import FlowContext
-from conversations.core.i18n import N_, Translations, Translator
+from conversations.core.i18n import N_, Translator
+from conversations.core.services import Services
 from conversations.events.rules.invitations import publish
 from conversations.events.rules.notifier import Notifier
 from storage.models import (
@@ -19,17 +19,13 @@ from storage.models import (
     EventStatus,
     PushState,
 )
-from storage.unit_of_work import UnitOfWork
 
 DAY = timedelta(days=1)
 
 
 async def request_push(
-    uow: UnitOfWork,
-    translations: Translations,
-    timezone: str,
+    services: Services,
     event: Event,
-    now: datetime,
     *,
     per_day: int,
     approved: bool = False,
@@ -39,6 +35,8 @@ async def request_push(
 
     `named_coordinators`: the coordinators named in the settings ("platform:user"), told
     with the others when a new author's first push waits for a look."""
+    uow = services.uow
+    now = services.now()
     author = event.created_by_id
     if event.status != EventStatus.PUBLISHED or author is None:
         event.push_state = PushState.NONE
@@ -46,9 +44,7 @@ async def request_push(
     if not approved and not await uow.pledges.ever_pushed(author):
         if event.push_state != PushState.AWAITING_APPROVAL:
             event.push_state = PushState.AWAITING_APPROVAL
-            await tell_coordinators(
-                uow, translations, timezone, event, now, named_coordinators=named_coordinators
-            )
+            await tell_coordinators(services, event, named_coordinators=named_coordinators)
         return event.push_state
     earlier = await uow.pledges.pushes_since(author, now - DAY)
     if len(earlier) >= per_day:
@@ -56,7 +52,7 @@ async def request_push(
         # the day counts from the push that would fall out of the window first
         event.push_after = (earlier[len(earlier) - per_day] if per_day else now) + DAY
         return event.push_state
-    await publish(uow, translations, timezone, event, now)
+    await publish(services, event)
     event.push_state = PushState.PUSHED
     event.pushed_at = now
     event.push_after = None
@@ -64,18 +60,16 @@ async def request_push(
 
 
 async def tell_coordinators(
-    uow: UnitOfWork,
-    translations: Translations,
-    timezone: str,
+    services: Services,
     event: Event,
-    now: datetime,
     *,
     named_coordinators: Collection[str] = (),
 ) -> int:
     """A word to every coordinator, however they became one (named in the settings, granted
     on the command line, or by a code), that a new author's initiative waits for a look."""
+    uow = services.uow
     ids = [person.id for person in await uow.persons.coordinators(named_coordinators)]
-    notifier = Notifier(uow, translations, timezone)
+    notifier = Notifier(services)
     return await notifier.tell(
         [pid for pid in ids if pid != event.created_by_id],
         lambda tr: tr.gettext(
@@ -84,38 +78,19 @@ async def tell_coordinators(
         key=lambda person: f"queue:{event.id}:{person.id}",
         kind="initiative",
         batch=f"ini:{event.id}",
-        now=now,
         event=event,
     )
 
 
-async def push_deferred(
-    uow: UnitOfWork, translations: Translations, timezone: str, now: datetime, per_day: int
-) -> int:
+async def push_deferred(services: Services, per_day: int) -> int:
     """Deferred pushes whose day has come (EventJobs runs this every minute)."""
+    uow = services.uow
+    now = services.now()
     pushed = 0
     for event in await uow.pledges.deferred_due(now):
-        state = await request_push(
-            uow, translations, timezone, event, now, per_day=per_day, approved=True
-        )
+        state = await request_push(services, event, per_day=per_day, approved=True)
         pushed += state == PushState.PUSHED
     return pushed
-
-
-async def push_from_flow(
-    ctx: FlowContext, event: Event, now: datetime, *, approved: bool = False
-) -> str:
-    """`request_push` with what a flow knows: its unit of work, languages and settings."""
-    return await request_push(
-        ctx.uow,
-        ctx.translations,
-        ctx.config.timezone,
-        event,
-        now,
-        per_day=ctx.config.initiative_pushes_per_day,
-        approved=approved,
-        named_coordinators=ctx.config.named_coordinators,
-    )
 
 
 def initiative_status(tr: Translator, event: Event, timezone: str) -> str:

@@ -61,7 +61,7 @@ class BrowseOffers(Flow):
                 lines = [ctx._(N_("Offers of help:"))]
                 choices = []
                 for number, item in enumerate(found, start=1):
-                    lines.append(f"{number}. {await describe(ctx, item)}")
+                    lines.append(f"{number}. {await describe(ctx.uow, ctx.translator, item)}")
                     choices.append(
                         Choice(f"a{item.id}", ctx._(N_("Ask #{n}")).format(n=number), "✉️")
                     )
@@ -123,7 +123,14 @@ class BrowseOffers(Flow):
                     return Transition.end(
                         OutMessage(ctx._(N_("That offer has been withdrawn in the meantime.")))
                     )
-                sent = await carry(ctx, item, item.person_id, note, first=True)
+                sent = await carry(
+                    ctx.services,
+                    item,
+                    note,
+                    sender_id=ctx.person.id,
+                    recipient_id=item.person_id,
+                    first=True,
+                )
                 if not sent:
                     return Transition.end(
                         OutMessage(ctx._(N_("I can't reach that person right now, sorry.")))

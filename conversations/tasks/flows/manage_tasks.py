@@ -198,7 +198,6 @@ class ManageTasks(Flow):
             return Transition.go(Step.LIST, data)
         pledgers = await ctx.uow.pledges.pledgers(task.id)
         now = ctx.now()
-        tz = ctx.config.timezone
         match step:
             case Step.TASK:
                 if answer.choice == "rename":
@@ -221,16 +220,7 @@ class ManageTasks(Flow):
                         N_("{task} at {title} is no longer needed. Thank you all the same! 🌿")
                     ).format(task=title, title=event.title)
 
-                await tell_pledgers(
-                    ctx.uow,
-                    ctx.translations,
-                    tz,
-                    event,
-                    pledgers,
-                    closed,
-                    f"taskclosed:{task.id}",
-                    now,
-                )
+                await tell_pledgers(ctx.services, event, pledgers, closed, f"taskclosed:{task.id}")
                 await self._refresh(ctx, event)
                 note = ctx.ngettext(
                     "Closed. I'm telling the {n} person who had taken it.",
@@ -249,9 +239,7 @@ class ManageTasks(Flow):
                     ).format(title=event.title, old=old, new=text)
 
                 key = f"taskchg:{task.id}:{now.isoformat()}"
-                await tell_pledgers(
-                    ctx.uow, ctx.translations, tz, event, pledgers, renamed, key, now
-                )
+                await tell_pledgers(ctx.services, event, pledgers, renamed, key)
             case Step.HANDS:
                 if not text.isdigit() or not 0 < int(text) <= 50:
                     return Transition.stay(
@@ -267,12 +255,10 @@ class ManageTasks(Flow):
                         ).format(title=event.title, task=task.title, n=hands)
 
                     key = f"taskhands:{task.id}:{now.isoformat()}"
-                    await tell_pledgers(
-                        ctx.uow, ctx.translations, tz, event, pledgers, resized, key, now
-                    )
+                    await tell_pledgers(ctx.services, event, pledgers, resized, key)
         await self._refresh(ctx, event)
         return Transition.go(Step.LIST, data, OutMessage(ctx._(N_("Saved. 👍"))))
 
     async def _refresh(self, ctx: FlowContext, event: Event) -> None:
         await ctx.uow.session.flush()
-        await refresh_pending_invitations(ctx.uow, ctx.translations, ctx.config.timezone, event)
+        await refresh_pending_invitations(ctx.services, event)

@@ -84,7 +84,7 @@ class MyOffers(Flow):
                 lines = [ctx._(N_("Your offers:"))]
                 choices = []
                 for number, item in enumerate(mine[:8], start=1):
-                    lines.append(f"{number}. {await describe(ctx, item)}")
+                    lines.append(f"{number}. {await describe(ctx.uow, ctx.translator, item)}")
                     choices.append(Choice(f"o{item.id}", f"{number}. {item.text[:40]}"))
                 choices.append(ctx.choice("new", N_("Offer something new"), "➕"))
                 choices.append(ctx.choice("done", N_("Done"), "👍", "ok", "færdig"))
@@ -116,7 +116,7 @@ class MyOffers(Flow):
                 )
             case OfferStep.ONE:
                 own = await self._own(ctx, data)
-                text = await describe(ctx, own) if own else ""
+                text = await describe(ctx.uow, ctx.translator, own) if own else ""
                 return OutMessage(
                     ctx._(N_("{offer}\n\nWhat would you like to do?")).format(offer=text),
                     choices=(

@@ -60,6 +60,13 @@ class CarriedMessages(Flow):
         if row is None or row.recipient_id != ctx.person.id:
             return Transition.end(OutMessage(ctx._(N_("That message wasn't for you."))))
         item = await ctx.uow.pledges.offer(row.offer_id)
-        if item is None or not await carry(ctx, item, row.sender_id, note, first=False):
+        if item is None or not await carry(
+            ctx.services,
+            item,
+            note,
+            sender_id=ctx.person.id,
+            recipient_id=row.sender_id,
+            first=False,
+        ):
             return Transition.end(OutMessage(ctx._(N_("I can't reach them right now, sorry."))))
         return Transition.end(OutMessage(ctx._(N_("Sent. ✉️"))))

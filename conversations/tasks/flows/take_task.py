@@ -100,22 +100,12 @@ class Pledges(SingleStepFlow):
             return Transition.end(
                 OutMessage(ctx._(N_("{title} is no longer open.")).format(title=event.title))
             )
-        tz = ctx.config.timezone
         if action == "n":
             await ctx.uow.pledges.note_ask(task.id, ctx.person.id, declined=True)
             return Transition.end(OutMessage(ctx._(N_("That's fine, thank you for saying so."))))
         if action == "w":
             window = timedelta(hours=ctx.config.late_withdrawal_hours)
-            gone = await let_go(
-                ctx.uow,
-                ctx.translations,
-                tz,
-                event,
-                task,
-                ctx.person.id,
-                ctx.now(),
-                late_window=window,
-            )
+            gone = await let_go(ctx.services, event, task, ctx.person.id, late_window=window)
             if not gone:
                 return Transition.end(
                     OutMessage(ctx._(N_("You weren't down for that task, so nothing changed.")))
@@ -141,9 +131,7 @@ class Pledges(SingleStepFlow):
         rsvp = await ctx.uow.events.rsvp(event.id, ctx.person.id)
         if rsvp is None or rsvp.answer == RsvpAnswer.MAYBE:
             # taking a task means coming: note a yes (or the waiting list when it is full)
-            answered = await record_answer(
-                ctx.uow, ctx.translations, tz, event, ctx.person, "yes", ctx.now()
-            )
+            answered = await record_answer(ctx.services, event, ctx.person, "yes")
             if answered == Outcome.WAITLISTED:
                 text += "\n" + ctx._(
                     N_("The event itself is full, so you are on its waiting list.")

@@ -8,12 +8,13 @@ number can simply write it in their answer.
 from __future__ import annotations
 
 from conversations.core.dates import next_allowed_time
-from conversations.core.flow import FlowContext
 from conversations.core.i18n import N_, Translator
 from conversations.core.messages import ChatRef, OutMessage, message_to_payload
 from conversations.core.prompts import offer_to
+from conversations.core.services import Services
 from conversations.events.rules.notifier import choice_for
 from storage.models import Offer, OfferKind
+from storage.unit_of_work import UnitOfWork
 
 CARRY_FLOW = "offermsg"
 
@@ -33,29 +34,37 @@ def kind_label(tr: Translator, kind: str) -> str:
     return f"{emoji} {tr.gettext(label)}"
 
 
-async def describe(ctx: FlowContext, offer: Offer) -> str:
-    parts = [kind_label(ctx.translator, offer.kind), offer.text]
+async def describe(uow: UnitOfWork, tr: Translator, offer: Offer) -> str:
+    """One line for an offer: what kind, what, where and when, in the reader's language."""
+    parts = [kind_label(tr, offer.kind), offer.text]
     if offer.area_topic_id is not None:
-        topic = await ctx.uow.topics.get(offer.area_topic_id)
+        topic = await uow.topics.get(offer.area_topic_id)
         if topic is not None:
-            parts.append("📍 " + topic.name(ctx.translator.language))
+            parts.append("📍 " + topic.name(tr.language))
     if offer.when_possible:
         parts.append("🕰 " + offer.when_possible)
     return " · ".join(parts)
 
 
 async def carry(
-    ctx: FlowContext, item: Offer, recipient_id: int | None, note: str, *, first: bool
+    services: Services,
+    item: Offer,
+    note: str,
+    *,
+    sender_id: int,
+    recipient_id: int | None,
+    first: bool,
 ) -> bool:
     """Store the message and put it in the outbox for the other side, with an Answer button."""
+    uow = services.uow
     if recipient_id is None:
         return False
-    reach = await ctx.uow.events.reachable([recipient_id])
+    reach = await uow.events.reachable([recipient_id])
     if not reach:
         return False
     person, identity = reach[0]
-    row = await ctx.uow.pledges.carry(item.id, ctx.person.id, recipient_id, note)
-    tr = ctx.translations.get(person.language)
+    row = await uow.pledges.carry(item.id, sender_id, recipient_id, note)
+    tr = services.tr(person)
     if first:
         heading = tr.gettext(N_("A coordinator asks about your offer “{offer}”:")).format(
             offer=item.text
@@ -73,13 +82,13 @@ async def carry(
     message = OutMessage(
         text,
         choices=(
-            choice_for(tr, ctx.translations, "reply", N_("Answer"), "✉️"),
-            choice_for(tr, ctx.translations, "noreply", N_("No, thanks"), "👋"),
+            choice_for(tr, services.translations, "reply", N_("Answer"), "✉️"),
+            choice_for(tr, services.translations, "noreply", N_("No, thanks"), "👋"),
         ),
     )
     recipient = ChatRef(identity.platform, identity.chat_id, identity.user_id)
     message = await offer_to(
-        ctx.uow,
+        uow,
         recipient,
         person.id,
         CARRY_FLOW,
@@ -87,7 +96,7 @@ async def carry(
         state="carried",
         context={"message_id": row.id},
     )
-    await ctx.uow.outbox.enqueue(
+    await uow.outbox.enqueue(
         dedupe_key=f"offermsg:{row.id}",
         person_id=person.id,
         platform=identity.platform,
@@ -96,6 +105,6 @@ async def carry(
         kind="offer",
         payload=message_to_payload(message),
         batch=f"offer:{item.id}",
-        not_before=next_allowed_time(person, ctx.now(), ctx.config.timezone),
+        not_before=next_allowed_time(person, services.now(), services.timezone),
     )
     return True

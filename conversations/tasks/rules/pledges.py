@@ -9,14 +9,14 @@ already said no to that task.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from conversations.core.flow import FlowContext
-from conversations.core.i18n import N_, Translations, Translator
+from conversations.core.i18n import N_, Translator
 from conversations.core.messages import ChatRef, OutMessage
 from conversations.core.prompts import offer_to
+from conversations.core.services import Services
 from conversations.events.rules.capacity import missing_hands
 from conversations.events.rules.invitations import is_open
 from conversations.events.rules.notifier import Notifier, choice_for, person_ids_of, polite_time
@@ -47,17 +47,16 @@ async def take(uow: UnitOfWork, event: Event, task: EventTask, person_id: int) -
 
 
 async def let_go(
-    uow: UnitOfWork,
-    translations: Translations,
-    timezone: str,
+    services: Services,
     event: Event,
     task: EventTask,
     person_id: int,
-    now: datetime,
     *,
     late_window: timedelta,
 ) -> bool:
     """Withdraw a pledge; close to the event, tell the organiser and ask for the hand again."""
+    uow = services.uow
+    now = services.now()
     pledge = await uow.pledges.active(task.id, person_id)
     if pledge is None:
         return False
@@ -66,24 +65,22 @@ async def let_go(
     await uow.session.flush()
     if is_open(event, now) and event.starts_at - now <= late_window:
         person = await uow.persons.get(person_id)
-        await tell_organiser(uow, translations, timezone, event, task, person_id, now, person)
-        await ask_again(uow, translations, timezone, event, task, now)
+        await tell_organiser(services, event, task, person_id, person)
+        await ask_again(services, event, task)
     return True
 
 
 async def tell_organiser(
-    uow: UnitOfWork,
-    translations: Translations,
-    timezone: str,
+    services: Services,
     event: Event,
     task: EventTask,
     person_id: int,
-    now: datetime,
     person: Person | None,
 ) -> None:
+    now = services.now()
     if event.created_by_id is None or event.created_by_id == person_id:
         return
-    notifier = Notifier(uow, translations, timezone)
+    notifier = Notifier(services)
     name = person.display_name if person is not None else None
 
     def render(tr: Translator) -> str:
@@ -101,20 +98,18 @@ async def tell_organiser(
         key=lambda p: f"taskgone:{task.id}:{person_id}:{now.isoformat()}",
         kind="task",
         batch=f"task:{event.id}",
-        now=now,
         event=event,
     )
 
 
 async def ask_again(
-    uow: UnitOfWork,
-    translations: Translations,
-    timezone: str,
+    services: Services,
     event: Event,
     task: EventTask,
-    now: datetime,
 ) -> int:
     """Ask for a missing hand: first those coming, then those invited; each person once."""
+    uow = services.uow
+    now = services.now()
     missing = missing_hands(task, await uow.pledges.held(task.id))
     if missing <= 0:
         return 0
@@ -127,7 +122,7 @@ async def ask_again(
         [pid for pid in coming if pid not in skip],
         [pid for pid in await uow.pledges.invited(event.id) if pid not in skip | said_no],
     ]
-    notifier = Notifier(uow, translations, timezone)
+    notifier = Notifier(services)
     for tier in tiers:
         if not tier:
             continue
@@ -140,8 +135,10 @@ async def ask_again(
             message = OutMessage(
                 text,
                 choices=(
-                    choice_for(tr, translations, f"t{task.id}", N_("Yes, count me in"), "🙋", "ja"),
-                    choice_for(tr, translations, f"n{task.id}", N_("Not this time"), "↪️"),
+                    choice_for(
+                        tr, services.translations, f"t{task.id}", N_("Yes, count me in"), "🙋", "ja"
+                    ),
+                    choice_for(tr, services.translations, f"n{task.id}", N_("Not this time"), "↪️"),
                 ),
             )
             recipient = ChatRef(identity.platform, identity.chat_id, identity.user_id)
@@ -161,7 +158,7 @@ async def ask_again(
                 key=f"taskask:{task.id}:{person.id}",
                 kind="task",
                 batch=f"task:{event.id}",
-                not_before=polite_time(person, now, event, timezone),
+                not_before=polite_time(person, now, event, services.timezone),
                 expires_at=event.starts_at,
             )
             await uow.pledges.note_ask(task.id, person.id, asked=True)
@@ -172,40 +169,29 @@ async def ask_again(
 
 
 async def tell_pledgers(
-    uow: UnitOfWork,
-    translations: Translations,
-    timezone: str,
+    services: Services,
     event: Event,
     person_ids: Sequence[int],
     render: Any,
     key: str,
-    now: datetime,
 ) -> int:
-    notifier = Notifier(uow, translations, timezone)
+    notifier = Notifier(services)
     return await notifier.tell(
         person_ids,
         render,
         key=lambda p: f"{key}:{p.id}",
         kind="task",
         batch=f"task:{event.id}",
-        now=now,
         event=event,
     )
 
 
-async def release_tasks(ctx: FlowContext, event: Event) -> list[str]:
+async def release_tasks(
+    services: Services, event: Event, person_id: int, *, late_window: timedelta
+) -> list[str]:
     """Someone who can't come after all can't do their tasks: let them go (asking again)."""
     released = []
-    for task in await ctx.uow.pledges.of_person(event.id, ctx.person.id):
-        await let_go(
-            ctx.uow,
-            ctx.translations,
-            ctx.config.timezone,
-            event,
-            task,
-            ctx.person.id,
-            ctx.now(),
-            late_window=timedelta(hours=ctx.config.late_withdrawal_hours),
-        )
+    for task in await services.uow.pledges.of_person(event.id, person_id):
+        await let_go(services, event, task, person_id, late_window=late_window)
         released.append(task.title)
     return released
