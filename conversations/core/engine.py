@@ -117,7 +117,9 @@ class Engine:
                 N_("I didn't quite catch that. Tap one of the choices, or type its number.")
             )
             return [Outgoing(ctx.ref, OutMessage(hint)), *await self._reask(ctx, conversation)]
-        transition = await flow.handle(ctx, conversation.state, dict(conversation.data), answer)
+        transition = await flow.handle(
+            ctx, conversation.state, flow.load(conversation.data), answer
+        )
         return await self._apply(ctx, flow, conversation, transition)
 
     async def choose(self, ctx: FlowContext, pick: ChoicePick) -> list[Outgoing]:
@@ -242,7 +244,7 @@ class Engine:
                 return out + stale
             flow = self.flow(conversation.flow)
             transition = await flow.handle(
-                ctx, conversation.state, dict(conversation.data), Answer(choice=choice_id)
+                ctx, conversation.state, flow.load(conversation.data), Answer(choice=choice_id)
             )
             return echo + await self._apply(ctx, flow, conversation, transition)
 
@@ -306,7 +308,7 @@ class Engine:
 
     async def _reask(self, ctx: FlowContext, conversation: Conversation) -> list[Outgoing]:
         flow = self.flow(conversation.flow)
-        question = await flow.prompt(ctx, conversation.state, dict(conversation.data))
+        question = await flow.prompt(ctx, conversation.state, flow.load(conversation.data))
         stored = await self._store_prompt(ctx, flow, conversation.state, question)
         conversation.prompt_id = stored.prompt_id
         self._touch(ctx, conversation)
@@ -342,7 +344,7 @@ class Engine:
                 person_id=ctx.person.id,
                 flow=flow.name,
                 state=transition.state,
-                data=dict(transition.data),
+                data=transition.stored_data(),
                 history=[],
                 started_at=now,
                 updated_at=now,
@@ -350,7 +352,7 @@ class Engine:
             )
             ctx.uow.conversations.add(conversation)
         elif transition.stays:
-            conversation.data = dict(transition.data)
+            conversation.data = transition.stored_data()
         else:
             assert isinstance(transition.state, str)
             history = [
@@ -359,7 +361,7 @@ class Engine:
             ]
             conversation.history = history[-MAX_HISTORY:]
             conversation.state = transition.state
-            conversation.data = dict(transition.data)
+            conversation.data = transition.stored_data()
         self._touch(ctx, conversation)
         if transition.ask:
             out += await self._reask(ctx, conversation)

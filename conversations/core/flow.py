@@ -7,10 +7,13 @@ flow only describes the conversation."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
 
 from conversations.core.commands import CommandSpec
 from conversations.core.i18n import Translations, Translator
@@ -51,6 +54,24 @@ class Answer:
     location: Location | None = None
 
 
+class FlowData(BaseModel):
+    """What a flow keeps between its questions, one model per flow.
+
+    Stored as JSON with the conversation (so a restart, /back and an upgrade keep it): a key
+    the model no longer knows is dropped, and a value that does not fit fails loudly rather
+    than steering the flow.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    def stored(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_defaults=True)
+
+
+class NoData(FlowData):
+    """For a flow that keeps nothing between questions."""
+
+
 class _Stay:
     def __repr__(self) -> str:
         return "STAY"
@@ -62,17 +83,19 @@ STAY = _Stay()
 @dataclass(frozen=True, slots=True)
 class Transition:
     state: str | _Stay | None
-    data: dict[str, Any] = field(default_factory=dict)
+    data: FlowData | Mapping[str, Any] = field(default_factory=dict)
     say: tuple[OutMessage, ...] = ()
     ask: bool = True
     then: tuple[str, str] | None = None
 
     @classmethod
-    def go(cls, state: str, data: dict[str, Any], *say: OutMessage) -> Transition:
+    def go(cls, state: str, data: FlowData | Mapping[str, Any], *say: OutMessage) -> Transition:
         return cls(state=state, data=data, say=say)
 
     @classmethod
-    def stay(cls, data: dict[str, Any], *say: OutMessage, ask: bool = True) -> Transition:
+    def stay(
+        cls, data: FlowData | Mapping[str, Any], *say: OutMessage, ask: bool = True
+    ) -> Transition:
         """Remain on the same question (an invalid answer, or a toggle); asks it again."""
         return cls(state=STAY, data=data, say=say, ask=ask)
 
@@ -88,6 +111,12 @@ class Transition:
     @property
     def stays(self) -> bool:
         return isinstance(self.state, _Stay)
+
+    def stored_data(self) -> dict[str, Any]:
+        """The flow data as it is kept with the conversation."""
+        if isinstance(self.data, FlowData):
+            return self.data.stored()
+        return dict(self.data)
 
 
 def translated_choice(
@@ -177,19 +206,25 @@ class Flow(ABC):
     name: ClassVar[str]
     commands: ClassVar[tuple[CommandSpec, ...]] = ()
     link_prefix: ClassVar[str | None] = None
+    # The model of what the flow keeps between questions (its `data`).
+    data_model: ClassVar[type[FlowData] | None] = None
+
+    def load(self, stored: Mapping[str, Any]) -> Any:
+        """The flow's data as kept with the conversation, read back into its model."""
+        if self.data_model is None:
+            return dict(stored)
+        return self.data_model.model_validate(stored)
 
     @abstractmethod
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         """Start the flow; usually `Transition.go(first_state, data)`."""
 
     @abstractmethod
-    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
+    async def prompt(self, ctx: FlowContext, state: str, data: Any) -> OutMessage:
         """The question for `state`, built fresh (so /back and a restart show it again)."""
 
     @abstractmethod
-    async def handle(
-        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
-    ) -> Transition:
+    async def handle(self, ctx: FlowContext, state: str, data: Any, answer: Answer) -> Transition:
         """Take the answer to the question of `state`."""
 
     def takes_media(self, state: str) -> bool:
