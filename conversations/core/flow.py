@@ -251,10 +251,12 @@ class Flow(ABC):
 class SingleStepFlow(Flow):
     """A command that answers at once and keeps no conversation (`/stop`, `/mydata`)."""
 
-    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
+    data_model = NoData
+
+    async def prompt(self, ctx: FlowContext, state: str, data: NoData) -> OutMessage:
         raise AssertionError(f"{self.name} has no questions")
 
     async def handle(
-        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
+        self, ctx: FlowContext, state: str, data: NoData, answer: Answer
     ) -> Transition:
         raise AssertionError(f"{self.name} has no questions")

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from conversations.core.choice_ids import TOPIC
 from conversations.core.flow import Answer, FlowContext
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
@@ -163,7 +164,7 @@ async def topics_question(ctx: FlowContext, kind: TopicKind) -> OutMessage:
         )
     choices = [
         Choice(
-            id=f"t{topic.id}",
+            id=TOPIC.of(topic.id),
             label=("✅ " if topic.id in chosen else "") + topic.name(ctx.translator.language),
             aliases=(topic.name_da, topic.name_en, topic.slug),
         )
@@ -176,8 +177,9 @@ async def topics_question(ctx: FlowContext, kind: TopicKind) -> OutMessage:
 async def take_topic(ctx: FlowContext, answer: Answer, kind: TopicKind) -> StepResult:
     if answer.choice == "done":
         return DONE
-    if answer.choice and answer.choice.startswith("t") and answer.choice[1:].isdigit():
-        topic = await ctx.uow.topics.get(int(answer.choice[1:]))
+    topic_id = TOPIC.parse(answer.choice)
+    if topic_id is not None:
+        topic = await ctx.uow.topics.get(topic_id)
         if topic is not None and topic.kind == kind and topic.active:
             await ctx.uow.topics.toggle(ctx.person.id, topic.id)
             return StepResult(False)

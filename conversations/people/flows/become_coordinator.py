@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from conversations.core.commands import CommandSpec
-from conversations.core.flow import Answer, Flow, FlowContext, Transition
+from conversations.core.flow import Answer, Flow, FlowContext, NoData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
 from storage.models import Role
@@ -18,6 +17,7 @@ class Step(StrEnum):
 
 class RedeemInvite(Flow):
     name = "coordinator"
+    data_model = NoData
     commands = (
         CommandSpec("coordinator", "koordinator", N_("Use a coordinator code"), in_menu=False),
     )
@@ -26,22 +26,20 @@ class RedeemInvite(Flow):
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         if args.strip():
             return await self._redeem(ctx, args.strip())
-        return Transition.go(Step.CODE, {})
+        return Transition.go(Step.CODE, NoData())
 
-    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
+    async def prompt(self, ctx: FlowContext, state: str, data: NoData) -> OutMessage:
         return OutMessage(
             ctx._(N_("Please type the coordinator code you were given (like ABCDE-FGHIJ).")),
             expects_text=True,
         )
 
     async def handle(
-        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
+        self, ctx: FlowContext, state: str, data: NoData, answer: Answer
     ) -> Transition:
         return await self._redeem(ctx, (answer.text or "").strip(), data)
 
-    async def _redeem(
-        self, ctx: FlowContext, code: str, data: dict[str, Any] | None = None
-    ) -> Transition:
+    async def _redeem(self, ctx: FlowContext, code: str, data: NoData | None = None) -> Transition:
         if ctx.is_coordinator:
             return Transition.end(OutMessage(ctx._(N_("You are already a coordinator."))))
         invite = await ctx.uow.invites.redeem(code, ctx.person.id) if code else None

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from conversations.core.commands import CommandSpec
-from conversations.core.flow import Answer, Flow, FlowContext, Transition
+from conversations.core.flow import Answer, Flow, FlowContext, FlowData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
 from conversations.people import profile_questions as profile
@@ -41,8 +40,13 @@ SECTIONS = {
 }
 
 
+class SettingsData(FlowData):
+    single: bool = False  # opened on one section (/language): done after it, no menu
+
+
 class Settings(Flow):
     name = "settings"
+    data_model = SettingsData
     commands = (
         CommandSpec(
             "settings",
@@ -65,10 +69,10 @@ class Settings(Flow):
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         section = SECTIONS.get(args.strip().lower())
         if section is not None:
-            return Transition.go(section, {"single": True})
-        return Transition.go(Step.MENU, {})
+            return Transition.go(section, SettingsData(single=True))
+        return Transition.go(Step.MENU, SettingsData())
 
-    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
+    async def prompt(self, ctx: FlowContext, state: str, data: SettingsData) -> OutMessage:
         match Step(state):
             case Step.MENU:
                 summary = await profile.profile_summary(ctx)
@@ -104,7 +108,7 @@ class Settings(Flow):
                 return profile.photos_question(ctx)
 
     async def handle(
-        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
+        self, ctx: FlowContext, state: str, data: SettingsData, answer: Answer
     ) -> Transition:
         step = Step(state)
         if step == Step.MENU:
@@ -132,6 +136,6 @@ class Settings(Flow):
         if not result.done:
             return Transition.stay(data, *notes)
         saved = OutMessage(ctx._(N_("Saved. 👍")))
-        if data.get("single"):
+        if data.single:
             return Transition.end(*notes, saved)
         return Transition.go(Step.MENU, data, *notes, saved)

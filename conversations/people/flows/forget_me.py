@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from conversations.core.commands import CommandSpec
-from conversations.core.flow import Answer, Flow, FlowContext, Transition
+from conversations.core.flow import Answer, Flow, FlowContext, NoData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
 from conversations.core.words import NO_WORDS
@@ -20,6 +19,7 @@ class ForgetStep(StrEnum):
 
 class Forget(Flow):
     name = "forget"
+    data_model = NoData
     commands = (
         CommandSpec(
             "forget",
@@ -32,9 +32,9 @@ class Forget(Flow):
     )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
-        return Transition.go(ForgetStep.CONFIRM, {})
+        return Transition.go(ForgetStep.CONFIRM, NoData())
 
-    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
+    async def prompt(self, ctx: FlowContext, state: str, data: NoData) -> OutMessage:
         return OutMessage(
             ctx._(
                 N_(
@@ -50,7 +50,7 @@ class Forget(Flow):
         )
 
     async def handle(
-        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
+        self, ctx: FlowContext, state: str, data: NoData, answer: Answer
     ) -> Transition:
         if answer.choice != "delete":
             return Transition.end(OutMessage(ctx._(N_("OK, I haven't deleted anything."))))

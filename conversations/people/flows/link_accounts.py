@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
 
 from conversations.core.commands import CommandSpec
-from conversations.core.flow import Answer, Flow, FlowContext, Transition
+from conversations.core.flow import Answer, Flow, FlowContext, NoData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import ChatRef, Choice, Outgoing, OutMessage
 from storage.personal_data import merge_persons
@@ -32,6 +31,7 @@ def platform_name(platform: str) -> str:
 
 class LinkAccounts(Flow):
     name = "link"
+    data_model = NoData
     commands = (
         CommandSpec(
             "link",
@@ -105,10 +105,10 @@ class LinkAccounts(Flow):
         ctx.notices.extend(Outgoing(ref, OutMessage(there_text)) for ref in other_refs)
         platforms = ", ".join(sorted({platform_name(r.platform) for r in other_refs}))
         return Transition.go(
-            Step.WHERE, {}, OutMessage(here_text.format(platforms=platforms or "-"))
+            Step.WHERE, NoData(), OutMessage(here_text.format(platforms=platforms or "-"))
         )
 
-    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
+    async def prompt(self, ctx: FlowContext, state: str, data: NoData) -> OutMessage:
         identities = await ctx.uow.persons.identities(ctx.person.id)
         platforms = list(dict.fromkeys(i.platform for i in identities))
         return OutMessage(
@@ -120,7 +120,7 @@ class LinkAccounts(Flow):
         )
 
     async def handle(
-        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
+        self, ctx: FlowContext, state: str, data: NoData, answer: Answer
     ) -> Transition:
         identities = await ctx.uow.persons.identities(ctx.person.id)
         if answer.choice not in {i.platform for i in identities}:

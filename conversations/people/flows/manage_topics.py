@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
 
+from conversations.core.choice_ids import TOPIC
 from conversations.core.commands import CommandSpec
-from conversations.core.flow import Answer, Flow, FlowContext, Transition
+from conversations.core.flow import Answer, Flow, FlowContext, NoData, Transition
 from conversations.core.i18n import N_
 from conversations.core.matching import normalise
 from conversations.core.messages import Choice, OutMessage
@@ -31,6 +31,7 @@ def slugify(name: str) -> str:
 
 class ManageTopics(Flow):
     name = "topics"
+    data_model = NoData
     commands = (
         CommandSpec(
             "topics",
@@ -42,9 +43,9 @@ class ManageTopics(Flow):
     )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
-        return Transition.go(Step.MENU, {})
+        return Transition.go(Step.MENU, NoData())
 
-    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
+    async def prompt(self, ctx: FlowContext, state: str, data: NoData) -> OutMessage:
         match Step(state):
             case Step.MENU:
                 language = ctx.translator.language
@@ -81,12 +82,12 @@ class ManageTopics(Flow):
                     *await ctx.uow.topics.active(TopicKind.INTEREST),
                     *await ctx.uow.topics.active(TopicKind.AREA),
                 ]
-                choices = [Choice(f"t{t.id}", t.name(language)) for t in topics]
+                choices = [Choice(TOPIC.of(t.id), t.name(language)) for t in topics]
                 choices.append(ctx.choice("none", N_("None, go back"), "↩️"))
                 return OutMessage(ctx._(N_("Which one should go?")), choices=tuple(choices))
 
     async def handle(
-        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
+        self, ctx: FlowContext, state: str, data: NoData, answer: Answer
     ) -> Transition:
         if not ctx.is_coordinator:  # the role can be taken away mid-conversation
             return Transition.end(OutMessage(ctx._(N_("Only coordinators can do that."))))
@@ -96,8 +97,9 @@ class ManageTopics(Flow):
                 return Transition.end(OutMessage(ctx._(N_("All saved. 👍"))))
             return Transition.go(Step(answer.choice), data)
         if step == Step.REMOVE:
-            if answer.choice and answer.choice.startswith("t") and answer.choice[1:].isdigit():
-                topic = await ctx.uow.topics.get(int(answer.choice[1:]))
+            topic_id = TOPIC.parse(answer.choice)
+            if topic_id is not None:
+                topic = await ctx.uow.topics.get(topic_id)
                 if topic is not None:
                     await ctx.uow.topics.deactivate(topic)
             return Transition.go(Step.MENU, data)

@@ -8,11 +8,10 @@ that the person said no (so we don't keep asking) and their language.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from conversations.core.commands import CommandSpec
 from conversations.core.deep_links import DeepLinks
-from conversations.core.flow import Answer, Flow, FlowContext, Transition
+from conversations.core.flow import Answer, Flow, FlowContext, FlowData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
 from conversations.core.words import NO_WORDS, YES_WORDS
@@ -68,8 +67,15 @@ def consent_details(ctx: FlowContext) -> str:
     )
 
 
+class OnboardingData(FlowData):
+    # the flow (name, args) to go on with when done: a link opened, a command typed first
+    then: tuple[str, str] | None = None
+    told_more: bool = False  # "tell me more" was read: ask only the question again
+
+
 class Onboarding(Flow):
     name = "onboarding"
+    data_model = OnboardingData
     commands = (
         CommandSpec(
             "start",
@@ -122,19 +128,17 @@ class Onboarding(Flow):
         says = [OutMessage(greeting)]
         if unknown_link:
             says.append(OutMessage(ctx._(N_("I don't recognise that link, sorry."))))
-        data: dict[str, Any] = {"then": list(then) if then else None}
-        return Transition.go(Step.LANGUAGE, data, *says)
+        return Transition.go(Step.LANGUAGE, OnboardingData(then=then), *says)
 
-    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
+    async def prompt(self, ctx: FlowContext, state: str, data: OnboardingData) -> OutMessage:
         match Step(state):
             case Step.LANGUAGE:
                 return profile.language_question(ctx)
             case Step.CONSENT:
                 # After "tell me more" the long text was just read; ask only the question.
-                told_more = data.get("told_more", False)
                 return OutMessage(
                     ctx._(N_("Is that all right with you?"))
-                    if told_more
+                    if data.told_more
                     else consent_explanation(ctx),
                     choices=(
                         ctx.choice("yes", N_("Yes, that's fine"), "✅", *YES_WORDS),
@@ -154,7 +158,7 @@ class Onboarding(Flow):
                 return profile.quiet_question(ctx)
 
     async def handle(
-        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
+        self, ctx: FlowContext, state: str, data: OnboardingData, answer: Answer
     ) -> Transition:
         step = Step(state)
         if step == Step.CONSENT:
@@ -177,9 +181,10 @@ class Onboarding(Flow):
             return Transition.stay(data, *notes)
         return await self._after(ctx, step, data, *notes)
 
-    async def _consent(self, ctx: FlowContext, data: dict[str, Any], answer: Answer) -> Transition:
+    async def _consent(self, ctx: FlowContext, data: OnboardingData, answer: Answer) -> Transition:
         if answer.choice == "more":
-            return Transition.stay({**data, "told_more": True}, OutMessage(consent_details(ctx)))
+            data.told_more = True
+            return Transition.stay(data, OutMessage(consent_details(ctx)))
         if answer.choice == "no":
             await ctx.uow.persons.record_consent(
                 ctx.person, ctx.config.consent_version, given=False
@@ -210,7 +215,7 @@ class Onboarding(Flow):
             await ctx.uow.topics.toggle(person.id, topic_id)
 
     async def _after(
-        self, ctx: FlowContext, step: Step, data: dict[str, Any], *say: OutMessage
+        self, ctx: FlowContext, step: Step, data: OnboardingData, *say: OutMessage
     ) -> Transition:
         for following in ORDER[ORDER.index(step) + 1 :]:
             if following == Step.INTERESTS and not await profile.topics_available(
@@ -222,7 +227,7 @@ class Onboarding(Flow):
             return Transition.go(following, data, *say)
         return await self._finish(ctx, data, *say)
 
-    async def _finish(self, ctx: FlowContext, data: dict[str, Any], *say: OutMessage) -> Transition:
+    async def _finish(self, ctx: FlowContext, data: OnboardingData, *say: OutMessage) -> Transition:
         ctx.person.onboarded_at = ctx.now()
         ctx.uow.persons.touch(ctx.person)
         summary = await profile.profile_summary(ctx, photos=False)
@@ -233,5 +238,4 @@ class Onboarding(Flow):
                 "this with /settings, and /help shows what else I can do."
             )
         ).format(summary=summary)
-        then = data.get("then")
-        return Transition.end(*say, OutMessage(done), then=(then[0], then[1]) if then else None)
+        return Transition.end(*say, OutMessage(done), then=data.then)
