@@ -13,18 +13,15 @@ from storage.clock import Clock
 from storage.events import EventRepository
 from storage.feedback import FeedbackRepository
 from storage.pledges import PledgeRepository
-from storage.repositories import (
-    BatchRepository,
-    ConversationRepository,
-    InviteRepository,
-    LinkCodeRepository,
-    OutboxRepository,
-    PersonRepository,
-    PromptRepository,
-    TopicRepository,
-    TransportStateRepository,
-    UpdateLog,
-)
+from storage.repositories.batches import BatchRepository
+from storage.repositories.conversation_state import ConversationRepository
+from storage.repositories.one_time_codes import InviteRepository, LinkCodeRepository
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.people import PersonRepository
+from storage.repositories.prompts import PromptRepository
+from storage.repositories.topics import TopicRepository
+from storage.repositories.transport_state import TransportStateRepository
+from storage.repositories.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
 
