@@ -24,8 +24,13 @@ from conversations.flow import (
 )
 from conversations.i18n import N_
 from conversations.messages import Choice, OutMessage
-from storage.events import AUDIENCE_ATTENDEES, AUDIENCE_EVERYBODY, AUDIENCE_LINK, AUDIENCE_TOPICS
 from storage.models import Event, EventStatus, TopicKind
+from storage.repositories.audiences import (
+    AUDIENCE_ATTENDEES,
+    AUDIENCE_EVERYBODY,
+    AUDIENCE_LINK,
+    AUDIENCE_TOPICS,
+)
 
 MAX_TITLE = 120
 MAX_TEXT = 1500

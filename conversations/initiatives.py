@@ -37,7 +37,6 @@ from conversations.flow import (
 from conversations.i18n import N_, Translations, Translator
 from conversations.messages import Choice, OutMessage
 from conversations.rsvp import show_invitation
-from storage.events import AUDIENCE_INITIATIVE
 from storage.models import (
     Event,
     EventOrigin,
@@ -46,6 +45,7 @@ from storage.models import (
     PushState,
     RsvpAnswer,
 )
+from storage.repositories.audiences import AUDIENCE_INITIATIVE
 from storage.unit_of_work import UnitOfWork
 
 IDEA_OPEN_FOR = timedelta(days=60)

@@ -10,20 +10,28 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.clock import Clock
-from storage.events import EventRepository
 from storage.feedback import FeedbackRepository
 from storage.pledges import PledgeRepository
+from storage.repositories.audiences import AudienceRepository
 from storage.repositories.batches import BatchRepository
+from storage.repositories.broadcasts import BroadcastRepository
 from storage.repositories.conversation_state import ConversationRepository
 from storage.repositories.one_time_codes import InviteRepository, LinkCodeRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PersonRepository
 from storage.repositories.prompts import PromptRepository
+from storage.repositories.scheduled_events import EventRepository
 from storage.repositories.topics import TopicRepository
 from storage.repositories.transport_state import TransportStateRepository
 from storage.repositories.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
+
+
+# `uow.events` has always answered for more than the event aggregate. Each part has its own
+# repository module now; this joins them again, so no caller changes.
+class CombinedEventRepository(EventRepository, AudienceRepository, BroadcastRepository):
+    """Events with their answers, who an audience reaches, and broadcasts in bulk."""
 
 
 class UnitOfWork:
@@ -84,8 +92,8 @@ class UnitOfWork:
         return OutboxRepository(self.session, self.clock)
 
     @cached_property
-    def events(self) -> EventRepository:
-        return EventRepository(self.session, self.clock)
+    def events(self) -> CombinedEventRepository:
+        return CombinedEventRepository(self.session, self.clock)
 
     @cached_property
     def batches(self) -> BatchRepository:
