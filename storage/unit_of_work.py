@@ -10,12 +10,12 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.clock import Clock
-from storage.feedback import FeedbackRepository
 from storage.pledges import PledgeRepository
 from storage.repositories.audiences import AudienceRepository
 from storage.repositories.batches import BatchRepository
 from storage.repositories.broadcasts import BroadcastRepository
 from storage.repositories.conversation_state import ConversationRepository
+from storage.repositories.feedback import FeedbackRepository
 from storage.repositories.one_time_codes import InviteRepository, LinkCodeRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PersonRepository
