@@ -50,7 +50,7 @@ from bot.transports.base import (
 from conversations.core.messages import ChatRef, OutMessage, message_from_payload
 from storage.clock import Clock
 from storage.models import OutboxStatus
-from storage.repositories import ClaimedMessage, DueMessage
+from storage.repositories.outbox import ClaimedMessage, DueMessage
 from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)

@@ -10,23 +10,37 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.clock import Clock
-from storage.events import EventRepository
-from storage.feedback import FeedbackRepository
-from storage.pledges import PledgeRepository
-from storage.repositories import (
-    BatchRepository,
-    ConversationRepository,
-    InviteRepository,
-    LinkCodeRepository,
-    OutboxRepository,
-    PersonRepository,
-    PromptRepository,
-    TopicRepository,
-    TransportStateRepository,
-    UpdateLog,
-)
+from storage.repositories.audiences import AudienceRepository
+from storage.repositories.batches import BatchRepository
+from storage.repositories.broadcasts import BroadcastRepository
+from storage.repositories.citizen_initiatives import InitiativeRepository
+from storage.repositories.conversation_state import ConversationRepository
+from storage.repositories.feedback import FeedbackRepository
+from storage.repositories.help_offers import OfferRepository
+from storage.repositories.moderation_log import ModerationLogRepository
+from storage.repositories.one_time_codes import InviteRepository, LinkCodeRepository
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.people import PersonRepository
+from storage.repositories.prompts import PromptRepository
+from storage.repositories.scheduled_events import EventRepository
+from storage.repositories.task_pledges import PledgeRepository
+from storage.repositories.topics import TopicRepository
+from storage.repositories.transport_state import TransportStateRepository
+from storage.repositories.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
+
+
+# `uow.events` and `uow.pledges` have always answered for several aggregates at once. Each
+# aggregate has its own repository module now; these join them again, so no caller changes.
+class CombinedEventRepository(EventRepository, AudienceRepository, BroadcastRepository):
+    """Events with their answers, who an audience reaches, and broadcasts in bulk."""
+
+
+class CombinedPledgeRepository(
+    PledgeRepository, OfferRepository, InitiativeRepository, ModerationLogRepository
+):
+    """Pledges on tasks, offers of help, citizens' initiatives and their moderation log."""
 
 
 class UnitOfWork:
@@ -87,8 +101,8 @@ class UnitOfWork:
         return OutboxRepository(self.session, self.clock)
 
     @cached_property
-    def events(self) -> EventRepository:
-        return EventRepository(self.session, self.clock)
+    def events(self) -> CombinedEventRepository:
+        return CombinedEventRepository(self.session, self.clock)
 
     @cached_property
     def batches(self) -> BatchRepository:
@@ -99,8 +113,8 @@ class UnitOfWork:
         return FeedbackRepository(self.session, self.clock)
 
     @cached_property
-    def pledges(self) -> PledgeRepository:
-        return PledgeRepository(self.session, self.clock)
+    def pledges(self) -> CombinedPledgeRepository:
+        return CombinedPledgeRepository(self.session, self.clock)
 
     @cached_property
     def transport_state(self) -> TransportStateRepository:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.message_ids import MessageIdRecorder
 from storage.models import Prompt
-from storage.repositories import PromptRepository
+from storage.repositories.prompts import PromptRepository
 from tests.fakes import Chat
 
 

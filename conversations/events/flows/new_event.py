@@ -22,8 +22,13 @@ from conversations.events.rules.journey import DEFAULT_JOURNEY
 from conversations.events.rules.reminders import DEFAULT_REMINDERS
 from conversations.events.rules.wording import format_span, link_payload
 from conversations.tasks.rules.task_lines import parse_task
-from storage.events import AUDIENCE_ATTENDEES, AUDIENCE_EVERYBODY, AUDIENCE_LINK, AUDIENCE_TOPICS
 from storage.models import Event, EventStatus, Role, TopicKind
+from storage.repositories.audiences import (
+    AUDIENCE_ATTENDEES,
+    AUDIENCE_EVERYBODY,
+    AUDIENCE_LINK,
+    AUDIENCE_TOPICS,
+)
 
 MAX_TITLE = 120
 MAX_TEXT = 1500

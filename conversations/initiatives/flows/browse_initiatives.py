@@ -26,7 +26,6 @@ from conversations.events.rules.notifier import Notifier, concerned_answers, per
 from conversations.events.rules.reminders import sync_reminders
 from conversations.initiatives.flows.new_initiative import push_from_flow
 from conversations.initiatives.rules.pushes import initiative_status
-from storage.events import AUDIENCE_INITIATIVE
 from storage.models import (
     Event,
     EventOrigin,
@@ -34,6 +33,7 @@ from storage.models import (
     Prompt,
     PushState,
 )
+from storage.repositories.audiences import AUDIENCE_INITIATIVE
 
 MAX_NOTE = 1000
 

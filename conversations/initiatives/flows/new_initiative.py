@@ -18,13 +18,13 @@ from conversations.events.rules.journey import DEFAULT_JOURNEY
 from conversations.events.rules.reminders import DEFAULT_REMINDERS, sync_reminders
 from conversations.events.rules.wording import link_payload
 from conversations.initiatives.rules.pushes import initiative_status, request_push
-from storage.events import AUDIENCE_INITIATIVE
 from storage.models import (
     Event,
     EventOrigin,
     EventStatus,
     RsvpAnswer,
 )
+from storage.repositories.audiences import AUDIENCE_INITIATIVE
 
 IDEA_OPEN_FOR = timedelta(days=60)
 

@@ -1,4 +1,4 @@
-"""Queries about events, their answers, invitations, tasks and reminders."""
+"""Queries about events, their tasks, invitations, answers and reminders."""
 
 from __future__ import annotations
 
@@ -8,36 +8,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
 from storage.models import (
-    ConsentState,
     Event,
     EventStatus,
     EventTask,
-    Identity,
     Invitation,
-    OutboxMessage,
-    OutboxStatus,
-    Person,
-    PersonStatus,
-    PersonTopic,
-    Prompt,
     Reminder,
     ReminderStatus,
     Rsvp,
     RsvpAnswer,
 )
-
-AUDIENCE_EVERYBODY = "everybody"
-AUDIENCE_TOPICS = "topics"
-AUDIENCE_ATTENDEES = "attendees"
-AUDIENCE_LINK = "link"
-AUDIENCE_INITIATIVE = "initiative"  # people who want to hear about citizens' initiatives
-BULK_CHUNK = 500
 
 
 class EventRepository:
@@ -285,131 +268,3 @@ class EventRepository:
             .values(status=ReminderStatus.CANCELLED, handled_at=self._clock.now())
         )
         return int(getattr(result, "rowcount", 0) or 0)
-
-    # -- who can be reached ---------------------------------------------------------------
-
-    async def reachable(
-        self, person_ids: Sequence[int] | None = None
-    ) -> list[tuple[Person, Identity]]:
-        """Persons who consented, are active and have a chat that has not blocked us.
-
-        One identity per person (the oldest unblocked one). `person_ids=None` means all.
-        """
-        query = (
-            select(Person, Identity)
-            .join(Identity, Identity.person_id == Person.id)
-            .where(
-                Person.consent == ConsentState.GIVEN,
-                Person.status == PersonStatus.ACTIVE,
-                Identity.blocked_at.is_(None),
-            )
-            .order_by(Person.id, Identity.id)
-        )
-        if person_ids is not None:
-            if not person_ids:
-                return []
-            query = query.where(Person.id.in_(person_ids))
-        seen: set[int] = set()
-        found: list[tuple[Person, Identity]] = []
-        for person, identity in (await self._session.execute(query)).all():
-            if person.id not in seen:
-                seen.add(person.id)
-                found.append((person, identity))
-        return found
-
-    async def audience_ids(self, audience: dict[str, Any]) -> list[int] | None:
-        """The person ids an audience names; None means everybody, [] nobody."""
-        kind = audience.get("kind", AUDIENCE_LINK)
-        if kind == AUDIENCE_EVERYBODY:
-            return None
-        if kind == AUDIENCE_TOPICS:
-            ids = [int(t) for t in audience.get("topic_ids", [])]
-            if not ids:
-                return []
-            result = await self._session.execute(
-                select(PersonTopic.person_id).where(PersonTopic.topic_id.in_(ids)).distinct()
-            )
-            return list(result.scalars().all())
-        if kind == AUDIENCE_INITIATIVE:
-            # those who said yes to hearing about initiatives, in the initiative's interests
-            # or areas (all of them when it names none, or when pushed wider)
-            query = select(Person.id).where(Person.hear_initiatives.is_(True))
-            topic_ids = [int(t) for t in audience.get("topic_ids", [])]
-            if topic_ids and not audience.get("wider"):
-                chosen = select(PersonTopic.person_id).where(PersonTopic.topic_id.in_(topic_ids))
-                query = query.where(Person.id.in_(chosen))
-            result = await self._session.execute(query)
-            return [int(pid) for pid in result.scalars().all()]
-        if kind == AUDIENCE_ATTENDEES:
-            result = await self._session.execute(
-                select(Rsvp.person_id).where(
-                    Rsvp.event_id == int(audience.get("event_id", 0)),
-                    Rsvp.answer == RsvpAnswer.YES,
-                    Rsvp.person_id.is_not(None),
-                )
-            )
-            return [int(pid) for pid in result.scalars().all() if pid is not None]
-        return []
-
-    async def cancel_pending_outbox(self, batch_prefixes: Sequence[str]) -> int:
-        total = 0
-        for prefix in batch_prefixes:
-            result = await self._session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.batch == prefix,
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                )
-                .values(status=OutboxStatus.CANCELLED)
-            )
-            total += int(getattr(result, "rowcount", 0) or 0)
-        return total
-
-    async def pending_outbox(self, batch: str) -> Sequence[OutboxMessage]:
-        result = await self._session.execute(
-            select(OutboxMessage).where(
-                OutboxMessage.batch == batch, OutboxMessage.status == OutboxStatus.PENDING
-            )
-        )
-        return result.scalars().all()
-
-    # -- a broadcast in bulk ----------------------------------------------------------------
-
-    async def _insert_ignoring_duplicates(
-        self, model: type[Any], rows: Sequence[dict[str, Any]], conflict: Sequence[str]
-    ) -> None:
-        if not rows:
-            return
-        dialect = self._session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(model).on_conflict_do_nothing(index_elements=conflict)
-        for start in range(0, len(rows), BULK_CHUNK):
-            # executemany with one compiled statement: fast, and the same on both backends
-            await self._session.execute(statement, list(rows[start : start + BULK_CHUNK]))
-
-    async def _outbox_count(self, batch: str) -> int:
-        result = await self._session.execute(
-            select(func.count(OutboxMessage.id)).where(OutboxMessage.batch == batch)
-        )
-        return int(result.scalar_one())
-
-    async def broadcast(
-        self,
-        *,
-        prompts: Sequence[dict[str, Any]],
-        outbox: Sequence[dict[str, Any]],
-        invitations: Sequence[dict[str, Any]],
-    ) -> int:
-        """Store many invitations at once: their prompts, outbox rows and who was invited.
-
-        Idempotent on the outbox dedupe keys and on (event, person); returns how many
-        outbox rows were new. A few statements per 500 people instead of several per person,
-        so a broadcast to thousands holds the write lock for well under a second or two.
-        """
-        batches = {str(row["batch"]) for row in outbox}
-        before = sum([await self._outbox_count(batch) for batch in batches])
-        await self._insert_ignoring_duplicates(Prompt, prompts, ["id"])
-        await self._insert_ignoring_duplicates(OutboxMessage, outbox, ["dedupe_key"])
-        await self._insert_ignoring_duplicates(Invitation, invitations, ["event_id", "person_id"])
-        after = sum([await self._outbox_count(batch) for batch in batches])
-        return after - before

@@ -1,0 +1,90 @@
+"""Typed SQLAlchemy models, one module an aggregate, all importable from here.
+
+Every model is imported here, so `Base.metadata` is complete (Alembic, `/mydata`,
+`/forget` and relationships by name rely on it) whichever module is imported first.
+"""
+
+from __future__ import annotations
+
+from storage.models.base import FORGET_ANONYMISE, FORGET_DELETE, NAMING_CONVENTION, Base
+from storage.models.chat_state import Conversation, Prompt
+from storage.models.citizen_initiatives import EventOrigin, ModerationLog, PushState
+from storage.models.feedback import (
+    FeedbackAnswer,
+    FeedbackComment,
+    FeedbackIdea,
+    FeedbackRequest,
+    IdeaKind,
+    Snap,
+    SnapConsent,
+    Verdict,
+)
+from storage.models.help_offers import Offer, OfferKind, OfferMessage, OfferStatus
+from storage.models.one_time_codes import InviteCode, LinkCode
+from storage.models.outbox import Batch, OutboxMessage, OutboxStatus
+from storage.models.people import ConsentRecord, ConsentState, Identity, Person, PersonStatus, Role
+from storage.models.scheduled_events import (
+    Event,
+    EventStatus,
+    EventTask,
+    Invitation,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+    Rsvp,
+    RsvpAnswer,
+)
+from storage.models.task_pledges import Pledge, TaskAsk
+from storage.models.topics import PersonTopic, Topic, TopicKind
+from storage.models.transport_state import ProcessedUpdate, TransportState
+
+__all__ = [
+    "FORGET_ANONYMISE",
+    "FORGET_DELETE",
+    "NAMING_CONVENTION",
+    "Base",
+    "Batch",
+    "ConsentRecord",
+    "ConsentState",
+    "Conversation",
+    "Event",
+    "EventOrigin",
+    "EventStatus",
+    "EventTask",
+    "FeedbackAnswer",
+    "FeedbackComment",
+    "FeedbackIdea",
+    "FeedbackRequest",
+    "IdeaKind",
+    "Identity",
+    "Invitation",
+    "InviteCode",
+    "LinkCode",
+    "ModerationLog",
+    "Offer",
+    "OfferKind",
+    "OfferMessage",
+    "OfferStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Person",
+    "PersonStatus",
+    "PersonTopic",
+    "Pledge",
+    "ProcessedUpdate",
+    "Prompt",
+    "PushState",
+    "Reminder",
+    "ReminderKind",
+    "ReminderStatus",
+    "Role",
+    "Rsvp",
+    "RsvpAnswer",
+    "Snap",
+    "SnapConsent",
+    "TaskAsk",
+    "Topic",
+    "TopicKind",
+    "TransportState",
+    "Verdict",
+]

@@ -1,0 +1,82 @@
+"""Messages waiting for delivery, and broadcasts seen as a whole."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import FORGET_ANONYMISE, FORGET_DELETE, Base
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class OutboxMessage(Base):
+    """A message waiting to be delivered to one person (a broadcast, a reminder, a notice).
+
+    `dedupe_key` is unique, so enqueuing the same reminder twice, from a job that ran twice
+    or from a second process, leaves one row and one message.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "platform", "next_attempt_at"),
+        Index("ix_outbox_batch", "batch"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), index=True, info=FORGET_DELETE
+    )
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    batch: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Times the platform said "slow down" (retry_after): they postpone, not fail, the send.
+    deferrals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    platform_message_id: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Batch(Base):
+    """A broadcast's outbox rows seen as one: who is told about its progress, and where.
+
+    The rows share `outbox.batch == id`; the reporter (a coordinator) gets one progress
+    message that is edited as the rows are delivered, then a summary.
+    """
+
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    reporter_platform: Mapped[str | None] = mapped_column(String(16))
+    reporter_chat_id: Mapped[str | None] = mapped_column(String(255))
+    reporter_user_id: Mapped[str | None] = mapped_column(String(255))
+    reporter_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), index=True, info=FORGET_ANONYMISE
+    )
+    progress_message_id: Mapped[str | None] = mapped_column(String(255))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -1,0 +1,112 @@
+"""Questions with choices that were sent, so a later answer to one can be checked."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.clock import Clock
+from storage.models import Base, Prompt
+from storage.types import UTCDateTime
+
+
+class PromptRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    async def create(
+        self,
+        *,
+        platform: str,
+        chat_id: str,
+        user_id: str,
+        person_id: int,
+        flow: str,
+        state: str,
+        choices: list[dict[str, Any]],
+        context: dict[str, Any] | None = None,
+        bound: bool = True,
+        sent: bool = True,
+    ) -> Prompt:
+        prompt = Prompt(
+            id=secrets.token_urlsafe(6),
+            platform=platform,
+            chat_id=chat_id,
+            user_id=user_id,
+            person_id=person_id,
+            flow=flow,
+            state=state,
+            choices=choices,
+            context=context or {},
+            bound=bound,
+            created_at=self._clock.now(),
+            sent_at=self._clock.now() if sent else None,
+        )
+        # The id is made here, so the row can wait for the next flush: flushing now would
+        # write the conversation twice (once before, once after it points at this prompt).
+        self._session.add(prompt)
+        return prompt
+
+    async def get(self, prompt_id: str) -> Prompt | None:
+        return await self._session.get(Prompt, prompt_id)
+
+    async def by_message(self, platform: str, chat_id: str, message_id: str) -> Prompt | None:
+        result = await self._session.execute(
+            select(Prompt).where(
+                Prompt.platform == platform,
+                Prompt.chat_id == chat_id,
+                Prompt.platform_message_id == message_id,
+            )
+        )
+        return result.scalars().first()
+
+    async def latest_detached(
+        self, platform: str, chat_id: str, user_id: str, *, since: datetime
+    ) -> Prompt | None:
+        """The newest delivered question outside a conversation (an invitation, a menu)."""
+        result = await self._session.execute(
+            select(Prompt)
+            .where(
+                Prompt.platform == platform,
+                Prompt.chat_id == chat_id,
+                Prompt.user_id == user_id,
+                Prompt.bound.is_(False),
+                Prompt.sent_at.is_not(None),
+                Prompt.created_at >= since,
+            )
+            .order_by(Prompt.created_at.desc(), Prompt.id.desc())
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
+
+    async def set_message_id(self, prompt_id: str, message_id: str) -> None:
+        await self.set_message_ids({prompt_id: message_id})
+
+    async def set_message_ids(
+        self, message_ids: Mapping[str, str] | Sequence[tuple[str, str]]
+    ) -> None:
+        """Record the platform message that carried each prompt (and that it was sent)."""
+        message_ids = dict(message_ids)
+        if not message_ids:
+            return
+        table = Base.metadata.tables[Prompt.__tablename__]
+        now = self._clock.now()
+        await self._session.execute(
+            update(table)
+            .where(table.c.id == bindparam("prompt_key"))
+            .values(
+                platform_message_id=bindparam("message_key"),
+                sent_at=func.coalesce(table.c.sent_at, bindparam("sent_key", type_=UTCDateTime())),
+            ),
+            [{"prompt_key": p, "message_key": m, "sent_key": now} for p, m in message_ids.items()],
+        )
+
+    async def remove_older_than(self, moment: datetime) -> int:
+        result = await self._session.execute(delete(Prompt).where(Prompt.created_at < moment))
+        return int(getattr(result, "rowcount", 0) or 0)

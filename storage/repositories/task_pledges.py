@@ -1,0 +1,123 @@
+"""Pledges on an event's tasks (*count me in*), and asking people again for a hand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.clock import Clock
+from storage.models import EventTask, Invitation, Pledge, TaskAsk
+
+
+class PledgeRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    # -- tasks and pledges ------------------------------------------------------------------
+
+    async def task(self, task_id: int) -> EventTask | None:
+        return await self._session.get(EventTask, task_id)
+
+    async def counts(self, event_id: int) -> dict[int, int]:
+        """Hands held per task: active pledges of people we still know."""
+        result = await self._session.execute(
+            select(Pledge.task_id, func.count(Pledge.id))
+            .where(
+                Pledge.event_id == event_id,
+                Pledge.withdrawn_at.is_(None),
+                Pledge.person_id.is_not(None),
+            )
+            .group_by(Pledge.task_id)
+        )
+        return {int(task_id): int(n) for task_id, n in result.all()}
+
+    async def held(self, task_id: int) -> int:
+        result = await self._session.execute(
+            select(func.count(Pledge.id)).where(
+                Pledge.task_id == task_id,
+                Pledge.withdrawn_at.is_(None),
+                Pledge.person_id.is_not(None),
+            )
+        )
+        return int(result.scalar_one())
+
+    async def active(self, task_id: int, person_id: int) -> Pledge | None:
+        result = await self._session.execute(
+            select(Pledge).where(
+                Pledge.task_id == task_id,
+                Pledge.person_id == person_id,
+                Pledge.withdrawn_at.is_(None),
+            )
+        )
+        return result.scalars().first()
+
+    async def of_person(self, event_id: int, person_id: int) -> Sequence[EventTask]:
+        """The tasks a person has pledged to on an event, in the event's order."""
+        result = await self._session.execute(
+            select(EventTask)
+            .join(Pledge, Pledge.task_id == EventTask.id)
+            .where(
+                Pledge.event_id == event_id,
+                Pledge.person_id == person_id,
+                Pledge.withdrawn_at.is_(None),
+            )
+            .order_by(EventTask.position, EventTask.id)
+        )
+        return result.scalars().all()
+
+    async def pledgers(self, task_id: int) -> list[int]:
+        result = await self._session.execute(
+            select(Pledge.person_id)
+            .where(
+                Pledge.task_id == task_id,
+                Pledge.withdrawn_at.is_(None),
+                Pledge.person_id.is_not(None),
+            )
+            .order_by(Pledge.created_at, Pledge.id)
+        )
+        return [int(pid) for pid in result.scalars().all() if pid is not None]
+
+    async def add(self, task: EventTask, person_id: int) -> Pledge:
+        pledge = Pledge(
+            task_id=task.id,
+            event_id=task.event_id,
+            person_id=person_id,
+            created_at=self._clock.now(),
+        )
+        self._session.add(pledge)
+        await self._session.flush()
+        return pledge
+
+    async def invited(self, event_id: int) -> list[int]:
+        result = await self._session.execute(
+            select(Invitation.person_id)
+            .where(Invitation.event_id == event_id)
+            .order_by(Invitation.created_at, Invitation.id)
+        )
+        return [int(pid) for pid in result.scalars().all()]
+
+    # -- asking again for a hand ------------------------------------------------------------
+
+    async def asks(self, task_id: int) -> dict[int, TaskAsk]:
+        result = await self._session.execute(select(TaskAsk).where(TaskAsk.task_id == task_id))
+        return {row.person_id: row for row in result.scalars().all()}
+
+    async def note_ask(
+        self, task_id: int, person_id: int, *, asked: bool = False, declined: bool = False
+    ) -> None:
+        now = self._clock.now()
+        result = await self._session.execute(
+            select(TaskAsk).where(TaskAsk.task_id == task_id, TaskAsk.person_id == person_id)
+        )
+        row = result.scalar_one_or_none()
+        if row is None:
+            row = TaskAsk(task_id=task_id, person_id=person_id)
+            self._session.add(row)
+        if asked and row.asked_at is None:
+            row.asked_at = now
+        if declined and row.declined_at is None:
+            row.declined_at = now
+        await self._session.flush()
