@@ -21,6 +21,7 @@ from storage.repositories.moderation_log import ModerationLogRepository
 from storage.repositories.one_time_codes import InviteRepository, LinkCodeRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PersonRepository
+from storage.repositories.personal_records import PersonalRecordsRepository
 from storage.repositories.prompts import PromptRepository
 from storage.repositories.scheduled_events import EventRepository
 from storage.repositories.task_pledges import PledgeRepository
@@ -29,18 +30,6 @@ from storage.repositories.transport_state import TransportStateRepository
 from storage.repositories.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
-
-
-# `uow.events` and `uow.pledges` have always answered for several aggregates at once. Each
-# aggregate has its own repository module now; these join them again, so no caller changes.
-class CombinedEventRepository(EventRepository, AudienceRepository, BroadcastRepository):
-    """Events with their answers, who an audience reaches, and broadcasts in bulk."""
-
-
-class CombinedPledgeRepository(
-    PledgeRepository, OfferRepository, InitiativeRepository, ModerationLogRepository
-):
-    """Pledges on tasks, offers of help, citizens' initiatives and their moderation log."""
 
 
 class UnitOfWork:
@@ -101,8 +90,16 @@ class UnitOfWork:
         return OutboxRepository(self.session, self.clock)
 
     @cached_property
-    def events(self) -> CombinedEventRepository:
-        return CombinedEventRepository(self.session, self.clock)
+    def events(self) -> EventRepository:
+        return EventRepository(self.session, self.clock)
+
+    @cached_property
+    def audiences(self) -> AudienceRepository:
+        return AudienceRepository(self.session, self.clock)
+
+    @cached_property
+    def broadcasts(self) -> BroadcastRepository:
+        return BroadcastRepository(self.session, self.clock)
 
     @cached_property
     def batches(self) -> BatchRepository:
@@ -113,8 +110,24 @@ class UnitOfWork:
         return FeedbackRepository(self.session, self.clock)
 
     @cached_property
-    def pledges(self) -> CombinedPledgeRepository:
-        return CombinedPledgeRepository(self.session, self.clock)
+    def pledges(self) -> PledgeRepository:
+        return PledgeRepository(self.session, self.clock)
+
+    @cached_property
+    def offers(self) -> OfferRepository:
+        return OfferRepository(self.session, self.clock)
+
+    @cached_property
+    def initiatives(self) -> InitiativeRepository:
+        return InitiativeRepository(self.session, self.clock)
+
+    @cached_property
+    def moderation(self) -> ModerationLogRepository:
+        return ModerationLogRepository(self.session, self.clock)
+
+    @cached_property
+    def personal_records(self) -> PersonalRecordsRepository:
+        return PersonalRecordsRepository(self.session, self.clock)
 
     @cached_property
     def transport_state(self) -> TransportStateRepository:
@@ -137,6 +150,11 @@ class UnitOfWork:
         finally:
             if self._queued and self._writers is not None:
                 self._writers.leave()
+
+    async def flush(self) -> None:
+        """Send what is pending to the database (ids assigned, constraints checked), in the
+        same transaction."""
+        await self.session.flush()
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -261,7 +261,7 @@ async def test_push_goes_to_those_who_chose_its_area(chat: Chat) -> None:
     assert "Nord" in chat.last_question("anna").text  # the preview names the area
     await chat.tap("anna", "publish")
     async with chat.app.uow() as uow:
-        (event,) = await uow.pledges.initiatives_by((await person_of(chat, "anna")).id)
+        (event,) = await uow.initiatives.initiatives_by((await person_of(chat, "anna")).id)
     await chat.deliver_outbox()  # the coordinator hears of the queue
     await approve(chat, event)
     delivered = await chat.deliver_outbox()

@@ -328,3 +328,12 @@ class OutboxRepository:
             .values(status=OutboxStatus.UNKNOWN, last_error=error)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def batches_numbered(self, prefix: str) -> int:
+        """How many batches of messages have a name that starts with `prefix`."""
+        counted = await self._session.execute(
+            select(func.count(func.distinct(OutboxMessage.batch))).where(
+                OutboxMessage.batch.like(prefix + "%")
+            )
+        )
+        return int(counted.scalar_one())

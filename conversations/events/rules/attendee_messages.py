@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from conversations.core.i18n import N_, Translator
 from conversations.core.messages import ChatRef
 from conversations.core.services import Services
 from conversations.events.rules.notifier import Notifier, person_ids_of
-from storage.models import Event, OutboxMessage, Person, RsvpAnswer
+from storage.models import Event, Person, RsvpAnswer
 from storage.unit_of_work import UnitOfWork
 
 
 async def next_batch(uow: UnitOfWork, prefix: str) -> str:
     """`prefix` + the next number: msg:<event>:1, msg:<event>:2, ..."""
-    existing = await uow.session.execute(
-        select(func.count(func.distinct(OutboxMessage.batch))).where(
-            OutboxMessage.batch.like(prefix + "%")
-        )
-    )
-    return f"{prefix}{int(existing.scalar_one()) + 1}"
+    return f"{prefix}{await uow.outbox.batches_numbered(prefix) + 1}"
 
 
 async def write_to_attendees(

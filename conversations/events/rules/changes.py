@@ -66,7 +66,7 @@ async def apply_change(services: Services, event: Event, data: dict[str, Any]) -
                 row.offered_until = event.starts_at  # an offer never runs past the start
             if row.person_id is not None:
                 await sync_reminders(uow, event, row.person_id, row.answer, now)
-    await uow.session.flush()
+    await uow.flush()
     await refresh_pending_invitations(services, event)
     batch = await next_batch(uow, f"chg:{event.id}:")
     return await notifier.tell(
@@ -86,7 +86,7 @@ async def cancel_event(services: Services, event: Event) -> int:
     event.cancelled_at = services.now()
     uow.events.touch(event)
     await uow.events.cancel_reminders(event.id)
-    await uow.events.cancel_pending_outbox(
+    await uow.broadcasts.cancel_pending_outbox(
         [batch_invitations(event.id), f"wl:{event.id}", f"rem:{event.id}"]
     )
     rows = await concerned_answers(uow, event)

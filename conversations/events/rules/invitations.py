@@ -137,7 +137,7 @@ async def publish(services: Services, event: Event) -> int:
     event.status = EventStatus.PUBLISHED
     event.published_at = now
     send_at = max(event.send_at or now, now)
-    ids = await uow.events.audience_ids(event.audience)
+    ids = await uow.audiences.audience_ids(event.audience)
     if ids is not None and not ids:
         return 0
     rendered: dict[str, tuple[str, tuple[Choice, ...], list[dict[str, Any]]]] = {}
@@ -145,7 +145,7 @@ async def publish(services: Services, event: Event) -> int:
     outbox: list[dict[str, Any]] = []
     invitations: list[dict[str, Any]] = []
     tasks = await has_open_tasks(uow, event)
-    for person, identity in await uow.events.reachable(ids):
+    for person, identity in await uow.audiences.reachable(ids):
         if person.id == event.created_by_id:
             continue
         if person.language not in rendered:
@@ -194,13 +194,13 @@ async def publish(services: Services, event: Event) -> int:
         invitations.append(
             {"event_id": event.id, "person_id": person.id, "via": "broadcast", "created_at": now}
         )
-    return await uow.events.broadcast(prompts=prompts, outbox=outbox, invitations=invitations)
+    return await uow.broadcasts.broadcast(prompts=prompts, outbox=outbox, invitations=invitations)
 
 
 async def refresh_pending_invitations(services: Services, event: Event) -> int:
     """Invitations not yet delivered get the event's new text (same buttons, same prompt)."""
     uow = services.uow
-    rows = await uow.events.pending_outbox(batch_invitations(event.id))
+    rows = await uow.broadcasts.pending_outbox(batch_invitations(event.id))
     for row in rows:
         person = await uow.persons.get(row.person_id)
         if person is None:

@@ -90,7 +90,7 @@ class Notifier:
         """
         count = 0
         now = self.services.now()
-        for person, identity in await self.uow.events.reachable(list(person_ids)):
+        for person, identity in await self.uow.audiences.reachable(list(person_ids)):
             message = OutMessage(render(self.tr(person)))
             if await self.enqueue(
                 person,

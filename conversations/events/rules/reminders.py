@@ -73,7 +73,7 @@ async def sync_reminders(
             continue
         row.kind, row.due_at, row.revision = kind, due, event.revision
         row.status, row.handled_at = ReminderStatus.SCHEDULED, None
-    await uow.session.flush()
+    await uow.flush()
 
 
 async def reminder_extras(
@@ -150,7 +150,7 @@ async def run_due_reminders(services: Services) -> dict[str, int]:
             continue
         rsvp = await uow.events.rsvp(event.id, reminder.person_id)
         wanted = RsvpAnswer.MAYBE if reminder.kind == ReminderKind.NUDGE else RsvpAnswer.YES
-        reach = await uow.events.reachable([reminder.person_id])
+        reach = await uow.audiences.reachable([reminder.person_id])
         if rsvp is None or rsvp.answer != wanted or not reach:
             reminder.status = ReminderStatus.CANCELLED
             counts["cancelled"] += 1

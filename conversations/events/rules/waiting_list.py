@@ -43,7 +43,7 @@ async def offer_free_places(services: Services, event: Event) -> int:
         need = 1 + row.guests
         if need > free:
             break  # first come, first served: nobody jumps the line
-        reach = await uow.events.reachable(person_ids_of([row]))
+        reach = await uow.audiences.reachable(person_ids_of([row]))
         if not reach:
             continue
         person, identity = reach[0]
@@ -157,7 +157,7 @@ async def expire_offers(services: Services) -> int:
                 batch=f"wl:{event.id}",
                 event=event,
             )
-    await uow.session.flush()
+    await uow.flush()
     for event in events.values():
         await offer_free_places(services, event)
     return len(expired)

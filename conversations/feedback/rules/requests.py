@@ -34,7 +34,7 @@ async def run_feedback_jobs(
         if not (end + options.delay <= now < end + options.window):
             continue
         pending = await uow.feedback.yes_without_request(event.id)
-        for person, identity in await uow.events.reachable(pending):
+        for person, identity in await uow.audiences.reachable(pending):
             request = await uow.feedback.ensure_request(event.id, person.id, "rsvp")
             request.asked_at = now
             if request.started_at is not None:
@@ -68,7 +68,7 @@ async def run_feedback_jobs(
         request.reminded_at = now
         if not feedback_open(event, now, options):
             continue
-        reach = await uow.events.reachable([request.person_id])
+        reach = await uow.audiences.reachable([request.person_id])
         if not reach:
             continue
         person, identity = reach[0]

@@ -58,12 +58,12 @@ class Initiatives(Flow):
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         now = ctx.now()
-        shown = list(await ctx.uow.pledges.initiatives(now))
+        shown = list(await ctx.uow.initiatives.initiatives(now))
         lines: list[str] = []
         choices: list[Choice] = []
         hidden: list[Event] = []
         if ctx.is_coordinator:
-            queue = await ctx.uow.pledges.awaiting_approval()
+            queue = await ctx.uow.initiatives.awaiting_approval()
             if queue:
                 lines.append(ctx._(N_("Waiting for a coordinator to look:")))
                 for event in queue:
@@ -71,7 +71,7 @@ class Initiatives(Flow):
                     choices.append(Choice(f"i{event.id}", f"⏳ {event.title}"[:60]))
                 lines.append("")
                 shown = [e for e in shown if e not in queue]
-            hidden = list(await ctx.uow.pledges.hidden_initiatives(now))
+            hidden = list(await ctx.uow.initiatives.hidden_initiatives(now))
         if not shown and not choices and not hidden:
             return Transition.end(
                 OutMessage(
@@ -98,7 +98,7 @@ class Initiatives(Flow):
         return Transition.end(await offer(ctx, self, message, state="list", context={}))
 
     async def _hidden_list(self, ctx: FlowContext) -> Transition:
-        hidden = await ctx.uow.pledges.hidden_initiatives(ctx.now())
+        hidden = await ctx.uow.initiatives.hidden_initiatives(ctx.now())
         if not hidden:
             return Transition.end(OutMessage(ctx._(N_("No initiatives are hidden right now."))))
         lines = [ctx._(N_("Hidden initiatives. Open one to show it again:"))]
@@ -175,7 +175,7 @@ class Initiatives(Flow):
     async def _approve(self, ctx: FlowContext, event: Event) -> Transition:
         if event.push_state != PushState.AWAITING_APPROVAL:
             return Transition.end(OutMessage(ctx._(N_("Someone has already looked at it."))))
-        await ctx.uow.pledges.log(ctx.person.id, "approve", event.id)
+        await ctx.uow.moderation.log(ctx.person.id, "approve", event.id)
         await push_from_flow(ctx, event, approved=True)
         return Transition.end(OutMessage(ctx._(N_("Thank you! It is on its way to people."))))
 
@@ -186,7 +186,7 @@ class Initiatives(Flow):
         event.status = EventStatus.PUBLISHED
         event.hidden_reason = None
         ctx.uow.events.touch(event)
-        entry = await ctx.uow.pledges.log(ctx.person.id, "unhide", event.id)
+        entry = await ctx.uow.moderation.log(ctx.person.id, "unhide", event.id)
         coming = await concerned_answers(ctx.uow, event)
         for rsvp in coming:  # hiding cancelled their reminders
             assert rsvp.person_id is not None
@@ -297,13 +297,13 @@ class Initiatives(Flow):
         event.backed_by_id = ctx.person.id
         event.backing_note = note
         ctx.uow.events.touch(event)
-        await ctx.uow.pledges.log(ctx.person.id, "back", event.id, note)
+        await ctx.uow.moderation.log(ctx.person.id, "back", event.id, note)
         if event.push_state == PushState.AWAITING_APPROVAL:
-            await ctx.uow.pledges.log(ctx.person.id, "approve", event.id)
+            await ctx.uow.moderation.log(ctx.person.id, "approve", event.id)
             await push_from_flow(ctx, event, approved=True)
         if wider:
             event.audience = {**event.audience, "kind": AUDIENCE_INITIATIVE, "wider": True}
-            await ctx.uow.pledges.log(ctx.person.id, "push_wider", event.id)
+            await ctx.uow.moderation.log(ctx.person.id, "push_wider", event.id)
             await publish(ctx.services, event)
             event.pushed_at = event.pushed_at or now
             event.push_state = PushState.PUSHED
@@ -328,10 +328,10 @@ class Initiatives(Flow):
         event.push_state = PushState.NONE
         ctx.uow.events.touch(event)
         await ctx.uow.events.cancel_reminders(event.id)
-        await ctx.uow.events.cancel_pending_outbox(
+        await ctx.uow.broadcasts.cancel_pending_outbox(
             [batch_invitations(event.id), f"wl:{event.id}", f"rem:{event.id}"]
         )
-        entry = await ctx.uow.pledges.log(ctx.person.id, "hide", event.id, reason)
+        entry = await ctx.uow.moderation.log(ctx.person.id, "hide", event.id, reason)
 
         def render(tr: Translator) -> str:
             return tr.gettext(

@@ -37,7 +37,7 @@ class MyInitiatives(Flow):
     )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
-        if not await ctx.uow.pledges.initiatives_by(ctx.person.id):
+        if not await ctx.uow.initiatives.initiatives_by(ctx.person.id):
             return Transition.end(
                 OutMessage(ctx._(N_("You have no initiatives yet. /initiative starts one.")))
             )
@@ -46,7 +46,7 @@ class MyInitiatives(Flow):
     async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
         match MyStep(state):
             case MyStep.CHOOSE:
-                mine = await ctx.uow.pledges.initiatives_by(ctx.person.id)
+                mine = await ctx.uow.initiatives.initiatives_by(ctx.person.id)
                 return OutMessage(
                     ctx._(N_("Which initiative?")),
                     choices=tuple(Choice(f"e{e.id}", e.title[:60]) for e in mine),

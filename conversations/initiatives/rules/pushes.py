@@ -41,12 +41,12 @@ async def request_push(
     if event.status != EventStatus.PUBLISHED or author is None:
         event.push_state = PushState.NONE
         return event.push_state
-    if not approved and not await uow.pledges.ever_pushed(author):
+    if not approved and not await uow.initiatives.ever_pushed(author):
         if event.push_state != PushState.AWAITING_APPROVAL:
             event.push_state = PushState.AWAITING_APPROVAL
             await tell_coordinators(services, event, named_coordinators=named_coordinators)
         return event.push_state
-    earlier = await uow.pledges.pushes_since(author, now - DAY)
+    earlier = await uow.initiatives.pushes_since(author, now - DAY)
     if len(earlier) >= per_day:
         event.push_state = PushState.DEFERRED
         # the day counts from the push that would fall out of the window first
@@ -87,7 +87,7 @@ async def push_deferred(services: Services, per_day: int) -> int:
     uow = services.uow
     now = services.now()
     pushed = 0
-    for event in await uow.pledges.deferred_due(now):
+    for event in await uow.initiatives.deferred_due(now):
         state = await request_push(services, event, per_day=per_day, approved=True)
         pushed += state == PushState.PUSHED
     return pushed

@@ -10,7 +10,6 @@ from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
 from conversations.core.words import NO_WORDS
 from conversations.feedback.rules.snaps import remove_files
-from storage.personal_data import forget_person
 
 
 class ForgetStep(StrEnum):
@@ -61,6 +60,6 @@ class Forget(Flow):
             )
         )
         files = await ctx.uow.feedback.snap_paths_of(ctx.person.id)
-        await forget_person(ctx.uow.session, ctx.person.id)
+        await ctx.uow.personal_records.forget(ctx.person.id)
         remove_files(files)  # the stored photos and voice notes, not only their rows
         return Transition.end(OutMessage(goodbye))

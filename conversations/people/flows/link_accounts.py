@@ -16,7 +16,6 @@ from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, NoData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import ChatRef, Choice, Outgoing, OutMessage
-from storage.personal_data import merge_persons
 
 CODE_VALIDITY = timedelta(minutes=30)
 
@@ -97,7 +96,7 @@ class LinkAccounts(Flow):
             for i in await ctx.uow.persons.identities(owner_id)
             if i.blocked_at is None
         ]
-        await merge_persons(ctx.uow.session, keep_id=owner_id, other_id=ctx.person.id)
+        await ctx.uow.personal_records.merge(keep_id=owner_id, other_id=ctx.person.id)
         merged = await ctx.uow.persons.get(owner_id)
         assert merged is not None
         ctx.person = merged

@@ -11,7 +11,6 @@ from conversations.core.messages import Attachment, OutMessage
 from conversations.people import profile_questions as profile
 from conversations.people.flows.link_accounts import platform_name
 from storage.models import ConsentState
-from storage.personal_data import export_person
 
 # What each kind of record means to the person reading /mydata. A table missing here is
 # still listed, by its name, so nothing is ever hidden from the export.
@@ -58,7 +57,7 @@ class MyData(SingleStepFlow):
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         person = ctx.person
-        exported = await export_person(ctx.uow.session, person.id)
+        exported = await ctx.uow.personal_records.export(person.id)
         identities = await ctx.uow.persons.identities(person.id)
         if person.consent == ConsentState.GIVEN and person.consent_at is not None:
             consent = ctx._(N_("You said yes on {when} (to the text from {version}).")).format(

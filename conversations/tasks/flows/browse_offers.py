@@ -49,7 +49,7 @@ class BrowseOffers(Flow):
                     ctx._(N_("Where?")), choices=tuple(await area_choices(ctx, N_("All areas")))
                 )
             case BrowseStep.LIST:
-                found = await ctx.uow.pledges.browse(data.get("kind"), data.get("area"))
+                found = await ctx.uow.offers.browse(data.get("kind"), data.get("area"))
                 if not found:
                     return OutMessage(
                         ctx._(N_("No offers like that right now.")),
@@ -107,7 +107,7 @@ class BrowseOffers(Flow):
                 if choice == "again":
                     return Transition.go(BrowseStep.KIND, {})
                 if choice.startswith("a") and choice[1:].isdigit():
-                    item = await ctx.uow.pledges.offer(int(choice[1:]))
+                    item = await ctx.uow.offers.offer(int(choice[1:]))
                     if item is not None and item.status == OfferStatus.ACTIVE:
                         return Transition.go(BrowseStep.WRITE, {**data, "offer_id": item.id})
                     return Transition.stay(data)
@@ -118,7 +118,7 @@ class BrowseOffers(Flow):
                     return Transition.stay(
                         data, OutMessage(ctx._(N_("Please write a short message.")))
                     )
-                item = await ctx.uow.pledges.offer(int(data["offer_id"]))
+                item = await ctx.uow.offers.offer(int(data["offer_id"]))
                 if item is None or item.status != OfferStatus.ACTIVE:
                     return Transition.end(
                         OutMessage(ctx._(N_("That offer has been withdrawn in the meantime.")))

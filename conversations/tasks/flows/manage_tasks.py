@@ -43,7 +43,7 @@ async def organised(ctx: FlowContext) -> list[Event]:
         events += list(await ctx.uow.events.managed_by(owner))
     events += [
         e
-        for e in await ctx.uow.pledges.initiatives_by(ctx.person.id)
+        for e in await ctx.uow.initiatives.initiatives_by(ctx.person.id)
         if e.status == EventStatus.PUBLISHED and e not in events
     ]
     return [e for e in events if e.starts_at > recent][:9]
@@ -260,5 +260,5 @@ class ManageTasks(Flow):
         return Transition.go(Step.LIST, data, OutMessage(ctx._(N_("Saved. 👍"))))
 
     async def _refresh(self, ctx: FlowContext, event: Event) -> None:
-        await ctx.uow.session.flush()
+        await ctx.uow.flush()
         await refresh_pending_invitations(ctx.services, event)

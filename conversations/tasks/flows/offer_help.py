@@ -60,7 +60,7 @@ class MyOffers(Flow):
     )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
-        mine = await ctx.uow.pledges.offers_of(ctx.person.id)
+        mine = await ctx.uow.offers.offers_of(ctx.person.id)
         if args.strip() == "mine" or (mine and args.strip() != "new"):
             if not mine:
                 return Transition.go(
@@ -80,7 +80,7 @@ class MyOffers(Flow):
     async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
         match OfferStep(state):
             case OfferStep.MENU:
-                mine = await ctx.uow.pledges.offers_of(ctx.person.id)
+                mine = await ctx.uow.offers.offers_of(ctx.person.id)
                 lines = [ctx._(N_("Your offers:"))]
                 choices = []
                 for number, item in enumerate(mine[:8], start=1):
@@ -129,7 +129,7 @@ class MyOffers(Flow):
 
     async def _own(self, ctx: FlowContext, data: dict[str, Any]) -> Offer | None:
         offer_id = data.get("offer_id")
-        item = await ctx.uow.pledges.offer(int(offer_id)) if offer_id else None
+        item = await ctx.uow.offers.offer(int(offer_id)) if offer_id else None
         if item is None or item.person_id != ctx.person.id or item.status != OfferStatus.ACTIVE:
             return None
         return item
@@ -157,7 +157,7 @@ class MyOffers(Flow):
                     )
                 if editing is not None:
                     editing.text = text
-                    ctx.uow.pledges.touch(editing)
+                    ctx.uow.offers.touch(editing)
                     return Transition.go(OfferStep.MENU, {}, OutMessage(ctx._(N_("Saved. 👍"))))
                 data["text"] = text
                 return Transition.go(OfferStep.KIND, data)
@@ -182,9 +182,9 @@ class MyOffers(Flow):
                 when = "" if answer.choice == "skip" else text[:MAX_WHEN]
                 if editing is not None:
                     editing.when_possible = when
-                    ctx.uow.pledges.touch(editing)
+                    ctx.uow.offers.touch(editing)
                     return Transition.go(OfferStep.MENU, {}, OutMessage(ctx._(N_("Saved. 👍"))))
-                await ctx.uow.pledges.add_offer(
+                await ctx.uow.offers.add_offer(
                     person_id=ctx.person.id,
                     text=data["text"],
                     kind=data["kind"],
@@ -211,9 +211,9 @@ class MyOffers(Flow):
                     return Transition.go(OfferStep.WHEN, data)
                 if answer.choice == "withdraw":
                     editing.status = OfferStatus.WITHDRAWN
-                    ctx.uow.pledges.touch(editing)
+                    ctx.uow.offers.touch(editing)
                     note = OutMessage(ctx._(N_("Withdrawn. Thank you for offering it.")))
-                    if await ctx.uow.pledges.offers_of(ctx.person.id):
+                    if await ctx.uow.offers.offers_of(ctx.person.id):
                         return Transition.go(OfferStep.MENU, {}, note)
                     return Transition.end(note)
                 return Transition.go(OfferStep.MENU, {})

@@ -29,7 +29,7 @@ class CarriedMessages(Flow):
     async def detached(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> Transition | None:
         message_id = prompt.context.get("message_id")
         row = (
-            await ctx.uow.pledges.offer_message(message_id) if isinstance(message_id, int) else None
+            await ctx.uow.offers.offer_message(message_id) if isinstance(message_id, int) else None
         )
         if row is None or prompt.person_id != ctx.person.id or row.recipient_id != ctx.person.id:
             return Transition.end(OutMessage(ctx._(N_("That message wasn't for you."))))
@@ -56,10 +56,10 @@ class CarriedMessages(Flow):
         note = (answer.text or "").strip()
         if not note or len(note) > MAX_MESSAGE:
             return Transition.stay(data, OutMessage(ctx._(N_("Please write a short message."))))
-        row = await ctx.uow.pledges.offer_message(int(data["reply_to"]))
+        row = await ctx.uow.offers.offer_message(int(data["reply_to"]))
         if row is None or row.recipient_id != ctx.person.id:
             return Transition.end(OutMessage(ctx._(N_("That message wasn't for you."))))
-        item = await ctx.uow.pledges.offer(row.offer_id)
+        item = await ctx.uow.offers.offer(row.offer_id)
         if item is None or not await carry(
             ctx.services,
             item,

@@ -59,11 +59,11 @@ async def carry(
     uow = services.uow
     if recipient_id is None:
         return False
-    reach = await uow.events.reachable([recipient_id])
+    reach = await uow.audiences.reachable([recipient_id])
     if not reach:
         return False
     person, identity = reach[0]
-    row = await uow.pledges.carry(item.id, sender_id, recipient_id, note)
+    row = await uow.offers.carry(item.id, sender_id, recipient_id, note)
     tr = services.tr(person)
     if first:
         heading = tr.gettext(N_("A coordinator asks about your offer “{offer}”:")).format(

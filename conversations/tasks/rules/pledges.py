@@ -62,7 +62,7 @@ async def let_go(
         return False
     pledge.withdrawn_at = now
     await uow.pledges.note_ask(task.id, person_id, declined=True)
-    await uow.session.flush()
+    await uow.flush()
     if is_open(event, now) and event.starts_at - now <= late_window:
         person = await uow.persons.get(person_id)
         await tell_organiser(services, event, task, person_id, person)
@@ -127,7 +127,7 @@ async def ask_again(
         if not tier:
             continue
         count = 0
-        for person, identity in await uow.events.reachable(tier):
+        for person, identity in await uow.audiences.reachable(tier):
             tr = notifier.tr(person)
             text = tr.gettext(N_("{title} ({when}) needs a hand: {task}. Could you help?")).format(
                 title=event.title, when=notifier.when(tr, event), task=task.title
