@@ -9,16 +9,18 @@ A worker repeatedly
 3. claims as many as the rate limit allows right now (at most `concurrency` in flight) with
    a conditional update (`... WHERE id IN (...) AND status = 'pending'`) and COMMITS that
    before anything is sent: two workers, even in two processes, never get the same row;
-4. sends each claimed row through the transport, taking a rate-limit slot just before, and
-   writes the outcome: `sent` (with the platform's message id, also on the stored prompt
-   so taps on its buttons resolve), or one of the error rules below.
+4. sends each claimed row through the transport as a `Push` of the platform's rate limiter
+   (the transport takes the slot right before its request), and writes the outcome: `sent`
+   (with the platform's message id, also on the stored prompt so taps on its buttons
+   resolve), or one of the error rules below.
 
-Errors: `RetryLater(s)` pauses every send of the platform for s seconds and puts the row
-back for then, without counting it as a failed try (up to `max_retry_after` times);
-`RecipientBlocked` marks the row `blocked` and the identity blocked, never retried;
-`TemporaryFailure` retries with exponential backoff and jitter, `failed` after
-`max_attempts`; `PermanentFailure` is `failed`; `AmbiguousDelivery` (and any unexpected
-error while sending) is `unknown`: it may have arrived, so it is never sent again.
+Errors: `RetryLater(s)` pauses every send of the platform for s seconds (the transport's
+request path does that, for replies too) and puts the row back for then, without counting
+it as a failed try (up to `max_retry_after` times); `RecipientBlocked` marks the row
+`blocked` and the identity blocked, never retried; `TemporaryFailure` retries with
+exponential backoff and jitter, `failed` after `max_attempts`; `PermanentFailure` is
+`failed`; `AmbiguousDelivery` (and any unexpected error while sending) is `unknown`: it may
+have arrived, so it is never sent again.
 
 A crash between claiming and writing the outcome leaves rows `sending`; the next worker
 for the platform marks them `unknown` at start (counted, reported, not resent).
@@ -35,7 +37,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.progress import BroadcastProgress
-from bot.rate_limit import RateLimiter, RateLimits
+from bot.rate_limit import Push, RateLimiter, RateLimits
 from bot.settings import Settings
 from bot.timing import RealSleeper, Sleeper
 from bot.transports.base import (
@@ -47,6 +49,7 @@ from bot.transports.base import (
     TemporaryFailure,
     Transport,
 )
+from bot.transports.pacing import paced
 from conversations.messages import ChatRef, OutMessage, message_from_payload
 from storage.clock import Clock
 from storage.models import OutboxStatus
@@ -57,7 +60,6 @@ log = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted while sending (the process stopped); it may have arrived"
 SAME_CHAT_PAUSE = 0.2  # seconds; a chat with a message on the way waits its turn
-TELEGRAM_GROUP_PREFIX = "-"  # Telegram's group and channel chat ids are negative
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,20 +90,6 @@ def policy_from(settings: Settings) -> DeliveryPolicy:
         poll_seconds=settings.delivery_poll_seconds,
         progress_seconds=settings.delivery_progress_seconds,
     )
-
-
-def limits_for(settings: Settings, platform: str) -> RateLimits:
-    """The rate limits of a platform, from the settings."""
-    if platform == "telegram":
-        return RateLimits(
-            per_second=settings.telegram_rate_per_second,
-            private_per_second=settings.telegram_private_chat_per_second,
-            group_per_minute=settings.telegram_group_chat_per_minute,
-            group_prefix=TELEGRAM_GROUP_PREFIX,
-        )
-    if platform == "matrix":
-        return RateLimits(per_second=settings.matrix_rate_per_second)
-    return RateLimits(per_second=settings.other_rate_per_second)
 
 
 class Outcome(StrEnum):
@@ -145,20 +133,26 @@ class DeliveryWorker:
         uow: UnitOfWorkFactory,
         clock: Clock,
         *,
-        limits: RateLimits,
+        limits: RateLimits | None = None,
+        limiter: RateLimiter | None = None,
         policy: DeliveryPolicy | None = None,
         sleeper: Sleeper | None = None,
         rng: random.Random | None = None,
         progress: BroadcastProgress | None = None,
     ) -> None:
-        self.transport = transport
+        """`limiter`: the platform's one limiter; or `limits` to make the worker its own."""
         self.platform = transport.platform
         self._uow = uow
         self._clock = clock
         self.policy = policy or DeliveryPolicy()
         self._sleeper = sleeper or RealSleeper()
         self._rng = rng or random.Random()
-        self.limiter = RateLimiter(limits, self._sleeper)
+        if limiter is None:
+            if limits is None:
+                raise TypeError("a delivery worker needs `limiter` or `limits`")
+            limiter = RateLimiter(limits, self._sleeper)
+        self.limiter = limiter
+        self.transport = paced(transport, limiter)
         self.progress = progress
         self.stats = DeliveryStats()
         self._wake = asyncio.Event()
@@ -168,7 +162,6 @@ class DeliveryWorker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._sending: dict[int, str] = {}
         self._send_done = asyncio.Event()
-        self._awaiting_slot = 0
         self._recovered = False
         self._last_report = float("-inf")
         # One transaction at a time from this worker: SQLite has one writer anyway, and
@@ -177,7 +170,7 @@ class DeliveryWorker:
         self._db_lock = asyncio.Lock()
         self._results: list[tuple[ClaimedMessage, OutMessage | None, _Result]] = []
         if progress is not None:
-            progress.db_lock = self._db_lock
+            progress.share(self.transport, self._db_lock)
 
     # --- control ---------------------------------------------------------------------
 
@@ -305,12 +298,11 @@ class DeliveryWorker:
             self._send_done.clear()
             await self._send_done.wait()
             return 1
-        slots = min(capacity, self.limiter.available() - self._awaiting_slot)
+        promised = self.limiter.pending_pushes
+        slots = min(capacity, self.limiter.available() - promised)
         if slots <= 0:
             # Saturated: wait until a handful of slots are free, not one at a time.
-            wanted = (
-                max(1, min(capacity, self.limiter.limits.per_second) // 8) + self._awaiting_slot
-            )
+            wanted = max(1, min(capacity, self.limiter.limits.per_second) // 8) + promised
             await self._sleeper.wait(self._stop, max(self.limiter.platform_delay(wanted), 0.0005))
             return 1
 
@@ -329,9 +321,9 @@ class DeliveryWorker:
         for _message, status, _error in closes:
             self.stats.outcomes[status] += 1
         for message in claimed:
-            self._awaiting_slot += 1
             self._sending[message.id] = message.chat_id
-            task = asyncio.create_task(self._deliver(message), name=f"send-{message.id}")
+            push = self.limiter.push(message.chat_id)
+            task = asyncio.create_task(self._deliver(message, push), name=f"send-{message.id}")
             self._in_flight.add(task)
         log.debug(
             "%s: closed %d, postponed %d, claimed %d",
@@ -372,7 +364,7 @@ class DeliveryWorker:
 
     # --- one message -----------------------------------------------------------------
 
-    async def _deliver(self, message: ClaimedMessage) -> None:
+    async def _deliver(self, message: ClaimedMessage, push: Push) -> None:
         ref = ChatRef(self.platform, message.chat_id, message.user_id)
         try:
             out: OutMessage | None = message_from_payload(message.payload)
@@ -380,13 +372,9 @@ class DeliveryWorker:
             out = None
             result = _Result(Outcome.FAILED, f"unreadable message: {_describe(exc)}")
         try:
-            if out is not None:
-                await self.limiter.acquire(message.chat_id)
-        finally:
-            self._awaiting_slot -= 1
-        try:
-            if out is not None:
-                result = await self._send(ref, out)
+            with push:
+                if out is not None:
+                    result = await self._send(ref, out)
         finally:
             self._sending.pop(message.id, None)
             self._send_done.set()
@@ -415,8 +403,7 @@ class DeliveryWorker:
     async def _send(self, ref: ChatRef, message: OutMessage) -> _Result:
         try:
             sent = await self.transport.send(ref, message)
-        except RetryLater as exc:
-            self.limiter.pause(exc.seconds)
+        except RetryLater as exc:  # the platform is paused already (bot/transports/pacing.py)
             return _Result(Outcome.POSTPONED, _describe(exc), retry_after=exc.seconds)
         except RecipientBlocked as exc:
             return _Result(Outcome.BLOCKED, _describe(exc))

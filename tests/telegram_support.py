@@ -157,7 +157,6 @@ class RunningBot:
             api_base_url=emulator_url,
             webhook=webhook,
             poll_timeout=10,
-            rate_limit=0,
             commands=build_commands(),
             translations=catalogs(),
         )

@@ -30,9 +30,8 @@ import json
 import logging
 import os
 import re
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +70,7 @@ from nio.api import Api, MessageDirection
 from nio.crypto.attachments import decrypt_attachment
 
 from bot.i18n import catalogs
+from bot.rate_limit import RateLimiter
 from bot.settings import ConfigurationError, Settings
 from bot.transports.base import (
     AmbiguousDelivery,
@@ -81,6 +81,7 @@ from bot.transports.base import (
     RetryLater,
     TemporaryFailure,
 )
+from bot.transports.pacing import RequestGate
 from conversations.i18n import N_, Translations
 from conversations.messages import (
     ChatRef,
@@ -120,7 +121,6 @@ class MatrixConfig:
     store_key: str | None = None
     device_name: str = "Tæl mig med"
     rooms: tuple[str, ...] = ()
-    send_interval_ms: int = 200
     max_retries: int = 3
     sync_timeout_ms: int = 30_000
     timeline_limit: int | None = None
@@ -171,22 +171,6 @@ class _Credentials:
         tmp.replace(path)
 
 
-@dataclass
-class _Pacer:
-    """Keeps at least `interval` seconds between two sends."""
-
-    interval: float
-    _last: float = 0.0
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    async def wait(self) -> None:
-        async with self._lock:
-            delay = self._last + self.interval - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self._last = time.monotonic()
-
-
 class MatrixTransport:
     platform = PLATFORM
 
@@ -196,7 +180,10 @@ class MatrixTransport:
         *,
         translations: Translations | None = None,
         default_language: str = "da",
+        limiter: RateLimiter | None = None,
     ) -> None:
+        """`limiter`: the platform's rate limiter (or later `pace_with`); without one,
+        requests go unpaced."""
         self.config = config
         self._translations = translations
         self._default_language = default_language
@@ -225,7 +212,7 @@ class MatrixTransport:
                 config.store_path,
             )
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
-        self._pacer = _Pacer(config.send_interval_ms / 1000)
+        self._gate = RequestGate(limiter)
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
         self._trusted: set[str] = set()
@@ -248,13 +235,20 @@ class MatrixTransport:
                 ),
                 device_name=settings.matrix_device_name,
                 rooms=tuple(settings.matrix_rooms),
-                send_interval_ms=settings.matrix_send_interval_ms,
                 max_retries=settings.matrix_max_retries,
                 sync_timeout_ms=settings.matrix_sync_timeout_ms,
             ),
             translations=catalogs(),
             default_language=settings.default_language,
         )
+
+    def pace_with(self, limiter: RateLimiter) -> None:
+        """Every request that sends something takes its slot from `limiter` from now on."""
+        self._gate.limiter = limiter
+
+    @property
+    def limiter(self) -> RateLimiter | None:
+        return self._gate.limiter
 
     def set_language_lookup(self, lookup: LanguageLookup) -> None:
         """The app tells the transport how to find a person's language (for notices)."""
@@ -658,21 +652,21 @@ class MatrixTransport:
         room = self.client.rooms.get(room_id)
         encrypted = bool(room is not None and room.encrypted)
         content_bytes = attachment.content
-        await self._pacer.wait()
-        try:
-            upload, keys = await self.client.upload(
-                lambda _a, _b: content_bytes,
-                content_type=attachment.mime_type,
-                filename=attachment.filename,
-                encrypt=encrypted,
-                filesize=len(content_bytes),
-            )
-        except (ClientConnectionError, ClientError) as exc:
-            raise TemporaryFailure(str(exc)) from exc
-        except TimeoutError as exc:
-            raise TemporaryFailure(f"upload timed out: {exc}") from exc
-        if not isinstance(upload, UploadResponse):
-            raise _delivery_error(upload)
+        async with self._gate.slot():
+            try:
+                upload, keys = await self.client.upload(
+                    lambda _a, _b: content_bytes,
+                    content_type=attachment.mime_type,
+                    filename=attachment.filename,
+                    encrypt=encrypted,
+                    filesize=len(content_bytes),
+                )
+            except (ClientConnectionError, ClientError) as exc:
+                raise TemporaryFailure(str(exc)) from exc
+            except TimeoutError as exc:
+                raise TemporaryFailure(f"upload timed out: {exc}") from exc
+            if not isinstance(upload, UploadResponse):
+                raise _delivery_error(upload)
         msgtype = "m.image" if attachment.is_image else "m.file"
         info = {"mimetype": attachment.mime_type, "size": len(content_bytes)}
         content: dict[str, Any] = {
@@ -688,41 +682,42 @@ class MatrixTransport:
         return await self._room_send(room_id, "m.room.message", content)
 
     async def _room_send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
-        await self._pacer.wait()
-        try:
-            response = await self.client.room_send(
-                room_id, event_type, content, ignore_unverified_devices=True
-            )
-        except LocalProtocolError as exc:
-            # nio says this when it does not (yet) know the room: just joined and not synced,
-            # or left. Only the first is worth retrying, but calling it "blocked" would stop
-            # every message to the person for good, so it is retried and then fails.
-            raise TemporaryFailure(f"{room_id}: {exc}") from exc
-        except SendRetryError as exc:
-            raise TemporaryFailure(str(exc)) from exc
-        except TimeoutError as exc:
-            raise AmbiguousDelivery(f"{room_id}: timed out") from exc
-        except (ClientConnectionError, ClientError) as exc:
-            raise TemporaryFailure(str(exc)) from exc
-        if isinstance(response, RoomSendResponse):
-            return str(response.event_id)
-        raise _delivery_error(response)
+        async with self._gate.slot():
+            try:
+                response = await self.client.room_send(
+                    room_id, event_type, content, ignore_unverified_devices=True
+                )
+            except LocalProtocolError as exc:
+                # nio says this when it does not (yet) know the room: just joined and not
+                # synced, or left. Only the first is worth retrying, but calling it "blocked"
+                # would stop every message to the person for good, so it is retried and
+                # then fails.
+                raise TemporaryFailure(f"{room_id}: {exc}") from exc
+            except SendRetryError as exc:
+                raise TemporaryFailure(str(exc)) from exc
+            except TimeoutError as exc:
+                raise AmbiguousDelivery(f"{room_id}: timed out") from exc
+            except (ClientConnectionError, ClientError) as exc:
+                raise TemporaryFailure(str(exc)) from exc
+            if isinstance(response, RoomSendResponse):
+                return str(response.event_id)
+            raise _delivery_error(response)
 
     async def _send_plain(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
         """Sent unencrypted even in an encrypted room (for the undecryptable notice)."""
-        await self._pacer.wait()
         method, path, data = Api.room_send(
             self.client.access_token, room_id, event_type, content, os.urandom(8).hex()
         )
-        try:
-            response = await self.client._send(RoomSendResponse, method, path, data, (room_id,))
-        except TimeoutError as exc:
-            raise AmbiguousDelivery(f"{room_id}: timed out") from exc
-        except (ClientConnectionError, ClientError) as exc:
-            raise TemporaryFailure(str(exc)) from exc
-        if isinstance(response, RoomSendResponse):
-            return str(response.event_id)
-        raise _delivery_error(response)
+        async with self._gate.slot():
+            try:
+                response = await self.client._send(RoomSendResponse, method, path, data, (room_id,))
+            except TimeoutError as exc:
+                raise AmbiguousDelivery(f"{room_id}: timed out") from exc
+            except (ClientConnectionError, ClientError) as exc:
+                raise TemporaryFailure(str(exc)) from exc
+            if isinstance(response, RoomSendResponse):
+                return str(response.event_id)
+            raise _delivery_error(response)
 
     # -- files people sent ---------------------------------------------------------------
 

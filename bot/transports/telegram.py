@@ -16,7 +16,6 @@ import html
 import logging
 import os
 import re
-import time
 import warnings
 import weakref
 from collections import OrderedDict
@@ -60,9 +59,11 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.i18n import Catalogs
+from bot.rate_limit import RateLimiter
 from bot.settings import Settings
 from bot.transports.base import (
     AmbiguousDelivery,
+    DeliveryError,
     Dispatch,
     PermanentFailure,
     RecipientBlocked,
@@ -70,6 +71,7 @@ from bot.transports.base import (
     TemporaryFailure,
     TransportStopped,
 )
+from bot.transports.pacing import RequestGate
 from conversations.messages import (
     Attachment,
     ChatRef,
@@ -142,25 +144,6 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         return None
-
-
-class _RateLimiter:
-    """At most `rate` sends a second overall, spaced evenly (0 switches it off)."""
-
-    def __init__(self, rate: float) -> None:
-        self._interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = 0.0
-        self._paused_until = 0.0
-
-    def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
-
-    async def wait(self) -> None:
-        now = time.monotonic()
-        start = max(now, self._next, self._paused_until)
-        self._next = start + self._interval
-        if start > now:
-            await asyncio.sleep(start - now)
 
 
 # ---------------------------------------------------------------------------------------
@@ -295,13 +278,15 @@ class TelegramTransport:
         webhook: WebhookConfig | None = None,
         poll_timeout: float = 30,
         request_timeout: float = 10,
-        rate_limit: float = 25,
+        limiter: RateLimiter | None = None,
         commands: CommandRegistry | None = None,
         translations: Catalogs | None = None,
         concurrent_updates: int = 64,
         request: BaseRequest | None = None,
     ) -> None:
-        """`request` replaces PTB's HTTP client (benchmarks use an in-process Bot API)."""
+        """`request` replaces PTB's HTTP client (benchmarks use an in-process Bot API).
+        `limiter`: the platform's rate limiter (or later `pace_with`); without one, requests
+        go unpaced."""
         root = api_base_url.rstrip("/")
         builder = (
             ApplicationBuilder()
@@ -325,7 +310,7 @@ class TelegramTransport:
         self.application.add_error_handler(self._on_error)
         self._webhook = webhook
         self._poll_timeout = poll_timeout
-        self._limiter = _RateLimiter(rate_limit)
+        self._gate = RequestGate(limiter)
         self._commands = commands
         self._translations = translations
         self._ready: Callable[[], Awaitable[None]] | None = None
@@ -358,11 +343,17 @@ class TelegramTransport:
             webhook=webhook,
             poll_timeout=settings.telegram_poll_timeout,
             request_timeout=settings.telegram_request_timeout,
-            # one setting for the platform: the outbox worker paces by the same number
-            rate_limit=settings.telegram_rate_per_second,
             commands=build_commands(),
             translations=catalogs(),
         )
+
+    def pace_with(self, limiter: RateLimiter) -> None:
+        """Every request that sends something takes its slot from `limiter` from now on."""
+        self._gate.limiter = limiter
+
+    @property
+    def limiter(self) -> RateLimiter | None:
+        return self._gate.limiter
 
     # -- running -------------------------------------------------------------------------
 
@@ -752,14 +743,11 @@ class TelegramTransport:
             self._texts.popitem(last=False)
 
     async def _call(self, what: str, request: Callable[[], Awaitable[_T]]) -> _T:
-        await self._limiter.wait()
-        try:
-            return await request()
-        except RetryAfter as exc:
-            self._limiter.pause(retry_seconds(exc))
-            raise map_error(exc, what) from exc
-        except TelegramError as exc:
-            raise map_error(exc, what) from exc
+        async with self._gate.slot():
+            try:
+                return await request()
+            except TelegramError as exc:
+                raise map_error(exc, what) from exc
 
     # -- command menus -------------------------------------------------------------------
 
@@ -790,10 +778,13 @@ class TelegramTransport:
         bot = self.application.bot
         for language, commands in self.command_menus().items():
             try:
-                await bot.set_my_commands(
-                    commands, scope=BotCommandScopeDefault(), language_code=language
+                await self._call(
+                    "setMyCommands",
+                    lambda commands=commands, language=language: bot.set_my_commands(  # type: ignore[misc]
+                        commands, scope=BotCommandScopeDefault(), language_code=language
+                    ),
                 )
-            except TelegramError as exc:
+            except DeliveryError as exc:
                 log.warning(
                     "Telegram: could not set the %s command menu: %s", language or "default", exc
                 )
