@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from bot.settings import Settings
+from bot.transports.base import MenuCommand
 from conversations.coordinator_invite import RedeemInvite
 from conversations.create_event import NewEvent
 from conversations.deep_links import DeepLinks
@@ -37,14 +38,36 @@ from handlers.commands import (
 from handlers.menu import Menu
 from handlers.router import RoleListener, Router
 from storage.clock import Clock
+from storage.models import Role
 from storage.unit_of_work import UnitOfWorkFactory
 
 
 def build_commands() -> CommandRegistry:
-    """Every chat command; transports use it for their command menus too."""
+    """Every chat command (`build_command_menu` describes them for the transports)."""
     return CommandRegistry(
         [*foundation_commands(), *event_commands(), *feedback_commands(), *pledge_commands()]
     )
+
+
+def command_menu(commands: CommandRegistry) -> tuple[MenuCommand, ...]:
+    """The commands of the menus, described for the transports, in menu order: each role's
+    menu is the entries naming it, in this order."""
+    visible = {role: commands.visible_to(role) for role in Role}
+    every_entry = max(visible.values(), key=len)  # the role that may use every command
+    return tuple(
+        MenuCommand(
+            name=spec.name,
+            description=spec.description,
+            roles=frozenset(role for role, specs in visible.items() if spec in specs),
+            local_names={"da": spec.danish},
+        )
+        for spec in every_entry
+    )
+
+
+def build_command_menu() -> tuple[MenuCommand, ...]:
+    """What transports show in their command menus."""
+    return command_menu(build_commands())
 
 
 def build_access(settings: Settings) -> Access:

@@ -19,7 +19,7 @@ import re
 import warnings
 import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -65,6 +65,7 @@ from bot.transports.base import (
     AmbiguousDelivery,
     DeliveryError,
     Dispatch,
+    MenuCommand,
     PermanentFailure,
     RecipientBlocked,
     RetryLater,
@@ -86,7 +87,6 @@ from conversations.messages import (
     OutMessage,
     Sent,
 )
-from handlers.commands import CommandRegistry
 from storage.models import Role
 
 # RetryAfter.retry_after as a timedelta (PTB 22.2+ warns about the old int otherwise)
@@ -279,14 +279,14 @@ class TelegramTransport:
         poll_timeout: float = 30,
         request_timeout: float = 10,
         limiter: RateLimiter | None = None,
-        commands: CommandRegistry | None = None,
+        menu: Sequence[MenuCommand] = (),
         translations: Catalogs | None = None,
         concurrent_updates: int = 64,
         request: BaseRequest | None = None,
     ) -> None:
         """`request` replaces PTB's HTTP client (benchmarks use an in-process Bot API).
         `limiter`: the platform's rate limiter (or later `pace_with`); without one, requests
-        go unpaced."""
+        go unpaced. `menu`: the commands of the command menus (none without)."""
         root = api_base_url.rstrip("/")
         builder = (
             ApplicationBuilder()
@@ -311,7 +311,7 @@ class TelegramTransport:
         self._webhook = webhook
         self._poll_timeout = poll_timeout
         self._gate = RequestGate(limiter)
-        self._commands = commands
+        self._menu = tuple(menu)
         self._translations = translations
         self._ready: Callable[[], Awaitable[None]] | None = None
         self._dispatch: Dispatch | None = None
@@ -323,8 +323,7 @@ class TelegramTransport:
         self._texts: OrderedDict[tuple[str, str], tuple[str, bool]] = OrderedDict()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TelegramTransport:
-        from bot.composition import build_commands
+    def from_settings(cls, settings: Settings, *, menu: Sequence[MenuCommand]) -> TelegramTransport:
         from bot.i18n import catalogs
 
         assert settings.telegram_token is not None
@@ -343,7 +342,7 @@ class TelegramTransport:
             webhook=webhook,
             poll_timeout=settings.telegram_poll_timeout,
             request_timeout=settings.telegram_request_timeout,
-            commands=build_commands(),
+            menu=menu,
             translations=catalogs(),
         )
 
@@ -753,20 +752,21 @@ class TelegramTransport:
 
     def commands_for(self, role: Role, language: str) -> list[BotCommand]:
         """The command list a person with `role` sees, in `language`."""
-        if self._commands is None or self._translations is None:
+        if not self._menu or self._translations is None:
             return []
         translator = self._translations.get(language)
         return [
             BotCommand(
-                menu_name(spec.label(language), spec.name),
-                translator.gettext(spec.description)[:256],
+                menu_name(entry.name_in(language), entry.name),
+                translator.gettext(entry.description)[:256],
             )
-            for spec in self._commands.visible_to(role)
+            for entry in self._menu
+            if role in entry.roles
         ]
 
     def command_menus(self) -> dict[str | None, list[BotCommand]]:
         """The common (citizens') menus: language code, or None for the default -> commands."""
-        if self._commands is None or self._translations is None:
+        if not self._menu or self._translations is None:
             return {}
         return {
             language: self.commands_for(Role.CITIZEN, language or "da")
