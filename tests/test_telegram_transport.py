@@ -201,7 +201,7 @@ def test_the_menu_described_for_transports_gives_each_role_its_commands_in_order
             expected = [(s.label(language), s.description) for s in registry.visible_to(role)]
             described = [(e.name_in(language), e.description) for e in menu if role in e.roles]
             assert described == expected
-            shown = [c.command for c in tg.commands_for(role, language)]
+            shown = [c.command for c in tg.menus.commands_for(role, language)]
             assert shown == [
                 menu_name(s.label(language), s.name) for s in registry.visible_to(role)
             ]
