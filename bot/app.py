@@ -12,7 +12,8 @@ from functools import partial
 
 from bot.command_menus import RoleMenus
 from bot.composition import build_access, build_router
-from bot.delivery import DeliveryWorker, policy_from
+from bot.delivery import DeliveryWorker
+from bot.delivery_outcomes import policy_from
 from bot.i18n import catalogs
 from bot.message_ids import MessageIdRecorder
 from bot.progress import BroadcastProgress

@@ -24,6 +24,8 @@ have arrived, so it is never sent again.
 
 A crash between claiming and writing the outcome leaves rows `sending`; the next worker
 for the platform marks them `unknown` at start (counted, reported, not resent).
+
+This module is the loop; the policy and the outcome rules are in bot/delivery_outcomes.py.
 """
 
 from __future__ import annotations
@@ -31,99 +33,36 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 
+from bot.delivery_outcomes import (
+    DeliveryPolicy,
+    DeliveryStats,
+    Outcome,
+    OutcomeRecorder,
+    Tried,
+    TryResult,
+    describe,
+    policy_from,
+    try_send,
+)
 from bot.progress import BroadcastProgress
 from bot.rate_limit import Push, RateLimiter, RateLimits
-from bot.settings import Settings
 from bot.timing import RealSleeper, Sleeper
-from bot.transports.base import (
-    AmbiguousDelivery,
-    DeliveryError,
-    PermanentFailure,
-    RecipientBlocked,
-    RetryLater,
-    TemporaryFailure,
-    Transport,
-)
+from bot.transports.base import Transport
 from bot.transports.pacing import paced
 from conversations.messages import ChatRef, OutMessage, message_from_payload
 from storage.clock import Clock
 from storage.models import OutboxStatus
 from storage.repositories import ClaimedMessage, DueMessage
-from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from storage.unit_of_work import UnitOfWorkFactory
+
+__all__ = ["DeliveryPolicy", "DeliveryStats", "DeliveryWorker", "policy_from"]
 
 log = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted while sending (the process stopped); it may have arrived"
 SAME_CHAT_PAUSE = 0.2  # seconds; a chat with a message on the way waits its turn
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryPolicy:
-    max_attempts: int = 5
-    backoff_seconds: float = 10.0
-    backoff_max_seconds: float = 900.0
-    max_retry_after: int = 20
-    concurrency: int = 8
-    batch_size: int = 50
-    poll_seconds: float = 1.0
-    progress_seconds: float = 5.0
-
-    def backoff(self, attempts: int, rng: random.Random) -> float:
-        """Wait before try number `attempts + 1`: doubling, capped, with jitter (50-100 %)."""
-        delay = min(self.backoff_max_seconds, self.backoff_seconds * 2.0 ** max(0, attempts - 1))
-        return delay * rng.uniform(0.5, 1.0)
-
-
-def policy_from(settings: Settings) -> DeliveryPolicy:
-    return DeliveryPolicy(
-        max_attempts=settings.delivery_max_attempts,
-        backoff_seconds=settings.delivery_backoff_seconds,
-        backoff_max_seconds=settings.delivery_backoff_max_seconds,
-        max_retry_after=settings.delivery_max_retry_after,
-        concurrency=settings.delivery_concurrency,
-        batch_size=settings.delivery_batch_size,
-        poll_seconds=settings.delivery_poll_seconds,
-        progress_seconds=settings.delivery_progress_seconds,
-    )
-
-
-class Outcome(StrEnum):
-    SENT = "sent"
-    RETRY = "retry"  # a passing failure: try again after a backoff
-    POSTPONED = "postponed"  # the platform said retry_after
-    FAILED = "failed"
-    BLOCKED = "blocked"
-    UNKNOWN = "unknown"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-
-
-@dataclass(frozen=True, slots=True)
-class _Result:
-    outcome: Outcome
-    error: str | None = None
-    message_id: str | None = None
-    retry_after: float = 0.0
-
-
-@dataclass
-class DeliveryStats:
-    """What a worker did since it started (outcomes of tries, not final states)."""
-
-    outcomes: Counter[str] = field(default_factory=Counter)
-    recovered_unknown: int = 0
-
-    def __getitem__(self, key: str) -> int:
-        return self.outcomes[key]
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 class DeliveryWorker:
@@ -146,7 +85,7 @@ class DeliveryWorker:
         self._clock = clock
         self.policy = policy or DeliveryPolicy()
         self._sleeper = sleeper or RealSleeper()
-        self._rng = rng or random.Random()
+        self._recorder = OutcomeRecorder(self.platform, clock, self.policy, rng or random.Random())
         if limiter is None:
             if limits is None:
                 raise TypeError("a delivery worker needs `limiter` or `limits`")
@@ -168,7 +107,7 @@ class DeliveryWorker:
         # queueing here is cheaper than its busy-wait. Outcomes that pile up meanwhile are
         # written together in one transaction (a group commit).
         self._db_lock = asyncio.Lock()
-        self._results: list[tuple[ClaimedMessage, OutMessage | None, _Result]] = []
+        self._results: list[Tried] = []
         if progress is not None:
             progress.share(self.transport, self._db_lock)
 
@@ -370,11 +309,11 @@ class DeliveryWorker:
             out: OutMessage | None = message_from_payload(message.payload)
         except Exception as exc:  # a malformed row: known not to have been sent
             out = None
-            result = _Result(Outcome.FAILED, f"unreadable message: {_describe(exc)}")
+            result = TryResult(Outcome.FAILED, f"unreadable message: {describe(exc)}")
         try:
             with push:
                 if out is not None:
-                    result = await self._send(ref, out)
+                    result = await try_send(self.transport, ref, out)
         finally:
             self._sending.pop(message.id, None)
             self._send_done.set()
@@ -388,7 +327,7 @@ class DeliveryWorker:
                 return  # a send that finished meanwhile wrote ours with its own
             try:
                 async with self._uow() as uow:
-                    outcomes = await self._record_all(uow, results)
+                    outcomes = await self._recorder.record_all(uow, results)
                     await uow.commit()
             except Exception:
                 log.exception(
@@ -399,89 +338,6 @@ class DeliveryWorker:
                 )
                 return
         self.stats.outcomes.update(outcomes)
-
-    async def _send(self, ref: ChatRef, message: OutMessage) -> _Result:
-        try:
-            sent = await self.transport.send(ref, message)
-        except RetryLater as exc:  # the platform is paused already (bot/transports/pacing.py)
-            return _Result(Outcome.POSTPONED, _describe(exc), retry_after=exc.seconds)
-        except RecipientBlocked as exc:
-            return _Result(Outcome.BLOCKED, _describe(exc))
-        except PermanentFailure as exc:
-            return _Result(Outcome.FAILED, _describe(exc))
-        except AmbiguousDelivery as exc:
-            return _Result(Outcome.UNKNOWN, _describe(exc))
-        except (TemporaryFailure, DeliveryError) as exc:
-            return _Result(Outcome.RETRY, _describe(exc))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # whatever it was, the message may have gone out
-            log.exception("%s: unexpected error sending to %s", self.platform, ref)
-            return _Result(Outcome.UNKNOWN, _describe(exc))
-        return _Result(Outcome.SENT, message_id=sent.message_id)
-
-    async def _record_all(
-        self,
-        uow: UnitOfWork,
-        results: list[tuple[ClaimedMessage, OutMessage | None, _Result]],
-    ) -> list[Outcome]:
-        """Write outcomes; the common one, sent, in one statement for all."""
-        sent = [(m, out, r) for m, out, r in results if r.outcome is Outcome.SENT]
-        await uow.outbox.mark_many_sent(
-            [(m.id, r.message_id) for m, _out, r in sent], self._clock.now()
-        )
-        await uow.prompts.set_message_ids(
-            [
-                (out.prompt_id, r.message_id)
-                for _m, out, r in sent
-                if out is not None and out.prompt_id and r.message_id
-            ]
-        )
-        outcomes = [Outcome.SENT] * len(sent)
-        for message, out, result in results:
-            if result.outcome is not Outcome.SENT:
-                outcomes.append(await self._record(uow, message, out, result))
-        return outcomes
-
-    async def _record(
-        self, uow: UnitOfWork, message: ClaimedMessage, out: OutMessage | None, result: _Result
-    ) -> Outcome:
-        now = self._clock.now()
-        outcome = result.outcome
-        outbox = uow.outbox
-        if outcome is Outcome.SENT:
-            await outbox.mark_sent(message.id, sent_at=now, platform_message_id=result.message_id)
-            if out is not None and out.prompt_id and result.message_id:
-                await uow.prompts.set_message_id(out.prompt_id, result.message_id)
-        elif outcome is Outcome.BLOCKED:
-            await outbox.mark_final(message.id, OutboxStatus.BLOCKED, result.error)
-            identity = await uow.persons.find_identity(self.platform, message.user_id)
-            if identity is not None and identity.blocked_at is None:
-                identity.blocked_at = now
-        elif outcome is Outcome.RETRY:
-            if message.attempts >= self.policy.max_attempts:
-                outcome = Outcome.FAILED
-                await outbox.mark_final(message.id, OutboxStatus.FAILED, result.error)
-            else:
-                wait = self.policy.backoff(message.attempts, self._rng)
-                await outbox.retry_at(message.id, now + timedelta(seconds=wait), result.error or "")
-        elif outcome is Outcome.POSTPONED:
-            deferrals = message.deferrals + 1
-            if deferrals > self.policy.max_retry_after:
-                outcome = Outcome.FAILED
-                error = f"the platform kept asking to wait ({result.error})"
-                await outbox.mark_final(message.id, OutboxStatus.FAILED, error)
-            else:
-                await outbox.retry_at(
-                    message.id,
-                    now + timedelta(seconds=result.retry_after),
-                    result.error or "",
-                    attempts=message.attempts - 1,  # being told to wait is not a failure
-                    deferrals=deferrals,
-                )
-        else:  # FAILED, UNKNOWN
-            await outbox.mark_final(message.id, outcome.value, result.error)
-        return outcome
 
     # --- progress of broadcasts --------------------------------------------------------
 
