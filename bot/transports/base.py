@@ -1,4 +1,5 @@
-"""The contract every transport keeps, and the delivery errors it may report."""
+"""The contract every transport keeps, the delivery errors it may report, and the neutral
+description of a command menu the app hands to transports that show one."""
 
 from __future__ import annotations
 
