@@ -202,8 +202,9 @@ class BotApp:
         """The platform's one limiter; made on first use, and its transport paced by it."""
         limiter = self.limiters.get(platform)
         if limiter is None:
+            transport = self.transports[platform]
             limiter = self.limiters[platform] = limiter_for(self.settings, platform, self.sleeper)
-            self._paced[platform] = paced(self.transports[platform], limiter)
+            self._paced[platform] = paced(transport, limiter)
         return limiter
 
     def delivery_worker(self, platform: str) -> DeliveryWorker:
