@@ -188,9 +188,7 @@ def _timed(
 async def full_stack(updates: list[Update], url: str, concurrency: int) -> Result:
     settings = Settings(database_url=url, _env_file=None)
     api = InstantBotAPI()
-    transport = TelegramTransport(
-        "1:bench", rate_limit=0, concurrent_updates=concurrency, request=api
-    )
+    transport = TelegramTransport("1:bench", concurrent_updates=concurrency, request=api)
     app = BotApp(settings, [transport])
     await app.migrate()
     await seed_starter_topics(app.uow)
@@ -227,7 +225,7 @@ async def full_stack(updates: list[Update], url: str, concurrency: int) -> Resul
 async def app_only(updates: list[Update], url: str, concurrency: int) -> Result:
     """The same steps handed straight to BotApp.dispatch: what the app costs without PTB."""
     settings = Settings(database_url=url, _env_file=None)
-    transport = TelegramTransport("1:bench", rate_limit=0, request=InstantBotAPI())
+    transport = TelegramTransport("1:bench", request=InstantBotAPI())
     await transport.application.initialize()
     app = BotApp(settings, [transport])
     await app.migrate()

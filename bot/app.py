@@ -12,10 +12,12 @@ from functools import partial
 
 from bot.command_menus import RoleMenus
 from bot.composition import build_access, build_router
-from bot.delivery import DeliveryWorker, limits_for, policy_from
+from bot.delivery import DeliveryWorker
+from bot.delivery_outcomes import policy_from
 from bot.i18n import catalogs
 from bot.message_ids import MessageIdRecorder
 from bot.progress import BroadcastProgress
+from bot.rate_limit import RateLimiter, limiter_for
 from bot.scheduler import EventJobs, Housekeeping
 from bot.settings import Settings
 from bot.timing import RealSleeper, Sleeper
@@ -26,6 +28,7 @@ from bot.transports.base import (
     RoleCommandMenus,
     Transport,
 )
+from bot.transports.pacing import paced
 from conversations.core.media import MediaFetcher
 from conversations.core.messages import ChatRef, Inbound, Membership, Outgoing
 from storage.clock import Clock, SystemClock
@@ -89,6 +92,10 @@ class BotApp:
         self.sleeper = sleeper or RealSleeper()
         self.delivery_workers: dict[str, DeliveryWorker] = {}
         self._delivery_tasks: list[asyncio.Task[None]] = []
+        # One limiter per platform, made with its delivery worker (so before the transports
+        # run); from then on the platform's transport takes every send's slot from it.
+        self.limiters: dict[str, RateLimiter] = {}
+        self._paced: dict[str, Transport] = {}
 
     async def migrate(self) -> None:
         await upgrade_to_head_async(self.settings.database_url)
@@ -111,13 +118,11 @@ class BotApp:
 
     async def deliver(self, replies: Sequence[Outgoing]) -> None:
         for reply in replies:
-            transport = self.transports.get(reply.ref.platform)
+            platform = reply.ref.platform
+            transport = self._paced.get(platform) or self.transports.get(platform)
             if transport is None:
-                log.error("no transport for %s; dropping a reply", reply.ref.platform)
+                log.error("no transport for %s; dropping a reply", platform)
                 continue
-            worker = self.delivery_workers.get(reply.ref.platform)
-            if worker is not None:  # replies count against the platform's limit too
-                await worker.limiter.acquire(None)
             try:
                 if reply.message is not None:
                     sent = await transport.send(reply.ref, reply.message)
@@ -128,9 +133,7 @@ class BotApp:
             except RecipientBlocked:
                 await self.mark_blocked(reply.ref)
                 return
-            except RetryLater as exc:
-                if worker is not None:
-                    worker.limiter.pause(exc.seconds)  # holds the outbox back as well
+            except RetryLater as exc:  # the platform is paused, the outbox held back with it
                 log.warning("could not deliver a reply to %s: %s", reply.ref, exc)
             except DeliveryError:
                 log.warning("could not deliver a reply to %s", reply.ref, exc_info=True)
@@ -195,24 +198,33 @@ class BotApp:
 
     # --- the outbox: one delivery worker per transport (bot/delivery.py) ------------------
 
+    def limiter(self, platform: str) -> RateLimiter:
+        """The platform's one limiter; made on first use, and its transport paced by it."""
+        limiter = self.limiters.get(platform)
+        if limiter is None:
+            transport = self.transports[platform]
+            limiter = self.limiters[platform] = limiter_for(self.settings, platform, self.sleeper)
+            self._paced[platform] = paced(transport, limiter)
+        return limiter
+
     def delivery_worker(self, platform: str) -> DeliveryWorker:
         worker = self.delivery_workers.get(platform)
         if worker is None:
             transport = self.transports[platform]
-            limits = limits_for(self.settings, platform)
+            limiter = self.limiter(platform)
             progress = BroadcastProgress(
                 transport,
                 self.uow,
                 self.clock,
                 self.sleeper,
                 catalogs(),
-                rate_hint=limits.per_second,
+                rate_hint=limiter.limits.per_second,
             )
             worker = DeliveryWorker(
                 transport,
                 self.uow,
                 self.clock,
-                limits=limits,
+                limiter=limiter,
                 policy=policy_from(self.settings),
                 sleeper=self.sleeper,
                 progress=progress,

@@ -119,10 +119,11 @@ def _remove_sqlite_files(path: Path) -> None:
 
 async def _run(settings: Settings) -> int:
     from bot.app import BotApp
+    from bot.composition import build_command_menu
     from bot.transports.base import TransportStopped
     from bot.transports.registry import configured_transports
 
-    transports = configured_transports(settings)
+    transports = configured_transports(settings, menu=build_command_menu(settings))
     if not transports:
         raise ConfigurationError(
             "no transport is configured; set TMM_TELEGRAM_TOKEN, or TMM_MATRIX_HOMESERVER and "
@@ -224,11 +225,14 @@ async def _follow_role_change(settings: Settings, uow: UnitOfWorkFactory, person
     from telegram.error import InvalidToken, TelegramError
 
     from bot.command_menus import RoleMenus
-    from bot.composition import build_access
+    from bot.composition import build_access, build_command_menu
     from bot.log_redaction import RedactSecrets, secrets_of
+    from bot.rate_limit import limiter_for
+    from bot.timing import RealSleeper
     from bot.transports.telegram import TelegramTransport
 
-    transport = TelegramTransport.from_settings(settings)
+    transport = TelegramTransport.from_settings(settings, menu=build_command_menu(settings))
+    transport.pace_with(limiter_for(settings, "telegram", RealSleeper()))
     bot = transport.application.bot
     try:
         await bot.initialize()

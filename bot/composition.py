@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from bot.settings import Settings
+from bot.transports.base import MenuCommand
 from conversations.core.deep_links import DeepLinks
 from conversations.core.engine import Engine
 from conversations.core.flow import Flow, FlowConfig
@@ -42,6 +43,7 @@ from handlers.commands import CommandRegistry
 from handlers.menu import Menu
 from handlers.router import RoleListener, Router
 from storage.clock import Clock
+from storage.models import Role
 from storage.unit_of_work import UnitOfWorkFactory
 
 
@@ -92,6 +94,27 @@ def build_commands(settings: Settings | None = None) -> CommandRegistry:
     """Every chat command, from the flows that declare them; transports use it for their
     command menus too."""
     return CommandRegistry.of_flows(build_flows(settings or Settings()))
+
+
+def command_menu(commands: CommandRegistry) -> tuple[MenuCommand, ...]:
+    """The commands of the menus, described for the transports, in menu order: each role's
+    menu is the entries naming it, in this order."""
+    visible = {role: commands.visible_to(role) for role in Role}
+    every_entry = max(visible.values(), key=len)  # the role that may use every command
+    return tuple(
+        MenuCommand(
+            name=spec.name,
+            description=spec.description,
+            roles=frozenset(role for role, specs in visible.items() if spec in specs),
+            local_names={"da": spec.danish},
+        )
+        for spec in every_entry
+    )
+
+
+def build_command_menu(settings: Settings | None = None) -> tuple[MenuCommand, ...]:
+    """What transports show in their command menus."""
+    return command_menu(build_commands(settings))
 
 
 def build_access(settings: Settings) -> Access:

@@ -9,19 +9,23 @@ A worker repeatedly
 3. claims as many as the rate limit allows right now (at most `concurrency` in flight) with
    a conditional update (`... WHERE id IN (...) AND status = 'pending'`) and COMMITS that
    before anything is sent: two workers, even in two processes, never get the same row;
-4. sends each claimed row through the transport, taking a rate-limit slot just before, and
-   writes the outcome: `sent` (with the platform's message id, also on the stored prompt
-   so taps on its buttons resolve), or one of the error rules below.
+4. sends each claimed row through the transport as a `Push` of the platform's rate limiter
+   (the transport takes the slot right before its request), and writes the outcome: `sent`
+   (with the platform's message id, also on the stored prompt so taps on its buttons
+   resolve), or one of the error rules below.
 
-Errors: `RetryLater(s)` pauses every send of the platform for s seconds and puts the row
-back for then, without counting it as a failed try (up to `max_retry_after` times);
-`RecipientBlocked` marks the row `blocked` and the identity blocked, never retried;
-`TemporaryFailure` retries with exponential backoff and jitter, `failed` after
-`max_attempts`; `PermanentFailure` is `failed`; `AmbiguousDelivery` (and any unexpected
-error while sending) is `unknown`: it may have arrived, so it is never sent again.
+Errors: `RetryLater(s)` pauses every send of the platform for s seconds (the transport's
+request path does that, for replies too) and puts the row back for then, without counting
+it as a failed try (up to `max_retry_after` times); `RecipientBlocked` marks the row
+`blocked` and the identity blocked, never retried; `TemporaryFailure` retries with
+exponential backoff and jitter, `failed` after `max_attempts`; `PermanentFailure` is
+`failed`; `AmbiguousDelivery` (and any unexpected error while sending) is `unknown`: it may
+have arrived, so it is never sent again.
 
 A crash between claiming and writing the outcome leaves rows `sending`; the next worker
 for the platform marks them `unknown` at start (counted, reported, not resent).
+
+This module is the loop; the policy and the outcome rules are in bot/delivery_outcomes.py.
 """
 
 from __future__ import annotations
@@ -29,113 +33,36 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-from bot.progress import BroadcastProgress
-from bot.rate_limit import RateLimiter, RateLimits
-from bot.settings import Settings
-from bot.timing import RealSleeper, Sleeper
-from bot.transports.base import (
-    AmbiguousDelivery,
-    DeliveryError,
-    PermanentFailure,
-    RecipientBlocked,
-    RetryLater,
-    TemporaryFailure,
-    Transport,
+from bot.delivery_outcomes import (
+    DeliveryPolicy,
+    DeliveryStats,
+    Outcome,
+    OutcomeRecorder,
+    Tried,
+    TryResult,
+    describe,
+    policy_from,
+    try_send,
 )
+from bot.progress import BroadcastProgress
+from bot.rate_limit import Push, RateLimiter, RateLimits
+from bot.timing import RealSleeper, Sleeper
+from bot.transports.base import Transport
+from bot.transports.pacing import paced
 from conversations.core.messages import ChatRef, OutMessage, message_from_payload
 from storage.clock import Clock
 from storage.models import OutboxStatus
 from storage.repositories.outbox import ClaimedMessage, DueMessage
-from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from storage.unit_of_work import UnitOfWorkFactory
+
+__all__ = ["DeliveryPolicy", "DeliveryStats", "DeliveryWorker", "policy_from"]
 
 log = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted while sending (the process stopped); it may have arrived"
 SAME_CHAT_PAUSE = 0.2  # seconds; a chat with a message on the way waits its turn
-TELEGRAM_GROUP_PREFIX = "-"  # Telegram's group and channel chat ids are negative
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryPolicy:
-    max_attempts: int = 5
-    backoff_seconds: float = 10.0
-    backoff_max_seconds: float = 900.0
-    max_retry_after: int = 20
-    concurrency: int = 8
-    batch_size: int = 50
-    poll_seconds: float = 1.0
-    progress_seconds: float = 5.0
-
-    def backoff(self, attempts: int, rng: random.Random) -> float:
-        """Wait before try number `attempts + 1`: doubling, capped, with jitter (50-100 %)."""
-        delay = min(self.backoff_max_seconds, self.backoff_seconds * 2.0 ** max(0, attempts - 1))
-        return delay * rng.uniform(0.5, 1.0)
-
-
-def policy_from(settings: Settings) -> DeliveryPolicy:
-    return DeliveryPolicy(
-        max_attempts=settings.delivery_max_attempts,
-        backoff_seconds=settings.delivery_backoff_seconds,
-        backoff_max_seconds=settings.delivery_backoff_max_seconds,
-        max_retry_after=settings.delivery_max_retry_after,
-        concurrency=settings.delivery_concurrency,
-        batch_size=settings.delivery_batch_size,
-        poll_seconds=settings.delivery_poll_seconds,
-        progress_seconds=settings.delivery_progress_seconds,
-    )
-
-
-def limits_for(settings: Settings, platform: str) -> RateLimits:
-    """The rate limits of a platform, from the settings."""
-    if platform == "telegram":
-        return RateLimits(
-            per_second=settings.telegram_rate_per_second,
-            private_per_second=settings.telegram_private_chat_per_second,
-            group_per_minute=settings.telegram_group_chat_per_minute,
-            group_prefix=TELEGRAM_GROUP_PREFIX,
-        )
-    if platform == "matrix":
-        return RateLimits(per_second=settings.matrix_rate_per_second)
-    return RateLimits(per_second=settings.other_rate_per_second)
-
-
-class Outcome(StrEnum):
-    SENT = "sent"
-    RETRY = "retry"  # a passing failure: try again after a backoff
-    POSTPONED = "postponed"  # the platform said retry_after
-    FAILED = "failed"
-    BLOCKED = "blocked"
-    UNKNOWN = "unknown"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-
-
-@dataclass(frozen=True, slots=True)
-class _Result:
-    outcome: Outcome
-    error: str | None = None
-    message_id: str | None = None
-    retry_after: float = 0.0
-
-
-@dataclass
-class DeliveryStats:
-    """What a worker did since it started (outcomes of tries, not final states)."""
-
-    outcomes: Counter[str] = field(default_factory=Counter)
-    recovered_unknown: int = 0
-
-    def __getitem__(self, key: str) -> int:
-        return self.outcomes[key]
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 class DeliveryWorker:
@@ -145,20 +72,26 @@ class DeliveryWorker:
         uow: UnitOfWorkFactory,
         clock: Clock,
         *,
-        limits: RateLimits,
+        limits: RateLimits | None = None,
+        limiter: RateLimiter | None = None,
         policy: DeliveryPolicy | None = None,
         sleeper: Sleeper | None = None,
         rng: random.Random | None = None,
         progress: BroadcastProgress | None = None,
     ) -> None:
-        self.transport = transport
+        """`limiter`: the platform's one limiter; or `limits` to make the worker its own."""
         self.platform = transport.platform
         self._uow = uow
         self._clock = clock
         self.policy = policy or DeliveryPolicy()
         self._sleeper = sleeper or RealSleeper()
-        self._rng = rng or random.Random()
-        self.limiter = RateLimiter(limits, self._sleeper)
+        self._recorder = OutcomeRecorder(self.platform, clock, self.policy, rng or random.Random())
+        if limiter is None:
+            if limits is None:
+                raise TypeError("a delivery worker needs `limiter` or `limits`")
+            limiter = RateLimiter(limits, self._sleeper)
+        self.limiter = limiter
+        self.transport = paced(transport, limiter)
         self.progress = progress
         self.stats = DeliveryStats()
         self._wake = asyncio.Event()
@@ -168,16 +101,15 @@ class DeliveryWorker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._sending: dict[int, str] = {}
         self._send_done = asyncio.Event()
-        self._awaiting_slot = 0
         self._recovered = False
         self._last_report = float("-inf")
         # One transaction at a time from this worker: SQLite has one writer anyway, and
         # queueing here is cheaper than its busy-wait. Outcomes that pile up meanwhile are
         # written together in one transaction (a group commit).
         self._db_lock = asyncio.Lock()
-        self._results: list[tuple[ClaimedMessage, OutMessage | None, _Result]] = []
+        self._results: list[Tried] = []
         if progress is not None:
-            progress.db_lock = self._db_lock
+            progress.share(self.transport, self._db_lock)
 
     # --- control ---------------------------------------------------------------------
 
@@ -305,12 +237,11 @@ class DeliveryWorker:
             self._send_done.clear()
             await self._send_done.wait()
             return 1
-        slots = min(capacity, self.limiter.available() - self._awaiting_slot)
+        promised = self.limiter.pending_pushes
+        slots = min(capacity, self.limiter.available() - promised)
         if slots <= 0:
             # Saturated: wait until a handful of slots are free, not one at a time.
-            wanted = (
-                max(1, min(capacity, self.limiter.limits.per_second) // 8) + self._awaiting_slot
-            )
+            wanted = max(1, min(capacity, self.limiter.limits.per_second) // 8) + promised
             await self._sleeper.wait(self._stop, max(self.limiter.platform_delay(wanted), 0.0005))
             return 1
 
@@ -329,9 +260,9 @@ class DeliveryWorker:
         for _message, status, _error in closes:
             self.stats.outcomes[status] += 1
         for message in claimed:
-            self._awaiting_slot += 1
             self._sending[message.id] = message.chat_id
-            task = asyncio.create_task(self._deliver(message), name=f"send-{message.id}")
+            push = self.limiter.push(message.chat_id)
+            task = asyncio.create_task(self._deliver(message, push), name=f"send-{message.id}")
             self._in_flight.add(task)
         log.debug(
             "%s: closed %d, postponed %d, claimed %d",
@@ -372,21 +303,17 @@ class DeliveryWorker:
 
     # --- one message -----------------------------------------------------------------
 
-    async def _deliver(self, message: ClaimedMessage) -> None:
+    async def _deliver(self, message: ClaimedMessage, push: Push) -> None:
         ref = ChatRef(self.platform, message.chat_id, message.user_id)
         try:
             out: OutMessage | None = message_from_payload(message.payload)
         except Exception as exc:  # a malformed row: known not to have been sent
             out = None
-            result = _Result(Outcome.FAILED, f"unreadable message: {_describe(exc)}")
+            result = TryResult(Outcome.FAILED, f"unreadable message: {describe(exc)}")
         try:
-            if out is not None:
-                await self.limiter.acquire(message.chat_id)
-        finally:
-            self._awaiting_slot -= 1
-        try:
-            if out is not None:
-                result = await self._send(ref, out)
+            with push:
+                if out is not None:
+                    result = await try_send(self.transport, ref, out)
         finally:
             self._sending.pop(message.id, None)
             self._send_done.set()
@@ -400,7 +327,7 @@ class DeliveryWorker:
                 return  # a send that finished meanwhile wrote ours with its own
             try:
                 async with self._uow() as uow:
-                    outcomes = await self._record_all(uow, results)
+                    outcomes = await self._recorder.record_all(uow, results)
                     await uow.commit()
             except Exception:
                 log.exception(
@@ -411,90 +338,6 @@ class DeliveryWorker:
                 )
                 return
         self.stats.outcomes.update(outcomes)
-
-    async def _send(self, ref: ChatRef, message: OutMessage) -> _Result:
-        try:
-            sent = await self.transport.send(ref, message)
-        except RetryLater as exc:
-            self.limiter.pause(exc.seconds)
-            return _Result(Outcome.POSTPONED, _describe(exc), retry_after=exc.seconds)
-        except RecipientBlocked as exc:
-            return _Result(Outcome.BLOCKED, _describe(exc))
-        except PermanentFailure as exc:
-            return _Result(Outcome.FAILED, _describe(exc))
-        except AmbiguousDelivery as exc:
-            return _Result(Outcome.UNKNOWN, _describe(exc))
-        except (TemporaryFailure, DeliveryError) as exc:
-            return _Result(Outcome.RETRY, _describe(exc))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # whatever it was, the message may have gone out
-            log.exception("%s: unexpected error sending to %s", self.platform, ref)
-            return _Result(Outcome.UNKNOWN, _describe(exc))
-        return _Result(Outcome.SENT, message_id=sent.message_id)
-
-    async def _record_all(
-        self,
-        uow: UnitOfWork,
-        results: list[tuple[ClaimedMessage, OutMessage | None, _Result]],
-    ) -> list[Outcome]:
-        """Write outcomes; the common one, sent, in one statement for all."""
-        sent = [(m, out, r) for m, out, r in results if r.outcome is Outcome.SENT]
-        await uow.outbox.mark_many_sent(
-            [(m.id, r.message_id) for m, _out, r in sent], self._clock.now()
-        )
-        await uow.prompts.set_message_ids(
-            [
-                (out.prompt_id, r.message_id)
-                for _m, out, r in sent
-                if out is not None and out.prompt_id and r.message_id
-            ]
-        )
-        outcomes = [Outcome.SENT] * len(sent)
-        for message, out, result in results:
-            if result.outcome is not Outcome.SENT:
-                outcomes.append(await self._record(uow, message, out, result))
-        return outcomes
-
-    async def _record(
-        self, uow: UnitOfWork, message: ClaimedMessage, out: OutMessage | None, result: _Result
-    ) -> Outcome:
-        now = self._clock.now()
-        outcome = result.outcome
-        outbox = uow.outbox
-        if outcome is Outcome.SENT:
-            await outbox.mark_sent(message.id, sent_at=now, platform_message_id=result.message_id)
-            if out is not None and out.prompt_id and result.message_id:
-                await uow.prompts.set_message_id(out.prompt_id, result.message_id)
-        elif outcome is Outcome.BLOCKED:
-            await outbox.mark_final(message.id, OutboxStatus.BLOCKED, result.error)
-            identity = await uow.persons.find_identity(self.platform, message.user_id)
-            if identity is not None and identity.blocked_at is None:
-                identity.blocked_at = now
-        elif outcome is Outcome.RETRY:
-            if message.attempts >= self.policy.max_attempts:
-                outcome = Outcome.FAILED
-                await outbox.mark_final(message.id, OutboxStatus.FAILED, result.error)
-            else:
-                wait = self.policy.backoff(message.attempts, self._rng)
-                await outbox.retry_at(message.id, now + timedelta(seconds=wait), result.error or "")
-        elif outcome is Outcome.POSTPONED:
-            deferrals = message.deferrals + 1
-            if deferrals > self.policy.max_retry_after:
-                outcome = Outcome.FAILED
-                error = f"the platform kept asking to wait ({result.error})"
-                await outbox.mark_final(message.id, OutboxStatus.FAILED, error)
-            else:
-                await outbox.retry_at(
-                    message.id,
-                    now + timedelta(seconds=result.retry_after),
-                    result.error or "",
-                    attempts=message.attempts - 1,  # being told to wait is not a failure
-                    deferrals=deferrals,
-                )
-        else:  # FAILED, UNKNOWN
-            await outbox.mark_final(message.id, outcome.value, result.error)
-        return outcome
 
     # --- progress of broadcasts --------------------------------------------------------
 

@@ -4,8 +4,8 @@ A broadcast is a `batches` row plus outbox rows with `batch = <its id>`. Once se
 begun, the coordinator who started it gets one message with the counts (sent, waiting,
 could not be delivered, blocked, unknown) and the time left; it is edited at most every
 `progress_seconds` and only when something changed, and becomes the final summary when no
-row is waiting any more. Sends and edits take their slot from the platform's rate limiter,
-and a tick that finds no free slot simply tries again next time.
+row is waiting any more. Sends and edits are pushes of the platform's rate limiter (the
+transport takes the slot), and a tick that finds no free slot simply tries again next time.
 """
 
 from __future__ import annotations
@@ -129,7 +129,12 @@ class BroadcastProgress:
         self._catalogs = catalogs
         self._rate_hint = rate_hint
         self._seen: dict[str, _Seen] = {}
-        self.db_lock = asyncio.Lock()  # the worker shares its own
+        self.db_lock = asyncio.Lock()
+
+    def share(self, transport: Transport, db_lock: asyncio.Lock) -> None:
+        """The delivery worker's paced transport and database lock, used from then on."""
+        self._transport = transport
+        self.db_lock = db_lock
 
     async def tick(self, limiter: RateLimiter, *, wait: bool = False) -> None:
         """Update the progress of every unfinished broadcast reported on this platform.
@@ -188,9 +193,7 @@ class BroadcastProgress:
         seen = self._seen.setdefault(batch.id, _Seen(self._sleeper.monotonic(), tally.done))
         if text == seen.last_text:
             return
-        if wait:
-            await limiter.acquire(ref.chat_id)
-        elif not limiter.try_acquire(ref.chat_id):
+        if not wait and limiter.delay(ref.chat_id) > 0:
             return  # no slot this time; the next tick tries again
         message_id = batch.progress_message_id
         try:
@@ -199,16 +202,17 @@ class BroadcastProgress:
                     return  # another process reports this broadcast
                 if message_id == CLAIMED and not finished:
                     return  # a process that stopped was sending it; only the summary now
-                sent = await self._transport.send(ref, OutMessage(text))
+                with limiter.push(ref.chat_id):
+                    sent = await self._transport.send(ref, OutMessage(text))
                 await self._set_message(batch.id, sent.message_id)
             else:
-                await self._transport.edit(ref, message_id, OutMessage(text))
+                with limiter.push(ref.chat_id):
+                    await self._transport.edit(ref, message_id, OutMessage(text))
         except RecipientBlocked:
             await self._finish(batch.id)
             return
-        except RetryLater as exc:
-            limiter.pause(exc.seconds)
-            return
+        except RetryLater:
+            return  # the platform is paused already (bot/transports/pacing.py)
         except DeliveryError:
             log.warning("could not show the progress of %s", batch.id, exc_info=True)
             return

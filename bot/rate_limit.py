@@ -6,24 +6,37 @@ starts, ever holds more than N. Kept per platform (all chats) and per chat (priv
 and group chats have their own limits on Telegram). A `retry_after` from the platform
 pauses every send of the platform until it has passed.
 
+Each platform has one `RateLimiter` (`limiter_for`), and every request a transport makes
+to send something takes its slot from it right before the request goes out
+(`RateLimiter.before_request`, through `bot/transports/pacing.py`). Which windows a request
+counts in depends on who sends: a reply in a conversation counts in the platform's window
+only, so it never waits a second for its chat; a message the bot starts itself (an outbox
+row, a progress report) is a `Push`, whose first request counts in its chat's window too.
+The push is carried to the transport's request path in a context variable, so the
+`Transport` interface stays the same for every caller.
+
 Times come from a `Sleeper`, so tests run the limiter on a frozen clock.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
+from types import TracebackType
 
+from bot.settings import Settings
 from bot.timing import Sleeper
 
 # Seconds kept between a window's oldest send and the send that replaces it. The slot is
-# taken just before the transport is called; a thread switch in between can delay the
+# taken just before the request; an await or a thread switch in between can delay the
 # actual send by a few milliseconds, and without the margin that could put one send too
 # many into a window as the platform sees it.
 MARGIN = 0.010
 SMALL = 32  # windows with a limit up to this keep their times in a list
 SWEEP_AT = 256  # chats tracked before the idle ones are forgotten (then twice the live ones)
 SWEEP_EVERY = 1.0  # seconds; idle chats are forgotten at least this often
+TELEGRAM_GROUP_PREFIX = "-"  # Telegram's group and channel chat ids are negative
 
 
 class SlidingWindow:
@@ -93,15 +106,91 @@ class RateLimits:
         return self.group_prefix is not None and chat_id.startswith(self.group_prefix)
 
 
+def limits_for(settings: Settings, platform: str) -> RateLimits:
+    """The rate limits of a platform, from the settings."""
+    if platform == "telegram":
+        return RateLimits(
+            per_second=settings.telegram_rate_per_second,
+            private_per_second=settings.telegram_private_chat_per_second,
+            group_per_minute=settings.telegram_group_chat_per_minute,
+            group_prefix=TELEGRAM_GROUP_PREFIX,
+        )
+    if platform == "matrix":
+        return RateLimits(per_second=settings.matrix_rate_per_second)
+    return RateLimits(per_second=settings.other_rate_per_second)
+
+
+def spacing_for(settings: Settings, platform: str) -> float:
+    """The least seconds between two requests of a platform (0: only the windows count)."""
+    if platform == "matrix":
+        return settings.matrix_send_interval_ms / 1000
+    return 0.0
+
+
+def limiter_for(settings: Settings, platform: str, sleeper: Sleeper) -> RateLimiter:
+    """The one limiter every send of `platform` takes its slots from."""
+    return RateLimiter(
+        limits_for(settings, platform), sleeper, spacing=spacing_for(settings, platform)
+    )
+
+
+_current_push: ContextVar[Push | None] = ContextVar("current_push", default=None)
+
+
+class Push:
+    """One send the bot starts itself, to `chat_id`: its first request counts in the chat's
+    window as well as the platform's; the requests after it (the rest of a long text, the
+    reactions under a question) in the platform's only.
+
+    Made when the send is decided on, it is pending until that first request takes its slot
+    or the send ends without one, so a worker does not promise the same free slot twice
+    (`RateLimiter.pending_pushes`). The requests inside `with push:` belong to it.
+    """
+
+    __slots__ = ("_limiter", "_token", "chat_id", "pending")
+
+    def __init__(self, limiter: RateLimiter, chat_id: str) -> None:
+        self._limiter = limiter
+        self.chat_id = chat_id
+        self.pending = True
+        self._token: Token[Push | None] | None = None
+        limiter._pending += 1
+
+    def __enter__(self) -> Push:
+        self._token = _current_push.set(self)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._token is not None:
+            _current_push.reset(self._token)
+            self._token = None
+        self.settle()
+
+    def settle(self) -> None:
+        """No longer waiting for a slot: it took one, or will not send."""
+        if self.pending:
+            self.pending = False
+            self._limiter._pending -= 1
+
+
 class RateLimiter:
-    def __init__(self, limits: RateLimits, sleeper: Sleeper) -> None:
+    def __init__(self, limits: RateLimits, sleeper: Sleeper, *, spacing: float = 0.0) -> None:
+        """`spacing`: least seconds between two sends of the platform, on top of the limits
+        (Matrix: `TMM_MATRIX_SEND_INTERVAL_MS`)."""
         self.limits = limits
         self._sleeper = sleeper
         self._overall = SlidingWindow(limits.per_second, 1.0)
+        self._spacing = SlidingWindow(1, spacing) if spacing > 0 else None
         self._chats: dict[str, SlidingWindow] = {}
         self._paused_until = 0.0
         self._sweep_at = SWEEP_AT
         self._swept_at = sleeper.monotonic()
+        self._pending = 0
 
     def _now(self) -> float:
         return self._sleeper.monotonic()
@@ -137,7 +226,10 @@ class RateLimiter:
     def platform_delay(self, count: int = 1) -> float:
         """Seconds until the platform as a whole allows `count` more sends."""
         now = self._now()
-        return max(self._paused_until - now, self._overall.delay(now, count), 0.0)
+        delay = max(self._paused_until - now, self._overall.delay(now, count), 0.0)
+        if self._spacing is not None:
+            delay = max(delay, self._spacing.delay(now))
+        return delay
 
     def chat_delay(self, chat_id: str | None) -> float:
         """Seconds until this chat's own limit allows one more send."""
@@ -154,7 +246,10 @@ class RateLimiter:
         now = self._now()
         if self._paused_until > now:
             return 0
-        return self._overall.available(now)
+        available = self._overall.available(now)
+        if self._spacing is not None:
+            available = min(available, self._spacing.available(now))
+        return available
 
     def try_acquire(self, chat_id: str | None) -> bool:
         """Take a slot for a send to `chat_id` now, if both limits allow it.
@@ -166,6 +261,8 @@ class RateLimiter:
             return False
         now = self._now()
         self._overall.record(now)
+        if self._spacing is not None:
+            self._spacing.record(now)
         window = None if chat_id is None else self._chat_window(chat_id)
         if window is not None:
             window.record(now)
@@ -177,6 +274,25 @@ class RateLimiter:
         """Wait until a send to `chat_id` is allowed, and take the slot."""
         while not self.try_acquire(chat_id):
             await self._sleeper.sleep(self.delay(chat_id))
+
+    def push(self, chat_id: str) -> Push:
+        """A send the bot starts itself (see `Push`); use it as `with push: ...send...`."""
+        return Push(self, chat_id)
+
+    @property
+    def pending_pushes(self) -> int:
+        """Pushes decided on whose first request has not taken its slot yet."""
+        return self._pending
+
+    async def before_request(self) -> None:
+        """Wait for, and take, the slot of the request about to be made. Transports call it
+        right before each request, so nothing waits between the slot and the request."""
+        push = _current_push.get()
+        if push is None or not push.pending or push._limiter is not self:
+            await self.acquire(None)
+            return
+        await self.acquire(push.chat_id)
+        push.settle()
 
     def _sweep(self, now: float) -> None:
         """Forget chats with nothing in their window, so memory does not grow per chat."""

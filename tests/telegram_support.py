@@ -148,7 +148,7 @@ class RunningBot:
         clock: Clock | None = None,
         webhook: WebhookConfig | None = None,
     ) -> None:
-        from bot.composition import build_commands
+        from bot.composition import build_command_menu
         from bot.i18n import catalogs
 
         self.token = token
@@ -157,8 +157,7 @@ class RunningBot:
             api_base_url=emulator_url,
             webhook=webhook,
             poll_timeout=10,
-            rate_limit=0,
-            commands=build_commands(),
+            menu=build_command_menu(),
             translations=catalogs(),
         )
         self.app = BotApp(settings, [self.transport], clock=clock)

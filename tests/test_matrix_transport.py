@@ -145,7 +145,6 @@ async def test_the_first_start_answers_no_history_and_the_password_login_happens
         store_path=tmp_path / "pw-store",
         password=account.password,
         sync_timeout_ms=1000,
-        send_interval_ms=0,
     )
     bot = CollectingTransport(config)
     try:

@@ -19,12 +19,12 @@ from bot.transports.matrix import (
     KEYCAPS,
     MatrixConfig,
     MatrixTransport,
-    _delivery_error,
-    _html,
-    _strip_reply_fallback,
+    formatted_body,
+    map_error,
     parse_geo_uri,
     reaction_keys,
     render_text,
+    strip_reply_fallback,
 )
 from bot.transports.registry import configured_transports
 from conversations.core.engine import keycap_number
@@ -43,7 +43,9 @@ def test_choices_become_a_numbered_list_and_one_reaction_each() -> None:
 
 
 def test_formatted_body_escapes_our_text() -> None:
-    assert _html("<script>&\nny linje")["formatted_body"] == "&lt;script&gt;&amp;<br>ny linje"
+    assert (
+        formatted_body("<script>&\nny linje")["formatted_body"] == "&lt;script&gt;&amp;<br>ny linje"
+    )
 
 
 def test_geo_uris() -> None:
@@ -56,8 +58,8 @@ def test_geo_uris() -> None:
 
 
 def test_reply_fallback_is_dropped() -> None:
-    assert _strip_reply_fallback("> <@bot:x> Kommer du?\n> 1. Ja\n\n2") == "2"
-    assert _strip_reply_fallback("hej") == "hej"
+    assert strip_reply_fallback("> <@bot:x> Kommer du?\n> 1. Ja\n\n2") == "2"
+    assert strip_reply_fallback("hej") == "hej"
 
 
 @pytest.mark.parametrize(
@@ -79,7 +81,7 @@ def test_errors_map_to_delivery_errors(
         retry_after_ms=retry_after,
         transport_response=SimpleNamespace(status=status),
     )
-    error = _delivery_error(response)
+    error = map_error(response)
     assert isinstance(error, expected)
     if isinstance(error, RetryLater):
         assert error.seconds == 1.5

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.delivery import limits_for
-from bot.rate_limit import MARGIN, RateLimiter, RateLimits, SlidingWindow
+from bot.rate_limit import MARGIN, RateLimiter, RateLimits, SlidingWindow, limits_for
 from bot.settings import ConfigurationError, load_settings
 from tests.fault_transport import max_in_window
 

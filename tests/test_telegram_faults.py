@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.rate_limit import RateLimiter, RateLimits
 from bot.settings import Settings
+from bot.timing import RealSleeper
 from bot.transports.base import (
     AmbiguousDelivery,
     PermanentFailure,
@@ -46,7 +48,8 @@ async def fake() -> AsyncIterator[FakeBotAPI]:
 
 @pytest.fixture
 async def transport(fake: FakeBotAPI) -> AsyncIterator[TelegramTransport]:
-    tg = TelegramTransport(TOKEN, api_base_url=fake.url, request_timeout=0.5, rate_limit=0)
+    limiter = RateLimiter(RateLimits(per_second=30), RealSleeper())
+    tg = TelegramTransport(TOKEN, api_base_url=fake.url, request_timeout=0.5, limiter=limiter)
     await tg.application.initialize()
     yield tg
     await tg.application.shutdown()
@@ -174,12 +177,13 @@ async def test_retry_after_is_reported_and_pauses_all_sends(
     with pytest.raises(RetryLater) as caught:
         await transport.send(ANNA, OutMessage("Hello"))
     assert caught.value.seconds == 7
-    assert transport._limiter._paused_until > 0
+    assert transport.limiter is not None
+    assert transport.limiter.paused_for() > 0
 
 
 async def test_flood_limit_of_the_fake_is_enforced(fake: FakeBotAPI) -> None:
     fake.per_chat_per_second = 2
-    tg = TelegramTransport(TOKEN, api_base_url=fake.url, rate_limit=0)
+    tg = TelegramTransport(TOKEN, api_base_url=fake.url)
     await tg.application.initialize()
     try:
         await tg.send(ANNA, OutMessage("1"))

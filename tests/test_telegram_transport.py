@@ -18,6 +18,7 @@ from bot.transports.telegram import (
     ChatOrderedUpdateProcessor,
     TelegramTransport,
     map_error,
+    menu_name,
     split_text,
 )
 from conversations.core.messages import Command, MediaKind, Membership
@@ -185,3 +186,22 @@ def test_registry_adds_telegram_when_a_token_is_set() -> None:
     settings = load_settings(_env_file=None, telegram_token="1:abc")
     assert [t.platform for t in configured_transports(settings)] == ["telegram"]
     assert configured_transports(load_settings(_env_file=None)) == []
+
+
+def test_the_menu_described_for_transports_gives_each_role_its_commands_in_order() -> None:
+    from bot.composition import build_command_menu, build_commands
+    from bot.i18n import catalogs
+    from storage.models import Role
+
+    registry = build_commands()
+    menu = build_command_menu()
+    tg = TelegramTransport("1:x", menu=menu, translations=catalogs())
+    for role in Role:
+        for language in ("da", "en"):
+            expected = [(s.label(language), s.description) for s in registry.visible_to(role)]
+            described = [(e.name_in(language), e.description) for e in menu if role in e.roles]
+            assert described == expected
+            shown = [c.command for c in tg.menus.commands_for(role, language)]
+            assert shown == [
+                menu_name(s.label(language), s.name) for s in registry.visible_to(role)
+            ]

@@ -1,8 +1,10 @@
-"""The contract every transport keeps, and the delivery errors it may report."""
+"""The contract every transport keeps, the delivery errors it may report, and the neutral
+description of a command menu the app hands to transports that show one."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from conversations.core.messages import ChatRef, ChoiceEcho, Inbound, OutMessage, Sent
@@ -29,6 +31,24 @@ class Transport(Protocol):
     async def edit(self, ref: ChatRef, message_id: str, message: OutMessage) -> None:
         """Replace an earlier message's text (a progress line); may send anew instead."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class MenuCommand:
+    """One command of a platform's command menu, as the app describes it to a transport.
+
+    `description` is untranslated (a catalog message id); the transport translates it.
+    `roles`: who finds it in their menu. `local_names`: the name by language, where it is
+    not `name` (Danish: `hjaelp` for `help`).
+    """
+
+    name: str
+    description: str
+    roles: frozenset[Role]
+    local_names: Mapping[str, str] = field(default_factory=dict)
+
+    def name_in(self, language: str) -> str:
+        return self.local_names.get(language, self.name)
 
 
 @runtime_checkable

@@ -1,0 +1,81 @@
+"""Logging in once and staying the same device: a kept login is restored, a password login
+happens only when there is none (or the kept one was revoked)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from nio import AsyncClient, LoginResponse
+
+from bot.settings import ConfigurationError
+from bot.transports.matrix.config import MatrixConfig
+from bot.transports.matrix.store import Credentials
+
+log = logging.getLogger(__name__)
+
+
+class Login:
+    def __init__(self, client: AsyncClient, config: MatrixConfig, credentials_path: Path) -> None:
+        self._client = client
+        self._config = config
+        self._credentials_path = credentials_path
+
+    async def login(self, *, with_password: bool = False) -> None:
+        """Restore the kept login, or log in once with the password and keep it."""
+        config = self._config
+        if self._client.access_token:
+            return
+        saved = None if with_password else Credentials.load(self._credentials_path)
+        if saved is not None and saved.user_id == config.user_id:
+            self._restore(saved)
+            log.info("matrix: restored login of %s (device %s)", saved.user_id, saved.device_id)
+            return
+        if config.access_token and config.device_id and not with_password:
+            credentials = Credentials(
+                config.homeserver, config.user_id, config.device_id, config.access_token
+            )
+        else:
+            if not config.password:
+                raise ConfigurationError(
+                    "Matrix: no saved login and no TMM_MATRIX_PASSWORD for the first login"
+                )
+            response = await self._client.login(config.password, device_name=config.device_name)
+            if not isinstance(response, LoginResponse):
+                raise ConfigurationError(f"Matrix login failed: {response}")
+            credentials = Credentials(
+                config.homeserver, response.user_id, response.device_id, response.access_token
+            )
+            log.info("matrix: logged in as %s, new device %s", response.user_id, response.device_id)
+        credentials.save(self._credentials_path)
+        if not self._client.access_token:
+            self._restore(credentials)
+
+    def _restore(self, credentials: Credentials) -> None:
+        """Take up the kept login; this opens nio's encryption store."""
+        try:
+            self._client.restore_login(
+                credentials.user_id, credentials.device_id, credentials.access_token
+            )
+        except Exception as exc:
+            raise ConfigurationError(
+                f"Matrix: the encryption store in {self._config.store_path} could not be opened "
+                f"({type(exc).__name__}). Was it made with another TMM_MATRIX_STORE_KEY?"
+            ) from exc
+
+    async def again(self, refused: Any) -> None:
+        """The kept token was revoked: log in with the password once more, or give up."""
+        if not self._config.password:
+            raise ConfigurationError(
+                f"Matrix refused the bot's saved login ({refused}); set TMM_MATRIX_PASSWORD "
+                "so it can log in again"
+            )
+        log.warning("matrix: the saved login was revoked; logging in again with the password")
+        self._credentials_path.unlink(missing_ok=True)
+        client = self._client
+        client.access_token = ""
+        client.store = None
+        client.olm = None
+        client.device_id = ""
+        await self.login(with_password=True)

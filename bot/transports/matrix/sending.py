@@ -1,0 +1,153 @@
+"""Messages, reactions, edits and uploads to rooms; each request passes the request gate
+(its rate-limit slot, right before) and has its errors mapped to delivery errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from aiohttp import ClientConnectionError, ClientError
+from nio import AsyncClient, LocalProtocolError, RoomSendResponse, SendRetryError, UploadResponse
+from nio.api import Api
+
+from bot.transports.base import AmbiguousDelivery, DeliveryError, TemporaryFailure
+from bot.transports.matrix.errors import map_error
+from bot.transports.matrix.rendering import formatted_body, reaction_keys, render_text
+from bot.transports.pacing import RequestGate
+from conversations.core.messages import ChatRef, OutMessage, Sent
+
+log = logging.getLogger(__name__)
+
+
+class MatrixSender:
+    def __init__(self, client: AsyncClient, gate: RequestGate) -> None:
+        self._client = client
+        self.gate = gate
+
+    async def send(self, ref: ChatRef, message: OutMessage) -> Sent:
+        room_id = ref.chat_id
+        first_id: str | None = None
+        text = render_text(message)
+        if text.strip() or (message.attachment is None and message.location is None):
+            content = {"msgtype": "m.text", "body": text, **formatted_body(text)}
+            first_id = await self.room_send(room_id, "m.room.message", content)
+        if message.attachment is not None:
+            event_id = await self._send_attachment(room_id, message)
+            first_id = first_id or event_id
+        if message.location is not None:
+            loc = message.location
+            content = {
+                "msgtype": "m.location",
+                "body": loc.title or f"{loc.latitude:.5f}, {loc.longitude:.5f}",
+                "geo_uri": f"geo:{loc.latitude},{loc.longitude}",
+            }
+            event_id = await self.room_send(room_id, "m.room.message", content)
+            first_id = first_id or event_id
+        if first_id is not None:
+            await self._add_reactions(room_id, first_id, reaction_keys(message))
+        return Sent(first_id)
+
+    async def _add_reactions(self, room_id: str, event_id: str, keys: list[str]) -> None:
+        """The choices as reactions under the bot's message; one that fails costs only
+        itself (the numbered list still works)."""
+        for key in keys:
+            try:
+                await self.room_send(
+                    room_id,
+                    "m.reaction",
+                    {
+                        "m.relates_to": {
+                            "rel_type": "m.annotation",
+                            "event_id": event_id,
+                            "key": key,
+                        }
+                    },
+                )
+            except DeliveryError:
+                log.warning("matrix: could not add reaction %s", key, exc_info=True)
+
+    async def edit(self, ref: ChatRef, message_id: str, message: OutMessage) -> None:
+        text = render_text(message)
+        new = {"msgtype": "m.text", "body": text, **formatted_body(text)}
+        content = {
+            "msgtype": "m.text",
+            "body": f"* {text}",
+            "m.new_content": new,
+            "m.relates_to": {"rel_type": "m.replace", "event_id": message_id},
+        }
+        await self.room_send(ref.chat_id, "m.room.message", content)
+
+    async def _send_attachment(self, room_id: str, message: OutMessage) -> str:
+        attachment = message.attachment
+        assert attachment is not None
+        room = self._client.rooms.get(room_id)
+        encrypted = bool(room is not None and room.encrypted)
+        content_bytes = attachment.content
+        async with self.gate.slot():
+            try:
+                upload, keys = await self._client.upload(
+                    lambda _a, _b: content_bytes,
+                    content_type=attachment.mime_type,
+                    filename=attachment.filename,
+                    encrypt=encrypted,
+                    filesize=len(content_bytes),
+                )
+            except (ClientConnectionError, ClientError) as exc:
+                raise TemporaryFailure(str(exc)) from exc
+            except TimeoutError as exc:
+                raise TemporaryFailure(f"upload timed out: {exc}") from exc
+            if not isinstance(upload, UploadResponse):
+                raise map_error(upload)
+        msgtype = "m.image" if attachment.is_image else "m.file"
+        info = {"mimetype": attachment.mime_type, "size": len(content_bytes)}
+        content: dict[str, Any] = {
+            "msgtype": msgtype,
+            "body": attachment.filename,
+            "filename": attachment.filename,
+            "info": info,
+        }
+        if encrypted and keys is not None:
+            content["file"] = {**keys, "url": upload.content_uri, "mimetype": attachment.mime_type}
+        else:
+            content["url"] = upload.content_uri
+        return await self.room_send(room_id, "m.room.message", content)
+
+    async def room_send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        async with self.gate.slot():
+            try:
+                response = await self._client.room_send(
+                    room_id, event_type, content, ignore_unverified_devices=True
+                )
+            except LocalProtocolError as exc:
+                # nio says this when it does not (yet) know the room: just joined and not
+                # synced, or left. Only the first is worth retrying, but calling it "blocked"
+                # would stop every message to the person for good, so it is retried and
+                # then fails.
+                raise TemporaryFailure(f"{room_id}: {exc}") from exc
+            except SendRetryError as exc:
+                raise TemporaryFailure(str(exc)) from exc
+            except TimeoutError as exc:
+                raise AmbiguousDelivery(f"{room_id}: timed out") from exc
+            except (ClientConnectionError, ClientError) as exc:
+                raise TemporaryFailure(str(exc)) from exc
+            if isinstance(response, RoomSendResponse):
+                return str(response.event_id)
+            raise map_error(response)
+
+    async def send_plain(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        """Sent unencrypted even in an encrypted room (for the undecryptable notice)."""
+        client = self._client
+        method, path, data = Api.room_send(
+            client.access_token, room_id, event_type, content, os.urandom(8).hex()
+        )
+        async with self.gate.slot():
+            try:
+                response = await client._send(RoomSendResponse, method, path, data, (room_id,))
+            except TimeoutError as exc:
+                raise AmbiguousDelivery(f"{room_id}: timed out") from exc
+            except (ClientConnectionError, ClientError) as exc:
+                raise TemporaryFailure(str(exc)) from exc
+            if isinstance(response, RoomSendResponse):
+                return str(response.event_id)
+            raise map_error(response)
