@@ -17,6 +17,7 @@ from storage.models import Offer, OfferKind
 from storage.unit_of_work import UnitOfWork
 
 CARRY_FLOW = "offermsg"
+MAX_MESSAGE = 1500  # the longest message carried about an offer, either way
 
 
 KIND_LABELS: dict[str, tuple[str, str]] = {
