@@ -79,7 +79,7 @@ class OffersFound(Question[BrowseOffersData]):
         lines = [ctx._(N_("Offers of help:"))]
         choices = []
         for number, item in enumerate(found, start=1):
-            lines.append(f"{number}. {await describe(ctx.uow, ctx.translator, item)}")
+            lines.append(f"{number}. {await describe(ctx.services, ctx.translator, item)}")
             choices.append(Choice(ASK.of(item.id), ctx._(N_("Ask #{n}")).format(n=number), "✉️"))
         lines.append(ctx._(N_("I carry your question; nobody's contact details are shown.")))
         return OutMessage("\n".join(lines), choices=(*choices, look_again, done))

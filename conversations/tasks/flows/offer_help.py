@@ -63,7 +63,7 @@ class YourOffers(Question[MyOffersData]):
         lines = [ctx._(N_("Your offers:"))]
         choices = []
         for number, item in enumerate(mine[:8], start=1):
-            lines.append(f"{number}. {await describe(ctx.uow, ctx.translator, item)}")
+            lines.append(f"{number}. {await describe(ctx.services, ctx.translator, item)}")
             choices.append(Choice(OFFER.of(item.id), f"{number}. {item.text[:40]}"))
         choices.append(ctx.choice("new", N_("Offer something new"), "➕"))
         choices.append(ctx.choice("done", N_("Done"), "👍", "ok", "færdig"))
@@ -189,7 +189,7 @@ class OneOffer(Question[MyOffersData]):
 
     async def ask(self, ctx: FlowContext, data: MyOffersData) -> OutMessage:
         own = await own_offer(ctx, data.offer_id)
-        text = await describe(ctx.uow, ctx.translator, own) if own else ""
+        text = await describe(ctx.services, ctx.translator, own) if own else ""
         return OutMessage(
             ctx._(N_("{offer}\n\nWhat would you like to do?")).format(offer=text),
             choices=(

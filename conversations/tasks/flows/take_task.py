@@ -24,7 +24,7 @@ from conversations.tasks.rules.pledges import (
     TAKE,
     PledgeOutcome,
     let_go,
-    take,
+    pledge,
 )
 from storage.models import Event, EventTask, Prompt, RsvpAnswer
 
@@ -134,7 +134,7 @@ class Pledges(SingleStepFlow):
         )
 
     async def _take(self, ctx: FlowContext, event: Event, task: EventTask) -> Transition:
-        outcome = await take(ctx.uow, event, task, ctx.person.id)
+        outcome = await pledge(ctx.services, event, task, ctx.person.id)
         if outcome == PledgeOutcome.FULL:
             intro = ctx._(N_("Sorry, someone was quicker: that task is full now."))
             return Transition.end(await show_tasks(ctx, event, intro=intro))

@@ -20,7 +20,6 @@ from conversations.events.rules.capacity import missing_hands
 from conversations.events.rules.invitations import is_open
 from conversations.events.rules.notifier import Notifier, choice_for, person_ids_of, polite_time
 from storage.models import Event, EventTask, Person, RsvpAnswer
-from storage.unit_of_work import UnitOfWork
 
 PLEDGE_FLOW = "pledge"  # the flow that answers taps on a task list
 
@@ -37,8 +36,11 @@ class PledgeOutcome(StrEnum):
     CLOSED = "closed"
 
 
-async def take(uow: UnitOfWork, event: Event, task: EventTask, person_id: int) -> PledgeOutcome:
+async def pledge(
+    services: Services, event: Event, task: EventTask, person_id: int
+) -> PledgeOutcome:
     """Pledge a hand, if one is still missing. The caller has checked the person may."""
+    uow = services.uow
     await uow.events.lock(event)
     if task.closed_at is not None:
         return PledgeOutcome.CLOSED
