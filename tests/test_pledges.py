@@ -8,6 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from conversations.core.messages import OutMessage
+from conversations.tasks.flows.manage_tasks import TASK, ManageTasks, ManageTasksData
+from conversations.tasks.rules.pledges import LET_GO, NOT_THIS_TIME, TAKE
 from storage.clock import FrozenClock
 from storage.models import Event, EventTask, Pledge, TaskAsk
 from tests.fakes import Chat
@@ -244,3 +246,38 @@ async def test_saying_no_lets_go_of_the_tasks(chat: Chat) -> None:
     replies = await answer(chat, "anna", "no")
     assert "tænde bål" in replies[-1].text
     assert await active_pledges(chat, fire) == []
+
+
+def test_task_conversations_stored_before_typed_data_still_load() -> None:
+    flow = ManageTasks()
+    data = flow.load({"event_id": 3, "task_id": 7})
+    assert data == ManageTasksData(event_id=3, task_id=7)
+    assert data.stored() == {"event_id": 3, "task_id": 7}  # the same keys as before
+    assert flow.load({}).stored() == {}
+
+
+def test_task_button_ids_stay_as_stored_prompts_have_them() -> None:
+    assert [TAKE.of(3), LET_GO.of(3), NOT_THIS_TIME.of(3), TASK.of(3)] == ["t3", "w3", "n3", "t3"]
+    assert [TAKE.parse("t3"), LET_GO.parse("w3"), NOT_THIS_TIME.parse("n3")] == [3, 3, 3]
+    assert TAKE.parse("w3") is None
+    assert TAKE.parse("t3x") is None
+    assert LET_GO.parse("w") is None
+
+
+async def test_a_task_change_stored_before_typed_data_goes_on(chat: Chat) -> None:
+    await everyone(chat)
+    event = await create_event(chat, tasks="tænde bål")
+    (fire,) = await tasks_of(chat, event)
+    await chat.say("kim", "/opgaver")
+    await chat.tap("kim", f"e{event.id}")
+    await chat.tap("kim", f"t{fire.id}")
+    await chat.tap("kim", "hands")
+    async with chat.app.uow() as uow:  # as an older version left it: ids as they came
+        ref = chat.ref("kim")
+        conversation = await uow.conversations.get(ref.platform, ref.chat_id, ref.user_id)
+        assert conversation is not None
+        assert conversation.data == {"event_id": event.id, "task_id": fire.id}
+        conversation.data = {"event_id": str(event.id), "task_id": fire.id}
+        await uow.commit()
+    replies = await chat.say("kim", "3")
+    assert "tænde bål: 0 af 3 hænder" in replies[-1].text

@@ -6,21 +6,46 @@ initiatives. People who took a task are told when it changes or is dropped.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
 
+from conversations.core.choice_ids import EVENT, ChoiceKey
 from conversations.core.commands import CommandSpec
-from conversations.core.flow import Answer, Flow, FlowContext, Transition
-from conversations.core.i18n import N_, Translator
+from conversations.core.flow import Answer, FlowContext, FlowData, Transition
+from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
+from conversations.core.questions import Question, QuestionFlow, by_state
 from conversations.core.words import SKIP_WORDS
 from conversations.events.rules.invitations import refresh_pending_invitations
-from conversations.tasks.rules.pledges import tell_pledgers
+from conversations.tasks.rules.task_changes import close_task, rename_task, resize_task
 from conversations.tasks.rules.task_lines import parse_task
-from storage.models import Event, EventOrigin, EventStatus
+from storage.models import Event, EventOrigin, EventStatus, EventTask
 
 MAX_TASKS = 20
+MAX_TITLE = 120
+MAX_HANDS = 50
+
+TASK = ChoiceKey("t")  # a task on the organiser's list, to change or close
+
+
+class Step(StrEnum):
+    CHOOSE = "choose"
+    LIST = "list"
+    TASK = "task"
+    ADD = "add"
+    RENAME = "rename"
+    HANDS = "hands"
+
+
+# the choices on a task that only lead to another question
+OPENED_BY = {"rename": Step.RENAME, "hands": Step.HANDS, "back": Step.LIST}
+
+
+class ManageTasksData(FlowData):
+    event_id: int | None = None  # the event whose tasks are open, chosen first
+    task_id: int | None = None  # the task being changed, chosen from the list
 
 
 def can_organise(ctx: FlowContext, event: Event | None) -> bool:
@@ -55,17 +80,258 @@ def not_yours(ctx: FlowContext) -> Transition:
     )
 
 
-class Step(StrEnum):
-    CHOOSE = "choose"
-    LIST = "list"
-    TASK = "task"
-    ADD = "add"
-    RENAME = "rename"
-    HANDS = "hands"
+def typed(answer: Answer) -> str:
+    """What was written, with its spaces tidied."""
+    return " ".join((answer.text or "").split())
 
 
-class ManageTasks(Flow):
+async def chosen_event(ctx: FlowContext, data: ManageTasksData) -> Event:
+    assert data.event_id is not None, "the event is chosen before any other question"
+    event = await ctx.uow.events.get(data.event_id)
+    assert event is not None
+    return event
+
+
+async def open_task(ctx: FlowContext, event: Event, task_id: int | None) -> EventTask | None:
+    """The task with this id if it is one of the event's and still open."""
+    task = await ctx.uow.pledges.task(task_id) if task_id is not None else None
+    if task is None or task.event_id != event.id or task.closed_at is not None:
+        return None
+    return task
+
+
+async def refresh_invitations(ctx: FlowContext, event: Event) -> None:
+    """Invitations still waiting to go out show the tasks as they are now."""
+    await ctx.uow.flush()
+    await refresh_pending_invitations(ctx.services, event)
+
+
+class ChooseEvent(Question[ManageTasksData]):
+    state = Step.CHOOSE
+
+    async def ask(self, ctx: FlowContext, data: ManageTasksData) -> OutMessage:
+        events = await organised(ctx)
+        return OutMessage(
+            ctx._(N_("The tasks of which event?")),
+            choices=tuple(
+                Choice(EVENT.of(e.id), f"{e.title} · {ctx.when(e.starts_at)}") for e in events
+            ),
+        )
+
+    async def take(self, ctx: FlowContext, data: ManageTasksData, answer: Answer) -> Transition:
+        event_id = EVENT.parse(answer.choice)
+        if event_id is None:
+            return Transition.stay(data)
+        event = await ctx.uow.events.get(event_id)
+        if event is None or not can_organise(ctx, event):
+            return not_yours(ctx)
+        return Transition.go(Step.LIST, ManageTasksData(event_id=event.id))
+
+
+class EventQuestion(Question[ManageTasksData]):
+    """A question about the chosen event; each answer checks again that it is theirs."""
+
+    async def take(self, ctx: FlowContext, data: ManageTasksData, answer: Answer) -> Transition:
+        event = await ctx.uow.events.get(data.event_id) if data.event_id is not None else None
+        if event is None or not can_organise(ctx, event):  # roles can change meanwhile
+            return not_yours(ctx)
+        return await self.take_for(ctx, data, event, answer)
+
+    @abstractmethod
+    async def take_for(
+        self, ctx: FlowContext, data: ManageTasksData, event: Event, answer: Answer
+    ) -> Transition:
+        """The answer, once the event is known to be this organiser's."""
+
+
+class TaskList(EventQuestion):
+    state = Step.LIST
+
+    async def ask(self, ctx: FlowContext, data: ManageTasksData) -> OutMessage:
+        event = await chosen_event(ctx, data)
+        held = await ctx.uow.pledges.counts(event.id)
+        lines = [ctx._(N_("Tasks for {title}:")).format(title=event.title)]
+        choices: list[Choice] = []
+        for task in await ctx.uow.events.tasks(event.id):
+            if task.closed_at is not None:
+                continue
+            lines.append(
+                ctx._(N_("• {task}: {held} of {hands} hands")).format(
+                    task=task.title, held=held.get(task.id, 0), hands=task.hands
+                )
+            )
+            choices.append(Choice(TASK.of(task.id), task.title))
+        if not choices:
+            lines.append(ctx._(N_("No tasks yet.")))
+        choices.append(ctx.choice("add", N_("Add tasks"), "➕"))
+        choices.append(ctx.choice("done", N_("Done"), "👍", "ok", "færdig"))
+        return OutMessage("\n".join(lines), choices=tuple(choices))
+
+    async def take_for(
+        self, ctx: FlowContext, data: ManageTasksData, event: Event, answer: Answer
+    ) -> Transition:
+        if answer.choice == "done" or (answer.choice is None and typed(answer) in SKIP_WORDS):
+            return Transition.end(OutMessage(ctx._(N_("All right. 👍"))))
+        if answer.choice == "add":
+            return Transition.go(Step.ADD, data)
+        task = await open_task(ctx, event, TASK.parse(answer.choice))
+        if task is None:
+            return Transition.stay(data)
+        return Transition.go(Step.TASK, ManageTasksData(event_id=event.id, task_id=task.id))
+
+
+class AddTasks(EventQuestion):
+    state = Step.ADD
+
+    async def ask(self, ctx: FlowContext, data: ManageTasksData) -> OutMessage:
+        return OutMessage(
+            ctx._(
+                N_(
+                    "Write the new tasks, one per line, with how many hands, for example "
+                    '"medbring kage x2".'
+                )
+            ),
+            expects_text=True,
+        )
+
+    async def take_for(
+        self, ctx: FlowContext, data: ManageTasksData, event: Event, answer: Answer
+    ) -> Transition:
+        new = [task for task in map(parse_task, (answer.text or "").splitlines()) if task]
+        existing = await ctx.uow.events.tasks(event.id)
+        if not new:
+            return Transition.stay(data)
+        if len(existing) + len(new) > MAX_TASKS:
+            return Transition.stay(
+                data, OutMessage(ctx._(N_("That is a lot of tasks; 20 at most.")))
+            )
+        for position, (title, hands) in enumerate(new, start=len(existing)):
+            await ctx.uow.events.add_task(event.id, title, hands, position)
+        await refresh_invitations(ctx, event)
+        return Transition.go(Step.LIST, data, OutMessage(ctx._(N_("Added. 👍"))))
+
+
+class TaskQuestion(EventQuestion):
+    """A question about the chosen task; a task closed meanwhile leads back to the list."""
+
+    async def take_for(
+        self, ctx: FlowContext, data: ManageTasksData, event: Event, answer: Answer
+    ) -> Transition:
+        task = await open_task(ctx, event, data.task_id)
+        if task is None:
+            return Transition.go(Step.LIST, data)
+        return await self.take_on(ctx, data, event, task, answer)
+
+    @abstractmethod
+    async def take_on(
+        self,
+        ctx: FlowContext,
+        data: ManageTasksData,
+        event: Event,
+        task: EventTask,
+        answer: Answer,
+    ) -> Transition:
+        """The answer, once the task is known to be open and the event's."""
+
+    async def saved(self, ctx: FlowContext, data: ManageTasksData, event: Event) -> Transition:
+        await refresh_invitations(ctx, event)
+        return Transition.go(Step.LIST, data, OutMessage(ctx._(N_("Saved. 👍"))))
+
+
+class WhatToChange(TaskQuestion):
+    state = Step.TASK
+
+    async def ask(self, ctx: FlowContext, data: ManageTasksData) -> OutMessage:
+        assert data.task_id is not None, "a task is chosen before it is changed"
+        task = await ctx.uow.pledges.task(data.task_id)
+        assert task is not None
+        return OutMessage(
+            ctx._(N_("{task} (×{hands}). What should change?")).format(
+                task=task.title, hands=task.hands
+            ),
+            choices=(
+                ctx.choice("rename", N_("The wording"), "✏️"),
+                ctx.choice("hands", N_("How many hands"), "🔢"),
+                ctx.choice("close", N_("Close it: not needed any more"), "🚫"),
+                ctx.choice("back", N_("Back to the list"), "↩️"),
+            ),
+        )
+
+    async def take_on(
+        self,
+        ctx: FlowContext,
+        data: ManageTasksData,
+        event: Event,
+        task: EventTask,
+        answer: Answer,
+    ) -> Transition:
+        opens = OPENED_BY.get(answer.choice or "")
+        if opens is not None:
+            return Transition.go(opens, data)
+        if answer.choice != "close":
+            return Transition.stay(data)
+        told = await close_task(ctx.services, event, task)
+        await refresh_invitations(ctx, event)
+        note = ctx.ngettext(
+            "Closed. I'm telling the {n} person who had taken it.",
+            "Closed. I'm telling the {n} people who had taken it.",
+            told,
+        ).format(n=told)
+        return Transition.go(Step.LIST, data, OutMessage(note))
+
+
+class NewWording(TaskQuestion):
+    state = Step.RENAME
+
+    async def ask(self, ctx: FlowContext, data: ManageTasksData) -> OutMessage:
+        return OutMessage(ctx._(N_("What should the task say now?")), expects_text=True)
+
+    async def take_on(
+        self,
+        ctx: FlowContext,
+        data: ManageTasksData,
+        event: Event,
+        task: EventTask,
+        answer: Answer,
+    ) -> Transition:
+        title = typed(answer)
+        if not title or len(title) > MAX_TITLE:
+            return Transition.stay(data)
+        await rename_task(ctx.services, event, task, title)
+        return await self.saved(ctx, data, event)
+
+
+class HowManyHands(TaskQuestion):
+    state = Step.HANDS
+
+    async def ask(self, ctx: FlowContext, data: ManageTasksData) -> OutMessage:
+        return OutMessage(
+            ctx._(N_("How many hands does it need? Write a number.")), expects_text=True
+        )
+
+    async def take_on(
+        self,
+        ctx: FlowContext,
+        data: ManageTasksData,
+        event: Event,
+        task: EventTask,
+        answer: Answer,
+    ) -> Transition:
+        text = typed(answer)
+        if not text.isdigit() or not 0 < int(text) <= MAX_HANDS:
+            return Transition.stay(data, OutMessage(ctx._(N_("Please write a number, like 2."))))
+        await resize_task(ctx.services, event, task, int(text))
+        return await self.saved(ctx, data, event)
+
+
+QUESTIONS = by_state(
+    ChooseEvent(), TaskList(), AddTasks(), WhatToChange(), NewWording(), HowManyHands()
+)
+
+
+class ManageTasks(QuestionFlow[ManageTasksData]):
     name = "tasks"
+    data_model = ManageTasksData
     commands = (
         CommandSpec(
             "tasks",
@@ -74,6 +340,10 @@ class ManageTasks(Flow):
             button=N_("Tasks"),
         ),
     )
+
+    @property
+    def questions(self) -> Mapping[str, Question[ManageTasksData]]:
+        return QUESTIONS
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         if not await organised(ctx):
@@ -87,178 +357,4 @@ class ManageTasks(Flow):
                     )
                 )
             )
-        return Transition.go(Step.CHOOSE, {})
-
-    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
-        step = Step(state)
-        if step == Step.CHOOSE:
-            events = await organised(ctx)
-            return OutMessage(
-                ctx._(N_("The tasks of which event?")),
-                choices=tuple(
-                    Choice(f"e{e.id}", f"{e.title} · {ctx.when(e.starts_at)}") for e in events
-                ),
-            )
-        event = await ctx.uow.events.get(int(data["event_id"]))
-        assert event is not None
-        if step == Step.LIST:
-            held = await ctx.uow.pledges.counts(event.id)
-            lines = [ctx._(N_("Tasks for {title}:")).format(title=event.title)]
-            choices: list[Choice] = []
-            for task in await ctx.uow.events.tasks(event.id):
-                if task.closed_at is not None:
-                    continue
-                lines.append(
-                    ctx._(N_("• {task}: {held} of {hands} hands")).format(
-                        task=task.title, held=held.get(task.id, 0), hands=task.hands
-                    )
-                )
-                choices.append(Choice(f"t{task.id}", task.title))
-            if not choices:
-                lines.append(ctx._(N_("No tasks yet.")))
-            choices.append(ctx.choice("add", N_("Add tasks"), "➕"))
-            choices.append(ctx.choice("done", N_("Done"), "👍", "ok", "færdig"))
-            return OutMessage("\n".join(lines), choices=tuple(choices))
-        if step == Step.TASK:
-            chosen = await ctx.uow.pledges.task(int(data["task_id"]))
-            assert chosen is not None
-            return OutMessage(
-                ctx._(N_("{task} (×{hands}). What should change?")).format(
-                    task=chosen.title, hands=chosen.hands
-                ),
-                choices=(
-                    ctx.choice("rename", N_("The wording"), "✏️"),
-                    ctx.choice("hands", N_("How many hands"), "🔢"),
-                    ctx.choice("close", N_("Close it: not needed any more"), "🚫"),
-                    ctx.choice("back", N_("Back to the list"), "↩️"),
-                ),
-            )
-        if step == Step.ADD:
-            return OutMessage(
-                ctx._(
-                    N_(
-                        "Write the new tasks, one per line, with how many hands, for example "
-                        '"medbring kage x2".'
-                    )
-                ),
-                expects_text=True,
-            )
-        if step == Step.RENAME:
-            return OutMessage(ctx._(N_("What should the task say now?")), expects_text=True)
-        return OutMessage(
-            ctx._(N_("How many hands does it need? Write a number.")), expects_text=True
-        )
-
-    async def handle(
-        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
-    ) -> Transition:
-        step = Step(state)
-        if step == Step.CHOOSE:
-            choice = answer.choice or ""
-            if not (choice.startswith("e") and choice[1:].isdigit()):
-                return Transition.stay(data)
-            event = await ctx.uow.events.get(int(choice[1:]))
-            if not can_organise(ctx, event):
-                return not_yours(ctx)
-            assert event is not None
-            return Transition.go(Step.LIST, {"event_id": event.id})
-        event = await ctx.uow.events.get(int(data["event_id"]))
-        if not can_organise(ctx, event):  # checked on every step: roles can change
-            return not_yours(ctx)
-        assert event is not None
-        text = " ".join((answer.text or "").split())
-        match step:
-            case Step.LIST:
-                if answer.choice == "done" or (answer.choice is None and text in SKIP_WORDS):
-                    return Transition.end(OutMessage(ctx._(N_("All right. 👍"))))
-                if answer.choice == "add":
-                    return Transition.go(Step.ADD, data)
-                choice = answer.choice or ""
-                if choice.startswith("t") and choice[1:].isdigit():
-                    task = await ctx.uow.pledges.task(int(choice[1:]))
-                    if task is not None and task.event_id == event.id and task.closed_at is None:
-                        return Transition.go(Step.TASK, {**data, "task_id": task.id})
-                return Transition.stay(data)
-            case Step.ADD:
-                added = [parse_task(line) for line in (answer.text or "").splitlines()]
-                new = [t for t in added if t]
-                existing = await ctx.uow.events.tasks(event.id)
-                if not new:
-                    return Transition.stay(data)
-                if len(existing) + len(new) > MAX_TASKS:
-                    return Transition.stay(
-                        data, OutMessage(ctx._(N_("That is a lot of tasks; 20 at most.")))
-                    )
-                for offset, (title, hands) in enumerate(new):
-                    await ctx.uow.events.add_task(event.id, title, hands, len(existing) + offset)
-                await self._refresh(ctx, event)
-                return Transition.go(Step.LIST, data, OutMessage(ctx._(N_("Added. 👍"))))
-        task = await ctx.uow.pledges.task(int(data["task_id"]))
-        if task is None or task.event_id != event.id or task.closed_at is not None:
-            return Transition.go(Step.LIST, data)
-        pledgers = await ctx.uow.pledges.pledgers(task.id)
-        now = ctx.now()
-        match step:
-            case Step.TASK:
-                if answer.choice == "rename":
-                    return Transition.go(Step.RENAME, data)
-                if answer.choice == "hands":
-                    return Transition.go(Step.HANDS, data)
-                if answer.choice == "back":
-                    return Transition.go(Step.LIST, data)
-                if answer.choice != "close":
-                    return Transition.stay(data)
-                task.closed_at = now
-                for pledge_task in pledgers:
-                    pledge = await ctx.uow.pledges.active(task.id, pledge_task)
-                    if pledge is not None:
-                        pledge.withdrawn_at = now
-                title = task.title
-
-                def closed(tr: Translator) -> str:
-                    return tr.gettext(
-                        N_("{task} at {title} is no longer needed. Thank you all the same! 🌿")
-                    ).format(task=title, title=event.title)
-
-                await tell_pledgers(ctx.services, event, pledgers, closed, f"taskclosed:{task.id}")
-                await self._refresh(ctx, event)
-                note = ctx.ngettext(
-                    "Closed. I'm telling the {n} person who had taken it.",
-                    "Closed. I'm telling the {n} people who had taken it.",
-                    len(pledgers),
-                ).format(n=len(pledgers))
-                return Transition.go(Step.LIST, data, OutMessage(note))
-            case Step.RENAME:
-                if not text or len(text) > 120:
-                    return Transition.stay(data)
-                old, task.title = task.title, text
-
-                def renamed(tr: Translator) -> str:
-                    return tr.gettext(
-                        N_("The task you took at {title} has changed: {old} → {new}")
-                    ).format(title=event.title, old=old, new=text)
-
-                key = f"taskchg:{task.id}:{now.isoformat()}"
-                await tell_pledgers(ctx.services, event, pledgers, renamed, key)
-            case Step.HANDS:
-                if not text.isdigit() or not 0 < int(text) <= 50:
-                    return Transition.stay(
-                        data, OutMessage(ctx._(N_("Please write a number, like 2.")))
-                    )
-                hands = int(text)
-                if hands != task.hands:
-                    task.hands = hands
-
-                    def resized(tr: Translator) -> str:
-                        return tr.gettext(
-                            N_("The task you took at {title}, {task}, now needs {n} hands.")
-                        ).format(title=event.title, task=task.title, n=hands)
-
-                    key = f"taskhands:{task.id}:{now.isoformat()}"
-                    await tell_pledgers(ctx.services, event, pledgers, resized, key)
-        await self._refresh(ctx, event)
-        return Transition.go(Step.LIST, data, OutMessage(ctx._(N_("Saved. 👍"))))
-
-    async def _refresh(self, ctx: FlowContext, event: Event) -> None:
-        await ctx.uow.flush()
-        await refresh_pending_invitations(ctx.services, event)
+        return Transition.go(Step.CHOOSE, ManageTasksData())

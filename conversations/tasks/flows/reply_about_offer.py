@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
-from conversations.core.flow import Answer, Flow, FlowContext, Transition
+from conversations.core.flow import Answer, Flow, FlowContext, FlowData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
-from conversations.tasks.rules.offers import CARRY_FLOW, carry
+from conversations.tasks.rules.offers import CARRY_FLOW, MAX_MESSAGE, carry
 from storage.models import Prompt
-
-MAX_MESSAGE = 1500
 
 
 class CarryStep(StrEnum):
     WRITE = "write"
 
 
+class ReplyData(FlowData):
+    reply_to: int  # the carried message being answered
+
+
 class CarriedMessages(Flow):
     """The Answer button on a carried message: write back, carried the same way."""
 
     name = CARRY_FLOW
+    data_model = ReplyData
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         return Transition.end(OutMessage(ctx._(N_("Tap Answer on a message to reply to it."))))
@@ -37,9 +39,9 @@ class CarriedMessages(Flow):
             return Transition.end(OutMessage(ctx._(N_("All right. Nothing more is sent."))))
         if choice_id != "reply":
             return None
-        return Transition.go(CarryStep.WRITE, {"reply_to": row.id})
+        return Transition.go(CarryStep.WRITE, ReplyData(reply_to=row.id))
 
-    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
+    async def prompt(self, ctx: FlowContext, state: str, data: ReplyData) -> OutMessage:
         return OutMessage(
             ctx._(
                 N_(
@@ -51,12 +53,12 @@ class CarriedMessages(Flow):
         )
 
     async def handle(
-        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
+        self, ctx: FlowContext, state: str, data: ReplyData, answer: Answer
     ) -> Transition:
         note = (answer.text or "").strip()
         if not note or len(note) > MAX_MESSAGE:
             return Transition.stay(data, OutMessage(ctx._(N_("Please write a short message."))))
-        row = await ctx.uow.offers.offer_message(int(data["reply_to"]))
+        row = await ctx.uow.offers.offer_message(data.reply_to)
         if row is None or row.recipient_id != ctx.person.id:
             return Transition.end(OutMessage(ctx._(N_("That message wasn't for you."))))
         item = await ctx.uow.offers.offer(row.offer_id)

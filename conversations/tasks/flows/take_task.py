@@ -1,15 +1,15 @@
-"""Tasks on an event and the pledges people make to them ("count me in for a task").
+"""Taking a hand with a task: the task list of an event, where a person taps "I'll do" or
+"let go of", and their answer to an ask for a hand ("yes, count me in" or "not this time").
 
-A pledge is checked on the server like an answer: the event must be open, the person must
-have been shown it (or asked for a hand), and a full task takes no more pledges (the event's
-row is locked while counting, as for the last place). Letting a task go close to the event
-tells the organiser and asks for the hand again, first among those coming, then among those
-invited, never asking anyone twice or anyone who already said no to that task."""
+Every tap is checked on the server like an answer: the event must be open, and the person
+must have been shown it (or asked for that hand); the pledge rules are in `rules/pledges`.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from conversations.core.choice_ids import ChoiceKey
 from conversations.core.flow import FlowContext, SingleStepFlow, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
@@ -17,8 +17,16 @@ from conversations.core.prompts import offer_to
 from conversations.events.rules.answers import Outcome, record_answer
 from conversations.events.rules.capacity import missing_hands
 from conversations.events.rules.invitations import is_open, may_answer
-from conversations.tasks.rules.pledges import PLEDGE_FLOW, PledgeOutcome, let_go, take
-from storage.models import Event, Prompt, RsvpAnswer
+from conversations.tasks.rules.pledges import (
+    LET_GO,
+    NOT_THIS_TIME,
+    PLEDGE_FLOW,
+    TAKE,
+    PledgeOutcome,
+    let_go,
+    pledge,
+)
+from storage.models import Event, EventTask, Prompt, RsvpAnswer
 
 
 async def tasks_message(ctx: FlowContext, event: Event, *, intro: str | None = None) -> OutMessage:
@@ -34,7 +42,7 @@ async def tasks_message(ctx: FlowContext, event: Event, *, intro: str | None = N
         if task.id in mine:
             lines.append("✅ " + ctx._(N_("{task}: you're helping")).format(task=task.title))
             label = ctx._(N_("Let go of: {task}")).format(task=task.title)
-            choices.append(Choice(f"w{task.id}", label, "↪️"))
+            choices.append(Choice(LET_GO.of(task.id), label, "↪️"))
         elif missing > 0:
             lines.append(
                 "• "
@@ -43,7 +51,7 @@ async def tasks_message(ctx: FlowContext, event: Event, *, intro: str | None = N
                 )
             )
             label = ctx._(N_("I'll do: {task}")).format(task=task.title)
-            choices.append(Choice(f"t{task.id}", label, "🙋"))
+            choices.append(Choice(TAKE.of(task.id), label, "🙋"))
         else:
             lines.append("• " + ctx._(N_("{task}: all hands found")).format(task=task.title))
     if not choices:
@@ -69,9 +77,12 @@ async def show_tasks(ctx: FlowContext, event: Event, *, intro: str | None = None
     )
 
 
-def _task_id(choice_id: str) -> tuple[str, int] | None:
-    if len(choice_id) > 1 and choice_id[0] in "twn" and choice_id[1:].isdigit():
-        return choice_id[0], int(choice_id[1:])
+def tapped(choice_id: str) -> tuple[ChoiceKey, int] | None:
+    """Which of the task buttons this is (take, let go, not this time), and for which task."""
+    for key in (TAKE, LET_GO, NOT_THIS_TIME):
+        task_id = key.parse(choice_id)
+        if task_id is not None:
+            return key, task_id
     return None
 
 
@@ -85,10 +96,10 @@ class Pledges(SingleStepFlow):
 
     async def detached(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> Transition | None:
         event_id = prompt.context.get("event_id")
-        parsed = _task_id(choice_id)
-        if not isinstance(event_id, int) or prompt.person_id != ctx.person.id or parsed is None:
+        button = tapped(choice_id)
+        if not isinstance(event_id, int) or prompt.person_id != ctx.person.id or button is None:
             return _not_yours(ctx)
-        action, task_id = parsed
+        key, task_id = button
         event = await ctx.uow.events.get(event_id)
         task = await ctx.uow.pledges.task(task_id)
         if event is None or task is None or task.event_id != event.id:
@@ -100,24 +111,30 @@ class Pledges(SingleStepFlow):
             return Transition.end(
                 OutMessage(ctx._(N_("{title} is no longer open.")).format(title=event.title))
             )
-        if action == "n":
+        if key == NOT_THIS_TIME:
             await ctx.uow.pledges.note_ask(task.id, ctx.person.id, declined=True)
             return Transition.end(OutMessage(ctx._(N_("That's fine, thank you for saying so."))))
-        if action == "w":
-            window = timedelta(hours=ctx.config.late_withdrawal_hours)
-            gone = await let_go(ctx.services, event, task, ctx.person.id, late_window=window)
-            if not gone:
-                return Transition.end(
-                    OutMessage(ctx._(N_("You weren't down for that task, so nothing changed.")))
-                )
+        if key == LET_GO:
+            return await self._let_go(ctx, event, task)
+        return await self._take(ctx, event, task)
+
+    async def _let_go(self, ctx: FlowContext, event: Event, task: EventTask) -> Transition:
+        window = timedelta(hours=ctx.config.late_withdrawal_hours)
+        gone = await let_go(ctx.services, event, task, ctx.person.id, late_window=window)
+        if not gone:
             return Transition.end(
-                OutMessage(
-                    ctx._(
-                        N_("Noted: you're no longer doing {task}. Thanks for telling me.")
-                    ).format(task=task.title)
+                OutMessage(ctx._(N_("You weren't down for that task, so nothing changed.")))
+            )
+        return Transition.end(
+            OutMessage(
+                ctx._(N_("Noted: you're no longer doing {task}. Thanks for telling me.")).format(
+                    task=task.title
                 )
             )
-        outcome = await take(ctx.uow, event, task, ctx.person.id)
+        )
+
+    async def _take(self, ctx: FlowContext, event: Event, task: EventTask) -> Transition:
+        outcome = await pledge(ctx.services, event, task, ctx.person.id)
         if outcome == PledgeOutcome.FULL:
             intro = ctx._(N_("Sorry, someone was quicker: that task is full now."))
             return Transition.end(await show_tasks(ctx, event, intro=intro))
@@ -128,17 +145,18 @@ class Pledges(SingleStepFlow):
         )
         if outcome == PledgeOutcome.ALREADY:
             text = ctx._(N_("You're already down for {task}. Thank you!")).format(task=task.title)
+        coming = await self._coming_too(ctx, event)
+        return Transition.end(OutMessage(f"{text}\n{coming}" if coming else text))
+
+    async def _coming_too(self, ctx: FlowContext, event: Event) -> str | None:
+        """Taking a task means coming: a yes is noted for someone who hadn't said one."""
         rsvp = await ctx.uow.events.rsvp(event.id, ctx.person.id)
-        if rsvp is None or rsvp.answer == RsvpAnswer.MAYBE:
-            # taking a task means coming: note a yes (or the waiting list when it is full)
-            answered = await record_answer(ctx.services, event, ctx.person, "yes")
-            if answered == Outcome.WAITLISTED:
-                text += "\n" + ctx._(
-                    N_("The event itself is full, so you are on its waiting list.")
-                )
-            else:
-                text += "\n" + ctx._(N_("I've noted that you're coming too."))
-        return Transition.end(OutMessage(text))
+        if rsvp is not None and rsvp.answer != RsvpAnswer.MAYBE:
+            return None
+        answered = await record_answer(ctx.services, event, ctx.person, "yes")
+        if answered == Outcome.WAITLISTED:
+            return ctx._(N_("The event itself is full, so you are on its waiting list."))
+        return ctx._(N_("I've noted that you're coming too."))
 
 
 def _not_yours(ctx: FlowContext) -> Transition:

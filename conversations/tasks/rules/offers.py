@@ -14,9 +14,9 @@ from conversations.core.prompts import offer_to
 from conversations.core.services import Services
 from conversations.events.rules.notifier import choice_for
 from storage.models import Offer, OfferKind
-from storage.unit_of_work import UnitOfWork
 
 CARRY_FLOW = "offermsg"
+MAX_MESSAGE = 1500  # the longest message carried about an offer, either way
 
 
 KIND_LABELS: dict[str, tuple[str, str]] = {
@@ -34,11 +34,11 @@ def kind_label(tr: Translator, kind: str) -> str:
     return f"{emoji} {tr.gettext(label)}"
 
 
-async def describe(uow: UnitOfWork, tr: Translator, offer: Offer) -> str:
+async def describe(services: Services, tr: Translator, offer: Offer) -> str:
     """One line for an offer: what kind, what, where and when, in the reader's language."""
     parts = [kind_label(tr, offer.kind), offer.text]
     if offer.area_topic_id is not None:
-        topic = await uow.topics.get(offer.area_topic_id)
+        topic = await services.uow.topics.get(offer.area_topic_id)
         if topic is not None:
             parts.append("📍 " + topic.name(tr.language))
     if offer.when_possible:

@@ -8,11 +8,10 @@ already said no to that task.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
 
+from conversations.core.choice_ids import ChoiceKey
 from conversations.core.i18n import N_, Translator
 from conversations.core.messages import ChatRef, OutMessage
 from conversations.core.prompts import offer_to
@@ -21,9 +20,13 @@ from conversations.events.rules.capacity import missing_hands
 from conversations.events.rules.invitations import is_open
 from conversations.events.rules.notifier import Notifier, choice_for, person_ids_of, polite_time
 from storage.models import Event, EventTask, Person, RsvpAnswer
-from storage.unit_of_work import UnitOfWork
 
 PLEDGE_FLOW = "pledge"  # the flow that answers taps on a task list
+
+# The buttons on a task list and on an ask for a hand, each carrying the task's id.
+TAKE = ChoiceKey("t")
+LET_GO = ChoiceKey("w")
+NOT_THIS_TIME = ChoiceKey("n")
 
 
 class PledgeOutcome(StrEnum):
@@ -33,8 +36,11 @@ class PledgeOutcome(StrEnum):
     CLOSED = "closed"
 
 
-async def take(uow: UnitOfWork, event: Event, task: EventTask, person_id: int) -> PledgeOutcome:
+async def pledge(
+    services: Services, event: Event, task: EventTask, person_id: int
+) -> PledgeOutcome:
     """Pledge a hand, if one is still missing. The caller has checked the person may."""
+    uow = services.uow
     await uow.events.lock(event)
     if task.closed_at is not None:
         return PledgeOutcome.CLOSED
@@ -123,6 +129,7 @@ async def ask_again(
         [pid for pid in await uow.pledges.invited(event.id) if pid not in skip | said_no],
     ]
     notifier = Notifier(services)
+    languages = services.translations
     for tier in tiers:
         if not tier:
             continue
@@ -135,10 +142,8 @@ async def ask_again(
             message = OutMessage(
                 text,
                 choices=(
-                    choice_for(
-                        tr, services.translations, f"t{task.id}", N_("Yes, count me in"), "🙋", "ja"
-                    ),
-                    choice_for(tr, services.translations, f"n{task.id}", N_("Not this time"), "↪️"),
+                    choice_for(tr, languages, TAKE.of(task.id), N_("Yes, count me in"), "🙋", "ja"),
+                    choice_for(tr, languages, NOT_THIS_TIME.of(task.id), N_("Not this time"), "↪️"),
                 ),
             )
             recipient = ChatRef(identity.platform, identity.chat_id, identity.user_id)
@@ -166,24 +171,6 @@ async def ask_again(
         if count:
             return count
     return 0
-
-
-async def tell_pledgers(
-    services: Services,
-    event: Event,
-    person_ids: Sequence[int],
-    render: Any,
-    key: str,
-) -> int:
-    notifier = Notifier(services)
-    return await notifier.tell(
-        person_ids,
-        render,
-        key=lambda p: f"{key}:{p.id}",
-        kind="task",
-        batch=f"task:{event.id}",
-        event=event,
-    )
 
 
 async def release_tasks(
