@@ -281,3 +281,13 @@ async def test_a_task_change_stored_before_typed_data_goes_on(chat: Chat) -> Non
         await uow.commit()
     replies = await chat.say("kim", "3")
     assert "tænde bål: 0 af 3 hænder" in replies[-1].text
+
+
+def test_a_typed_number_is_only_ascii_digits() -> None:
+    from conversations.core.words import whole_number
+
+    assert whole_number(" 3 ") == 3
+    assert whole_number("50", at_most=50) == 50
+    for not_a_number in ("", "²", "١٢", "3.5", "-2", "51x", "9" * 30):
+        assert whole_number(not_a_number, at_most=50) is None
+    assert whole_number("51", at_most=50) is None

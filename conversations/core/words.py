@@ -9,3 +9,13 @@ NO_WORDS = ("nej", "no", "nope", "ellers tak", "nej tak", "no thanks")
 
 
 SKIP_WORDS = ("spring over", "skip", "videre", "next", "-")
+
+
+def whole_number(text: str, *, at_most: int = 10**9) -> int | None:
+    """A typed whole number ("20", " 3 "), or None: only ASCII digits count, so "²" or "١٢"
+    is not taken as a number, and nothing too long to be meant."""
+    digits = text.strip()
+    if not digits or len(digits) > len(str(at_most)) or not (digits.isascii() and digits.isdigit()):
+        return None
+    number = int(digits)
+    return number if number <= at_most else None

@@ -17,7 +17,7 @@ from conversations.core.flow import Answer, FlowContext, FlowData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
 from conversations.core.questions import Question, QuestionFlow, by_state
-from conversations.core.words import SKIP_WORDS
+from conversations.core.words import SKIP_WORDS, whole_number
 from conversations.events.rules.invitations import refresh_pending_invitations
 from conversations.tasks.rules.task_changes import close_task, rename_task, resize_task
 from conversations.tasks.rules.task_lines import parse_task
@@ -317,10 +317,10 @@ class HowManyHands(TaskQuestion):
         task: EventTask,
         answer: Answer,
     ) -> Transition:
-        text = typed(answer)
-        if not text.isdigit() or not 0 < int(text) <= MAX_HANDS:
+        hands = whole_number(typed(answer), at_most=MAX_HANDS)
+        if not hands:
             return Transition.stay(data, OutMessage(ctx._(N_("Please write a number, like 2."))))
-        await resize_task(ctx.services, event, task, int(text))
+        await resize_task(ctx.services, event, task, hands)
         return await self.saved(ctx, data, event)
 
 
