@@ -13,6 +13,7 @@ from pathlib import Path
 
 from conversations.core.i18n import N_, Translator
 from conversations.core.messages import Attachment, OutMessage
+from conversations.core.services import Services
 from conversations.feedback.rules.report_charts import journey_map_png, series_png
 from conversations.feedback.rules.report_data import answers_csv, gather, task_coverage
 from conversations.feedback.rules.windows import steps_of
@@ -85,9 +86,9 @@ def _chunks(text: str) -> list[str]:
     return parts
 
 
-async def build_report(
-    uow: UnitOfWork, tr: Translator, event: Event, timezone: str
-) -> list[OutMessage]:
+async def build_report(services: Services, tr: Translator, event: Event) -> list[OutMessage]:
+    """The report on `event` in the reader's language (`tr`)."""
+    uow, timezone = services.uow, services.timezone
     data = await gather(uow, event)
     invited = await uow.events.invited_count(event.id)
     said_yes = (await uow.events.answer_counts(event.id)).get(RsvpAnswer.YES, 0)
