@@ -473,7 +473,6 @@ async def test_snap_command_after_the_event_and_not_later(chat: Chat, clock: Fro
     assert "no event" in replies[-1].text
 
 
-
 async def stored_data(chat: Chat, user: str) -> dict[str, object]:
     async with chat.app.uow() as uow:
         conversation = await uow.conversations.get("fake", f"chat-{user}", user)
