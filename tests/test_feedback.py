@@ -473,6 +473,62 @@ async def test_snap_command_after_the_event_and_not_later(chat: Chat, clock: Fro
     assert "no event" in replies[-1].text
 
 
+async def stored_data(chat: Chat, user: str) -> dict[str, object]:
+    async with chat.app.uow() as uow:
+        conversation = await uow.conversations.get("fake", f"chat-{user}", user)
+        assert conversation is not None
+        return dict(conversation.data)
+
+
+async def test_what_the_feedback_keeps_between_questions_has_the_shape_stored_before(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    """Conversations already stored (a step as "i", a photo waiting as five keys) go on."""
+    event = await event_with_yes(chat, "anna")
+    await after_event(chat, clock, event)
+    await chat.tap("anna", "start")
+    assert await stored_data(chat, "anna") == {"event_id": event.id}
+    await chat.tap("anna", "came")
+    assert await stored_data(chat, "anna") == {"event_id": event.id, "i": 0}
+    await chat.tap("anna", "bad")
+    assert await stored_data(chat, "anna") == {"event_id": event.id, "i": 0, "verdict": "bad"}
+    await chat.tap("anna", "skip")
+    await chat.send_media("anna", replace(PHOTO, caption=None))
+    assert await stored_data(chat, "anna") == {
+        "event_id": event.id,
+        "i": 1,
+        "pending": {
+            "kind": "photo",
+            "file_ref": "photo-file-1",
+            "mime_type": "image/jpeg",
+            "size": 120_000,
+            "caption": None,
+        },
+        "back_to": "step",
+    }
+    replies = await chat.tap("anna", "yes")
+    assert "in the log" in replies[0].text
+    assert "Step 2 of 6" in replies[-1].text
+    assert await stored_data(chat, "anna") == {"event_id": event.id, "i": 1}
+    # a conversation stored with a key no question knows any more still goes on
+    async with chat.app.uow() as uow:
+        conversation = await uow.conversations.get("fake", "chat-anna", "anna")
+        assert conversation is not None
+        conversation.data = {"event_id": str(event.id), "i": 1, "retired": True}
+        await uow.commit()
+    replies = await chat.tap("anna", "good")
+    assert "Step 3 of 6" in replies[-1].text
+
+
+async def test_the_snap_log_keeps_the_shape_stored_before(chat: Chat, clock: FrozenClock) -> None:
+    event = await event_with_yes(chat, "anna")
+    await after_event(chat, clock, event)
+    await chat.say("anna", "/snap")
+    assert await stored_data(chat, "anna") == {"event_id": event.id, "back_to": "collect"}
+    await chat.tap("anna", "yes")
+    assert await stored_data(chat, "anna") == {"event_id": event.id}
+
+
 # -- forgetting ---------------------------------------------------------------------------------
 
 

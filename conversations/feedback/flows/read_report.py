@@ -1,4 +1,5 @@
-"""`/report`: what people said about an event, for its coordinators.
+"""`/report`: a coordinator picks one of their events that has taken place and reads what
+people said about it (see `rules/report.py` for what the report holds).
 
 Only the event's own coordinator (its creator) and admins get a report; checked on the
 server at every step.
@@ -7,10 +8,10 @@ server at every step.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
+from conversations.core.choice_ids import EVENT
 from conversations.core.commands import CommandSpec
-from conversations.core.flow import Answer, Flow, FlowContext, Transition
+from conversations.core.flow import Answer, Flow, FlowContext, NoData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
 from conversations.events.flows.new_event import only_coordinators
@@ -31,6 +32,7 @@ async def reportable(ctx: FlowContext) -> list[Event]:
 
 class Report(Flow):
     name = "report"
+    data_model = NoData
     commands = (
         CommandSpec(
             "report", "rapport", N_("What people said about an event"), role=Role.COORDINATOR
@@ -42,27 +44,25 @@ class Report(Flow):
             return only_coordinators(ctx)
         if not await reportable(ctx):
             return Transition.end(OutMessage(ctx._(N_("None of your events has taken place yet."))))
-        return Transition.go(ReportStep.CHOOSE, {})
+        return Transition.go(ReportStep.CHOOSE, NoData())
 
-    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
+    async def prompt(self, ctx: FlowContext, state: str, data: NoData) -> OutMessage:
         events = await reportable(ctx)
-        choices = tuple(Choice(f"e{e.id}", f"{e.title} · {ctx.when(e.starts_at)}") for e in events)
+        choices = tuple(
+            Choice(EVENT.of(e.id), f"{e.title} · {ctx.when(e.starts_at)}") for e in events
+        )
         return OutMessage(ctx._(N_("Which event would you like a report on?")), choices=choices)
 
     async def handle(
-        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
+        self, ctx: FlowContext, state: str, data: NoData, answer: Answer
     ) -> Transition:
         if not ctx.is_coordinator:
             return only_coordinators(ctx)
-        choice = answer.choice or ""
-        event = (
-            await ctx.uow.events.get(int(choice[1:]))
-            if choice.startswith("e") and choice[1:].isdigit()
-            else None
-        )
+        event_id = EVENT.parse(answer.choice)
+        event = await ctx.uow.events.get(event_id) if event_id is not None else None
         if event is None or not can_manage(ctx, event) or event.starts_at > ctx.now():
             return Transition.end(
                 OutMessage(ctx._(N_("You can only see reports on your own events.")))
             )
-        messages = await build_report(ctx.uow, ctx.translator, event, ctx.config.timezone)
+        messages = await build_report(ctx.services, ctx.translator, event)
         return Transition.end(*messages)

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from conversations.core.i18n import N_, Translator
 from conversations.core.messages import Attachment, OutMessage
+from conversations.core.services import Services
 from conversations.feedback.rules.report_charts import journey_map_png, series_png
 from conversations.feedback.rules.report_data import answers_csv, gather, task_coverage
 from conversations.feedback.rules.windows import steps_of
-from storage.models import Event, IdeaKind, RsvpAnswer, Snap
+from storage.models import Event, FeedbackRequest, IdeaKind, Person, RsvpAnswer, Snap
 from storage.unit_of_work import UnitOfWork
 
 MIN_ANSWERS = 3  # fewer respondents than this: no bars, they would mislead
@@ -37,34 +38,45 @@ def _filename(event: Event, suffix: str) -> str:
 
 
 async def _words(uow: UnitOfWork, tr: Translator, event: Event) -> list[str]:
-    lines: list[str] = []
+    """What people wrote or said, by step, then what matters to them and their ideas."""
+    return await _step_words(uow, tr, event) + await _idea_words(uow, tr, event)
+
+
+def _signed(text: str, request: FeedbackRequest, person: Person | None) -> str:
+    """A name goes with the words only when the person chose to sign them."""
+    if request.signed and person is not None and person.display_name:
+        return f"{text} ({person.display_name})"
+    return text
+
+
+async def _step_words(uow: UnitOfWork, tr: Translator, event: Event) -> list[str]:
     steps = steps_of(event)
     by_step: dict[int, list[str]] = {}
     for comment, request, person, snap in await uow.feedback.event_comments(event.id):
         said = comment.text or ""
         if snap is not None:
             said = ("🎙 " + tr.gettext(N_("a voice note")) + (f": {said}" if said else "")).strip()
-        if not said:
-            continue
-        if request.signed and person is not None and person.display_name:
-            said += f" ({person.display_name})"
-        by_step.setdefault(comment.step_index, []).append(said)
-    if by_step:
-        lines += ["", tr.gettext(N_("In their own words:"))]
-        for index in sorted(by_step):
-            name = steps[index] if 0 <= index < len(steps) else str(index + 1)
-            lines.append(f"{index + 1}. {name}")
-            lines += [f"   • {text}" for text in by_step[index]]
+        if said:
+            by_step.setdefault(comment.step_index, []).append(_signed(said, request, person))
+    if not by_step:
+        return []
+    lines = ["", tr.gettext(N_("In their own words:"))]
+    for index in sorted(by_step):
+        name = steps[index] if 0 <= index < len(steps) else str(index + 1)
+        lines.append(f"{index + 1}. {name}")
+        lines += [f"   • {text}" for text in by_step[index]]
+    return lines
+
+
+async def _idea_words(uow: UnitOfWork, tr: Translator, event: Event) -> list[str]:
     ideas: dict[str, list[str]] = {}
     for idea, request, person in await uow.feedback.event_ideas(event.id):
-        text = idea.text
-        if request.signed and person is not None and person.display_name:
-            text += f" ({person.display_name})"
-        ideas.setdefault(idea.kind, []).append(text)
+        ideas.setdefault(idea.kind, []).append(_signed(idea.text, request, person))
     headings = {
         IdeaKind.MATTERS: N_("What matters to people:"),
         IdeaKind.NEXT_TIME: N_("Ideas for next time:"),
     }
+    lines: list[str] = []
     for kind, heading in headings.items():
         if ideas.get(kind):
             lines += ["", tr.gettext(heading)]
@@ -85,9 +97,9 @@ def _chunks(text: str) -> list[str]:
     return parts
 
 
-async def build_report(
-    uow: UnitOfWork, tr: Translator, event: Event, timezone: str
-) -> list[OutMessage]:
+async def build_report(services: Services, tr: Translator, event: Event) -> list[OutMessage]:
+    """The report on `event` in the reader's language (`tr`)."""
+    uow, timezone = services.uow, services.timezone
     data = await gather(uow, event)
     invited = await uow.events.invited_count(event.id)
     said_yes = (await uow.events.answer_counts(event.id)).get(RsvpAnswer.YES, 0)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -37,7 +37,7 @@ def _height(steps: int) -> float:
     return max(6.0, 2.8 + 1.1 * steps)
 
 
-def _diverging(axes: Any, steps: Sequence[StepCounts], *, labels: bool, font: int) -> None:
+def _diverging(axes: Axes, steps: Sequence[StepCounts], *, labels: bool, font: int) -> None:
     positions = list(range(len(steps)))
     good = [s.good for s in steps]
     bad = [-s.bad for s in steps]

@@ -11,7 +11,6 @@ import hashlib
 import io
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from conversations.core.i18n import Translator
@@ -28,6 +27,17 @@ class StepCounts:
     skip: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerRow:
+    """One answer to one step, as the CSV shows it (the request id is hashed there)."""
+
+    request_id: int
+    step_index: int
+    step: str
+    verdict: str
+    came: int | str  # 1 or 0, or "" when the person didn't say
+
+
 @dataclass
 class EventFeedback:
     event: Event
@@ -35,7 +45,7 @@ class EventFeedback:
     respondents: int  # people who answered at least one step
     came: int
     gave_feedback: int
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[AnswerRow] = field(default_factory=list)
 
 
 async def gather(uow: UnitOfWork, event: Event) -> EventFeedback:
@@ -44,7 +54,7 @@ async def gather(uow: UnitOfWork, event: Event) -> EventFeedback:
     requests = {r.id: r for r in await uow.feedback.requests(event.id)}
     answers = await uow.feedback.event_answers(event.id)
     answered: set[int] = set()
-    rows: list[dict[str, Any]] = []
+    rows: list[AnswerRow] = []
     for row in answers:
         answered.add(row.request_id)
         if 0 <= row.step_index < len(steps):
@@ -57,13 +67,13 @@ async def gather(uow: UnitOfWork, event: Event) -> EventFeedback:
                 counts.skip += 1
         request = requests.get(row.request_id)
         rows.append(
-            {
-                "request_id": row.request_id,
-                "step_index": row.step_index,
-                "step": row.step,
-                "verdict": row.verdict,
-                "came": "" if request is None or request.came is None else int(request.came),
-            }
+            AnswerRow(
+                request_id=row.request_id,
+                step_index=row.step_index,
+                step=row.step,
+                verdict=row.verdict,
+                came="" if request is None or request.came is None else int(request.came),
+            )
         )
     gave = {
         r.id for r in requests.values() if r.completed_at is not None or r.came is not None
@@ -94,17 +104,17 @@ def answers_csv(data: EventFeedback, timezone: str, salt: str | None = None) -> 
     writer.writerow(CSV_COLUMNS)
     date = data.event.starts_at.astimezone(ZoneInfo(timezone)).date().isoformat()
     for row in data.rows:
-        respondent = hashlib.sha256(f"{salt}:{row['request_id']}".encode()).hexdigest()[:12]
+        respondent = hashlib.sha256(f"{salt}:{row.request_id}".encode()).hexdigest()[:12]
         writer.writerow(
             (
                 respondent,
                 data.event.id,
                 data.event.title,
                 date,
-                row["step_index"] + 1,
-                row["step"],
-                row["verdict"],
-                row["came"],
+                row.step_index + 1,
+                row.step,
+                row.verdict,
+                row.came,
             )
         )
     return buffer.getvalue().encode("utf-8")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from conversations.core.dates import next_allowed_time
-from conversations.core.i18n import N_, Translations
+from conversations.core.i18n import N_
 from conversations.core.messages import ChatRef, OutMessage
 from conversations.core.prompts import offer_to
 from conversations.core.services import Services
@@ -16,7 +16,6 @@ from storage.models import (
     Event,
     Identity,
 )
-from storage.unit_of_work import UnitOfWork
 
 
 async def run_feedback_jobs(
@@ -24,10 +23,19 @@ async def run_feedback_jobs(
     options: FeedbackOptions,
 ) -> dict[str, int]:
     """Ask everyone who said yes, `delay` after the end; remind once those who stopped."""
-    uow = services.uow
-    now = services.now()
-    counts = {"feedback_asked": 0, "feedback_reminded": 0}
     notifier = Notifier(services)
+    now = services.now()  # one moment for both, as the job runs at one time
+    return {
+        "feedback_asked": await _ask_after_events(services, options, notifier, now),
+        "feedback_reminded": await _remind_half_way(services, options, notifier, now),
+    }
+
+
+async def _ask_after_events(
+    services: Services, options: FeedbackOptions, notifier: Notifier, now: datetime
+) -> int:
+    uow = services.uow
+    asked = 0
     since = now - options.window - timedelta(days=2)
     for event in await uow.feedback.started_between(since, now):
         end = event_end(event)
@@ -46,9 +54,7 @@ async def run_feedback_jobs(
                     "how it was for you? It takes two minutes, and you decide what to answer."
                 )
             ).format(title=event.title, when=notifier.when(tr, event))
-            message = await _with_buttons(
-                uow, services.translations, person.id, identity, event, text
-            )
+            message = await _with_buttons(services, person.id, identity, event, text)
             if await notifier.enqueue(
                 person,
                 identity,
@@ -59,7 +65,15 @@ async def run_feedback_jobs(
                 not_before=next_allowed_time(person, now, services.timezone),
                 expires_at=end + options.window,
             ):
-                counts["feedback_asked"] += 1
+                asked += 1
+    return asked
+
+
+async def _remind_half_way(
+    services: Services, options: FeedbackOptions, notifier: Notifier, now: datetime
+) -> int:
+    uow = services.uow
+    reminded = 0
     for request in await uow.feedback.left_half_way(now - options.reminder_after):
         found = await uow.events.get(request.event_id)
         if found is None or request.person_id is None:
@@ -79,7 +93,7 @@ async def run_feedback_jobs(
                 "Would you like to finish? It only takes a moment."
             )
         ).format(title=event.title)
-        message = await _with_buttons(uow, services.translations, person.id, identity, event, text)
+        message = await _with_buttons(services, person.id, identity, event, text)
         if await notifier.enqueue(
             person,
             identity,
@@ -90,21 +104,18 @@ async def run_feedback_jobs(
             not_before=next_allowed_time(person, now, services.timezone),
             expires_at=event_end(event) + options.window,
         ):
-            counts["feedback_reminded"] += 1
-    return counts
+            reminded += 1
+    return reminded
 
 
 async def _with_buttons(
-    uow: UnitOfWork,
-    translations: Translations,
-    person_id: int,
-    identity: Identity,
-    event: Event,
-    text: str,
+    services: Services, person_id: int, identity: Identity, event: Event, text: str
 ) -> OutMessage:
+    """The invitation with its two buttons, stored so a tap later is checked (`detached`)."""
+    uow, translations = services.uow, services.translations
     person = await uow.persons.get(person_id)
     assert person is not None
-    tr = translations.get(person.language)
+    tr = services.tr(person)
     message = OutMessage(
         text,
         choices=(
