@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from bot.settings import Settings
@@ -129,10 +129,11 @@ def build_router(
     *,
     fetchers: Mapping[str, MediaFetcher] | None = None,
     on_role_change: RoleListener | None = None,
+    flows: Sequence[Flow] | None = None,
 ) -> Router:
     """`fetchers`: see `build_flows`. `on_role_change`: told of a person whose role or
-    language changed (their menu)."""
-    flows = build_flows(settings, fetchers=fetchers)
+    language changed (their menu). `flows`: instead of `build_flows(settings)`."""
+    flows = list(flows) if flows is not None else build_flows(settings, fetchers=fetchers)
     commands = CommandRegistry.of_flows(flows)
     menu = Menu(commands)
     flows.append(menu)

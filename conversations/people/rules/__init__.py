@@ -1,1 +1,0 @@
-"""Domain rules and scheduled jobs of this capability; they never import flows."""
