@@ -17,10 +17,11 @@ from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
 from conversations.core.prompts import offer_to
 from conversations.core.words import NO_WORDS, SKIP_WORDS, YES_WORDS
+from conversations.events.flows.pick_event import only_coordinators
 from conversations.events.rules.invitations import batch_invitations, publish
 from conversations.events.rules.journey import DEFAULT_JOURNEY
 from conversations.events.rules.reminders import DEFAULT_REMINDERS
-from conversations.events.rules.wording import format_span, link_payload
+from conversations.events.rules.wording import deep_link_url, format_span, link_payload
 from conversations.tasks.rules.task_lines import parse_task
 from storage.models import Event, EventStatus, Role, TopicKind
 from storage.repositories.audiences import (
@@ -56,10 +57,6 @@ class Step(StrEnum):
     SEND = "send"
     SEND_AT = "send_at"
     PREVIEW = "preview"
-
-
-def only_coordinators(ctx: FlowContext) -> Transition:
-    return Transition.end(OutMessage(ctx._(N_("Only coordinators can do that."))))
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -609,10 +606,6 @@ class NewEvent(Flow):
                 total=count,
             )
         return Transition.end(*await published_messages(ctx, event, count, self._bot_username))
-
-
-def deep_link_url(bot_username: str | None, payload: str) -> str | None:
-    return f"https://t.me/{bot_username}?start={payload}" if bot_username else None
 
 
 async def published_messages(

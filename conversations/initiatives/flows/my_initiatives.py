@@ -9,7 +9,7 @@ from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
-from conversations.events.flows.attendees import Attendees
+from conversations.events.flows.attendees import attendance
 from conversations.events.rules.attendee_messages import write_to_attendees
 from conversations.initiatives.flows.browse_initiatives import MAX_NOTE, event_choice
 from conversations.initiatives.rules.pushes import initiative_status
@@ -57,7 +57,7 @@ class MyInitiatives(Flow):
                 lines = [initiative_status(ctx.translator, event, ctx.config.timezone)]
                 if event.backed_by_id is not None:
                     lines.append("🏛 " + ctx._(N_("Backed by the municipality")))
-                lines += ["", await Attendees().overview(ctx, event)]
+                lines += ["", await attendance(ctx, event)]
                 return OutMessage(
                     "\n".join(lines),
                     choices=(

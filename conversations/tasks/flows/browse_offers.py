@@ -9,7 +9,7 @@ from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
-from conversations.events.flows.new_event import only_coordinators
+from conversations.events.flows.pick_event import only_coordinators
 from conversations.tasks.flows.offer_help import area_choices, kind_choices
 from conversations.tasks.flows.reply_about_offer import MAX_MESSAGE
 from conversations.tasks.rules.offers import KIND_LABELS, carry, describe
