@@ -13,6 +13,7 @@ from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
 from conversations.core.questions import Question, by_state
 from conversations.core.words import NO_WORDS, YES_WORDS
+from conversations.events.flows.new_event.draft import squeezed
 from conversations.events.flows.pick_event import (
     CHOOSE,
     ChooseEvent,
@@ -47,10 +48,6 @@ class EditEventData(ChosenEventData):
     @property
     def change(self) -> EventChange:
         return EventChange(self.start, self.end, self.place, self.lat, self.lon)
-
-
-def squeezed(answer: Answer) -> str:
-    return " ".join((answer.text or "").split())
 
 
 class ChooseEventToEdit(ChooseEvent[EditEventData]):

@@ -15,7 +15,7 @@ from conversations.core.messages import Choice, OutMessage
 from conversations.core.prompts import offer
 from conversations.core.words import NO_WORDS, SKIP_WORDS, YES_WORDS
 from conversations.events.flows.answer_invitation import show_invitation
-from conversations.events.flows.new_event import skip_choice
+from conversations.events.flows.new_event.draft import skip_choice
 from conversations.events.flows.pick_event import only_coordinators
 from conversations.events.rules.invitations import (
     batch_invitations,
