@@ -215,8 +215,3 @@ class NewInitiative(QuestionFlow[NewEventData]):
 def push_limits(ctx: FlowContext) -> PushLimits:
     """The limits on pushing initiatives, from the settings."""
     return PushLimits(ctx.config.initiative_pushes_per_day, ctx.config.named_coordinators)
-
-
-async def push_from_flow(ctx: FlowContext, event: Event, *, approved: bool = False) -> str:
-    """`request_push` with the limits in the settings."""
-    return await request_push(ctx.services, event, push_limits(ctx), approved=approved)
