@@ -38,13 +38,14 @@ def can_manage(ctx: FlowContext, event: Event | None) -> bool:
 
 
 async def managed_event(ctx: FlowContext, event_id: int | None) -> Event | None:
-    """The event, if this person may manage it (now: a role can be taken away)."""
+    """The event, if this person may manage it now (a role can be taken away)."""
     event = await ctx.uow.events.get(event_id) if event_id is not None else None
     return event if can_manage(ctx, event) else None
 
 
 async def chosen_event(ctx: FlowContext, data: ChosenEventData) -> Event:
-    """The chosen event, which `ManageEventFlow` has just checked this person may manage."""
+    """The event chosen at the first question (whether this person may still manage it is
+    checked before every answer, see `ManageEventFlow`)."""
     event = await ctx.uow.events.get(data.event_id) if data.event_id is not None else None
     assert event is not None
     return event
@@ -70,8 +71,7 @@ async def choose_event_question(ctx: FlowContext, text: str) -> OutMessage:
 
 
 async def picked_event(ctx: FlowContext, answer: Answer) -> Event | None:
-    event_id = EVENT.parse(answer.choice)
-    return await managed_event(ctx, event_id) if event_id is not None else None
+    return await managed_event(ctx, EVENT.parse(answer.choice))
 
 
 async def start_choosing(ctx: FlowContext, data: FlowData) -> Transition:

@@ -25,6 +25,8 @@ MAX_NOTE = 1000
 
 
 class ModerationData(FlowData):
+    """The initiative a coordinator is backing or hiding, and what they wrote so far."""
+
     event_id: int | None = None
     note: str = ""  # what the municipality brings, once asked
 
