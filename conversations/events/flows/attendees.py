@@ -28,6 +28,14 @@ from storage.models import Event, EventStatus, Role, RsvpAnswer
 MAX_NOTE = 1500
 
 
+HEADINGS = (
+    (RsvpAnswer.YES, N_("Coming")),
+    (RsvpAnswer.MAYBE, N_("Maybe")),
+    (RsvpAnswer.WAITLISTED, N_("Waiting list")),
+    (RsvpAnswer.NO, N_("Can't come")),
+)
+
+
 class AttendeesStep(StrEnum):
     CHOOSE = CHOOSE
     LIST = "list"
@@ -47,32 +55,31 @@ async def attendance(ctx: FlowContext, event: Event) -> str:
             invited=invited, coming=coming, capacity=capacity
         )
     )
-    headings = (
-        (RsvpAnswer.YES, N_("Coming")),
-        (RsvpAnswer.MAYBE, N_("Maybe")),
-        (RsvpAnswer.WAITLISTED, N_("Waiting list")),
-        (RsvpAnswer.NO, N_("Can't come")),
-    )
     counts = await ctx.uow.events.answer_counts(event.id)
-    for answer, heading in headings:
-        rows = await ctx.uow.events.rsvps(event.id, answer)
-        if answer == RsvpAnswer.WAITLISTED:
-            rows = await ctx.uow.events.waitlist(event.id)
-        anonymous = counts.get(answer, 0) - len(rows)
-        names = []
-        for row in rows:
-            person = await ctx.uow.persons.get(row.person_id) if row.person_id else None
-            name = (person.display_name if person else None) or ctx._(N_("(no name)"))
-            names.append(name + (" +1" if row.guests else ""))
-        if anonymous > 0 and answer != RsvpAnswer.WAITLISTED:
-            names.append(
-                ctx.ngettext("{n} without a name", "{n} without a name", anonymous).format(
-                    n=anonymous
-                )
-            )
-        total = len(rows) + max(anonymous, 0)
-        lines.append(f"{ctx._(heading)} ({total}): " + (", ".join(names) or "–"))
+    for answer, heading in HEADINGS:
+        lines.append(await _answered(ctx, event, answer, heading, counts.get(answer, 0)))
     return "\n".join(lines)
+
+
+async def _answered(
+    ctx: FlowContext, event: Event, answer: RsvpAnswer, heading: str, count: int
+) -> str:
+    """One answer's line: who gave it, by name (those who asked to be forgotten counted)."""
+    rows = await ctx.uow.events.rsvps(event.id, answer)
+    if answer == RsvpAnswer.WAITLISTED:
+        rows = await ctx.uow.events.waitlist(event.id)
+    anonymous = count - len(rows)
+    names = []
+    for row in rows:
+        person = await ctx.uow.persons.get(row.person_id) if row.person_id else None
+        name = (person.display_name if person else None) or ctx._(N_("(no name)"))
+        names.append(name + (" +1" if row.guests else ""))
+    if anonymous > 0 and answer != RsvpAnswer.WAITLISTED:
+        names.append(
+            ctx.ngettext("{n} without a name", "{n} without a name", anonymous).format(n=anonymous)
+        )
+    total = len(rows) + max(anonymous, 0)
+    return f"{ctx._(heading)} ({total}): " + (", ".join(names) or "–")
 
 
 def write_question(ctx: FlowContext) -> OutMessage:
