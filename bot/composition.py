@@ -18,7 +18,7 @@ from conversations.events.flows.cancel_event import CancelEvent
 from conversations.events.flows.edit_event import EditEvent
 from conversations.events.flows.event_qr import EventQr
 from conversations.events.flows.my_events import MyEvents
-from conversations.events.flows.new_event import NewEvent
+from conversations.events.flows.new_event.flow import NewEvent
 from conversations.feedback.flows.give_feedback import JourneyFeedback
 from conversations.feedback.flows.read_report import Report
 from conversations.feedback.flows.share_photos import SnapLog

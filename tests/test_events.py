@@ -984,3 +984,82 @@ async def test_a_reminder_job_that_dies_half_way_loses_and_repeats_nothing(
             )
         ).scalars()
         assert sorted(rows) == [OutboxStatus.SENT, OutboxStatus.SENT]
+
+
+# -- conversations kept by an earlier version -------------------------------------------------
+
+
+async def resume(chat: Chat, user: str, flow: str, state: str, data: dict[str, object]) -> None:
+    """Put `user`'s conversation where an earlier version left it, and have it asked again."""
+    ref = chat.ref(user)
+    async with chat.app.uow() as uow:
+        conversation = await uow.conversations.get(ref.platform, ref.chat_id, ref.user_id)
+        assert conversation is not None
+        assert conversation.flow == flow
+        conversation.state, conversation.data = state, data
+        await uow.commit()
+    await chat.say(user, "/help")
+
+
+async def test_a_new_event_kept_before_typed_data_still_publishes(chat: Chat) -> None:
+    """Every key written out, times as ISO text, tasks as [title, hands]: as stored then."""
+    await everyone(chat, "anna")
+    await chat.say("kim", "/newevent")
+    await resume(
+        chat,
+        "kim",
+        "newevent",
+        "preview",
+        {
+            "title": "Skovtur",
+            "text": "",
+            "start": "2026-06-06T08:00:00+00:00",
+            "end": "2026-06-06T11:00:00+00:00",
+            "place": "Hald Ege",
+            "lat": 56.4,
+            "lon": 9.3,
+            "capacity": None,
+            "guests": True,
+            "journey": ["turen", "maden"],
+            "tasks": [["medbring suppe", 3], ["tænde bål", 1]],
+            "reminders": [],
+            "topic_ids": [],
+            "audience": {"kind": "everybody"},
+            "send_at": None,
+        },
+    )
+    preview = chat.last_question("kim").text
+    assert "• medbring suppe ×3" in preview
+    await chat.tap("kim", "publish")
+    anna = await person_of(chat, "anna")
+    async with chat.app.uow() as uow:
+        event = (await uow.session.execute(select(Event))).scalars().one()
+        tasks = [(t.title, t.hands) for t in await uow.events.tasks(event.id)]
+        invited = await uow.events.is_invited(event.id, anna.id)
+    assert (event.starts_at, event.ends_at) == (SATURDAY_10, SATURDAY_10 + timedelta(hours=3))
+    assert (event.latitude, event.longitude, event.guests_allowed) == (56.4, 9.3, True)
+    assert event.journey_steps == ["turen", "maden"]
+    assert event.reminder_offsets == []
+    assert event.audience == {"kind": "everybody"}
+    assert tasks == [("medbring suppe", 3), ("tænde bål", 1)]
+    assert invited
+
+
+async def test_a_change_kept_before_typed_data_is_still_saved(chat: Chat) -> None:
+    await everyone(chat, "anna")
+    event = await create_event(chat)
+    await chat.say("kim", "/editevent")
+    await chat.tap("kim", f"e{event.id}")
+    later = SATURDAY_10 + timedelta(days=1)
+    await resume(
+        chat,
+        "kim",
+        "editevent",
+        "confirm",
+        {"event_id": event.id, "start": later.isoformat(), "end": None},
+    )
+    await chat.tap("kim", "yes")
+    async with chat.app.uow() as uow:
+        changed = await uow.events.get(event.id)
+    assert changed is not None
+    assert (changed.starts_at, changed.ends_at, changed.revision) == (later, None, 1)

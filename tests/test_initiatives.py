@@ -411,3 +411,39 @@ async def test_only_a_coordinator_can_show_a_hidden_initiative_again(chat: Chat)
     fresh = await reload(chat, event)
     assert fresh.status == EventStatus.HIDDEN
     assert [a for a, _ in await moderation(chat, event)] == ["hide"]
+
+
+async def test_an_idea_kept_before_typed_data_is_still_posted(chat: Chat) -> None:
+    """As an earlier version stored it: every key written out, the time as ISO text."""
+    await people(chat)
+    await chat.say("anna", "/initiativ")
+    ref = chat.ref("anna")
+    async with chat.app.uow() as uow:
+        conversation = await uow.conversations.get(ref.platform, ref.chat_id, ref.user_id)
+        assert conversation is not None
+        conversation.state = "preview"
+        conversation.data = {
+            "journey": ["invitationen", "maden"],
+            "reminders": [1440, 120],
+            "capacity": None,
+            "guests": False,
+            "tasks": [["kage", 2]],
+            "topic_ids": [],
+            "title": "Bålaften",
+            "text": "",
+            "idea": True,
+            "start": "2026-07-31T08:00:00+00:00",
+            "end": None,
+            "place": "",
+            "audience": {"kind": "initiative", "topic_ids": []},
+        }
+        await uow.commit()
+    await chat.say("anna", "/hjælp")
+    assert "💡" in chat.last_question("anna").text
+    await chat.tap("anna", "publish")
+    async with chat.app.uow() as uow:
+        event = (await uow.session.execute(select(Event))).scalars().one()
+    assert event.idea
+    assert event.status == EventStatus.PUBLISHED
+    assert event.reminder_offsets == []
+    assert event.audience == {"kind": "initiative", "topic_ids": []}

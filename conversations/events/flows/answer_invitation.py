@@ -1,5 +1,5 @@
-"""Answering invitations: taps on an invitation, the deep link `/start ev_<code>`, the
-waiting-list offer, and `/events` (what is coming and what I said).
+"""Answering invitations: taps on an invitation, the deep link `/start ev_<code>` and the
+waiting-list offer (`/events`, in `my_events`, shows the invitations again).
 
 A tap proves nothing by itself: every answer is checked here, on the server, against the
 event (published, not started) and the person (invited, or opened its link)."""
@@ -7,7 +7,6 @@ event (published, not started) and the person (invited, or opened its link)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from conversations.core.flow import FlowContext, SingleStepFlow, Transition
 from conversations.core.i18n import N_
@@ -24,11 +23,11 @@ from conversations.events.rules.waiting_list import take_offer
 from conversations.events.rules.wording import event_when
 from conversations.tasks.flows.take_task import show_tasks
 from conversations.tasks.rules.pledges import release_tasks
-from storage.models import Event, Prompt, RsvpAnswer
+from storage.models import Event, EventStatus, Prompt, RsvpAnswer
 
 
 def closed_reply(ctx: FlowContext, event: Event | None) -> Transition:
-    if event is not None and event.status == "cancelled":
+    if event is not None and event.status == EventStatus.CANCELLED:
         text = ctx._(N_("{title} has been cancelled, so there is nothing to answer.")).format(
             title=event.title
         )
@@ -78,6 +77,10 @@ class Rsvp(SingleStepFlow):
             return Transition.end(await show_invitation(ctx, event))
         if kind != "invite":
             return None
+        return await self._on_invitation(ctx, event, choice_id)
+
+    async def _on_invitation(self, ctx: FlowContext, event: Event, choice_id: str) -> Transition:
+        """A button under the invitation: the calendar, details, tasks or an answer."""
         if choice_id == "calendar":
             return Transition.end(
                 OutMessage(
@@ -87,12 +90,10 @@ class Rsvp(SingleStepFlow):
             )
         if choice_id == "details":
             return Transition.end(await self._details(ctx, event))
-        if choice_id == "tasks":
-            if not is_open(event, ctx.now()):
-                return closed_reply(ctx, event)
-            return Transition.end(await show_tasks(ctx, event))
         if not is_open(event, ctx.now()):
             return closed_reply(ctx, event)
+        if choice_id == "tasks":
+            return Transition.end(await show_tasks(ctx, event))
         outcome = await record_answer(ctx.services, event, ctx.person, choice_id)
         text = await self._confirmation(ctx, event, outcome)
         if outcome == Outcome.NO:
@@ -190,8 +191,3 @@ class Rsvp(SingleStepFlow):
         return Transition.end(
             OutMessage(ctx._(N_("Thanks for saying so. The place goes to the next in line.")))
         )
-
-
-def context_event_id(context: dict[str, Any]) -> int | None:
-    value = context.get("event_id")
-    return value if isinstance(value, int) else None

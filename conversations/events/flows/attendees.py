@@ -6,26 +6,34 @@ role can be taken away in the middle of a conversation.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
 
 from conversations.core.commands import CommandSpec
-from conversations.core.flow import Answer, Flow, FlowContext, Transition
+from conversations.core.flow import Answer, FlowContext, FlowData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
+from conversations.core.questions import Question, by_state
 from conversations.events.flows.event_qr import qr_message
-from conversations.events.flows.new_event import only_coordinators
 from conversations.events.flows.pick_event import (
     CHOOSE,
-    can_manage,
-    choose_event_question,
-    picked_event,
-    start_choosing,
+    ChooseEvent,
+    ChosenEventData,
+    ManageEventFlow,
+    chosen_event,
 )
 from conversations.events.rules.attendee_messages import write_to_attendees
-from storage.models import Event, EventStatus, Prompt, Role, RsvpAnswer
+from storage.models import Event, EventStatus, Role, RsvpAnswer
 
 MAX_NOTE = 1500
+
+
+HEADINGS = (
+    (RsvpAnswer.YES, N_("Coming")),
+    (RsvpAnswer.MAYBE, N_("Maybe")),
+    (RsvpAnswer.WAITLISTED, N_("Waiting list")),
+    (RsvpAnswer.NO, N_("Can't come")),
+)
 
 
 class AttendeesStep(StrEnum):
@@ -34,8 +42,121 @@ class AttendeesStep(StrEnum):
     WRITE = "write"
 
 
-class Attendees(Flow):
+async def attendance(ctx: FlowContext, event: Event) -> str:
+    """Who is coming, maybe, waiting or not (also shown to an initiative's author)."""
+    lines = [f"🌿 {event.title} · {ctx.when(event.starts_at)}"]
+    if event.status == EventStatus.CANCELLED:
+        lines.append(ctx._(N_("(cancelled)")))
+    coming = await ctx.uow.events.places_taken(event.id)
+    invited = await ctx.uow.events.invited_count(event.id)
+    capacity = str(event.capacity) if event.capacity is not None else "∞"
+    lines.append(
+        ctx._(N_("Invited: {invited} · Places taken: {coming} of {capacity}")).format(
+            invited=invited, coming=coming, capacity=capacity
+        )
+    )
+    counts = await ctx.uow.events.answer_counts(event.id)
+    for answer, heading in HEADINGS:
+        lines.append(await _answered(ctx, event, answer, heading, counts.get(answer, 0)))
+    return "\n".join(lines)
+
+
+async def _answered(
+    ctx: FlowContext, event: Event, answer: RsvpAnswer, heading: str, count: int
+) -> str:
+    """One answer's line: who gave it, by name (those who asked to be forgotten counted)."""
+    rows = await ctx.uow.events.rsvps(event.id, answer)
+    if answer == RsvpAnswer.WAITLISTED:
+        rows = await ctx.uow.events.waitlist(event.id)
+    anonymous = count - len(rows)
+    names = []
+    for row in rows:
+        person = await ctx.uow.persons.get(row.person_id) if row.person_id else None
+        name = (person.display_name if person else None) or ctx._(N_("(no name)"))
+        names.append(name + (" +1" if row.guests else ""))
+    if anonymous > 0 and answer != RsvpAnswer.WAITLISTED:
+        names.append(
+            ctx.ngettext("{n} without a name", "{n} without a name", anonymous).format(n=anonymous)
+        )
+    total = len(rows) + max(anonymous, 0)
+    return f"{ctx._(heading)} ({total}): " + (", ".join(names) or "–")
+
+
+def write_question(ctx: FlowContext) -> OutMessage:
+    """The note to everyone coming (also asked of an initiative's author)."""
+    return OutMessage(
+        ctx._(
+            N_(
+                "Write your message. It goes to everyone who said yes, "
+                "with the event's name on top."
+            )
+        ),
+        expects_text=True,
+    )
+
+
+async def send_note(
+    ctx: FlowContext, event: Event, data: FlowData, answer: Answer, *, longest: int
+) -> Transition:
+    """The written note to everyone coming, or the question again if it is empty or long."""
+    note = (answer.text or "").strip()
+    if not note or len(note) > longest:
+        return Transition.stay(data, OutMessage(ctx._(N_("Please write a short message."))))
+    count = await write_to_attendees(
+        ctx.services, event, note, sender=ctx.person, sender_chat=ctx.ref
+    )
+    text = ctx.ngettext("Sent to {n} person. ✉️", "On its way to {n} people. ✉️", count).format(
+        n=count
+    )
+    return Transition.end(OutMessage(text))
+
+
+class ChooseEventToList(ChooseEvent[ChosenEventData]):
+    question = N_("Which event?")
+
+    async def chosen(self, ctx: FlowContext, event: Event) -> Transition:
+        return Transition.go(AttendeesStep.LIST, ChosenEventData(event_id=event.id))
+
+
+class ListAttendees(Question[ChosenEventData]):
+    state = AttendeesStep.LIST
+
+    def __init__(self, bot_username: str | None) -> None:
+        self._bot_username = bot_username
+
+    async def ask(self, ctx: FlowContext, data: ChosenEventData) -> OutMessage:
+        return OutMessage(
+            await attendance(ctx, await chosen_event(ctx, data)),
+            choices=(
+                ctx.choice("write", N_("Write to those coming"), "✉️"),
+                ctx.choice("qr", N_("QR code for a poster"), "🔳", "qr"),
+                ctx.choice("done", N_("Done"), "👍", "ok"),
+            ),
+        )
+
+    async def take(self, ctx: FlowContext, data: ChosenEventData, answer: Answer) -> Transition:
+        if answer.choice == "write":
+            return Transition.go(AttendeesStep.WRITE, data)
+        if answer.choice == "qr":
+            event = await chosen_event(ctx, data)
+            return Transition.stay(data, qr_message(ctx, event, self._bot_username), ask=False)
+        return Transition.end(OutMessage(ctx._(N_("All right. 👍"))))
+
+
+class WriteToAttendees(Question[ChosenEventData]):
+    state = AttendeesStep.WRITE
+
+    async def ask(self, ctx: FlowContext, data: ChosenEventData) -> OutMessage:
+        return write_question(ctx)
+
+    async def take(self, ctx: FlowContext, data: ChosenEventData, answer: Answer) -> Transition:
+        event = await chosen_event(ctx, data)
+        return await send_note(ctx, event, data, answer, longest=MAX_NOTE)
+
+
+class Attendees(ManageEventFlow[ChosenEventData]):
     name = "attendees"
+    data_model = ChosenEventData
     commands = (
         CommandSpec(
             "attendees",
@@ -46,108 +167,10 @@ class Attendees(Flow):
     )
 
     def __init__(self, *, bot_username: str | None = None) -> None:
-        self._bot_username = bot_username
-
-    async def begin(self, ctx: FlowContext, args: str) -> Transition:
-        return await start_choosing(ctx)
-
-    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
-        match AttendeesStep(state):
-            case AttendeesStep.CHOOSE:
-                return await choose_event_question(ctx, ctx._(N_("Which event?")))
-            case AttendeesStep.LIST:
-                event = await ctx.uow.events.get(int(data["event_id"]))
-                assert event is not None
-                return OutMessage(
-                    await self.overview(ctx, event),
-                    choices=(
-                        ctx.choice("write", N_("Write to those coming"), "✉️"),
-                        ctx.choice("qr", N_("QR code for a poster"), "🔳", "qr"),
-                        ctx.choice("done", N_("Done"), "👍", "ok"),
-                    ),
-                )
-            case AttendeesStep.WRITE:
-                return OutMessage(
-                    ctx._(
-                        N_(
-                            "Write your message. It goes to everyone who said yes, "
-                            "with the event's name on top."
-                        )
-                    ),
-                    expects_text=True,
-                )
-
-    async def overview(self, ctx: FlowContext, event: Event) -> str:
-        """Who is coming, maybe, waiting or not (also shown to an initiative's author)."""
-        lines = [f"🌿 {event.title} · {ctx.when(event.starts_at)}"]
-        if event.status == EventStatus.CANCELLED:
-            lines.append(ctx._(N_("(cancelled)")))
-        coming = await ctx.uow.events.places_taken(event.id)
-        invited = await ctx.uow.events.invited_count(event.id)
-        capacity = str(event.capacity) if event.capacity is not None else "∞"
-        lines.append(
-            ctx._(N_("Invited: {invited} · Places taken: {coming} of {capacity}")).format(
-                invited=invited, coming=coming, capacity=capacity
-            )
+        self._questions = by_state(
+            ChooseEventToList(), ListAttendees(bot_username), WriteToAttendees()
         )
-        headings = (
-            (RsvpAnswer.YES, N_("Coming")),
-            (RsvpAnswer.MAYBE, N_("Maybe")),
-            (RsvpAnswer.WAITLISTED, N_("Waiting list")),
-            (RsvpAnswer.NO, N_("Can't come")),
-        )
-        counts = await ctx.uow.events.answer_counts(event.id)
-        for answer, heading in headings:
-            rows = await ctx.uow.events.rsvps(event.id, answer)
-            if answer == RsvpAnswer.WAITLISTED:
-                rows = await ctx.uow.events.waitlist(event.id)
-            anonymous = counts.get(answer, 0) - len(rows)
-            names = []
-            for row in rows:
-                person = await ctx.uow.persons.get(row.person_id) if row.person_id else None
-                name = (person.display_name if person else None) or ctx._(N_("(no name)"))
-                names.append(name + (" +1" if row.guests else ""))
-            if anonymous > 0 and answer != RsvpAnswer.WAITLISTED:
-                names.append(
-                    ctx.ngettext("{n} without a name", "{n} without a name", anonymous).format(
-                        n=anonymous
-                    )
-                )
-            total = len(rows) + max(anonymous, 0)
-            lines.append(f"{ctx._(heading)} ({total}): " + (", ".join(names) or "–"))
-        return "\n".join(lines)
 
-    async def handle(
-        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
-    ) -> Transition:
-        if not ctx.is_coordinator:
-            return only_coordinators(ctx)
-        step = AttendeesStep(state)
-        if step == AttendeesStep.CHOOSE:
-            event = await picked_event(ctx, answer)
-            if event is None:
-                return Transition.stay(data)
-            return Transition.go(AttendeesStep.LIST, {"event_id": event.id})
-        event = await ctx.uow.events.get(int(data["event_id"]))
-        if not can_manage(ctx, event):
-            return only_coordinators(ctx)
-        assert event is not None
-        if step == AttendeesStep.LIST:
-            if answer.choice == "write":
-                return Transition.go(AttendeesStep.WRITE, data)
-            if answer.choice == "qr":
-                return Transition.stay(data, qr_message(ctx, event, self._bot_username), ask=False)
-            return Transition.end(OutMessage(ctx._(N_("All right. 👍"))))
-        note = (answer.text or "").strip()
-        if not note or len(note) > MAX_NOTE:
-            return Transition.stay(data, OutMessage(ctx._(N_("Please write a short message."))))
-        count = await write_to_attendees(
-            ctx.services, event, note, sender=ctx.person, sender_chat=ctx.ref
-        )
-        text = ctx.ngettext("Sent to {n} person. ✉️", "On its way to {n} people. ✉️", count).format(
-            n=count
-        )
-        return Transition.end(OutMessage(text))
-
-    async def detached(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> Transition | None:
-        return None
+    @property
+    def questions(self) -> Mapping[str, Question[ChosenEventData]]:
+        return self._questions

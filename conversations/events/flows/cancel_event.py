@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
 
 from conversations.core.commands import CommandSpec
-from conversations.core.flow import Answer, Flow, FlowContext, Transition
+from conversations.core.flow import Answer, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
+from conversations.core.questions import Question, by_state
 from conversations.core.words import NO_WORDS, YES_WORDS
-from conversations.events.flows.new_event import only_coordinators
 from conversations.events.flows.pick_event import (
     CHOOSE,
-    can_manage,
-    choose_event_question,
-    picked_event,
-    start_choosing,
+    ChooseEvent,
+    ChosenEventData,
+    ManageEventFlow,
+    chosen_event,
 )
 from conversations.events.rules.changes import cancel_event
 from conversations.events.rules.notifier import concerned_answers
-from storage.models import EventStatus, Prompt, Role
+from storage.models import Event, EventStatus, Role
 
 
 class CancelStep(StrEnum):
@@ -28,18 +28,19 @@ class CancelStep(StrEnum):
     CONFIRM = "confirm"
 
 
-class CancelEvent(Flow):
-    name = "cancelevent"
-    commands = (CommandSpec("cancelevent", "aflys", N_("Cancel an event"), role=Role.COORDINATOR),)
+class ChooseEventToCancel(ChooseEvent[ChosenEventData]):
+    question = N_("Which event should be cancelled?")
+    published_only = True
 
-    async def begin(self, ctx: FlowContext, args: str) -> Transition:
-        return await start_choosing(ctx)
+    async def chosen(self, ctx: FlowContext, event: Event) -> Transition:
+        return Transition.go(CancelStep.CONFIRM, ChosenEventData(event_id=event.id))
 
-    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
-        if CancelStep(state) == CancelStep.CHOOSE:
-            return await choose_event_question(ctx, ctx._(N_("Which event should be cancelled?")))
-        event = await ctx.uow.events.get(int(data["event_id"]))
-        assert event is not None
+
+class ConfirmCancelling(Question[ChosenEventData]):
+    state = CancelStep.CONFIRM
+
+    async def ask(self, ctx: FlowContext, data: ChosenEventData) -> OutMessage:
+        event = await chosen_event(ctx, data)
         concerned = len(await concerned_answers(ctx.uow, event))
         return OutMessage(
             ctx.ngettext(
@@ -55,24 +56,12 @@ class CancelEvent(Flow):
             ),
         )
 
-    async def handle(
-        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
-    ) -> Transition:
-        if not ctx.is_coordinator:
-            return only_coordinators(ctx)
-        if CancelStep(state) == CancelStep.CHOOSE:
-            event = await picked_event(ctx, answer)
-            if event is None or event.status != EventStatus.PUBLISHED:
-                return Transition.stay(data)
-            return Transition.go(CancelStep.CONFIRM, {"event_id": event.id})
-        event = await ctx.uow.events.get(int(data["event_id"]))
-        if not can_manage(ctx, event):
-            return only_coordinators(ctx)
-        assert event is not None
+    async def take(self, ctx: FlowContext, data: ChosenEventData, answer: Answer) -> Transition:
         if answer.choice == "no":
             return Transition.end(OutMessage(ctx._(N_("It stays on. 👍"))))
         if answer.choice != "yes":
             return Transition.stay(data)
+        event = await chosen_event(ctx, data)
         if event.status != EventStatus.PUBLISHED:
             return Transition.end(OutMessage(ctx._(N_("That event is already cancelled."))))
         count = await cancel_event(ctx.services, event)
@@ -86,5 +75,14 @@ class CancelEvent(Flow):
             )
         )
 
-    async def detached(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> Transition | None:
-        return None
+
+class CancelEvent(ManageEventFlow[ChosenEventData]):
+    name = "cancelevent"
+    data_model = ChosenEventData
+    commands = (CommandSpec("cancelevent", "aflys", N_("Cancel an event"), role=Role.COORDINATOR),)
+
+    _questions = by_state(ChooseEventToCancel(), ConfirmCancelling())
+
+    @property
+    def questions(self) -> Mapping[str, Question[ChosenEventData]]:
+        return self._questions

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from conversations.core.commands import CommandSpec
-from conversations.core.flow import Answer, Flow, FlowContext, Transition
+from conversations.core.flow import FlowContext, NoData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
-from conversations.events.flows.new_event import deep_link_url, only_coordinators
+from conversations.core.questions import Question, QuestionFlow, by_state
 from conversations.events.flows.pick_event import (
+    ChooseEvent,
     can_manage,
-    choose_event_question,
-    picked_event,
+    only_coordinators,
     start_choosing,
 )
 from conversations.events.rules.attachments import qr_attachment
-from conversations.events.rules.wording import link_payload
+from conversations.events.rules.wording import deep_link_url, link_payload
 from storage.models import Event, Prompt, Role
 
 
@@ -43,8 +43,21 @@ def qr_message(ctx: FlowContext, event: Event, bot_username: str | None) -> OutM
     )
 
 
-class EventQr(Flow):
+class ChooseEventForQr(ChooseEvent[NoData]):
+    question = N_("A QR code for which event?")
+
+    def __init__(self, bot_username: str | None) -> None:
+        self._bot_username = bot_username
+
+    async def chosen(self, ctx: FlowContext, event: Event) -> Transition:
+        return Transition.end(qr_message(ctx, event, self._bot_username))
+
+
+class EventQr(QuestionFlow[NoData]):
+    """Asks which event, or answers the QR button under a just-published event."""
+
     name = "eventqr"
+    data_model = NoData
     commands = (
         CommandSpec(
             "qr",
@@ -57,20 +70,14 @@ class EventQr(Flow):
 
     def __init__(self, *, bot_username: str | None = None) -> None:
         self._bot_username = bot_username
+        self._questions = by_state(ChooseEventForQr(bot_username))
+
+    @property
+    def questions(self) -> Mapping[str, Question[NoData]]:
+        return self._questions
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
-        return await start_choosing(ctx)
-
-    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
-        return await choose_event_question(ctx, ctx._(N_("A QR code for which event?")))
-
-    async def handle(
-        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
-    ) -> Transition:
-        event = await picked_event(ctx, answer)
-        if event is None:
-            return Transition.stay(data)
-        return Transition.end(qr_message(ctx, event, self._bot_username))
+        return await start_choosing(ctx, NoData())
 
     async def detached(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> Transition | None:
         return await qr_for_prompt(ctx, prompt, self._bot_username)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conversations.core.choice_ids import EVENT
 from conversations.core.commands import CommandSpec
 from conversations.core.flow import FlowContext, SingleStepFlow, Transition
 from conversations.core.i18n import N_
@@ -54,14 +55,15 @@ class MyEvents(SingleStepFlow):
             rsvp = answers.get(event.id)
             said = labels[rsvp.answer] if rsvp else ctx._(N_("not answered yet"))
             lines.append(f"• {event.title} – {ctx.when(event.starts_at)} ({said})")
-            choices.append(Choice(f"e{event.id}", event.title))
+            choices.append(Choice(EVENT.of(event.id), event.title))
         message = OutMessage("\n".join(lines), choices=tuple(choices))
         return Transition.end(await offer(ctx, self, message, state="list", context={}))
 
     async def detached(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> Transition | None:
-        if not (choice_id.startswith("e") and choice_id[1:].isdigit()):
+        event_id = EVENT.parse(choice_id)
+        if event_id is None:
             return None
-        event = await ctx.uow.events.get(int(choice_id[1:]))
+        event = await ctx.uow.events.get(event_id)
         if event is None or not await may_answer(ctx.uow, event, ctx.person):
             return not_yours_reply(ctx)
         if not is_open(event, ctx.now()):

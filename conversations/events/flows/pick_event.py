@@ -4,21 +4,51 @@ manage an event (its creator, or an admin), checked again at every step.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from datetime import timedelta
+from typing import ClassVar, TypeVar
 
-from conversations.core.flow import Answer, FlowContext, Transition
+from conversations.core.choice_ids import EVENT
+from conversations.core.flow import Answer, FlowContext, FlowData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
-from conversations.events.flows.new_event import only_coordinators
-from storage.models import Event
+from conversations.core.questions import DataT, Question, QuestionFlow
+from storage.models import Event, EventStatus
 
 CHOOSE = "choose"
+
+
+class ChosenEventData(FlowData):
+    """The event a tool works on, once chosen (none while asking which)."""
+
+    event_id: int | None = None
+
+
+ChosenT = TypeVar("ChosenT", bound=ChosenEventData)
+
+
+def only_coordinators(ctx: FlowContext) -> Transition:
+    return Transition.end(OutMessage(ctx._(N_("Only coordinators can do that."))))
 
 
 def can_manage(ctx: FlowContext, event: Event | None) -> bool:
     if event is None or not ctx.is_coordinator:
         return False
     return ctx.is_admin or event.created_by_id == ctx.person.id
+
+
+async def managed_event(ctx: FlowContext, event_id: int | None) -> Event | None:
+    """The event, if this person may manage it now (a role can be taken away)."""
+    event = await ctx.uow.events.get(event_id) if event_id is not None else None
+    return event if can_manage(ctx, event) else None
+
+
+async def chosen_event(ctx: FlowContext, data: ChosenEventData) -> Event:
+    """The event chosen at the first question (whether this person may still manage it is
+    checked before every answer, see `ManageEventFlow`)."""
+    event = await ctx.uow.events.get(data.event_id) if data.event_id is not None else None
+    assert event is not None
+    return event
 
 
 async def manageable(ctx: FlowContext) -> list[Event]:
@@ -28,27 +58,66 @@ async def manageable(ctx: FlowContext) -> list[Event]:
     return [e for e in events if e.starts_at > recent][:9]
 
 
+def no_events(ctx: FlowContext) -> OutMessage:
+    return OutMessage(ctx._(N_("You have no published events yet. /newevent creates one.")))
+
+
 async def choose_event_question(ctx: FlowContext, text: str) -> OutMessage:
     events = await manageable(ctx)
     if not events:
-        return OutMessage(ctx._(N_("You have no published events yet. /newevent creates one.")))
-    choices = tuple(Choice(f"e{e.id}", f"{e.title} · {ctx.when(e.starts_at)}") for e in events)
+        return no_events(ctx)
+    choices = tuple(Choice(EVENT.of(e.id), f"{e.title} · {ctx.when(e.starts_at)}") for e in events)
     return OutMessage(text, choices=choices)
 
 
 async def picked_event(ctx: FlowContext, answer: Answer) -> Event | None:
-    choice = answer.choice or ""
-    if not (choice.startswith("e") and choice[1:].isdigit()):
-        return None
-    event = await ctx.uow.events.get(int(choice[1:]))
-    return event if can_manage(ctx, event) else None
+    return await managed_event(ctx, EVENT.parse(answer.choice))
 
 
-async def start_choosing(ctx: FlowContext, empty_ok: bool = False) -> Transition:
+async def start_choosing(ctx: FlowContext, data: FlowData) -> Transition:
     if not ctx.is_coordinator:
         return only_coordinators(ctx)
     if not await manageable(ctx):
-        return Transition.end(
-            OutMessage(ctx._(N_("You have no published events yet. /newevent creates one.")))
-        )
-    return Transition.go(CHOOSE, {})
+        return Transition.end(no_events(ctx))
+    return Transition.go(CHOOSE, data)
+
+
+class ChooseEvent(Question[DataT]):
+    """Which of my events? A tool says what it asks (`question`) and what comes next."""
+
+    state = CHOOSE
+    question: ClassVar[str]  # the untranslated text (marked with `N_`)
+    published_only: ClassVar[bool] = False  # a cancelled event can't change or be cancelled
+
+    async def ask(self, ctx: FlowContext, data: DataT) -> OutMessage:
+        return await choose_event_question(ctx, ctx._(self.question))
+
+    async def take(self, ctx: FlowContext, data: DataT, answer: Answer) -> Transition:
+        event = await picked_event(ctx, answer)
+        if event is None or (self.published_only and event.status != EventStatus.PUBLISHED):
+            return Transition.stay(data)
+        return await self.chosen(ctx, event)
+
+    @abstractmethod
+    async def chosen(self, ctx: FlowContext, event: Event) -> Transition:
+        """Where the tool goes with the event that was picked."""
+
+
+class ManageEventFlow(QuestionFlow[ChosenT]):
+    """A coordinator's tool on one event: which one first (`CHOOSE`), then its questions.
+
+    Who may use it is checked before every answer, and who may manage the chosen event
+    before every answer after the first: a role can be taken away mid-conversation.
+    """
+
+    async def begin(self, ctx: FlowContext, args: str) -> Transition:
+        return await start_choosing(ctx, self.data_model())
+
+    async def handle(
+        self, ctx: FlowContext, state: str, data: ChosenT, answer: Answer
+    ) -> Transition:
+        if not ctx.is_coordinator:
+            return only_coordinators(ctx)
+        if state != CHOOSE and await managed_event(ctx, data.event_id) is None:
+            return only_coordinators(ctx)
+        return await super().handle(ctx, state, data, answer)

@@ -4,8 +4,8 @@ waiting invitations) and the word to everyone concerned.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from conversations.core.i18n import N_, Translator
 from conversations.core.services import Services
@@ -17,50 +17,57 @@ from conversations.events.rules.wording import event_when, format_span
 from storage.models import Event, EventStatus
 
 
-def change_text(tr: Translator, timezone: str, event: Event, data: dict[str, Any]) -> str:
+@dataclass(frozen=True, slots=True)
+class EventChange:
+    """A new time or a new place for an event; what does not change is left empty."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    place: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+def change_text(tr: Translator, timezone: str, event: Event, change: EventChange) -> str:
     """The change spelled out: old -> new, in the reader's language."""
     lines = [tr.gettext(N_("{title} has changed:")).format(title=event.title)]
-    if data.get("start"):
-        start = datetime.fromisoformat(data["start"])
-        end = datetime.fromisoformat(data["end"]) if data.get("end") else None
+    if change.start:
         lines.append(
             tr.gettext(N_("Time: {old} → {new}")).format(
                 old=event_when(tr, event, timezone),
-                new=format_span(tr, start, end, timezone),
+                new=format_span(tr, change.start, change.end, timezone),
             )
         )
-    if data.get("place"):
+    if change.place:
         lines.append(
-            tr.gettext(N_("Place: {old} → {new}")).format(old=event.place or "–", new=data["place"])
+            tr.gettext(N_("Place: {old} → {new}")).format(old=event.place or "–", new=change.place)
         )
     return "\n".join(lines)
 
 
-async def apply_change(services: Services, event: Event, data: dict[str, Any]) -> int:
+def _change_event(event: Event, change: EventChange) -> None:
+    if change.start:
+        event.starts_at = change.start
+        event.ends_at = change.end
+        event.revision += 1
+    if change.place:
+        event.place = change.place
+        if change.latitude is not None:
+            event.latitude, event.longitude = change.latitude, change.longitude
+
+
+async def apply_change(services: Services, event: Event, change: EventChange) -> int:
     """Save the new time or place and tell everyone concerned; returns how many."""
-    uow, now, tz, translations = (
-        services.uow,
-        services.now(),
-        services.timezone,
-        services.translations,
-    )
+    uow, now, translations = services.uow, services.now(), services.translations
     notifier = Notifier(services)
     rendered = {
-        lang: change_text(translations.get(lang), tz, event, data)
+        lang: change_text(translations.get(lang), services.timezone, event, change)
         for lang in translations.languages
     }
-    revision = event.revision + 1
-    if data.get("start"):
-        event.starts_at = datetime.fromisoformat(data["start"])
-        event.ends_at = datetime.fromisoformat(data["end"]) if data.get("end") else None
-        event.revision = revision
-    if data.get("place"):
-        event.place = data["place"]
-        if data.get("lat") is not None:
-            event.latitude, event.longitude = data["lat"], data["lon"]
+    _change_event(event, change)
     uow.events.touch(event)
     rows = await concerned_answers(uow, event)
-    if data.get("start"):
+    if change.start:
         for row in rows:
             if row.offered_until is not None and row.offered_until > event.starts_at:
                 row.offered_until = event.starts_at  # an offer never runs past the start

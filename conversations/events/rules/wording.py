@@ -15,6 +15,11 @@ def link_payload(event: Event) -> str:
     return f"ev_{event.link_code}"
 
 
+def deep_link_url(bot_username: str | None, payload: str) -> str | None:
+    """The link that opens the bot on `payload`, when the bot's user name is set up."""
+    return f"https://t.me/{bot_username}?start={payload}" if bot_username else None
+
+
 def format_span(tr: Translator, start: datetime, end: datetime | None, timezone: str) -> str:
     """ "lørdag 6. juni 2026 kl. 10:00–13:00", or both dates when it ends another day."""
     text = tr.format_datetime(start, timezone)

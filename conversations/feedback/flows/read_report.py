@@ -14,8 +14,7 @@ from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, NoData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
-from conversations.events.flows.new_event import only_coordinators
-from conversations.events.flows.pick_event import can_manage
+from conversations.events.flows.pick_event import can_manage, only_coordinators
 from conversations.feedback.rules.report import build_report
 from storage.models import Event, Role
 

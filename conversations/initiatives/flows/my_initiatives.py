@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
 
+from conversations.core.choice_ids import EVENT
 from conversations.core.commands import CommandSpec
-from conversations.core.flow import Answer, Flow, FlowContext, Transition
+from conversations.core.flow import Answer, FlowContext, FlowData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
-from conversations.events.flows.attendees import Attendees
-from conversations.events.rules.attendee_messages import write_to_attendees
-from conversations.initiatives.flows.browse_initiatives import MAX_NOTE, event_choice
+from conversations.core.questions import Question, QuestionFlow, by_state
+from conversations.events.flows.attendees import attendance, send_note, write_question
 from conversations.initiatives.rules.pushes import initiative_status
-from storage.models import (
-    Event,
-    EventOrigin,
-)
+from storage.models import Event, EventOrigin
+
+MAX_NOTE = 1000
+MAX_LABEL = 60
 
 
 class MyStep(StrEnum):
@@ -25,8 +25,78 @@ class MyStep(StrEnum):
     WRITE = "write"
 
 
-class MyInitiatives(Flow):
+class MyInitiativesData(FlowData):
+    event_id: int | None = None  # the initiative chosen
+
+
+async def mine(ctx: FlowContext, event_id: int | None) -> Event | None:
+    """The initiative, if this person posted it (checked at every step)."""
+    event = await ctx.uow.events.get(event_id) if event_id is not None else None
+    if event is None or event.origin != EventOrigin.INITIATIVE:
+        return None
+    return event if event.created_by_id == ctx.person.id else None
+
+
+async def chosen(ctx: FlowContext, data: MyInitiativesData) -> Event:
+    """The initiative the flow has just checked is this person's."""
+    event = await mine(ctx, data.event_id)
+    assert event is not None
+    return event
+
+
+class ChooseInitiative(Question[MyInitiativesData]):
+    state = MyStep.CHOOSE
+
+    async def ask(self, ctx: FlowContext, data: MyInitiativesData) -> OutMessage:
+        initiatives = await ctx.uow.initiatives.initiatives_by(ctx.person.id)
+        return OutMessage(
+            ctx._(N_("Which initiative?")),
+            choices=tuple(Choice(EVENT.of(e.id), e.title[:MAX_LABEL]) for e in initiatives),
+        )
+
+    async def take(self, ctx: FlowContext, data: MyInitiativesData, answer: Answer) -> Transition:
+        event = await mine(ctx, EVENT.parse(answer.choice))
+        if event is None:
+            return Transition.stay(data)
+        return Transition.go(MyStep.VIEW, MyInitiativesData(event_id=event.id))
+
+
+class ViewInitiative(Question[MyInitiativesData]):
+    state = MyStep.VIEW
+
+    async def ask(self, ctx: FlowContext, data: MyInitiativesData) -> OutMessage:
+        event = await chosen(ctx, data)
+        lines = [initiative_status(ctx.translator, event, ctx.config.timezone)]
+        if event.backed_by_id is not None:
+            lines.append("🏛 " + ctx._(N_("Backed by the municipality")))
+        lines += ["", await attendance(ctx, event)]
+        return OutMessage(
+            "\n".join(lines),
+            choices=(
+                ctx.choice("write", N_("Write to those coming"), "✉️"),
+                ctx.choice("done", N_("Done"), "👍", "ok"),
+            ),
+        )
+
+    async def take(self, ctx: FlowContext, data: MyInitiativesData, answer: Answer) -> Transition:
+        if answer.choice == "write":
+            return Transition.go(MyStep.WRITE, data)
+        return Transition.end(OutMessage(ctx._(N_("All right. 👍"))))
+
+
+class WriteToJoined(Question[MyInitiativesData]):
+    state = MyStep.WRITE
+
+    async def ask(self, ctx: FlowContext, data: MyInitiativesData) -> OutMessage:
+        return write_question(ctx)
+
+    async def take(self, ctx: FlowContext, data: MyInitiativesData, answer: Answer) -> Transition:
+        return await send_note(ctx, await chosen(ctx, data), data, answer, longest=MAX_NOTE)
+
+
+class MyInitiatives(QuestionFlow[MyInitiativesData]):
     name = "myinitiatives"
+    data_model = MyInitiativesData
     commands = (
         CommandSpec(
             "myinitiatives",
@@ -36,80 +106,24 @@ class MyInitiatives(Flow):
         ),
     )
 
+    _questions = by_state(ChooseInitiative(), ViewInitiative(), WriteToJoined())
+
+    @property
+    def questions(self) -> Mapping[str, Question[MyInitiativesData]]:
+        return self._questions
+
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         if not await ctx.uow.initiatives.initiatives_by(ctx.person.id):
             return Transition.end(
                 OutMessage(ctx._(N_("You have no initiatives yet. /initiative starts one.")))
             )
-        return Transition.go(MyStep.CHOOSE, {})
-
-    async def prompt(self, ctx: FlowContext, state: str, data: dict[str, Any]) -> OutMessage:
-        match MyStep(state):
-            case MyStep.CHOOSE:
-                mine = await ctx.uow.initiatives.initiatives_by(ctx.person.id)
-                return OutMessage(
-                    ctx._(N_("Which initiative?")),
-                    choices=tuple(Choice(f"e{e.id}", e.title[:60]) for e in mine),
-                )
-            case MyStep.VIEW:
-                event = await self._mine(ctx, data)
-                assert event is not None
-                lines = [initiative_status(ctx.translator, event, ctx.config.timezone)]
-                if event.backed_by_id is not None:
-                    lines.append("🏛 " + ctx._(N_("Backed by the municipality")))
-                lines += ["", await Attendees().overview(ctx, event)]
-                return OutMessage(
-                    "\n".join(lines),
-                    choices=(
-                        ctx.choice("write", N_("Write to those coming"), "✉️"),
-                        ctx.choice("done", N_("Done"), "👍", "ok"),
-                    ),
-                )
-            case MyStep.WRITE:
-                return OutMessage(
-                    ctx._(
-                        N_(
-                            "Write your message. It goes to everyone who said yes, "
-                            "with the event's name on top."
-                        )
-                    ),
-                    expects_text=True,
-                )
-
-    async def _mine(self, ctx: FlowContext, data: dict[str, Any]) -> Event | None:
-        event = await ctx.uow.events.get(int(data.get("event_id", 0)))
-        if event is None or event.origin != EventOrigin.INITIATIVE:
-            return None
-        return event if event.created_by_id == ctx.person.id else None
+        return Transition.go(MyStep.CHOOSE, MyInitiativesData())
 
     async def handle(
-        self, ctx: FlowContext, state: str, data: dict[str, Any], answer: Answer
+        self, ctx: FlowContext, state: str, data: MyInitiativesData, answer: Answer
     ) -> Transition:
-        step = MyStep(state)
-        if step == MyStep.CHOOSE:
-            event_id = event_choice(answer.choice or "", "e")
-            if event_id is None or await self._mine(ctx, {"event_id": event_id}) is None:
-                return Transition.stay(data)
-            return Transition.go(MyStep.VIEW, {"event_id": event_id})
-        event = await self._mine(ctx, data)
-        if event is None:
+        if state != MyStep.CHOOSE and await mine(ctx, data.event_id) is None:
             return Transition.end(
                 OutMessage(ctx._(N_("Only the organiser can change that, and this isn't yours.")))
             )
-        if step == MyStep.VIEW:
-            if answer.choice == "write":
-                return Transition.go(MyStep.WRITE, data)
-            return Transition.end(OutMessage(ctx._(N_("All right. 👍"))))
-        note = (answer.text or "").strip()
-        if not note or len(note) > MAX_NOTE:
-            return Transition.stay(data, OutMessage(ctx._(N_("Please write a short message."))))
-        count = await write_to_attendees(
-            ctx.services, event, note, sender=ctx.person, sender_chat=ctx.ref
-        )
-        return Transition.end(
-            OutMessage(
-                ctx.ngettext("Sent to {n} person. ✉️", "On its way to {n} people. ✉️", count).format(
-                    n=count
-                )
-            )
-        )
+        return await super().handle(ctx, state, data, answer)

@@ -8,6 +8,7 @@ back or hide).
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import timedelta
 
 from conversations.core.i18n import N_, Translator
@@ -23,18 +24,20 @@ from storage.models import (
 DAY = timedelta(days=1)
 
 
-async def request_push(
-    services: Services,
-    event: Event,
-    *,
-    per_day: int,
-    approved: bool = False,
-    named_coordinators: Collection[str] = (),
-) -> str:
-    """Push the initiative now, or say why it waits. Returns the new `push_state`.
+@dataclass(frozen=True, slots=True)
+class PushLimits:
+    """What pushes keep to: how many a day per author, and the coordinators named in the
+    settings ("platform:user"), told with the others when a new author's first push waits
+    for a look."""
 
-    `named_coordinators`: the coordinators named in the settings ("platform:user"), told
-    with the others when a new author's first push waits for a look."""
+    per_day: int
+    named_coordinators: Collection[str] = ()
+
+
+async def request_push(
+    services: Services, event: Event, limits: PushLimits, *, approved: bool = False
+) -> str:
+    """Push the initiative now, or say why it waits. Returns the new `push_state`."""
     uow = services.uow
     now = services.now()
     author = event.created_by_id
@@ -44,13 +47,14 @@ async def request_push(
     if not approved and not await uow.initiatives.ever_pushed(author):
         if event.push_state != PushState.AWAITING_APPROVAL:
             event.push_state = PushState.AWAITING_APPROVAL
-            await tell_coordinators(services, event, named_coordinators=named_coordinators)
+            await tell_coordinators(services, event, named_coordinators=limits.named_coordinators)
         return event.push_state
     earlier = await uow.initiatives.pushes_since(author, now - DAY)
-    if len(earlier) >= per_day:
+    if len(earlier) >= limits.per_day:
         event.push_state = PushState.DEFERRED
         # the day counts from the push that would fall out of the window first
-        event.push_after = (earlier[len(earlier) - per_day] if per_day else now) + DAY
+        first_out = earlier[len(earlier) - limits.per_day] if limits.per_day else now
+        event.push_after = first_out + DAY
         return event.push_state
     await publish(services, event)
     event.push_state = PushState.PUSHED
@@ -88,7 +92,7 @@ async def push_deferred(services: Services, per_day: int) -> int:
     now = services.now()
     pushed = 0
     for event in await uow.initiatives.deferred_due(now):
-        state = await request_push(services, event, per_day=per_day, approved=True)
+        state = await request_push(services, event, PushLimits(per_day), approved=True)
         pushed += state == PushState.PUSHED
     return pushed
 

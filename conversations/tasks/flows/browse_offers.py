@@ -11,7 +11,7 @@ from conversations.core.flow import Answer, FlowContext, FlowData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
 from conversations.core.questions import Question, QuestionFlow, by_state
-from conversations.events.flows.new_event import only_coordinators
+from conversations.events.flows.pick_event import only_coordinators
 from conversations.tasks.offer_choices import AREA, area_choices, chosen_kind, kind_choices
 from conversations.tasks.rules.offers import MAX_MESSAGE, carry, describe
 from storage.models import OfferKind, OfferStatus, Role

@@ -1,0 +1,1 @@
+"""`/newevent` (in `flow`): its questions, grouped by what they ask about, and publishing."""

@@ -1,0 +1,112 @@
+"""The last question: the event as it will look, then publish it or throw it away."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterable
+
+from conversations.core.flow import Answer, FlowContext, Transition
+from conversations.core.i18n import N_
+from conversations.core.messages import OutMessage
+from conversations.core.questions import Question
+from conversations.events.flows.new_event.draft import NewEventData, Step
+from conversations.events.flows.new_event.publishing import publish_event
+from storage.repositories.audiences import (
+    AUDIENCE_ATTENDEES,
+    AUDIENCE_EVERYBODY,
+    AUDIENCE_TOPICS,
+)
+
+
+class PreviewQuestion(Question[NewEventData]):
+    """What the draft will look like (`describe`) and what publishing it does (`publish`)."""
+
+    state = Step.PREVIEW
+
+    async def ask(self, ctx: FlowContext, data: NewEventData) -> OutMessage:
+        return OutMessage(
+            await self.describe(ctx, data),
+            choices=(
+                ctx.choice("publish", N_("Publish"), "📣", "udgiv", "send"),
+                ctx.choice("discard", N_("Throw it away"), "🗑"),
+            ),
+        )
+
+    async def take(self, ctx: FlowContext, data: NewEventData, answer: Answer) -> Transition:
+        if answer.choice == "discard":
+            return Transition.end(OutMessage(ctx._(N_("Thrown away. Nothing was sent."))))
+        if answer.choice != "publish":
+            return Transition.stay(data)
+        if data.starts <= ctx.now():  # the preview can wait a long time for its tap
+            return Transition.go(
+                Step.WHEN, data, OutMessage(ctx._(N_("That time has passed in the meantime.")))
+            )
+        return await self.publish(ctx, data)
+
+    @abstractmethod
+    async def describe(self, ctx: FlowContext, data: NewEventData) -> str:
+        """The draft as people will see it, with what the preview adds about sending it."""
+
+    @abstractmethod
+    async def publish(self, ctx: FlowContext, data: NewEventData) -> Transition:
+        """Write the event and send it out; the conversation ends here."""
+
+
+async def topic_names(ctx: FlowContext, topic_ids: Iterable[int]) -> list[str]:
+    """The names of these interests and areas in the reader's language (gone ones left out)."""
+    names = []
+    for topic_id in topic_ids:
+        topic = await ctx.uow.topics.get(int(topic_id))
+        if topic is not None:
+            names.append(topic.name(ctx.translator.language))
+    return names
+
+
+async def invited(ctx: FlowContext, data: NewEventData) -> str:
+    """Who the audience is, in a few words."""
+    audience = data.audience or {}
+    kind = audience.get("kind")
+    if kind == AUDIENCE_EVERYBODY:
+        return ctx._(N_("everybody"))
+    if kind == AUDIENCE_TOPICS:
+        return ", ".join(await topic_names(ctx, audience.get("topic_ids", [])))
+    if kind == AUDIENCE_ATTENDEES:
+        earlier = await ctx.uow.events.get(int(audience.get("event_id", 0)))
+        title = earlier.title if earlier else "?"
+        return ctx._(N_("those who came to {title}")).format(title=title)
+    return ctx._(N_("only those who get the link"))
+
+
+class EventPreview(PreviewQuestion):
+    def __init__(self, bot_username: str | None) -> None:
+        self._bot_username = bot_username
+
+    async def describe(self, ctx: FlowContext, data: NewEventData) -> str:
+        lines = [ctx._(N_("This is how it will look:")), "", f"🌿 {data.title}"]
+        if data.text:
+            lines += ["", data.text]
+        lines += ["", "🗓 " + data.when(ctx)]
+        if data.place:
+            lines.append("📍 " + data.place)
+        if data.lat is not None:
+            lines.append("🗺 " + ctx._(N_("with a map pin")))
+        if data.capacity:
+            lines.append("👥 " + ctx._(N_("At most {n} people")).format(n=data.capacity))
+        if data.guests:
+            lines.append("➕ " + ctx._(N_("Guests are welcome")))
+        for title, hands in data.tasks:
+            lines.append(ctx._(N_("• {task} ×{hands}")).format(task=title, hands=hands))
+        lines += ["", ctx._(N_("Journey steps: {steps}")).format(steps=", ".join(data.journey))]
+        return "\n".join([*lines, *await self._sending(ctx, data)])
+
+    async def _sending(self, ctx: FlowContext, data: NewEventData) -> list[str]:
+        reminders = ", ".join(f"{minutes // 60} t" for minutes in data.reminders)
+        sent = ctx.when(data.send_at) if data.send_at else ctx._(N_("right away"))
+        return [
+            ctx._(N_("Reminders: {what}")).format(what=reminders or ctx._(N_("none"))),
+            ctx._(N_("Invited: {who}")).format(who=await invited(ctx, data)),
+            ctx._(N_("Sent: {when}")).format(when=sent),
+        ]
+
+    async def publish(self, ctx: FlowContext, data: NewEventData) -> Transition:
+        return await publish_event(ctx, data, self._bot_username)

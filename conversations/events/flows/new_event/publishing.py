@@ -1,0 +1,103 @@
+"""Publishing a new event: the event and its tasks written and every invitation put in the
+outbox, in this one transaction; then the coordinator gets its link and a QR button.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from conversations.core.flow import FlowContext, Transition
+from conversations.core.i18n import N_
+from conversations.core.messages import OutMessage
+from conversations.core.prompts import offer_to
+from conversations.events.flows.new_event.draft import NewEventData
+from conversations.events.rules.invitations import batch_invitations, publish
+from conversations.events.rules.wording import deep_link_url, link_payload
+from storage.models import Event, EventStatus
+from storage.repositories.audiences import AUDIENCE_LINK
+
+QR_FLOW = "eventqr"  # the QR button under the published message opens this flow
+
+
+def event_fields(ctx: FlowContext, data: NewEventData) -> dict[str, Any]:
+    """The draft as the columns of a new event (not published yet)."""
+    send_at = data.send_at
+    if send_at is not None and send_at <= ctx.now():
+        send_at = None  # the set time went by while the preview waited: send now
+    return {
+        "title": data.title,
+        "invitation": data.text,
+        "starts_at": data.start,
+        "ends_at": data.end,
+        "place": data.place,
+        "latitude": data.lat,
+        "longitude": data.lon,
+        "capacity": data.capacity,
+        "guests_allowed": data.guests,
+        "journey_steps": list(data.journey),
+        "reminder_offsets": list(data.reminders),
+        "audience": dict(data.audience if data.audience is not None else {"kind": AUDIENCE_LINK}),
+        "status": EventStatus.DRAFT,
+        "created_by_id": ctx.person.id,
+        "send_at": send_at,
+    }
+
+
+async def create_event(
+    ctx: FlowContext, fields: dict[str, Any], tasks: Sequence[tuple[str, int]]
+) -> Event:
+    event = await ctx.uow.events.create(**fields)
+    for position, (title, hands) in enumerate(tasks):
+        await ctx.uow.events.add_task(event.id, title, hands, position)
+    return event
+
+
+async def publish_event(
+    ctx: FlowContext, data: NewEventData, bot_username: str | None
+) -> Transition:
+    event = await create_event(ctx, event_fields(ctx, data), data.tasks)
+    count = await publish(ctx.services, event)
+    if count:  # the coordinator then sees the invitations go out, in one updating message
+        await ctx.uow.batches.create(
+            batch_invitations(event.id),
+            kind="invitation",
+            reporter=ctx.ref,
+            reporter_person_id=ctx.person.id,
+            total=count,
+        )
+    return Transition.end(await published_message(ctx, event, count, bot_username))
+
+
+async def published_message(
+    ctx: FlowContext, event: Event, count: int, bot_username: str | None
+) -> OutMessage:
+    payload = link_payload(event)
+    text = ctx.ngettext(
+        "Published! 🎉 {n} person is invited.",
+        "Published! 🎉 {n} people are invited.",
+        count,
+    ).format(n=count)
+    if event.send_at is not None:
+        text += "\n" + ctx._(N_("The invitations go out {when}.")).format(
+            when=ctx.when(event.send_at)
+        )
+    url = deep_link_url(bot_username, payload)
+    text += "\n\n" + ctx._(
+        N_("Anyone can open the invitation with this link: /start {payload}")
+    ).format(payload=payload)
+    if url:
+        text += "\n" + url
+    message = OutMessage(
+        text,
+        choices=(ctx.choice("qr", N_("QR code for a poster"), "🔳", "qr"),),
+    )
+    return await offer_to(
+        ctx.uow,
+        ctx.ref,
+        ctx.person.id,
+        QR_FLOW,
+        message,
+        state="published",
+        context={"event_id": event.id},
+    )
