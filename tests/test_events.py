@@ -1063,3 +1063,20 @@ async def test_a_change_kept_before_typed_data_is_still_saved(chat: Chat) -> Non
         changed = await uow.events.get(event.id)
     assert changed is not None
     assert (changed.starts_at, changed.ends_at, changed.revision) == (later, None, 1)
+
+
+async def test_a_capacity_in_other_digits_is_asked_again_not_a_crash(chat: Chat) -> None:
+    await everyone(chat)
+    await chat.say("kim", "/newevent")
+    await chat.say("kim", "Bål")
+    await chat.tap("kim", "skip")
+    await chat.say("kim", "lørdag kl 10-12")
+    await chat.tap("kim", "yes")
+    await chat.say("kim", "Skovbrynet")
+    await chat.tap("kim", "skip")
+    for not_a_number in ("²", "١٢", "0", "10001"):
+        replies = await chat.say("kim", not_a_number)
+        assert "tal" in replies[0].text.lower(), replies[0].text  # "Skriv et tal, fx 20."
+        assert chat.last_question("kim").choices[0].id == "skip"  # still the same question
+    await chat.say("kim", "12")
+    assert chat.last_question("kim").choices[0].id == "yes"  # on to guests

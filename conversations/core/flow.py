@@ -83,19 +83,17 @@ STAY = _Stay()
 @dataclass(frozen=True, slots=True)
 class Transition:
     state: str | _Stay | None
-    data: FlowData | Mapping[str, Any] = field(default_factory=dict)
+    data: FlowData = field(default_factory=lambda: NoData())
     say: tuple[OutMessage, ...] = ()
     ask: bool = True
     then: tuple[str, str] | None = None
 
     @classmethod
-    def go(cls, state: str, data: FlowData | Mapping[str, Any], *say: OutMessage) -> Transition:
+    def go(cls, state: str, data: FlowData, *say: OutMessage) -> Transition:
         return cls(state=state, data=data, say=say)
 
     @classmethod
-    def stay(
-        cls, data: FlowData | Mapping[str, Any], *say: OutMessage, ask: bool = True
-    ) -> Transition:
+    def stay(cls, data: FlowData, *say: OutMessage, ask: bool = True) -> Transition:
         """Remain on the same question (an invalid answer, or a toggle); asks it again."""
         return cls(state=STAY, data=data, say=say, ask=ask)
 
@@ -114,9 +112,7 @@ class Transition:
 
     def stored_data(self) -> dict[str, Any]:
         """The flow data as it is kept with the conversation."""
-        if isinstance(self.data, FlowData):
-            return self.data.stored()
-        return dict(self.data)
+        return self.data.stored()
 
 
 def translated_choice(
@@ -207,12 +203,10 @@ class Flow(ABC):
     commands: ClassVar[tuple[CommandSpec, ...]] = ()
     link_prefix: ClassVar[str | None] = None
     # The model of what the flow keeps between questions (its `data`).
-    data_model: ClassVar[type[FlowData] | None] = None
+    data_model: ClassVar[type[FlowData]] = NoData
 
-    def load(self, stored: Mapping[str, Any]) -> Any:
+    def load(self, stored: Mapping[str, Any]) -> FlowData:
         """The flow's data as kept with the conversation, read back into its model."""
-        if self.data_model is None:
-            return dict(stored)
         return self.data_model.model_validate(stored)
 
     @abstractmethod

@@ -6,7 +6,7 @@ from conversations.core.flow import Answer, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
 from conversations.core.questions import Question
-from conversations.core.words import NO_WORDS, SKIP_WORDS, YES_WORDS
+from conversations.core.words import NO_WORDS, SKIP_WORDS, YES_WORDS, whole_number
 from conversations.events.flows.new_event.draft import NewEventData, Step, retry, squeezed
 
 MAX_CAPACITY = 10_000
@@ -25,13 +25,13 @@ class CapacityQuestion(Question[NewEventData]):
     async def take(self, ctx: FlowContext, data: NewEventData, answer: Answer) -> Transition:
         typed = (ctx.inbound.text or "").strip() if ctx.inbound else ""
         # "1" typed is a capacity, though it is also the number of the first (only) button
-        if answer.choice == "skip" and not typed.isdigit():
+        if answer.choice == "skip" and whole_number(typed) is None:
             data.capacity = None
             return Transition.go(Step.GUESTS, data)
-        number = typed if answer.choice == "skip" else squeezed(answer)
-        if not (number.isdigit() and 0 < int(number) <= MAX_CAPACITY):
+        capacity = whole_number(typed if answer.choice == "skip" else squeezed(answer))
+        if not capacity or capacity > MAX_CAPACITY:
             return retry(ctx, data, N_("Please write a number, like 20."))
-        data.capacity = int(number)
+        data.capacity = capacity
         return Transition.go(Step.GUESTS, data)
 
 
