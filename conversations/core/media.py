@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Protocol, runtime_checkable
-
-log = logging.getLogger(__name__)
 
 
 @runtime_checkable

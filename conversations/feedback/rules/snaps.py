@@ -5,17 +5,20 @@ within the size cap, and deleted with the person.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from conversations.core.media import MediaFetcher, TooLarge, log
+from conversations.core.media import MediaFetcher, TooLarge
 from conversations.core.messages import Media, MediaKind
 from storage.models import Snap
 
 EXTENSIONS = {MediaKind.PHOTO: ".jpg", MediaKind.VOICE: ".ogg", MediaKind.DOCUMENT: ".bin"}
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
