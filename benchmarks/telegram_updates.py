@@ -254,7 +254,7 @@ Write = Callable[[UnitOfWorkFactory, Update], Awaitable[None]]
 
 async def one_row(uow: UnitOfWorkFactory, update: Update) -> None:
     async with uow() as work:
-        await work.updates.first_time("telegram", str(update.update_id))
+        await work.inbox.begin_handling("telegram", str(update.update_id))
         await work.commit()
 
 
@@ -268,7 +268,7 @@ async def equivalent_write(uow: UnitOfWorkFactory, update: Update) -> None:
     user_id, text = str(update.effective_user.id), update.message.text or ""
     async with uow() as work:
         session, now = work.session, work.clock.now()
-        if not await work.updates.first_time("telegram", str(update.update_id)):
+        if not await work.inbox.begin_handling("telegram", str(update.update_id)):
             return
         found = (
             await session.execute(

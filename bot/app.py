@@ -15,7 +15,6 @@ from bot.composition import build_access, build_router
 from bot.delivery import DeliveryWorker
 from bot.delivery_outcomes import policy_from
 from bot.i18n import catalogs
-from bot.message_ids import MessageIdRecorder
 from bot.progress import BroadcastProgress
 from bot.rate_limit import RateLimiter, limiter_for
 from bot.scheduler import EventJobs, Housekeeping
@@ -69,7 +68,6 @@ class BotApp:
             fetchers=fetchers,
             on_role_change=self.role_menus.refresh,
         )
-        self.message_ids = MessageIdRecorder(self.uow)
         for transport in transports:
             hook = getattr(transport, "set_language_lookup", None)
             if callable(hook):
@@ -101,7 +99,11 @@ class BotApp:
         await upgrade_to_head_async(self.settings.database_url)
 
     async def dispatch(self, inbound: Inbound) -> None:
-        """Handle one inbound message and deliver the replies, in order per chat."""
+        """Handle one inbound message and send its replies, in order per chat.
+
+        The replies were written to the outbox with the step; they are sent here at once,
+        ahead of any broadcast, and a crash in between leaves them for the outbox worker.
+        """
         key = (inbound.ref.platform, inbound.ref.chat_id)
         lock = self._chat_locks.get(key)
         if lock is None:
@@ -110,13 +112,15 @@ class BotApp:
             if inbound.membership is not None:
                 await self.set_blocked(inbound.ref, blocked=inbound.membership == Membership.LEFT)
                 return
-            if inbound.reaction is not None and self.message_ids.pending:
-                await self.message_ids.flush()  # the reaction may be on a message just sent
-            replies = await self.router.handle(inbound)
-            await self.deliver(replies)
+            handled = await self.router.handle(inbound)
+            await self.deliver(handled.unsent + handled.echoes)
+            if handled.replies and inbound.ref.platform in self.transports:
+                await self.delivery_worker(inbound.ref.platform).send_replies(handled.replies)
         self.wake_delivery()  # the step may have enqueued messages (a broadcast, a notice)
 
     async def deliver(self, replies: Sequence[Outgoing]) -> None:
+        """Send messages directly, without the outbox: marks on answered questions, and
+        replies that could not be stored. A courtesy: a failure is logged, not retried."""
         for reply in replies:
             platform = reply.ref.platform
             transport = self._paced.get(platform) or self.transports.get(platform)
@@ -125,9 +129,7 @@ class BotApp:
                 continue
             try:
                 if reply.message is not None:
-                    sent = await transport.send(reply.ref, reply.message)
-                    if reply.message.prompt_id and sent.message_id:
-                        self.message_ids.remember(reply.message.prompt_id, sent.message_id)
+                    await transport.send(reply.ref, reply.message)
                 elif reply.echo is not None:
                     await transport.echo(reply.ref, reply.echo)
             except RecipientBlocked:
@@ -270,5 +272,4 @@ class BotApp:
         for transport in self.transports.values():
             with suppress(Exception):
                 await transport.stop()
-        await self.message_ids.close()
         await self.engine.dispose()

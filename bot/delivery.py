@@ -1,18 +1,23 @@
-"""The outbox worker: one per transport, draining the platform's due messages.
+"""The outbox worker: one per transport, sending the platform's messages.
 
-Every message to many people is a row in `outbox` (see `storage.models.OutboxMessage`).
-A worker repeatedly
+Every message is a row in `outbox` (see `storage.models.OutboxMessage`): replies, written
+with the step that produced them, and everything else (broadcasts, reminders, notices).
+A step's replies are sent at once after its commit (`send_replies`), ahead of everything
+else; a worker also repeatedly
 
-1. reads a small batch of due rows of its platform, oldest first (ids and recipients only);
+1. reads a small batch of due rows of its platform, replies first, then oldest first (ids
+   and recipients only);
 2. closes those that must not be sent: expired (`expired`), the person stopped the bot
    (`cancelled`), the person blocked the bot (`blocked`);
 3. claims as many as the rate limit allows right now (at most `concurrency` in flight) with
-   a conditional update (`... WHERE id IN (...) AND status = 'pending'`) and COMMITS that
-   before anything is sent: two workers, even in two processes, never get the same row;
-4. sends each claimed row through the transport as a `Push` of the platform's rate limiter
-   (the transport takes the slot right before its request), and writes the outcome: `sent`
-   (with the platform's message id, also on the stored prompt so taps on its buttons
-   resolve), or one of the error rules below.
+   a conditional update (`... WHERE id IN (...) AND status = 'pending'`, status `sending`)
+   and COMMITS that: two workers, even in two processes, never get the same row;
+4. waits until the platform's limiter has a slot for the row, records that it goes on the
+   wire (`attempting`, a small commit shared by the rows ready at that moment), sends it
+   through the transport as a `Push` of the limiter (the transport takes the slot right
+   before its request), and writes the outcome: `sent` (with the platform's message id,
+   also on the stored prompt so taps on its buttons resolve), or one of the error rules
+   below.
 
 Errors: `RetryLater(s)` pauses every send of the platform for s seconds (the transport's
 request path does that, for replies too) and puts the row back for then, without counting
@@ -22,8 +27,9 @@ exponential backoff and jitter, `failed` after `max_attempts`; `PermanentFailure
 `failed`; `AmbiguousDelivery` (and any unexpected error while sending) is `unknown`: it may
 have arrived, so it is never sent again.
 
-A crash between claiming and writing the outcome leaves rows `sending`; the next worker
-for the platform marks them `unknown` at start (counted, reported, not resent).
+After a crash, only what was on the wire is in doubt: the next worker for the platform puts
+rows left `sending` (claimed, never sent) back in the queue, and marks rows left
+`attempting` `unknown` (counted, reported to the coordinator, never resent by themselves).
 
 This module is the loop; the policy and the outcome rules are in bot/delivery_outcomes.py.
 """
@@ -33,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.delivery_outcomes import (
@@ -54,7 +61,7 @@ from bot.transports.pacing import paced
 from conversations.core.messages import ChatRef, OutMessage, message_from_payload
 from storage.clock import Clock
 from storage.models import OutboxStatus
-from storage.repositories.outbox import ClaimedMessage, DueMessage
+from storage.repositories.outbox import ClaimedMessage, DueMessage, Recovered
 from storage.unit_of_work import UnitOfWorkFactory
 
 __all__ = ["DeliveryPolicy", "DeliveryStats", "DeliveryWorker", "policy_from"]
@@ -108,6 +115,7 @@ class DeliveryWorker:
         # written together in one transaction (a group commit).
         self._db_lock = asyncio.Lock()
         self._results: list[Tried] = []
+        self._marks: list[tuple[int, bool, asyncio.Future[bool]]] = []
         if progress is not None:
             progress.share(self.transport, self._db_lock)
 
@@ -126,20 +134,28 @@ class DeliveryWorker:
     def in_flight(self) -> int:
         return len(self._in_flight)
 
-    async def recover(self) -> int:
-        """Rows a stopped process left `sending` become `unknown` (maybe they arrived)."""
+    async def recover(self) -> Recovered:
+        """What a stopped process left on the way: rows never sent go back in the queue,
+        rows whose request was on the wire become `unknown` (maybe they arrived)."""
         async with self._db_lock, self._uow() as uow:
-            count = await uow.outbox.recover_interrupted(self.platform, INTERRUPTED)
+            recovered = await uow.delivery.recover_interrupted(self.platform, INTERRUPTED)
             await uow.commit()
         self._recovered = True
-        if count:
-            self.stats.recovered_unknown += count
-            log.warning(
-                "%s: %d message(s) were being sent when the bot stopped; marked unknown",
+        self.stats.recovered_unknown += recovered.unsure
+        if recovered.requeued:
+            log.info(
+                "%s: %d message(s) were waiting to be sent when the bot stopped; sending them",
                 self.platform,
-                count,
+                recovered.requeued,
             )
-        return count
+        if recovered.unsure:
+            log.warning(
+                "%s: %d message(s) were being sent when the bot stopped; they may have "
+                "arrived, so they are marked unknown (the coordinator is told)",
+                self.platform,
+                recovered.unsure,
+            )
+        return recovered
 
     async def run(self) -> None:
         """Deliver until `stop()`; meant to run as a task for the life of the bot.
@@ -181,7 +197,7 @@ class DeliveryWorker:
     async def _idle_timeout(self) -> float:
         timeout = self.policy.poll_seconds
         async with self._db_lock, self._uow() as uow:
-            next_due = await uow.outbox.next_due_at(self.platform)
+            next_due = await uow.delivery.next_due_at(self.platform)
         if next_due is not None:
             timeout = min(timeout, (next_due - self._clock.now()).total_seconds())
         return max(0.0, timeout)
@@ -206,7 +222,7 @@ class DeliveryWorker:
             if not follow_future:
                 break
             async with self._db_lock, self._uow() as uow:
-                next_due = await uow.outbox.next_due_at(self.platform)
+                next_due = await uow.delivery.next_due_at(self.platform)
             if next_due is None:
                 break
             before = self._clock.now()
@@ -247,15 +263,15 @@ class DeliveryWorker:
 
         now = self._clock.now()
         async with self._db_lock, self._uow() as uow:
-            due = await uow.outbox.due(self.platform, now, self.policy.batch_size)
+            due = await uow.delivery.due(self.platform, now, self.policy.batch_size)
             if not due:
                 return 0
             closes, postpones, chosen = self._sort(due, now, slots)
-            closed = await uow.outbox.close_pending(
+            closed = await uow.delivery.close_pending(
                 (message.id, status, error) for message, status, error in closes
             )
-            await uow.outbox.postpone_pending(postpones)
-            claimed = await uow.outbox.claim([message.id for message in chosen])
+            await uow.delivery.postpone_pending(postpones)
+            claimed = await uow.delivery.claim([message.id for message in chosen])
             await uow.commit()
         for _message, status, _error in closes:
             self.stats.outcomes[status] += 1
@@ -290,8 +306,9 @@ class DeliveryWorker:
             elif message.blocked:
                 closes.append((message, OutboxStatus.BLOCKED, "the person blocked the bot"))
             elif message.chat_id in busy:
-                # One message at a time per chat, in order; wait out the chat's limit.
-                wait = max(self.limiter.chat_period(message.chat_id), SAME_CHAT_PAUSE)
+                # One message at a time per chat, in order: look again once the one on its
+                # way has gone (its chat's window then says how long the next must wait).
+                wait = max(self.limiter.chat_delay(message.chat_id), SAME_CHAT_PAUSE)
                 postpones.append((message.id, now + timedelta(seconds=wait)))
             elif (wait := self.limiter.chat_delay(message.chat_id)) > 0:
                 postpones.append((message.id, now + timedelta(seconds=wait)))
@@ -303,8 +320,19 @@ class DeliveryWorker:
 
     # --- one message -----------------------------------------------------------------
 
-    async def _deliver(self, message: ClaimedMessage, push: Push) -> None:
+    async def send_replies(self, replies: Sequence[ClaimedMessage]) -> None:
+        """Send a step's replies now, in order, ahead of everything else (to the step's
+        chat, and a word to the person's other chat on this platform); each goes on the wire
+        only once recorded as attempting, and its outcome is written before this returns
+        (so a tap or a reaction on it finds it)."""
+        for reply in replies:
+            push = self.limiter.push(reply.chat_id, urgent=True)
+            await self._deliver(reply, push, claimed=False)
+
+    async def _deliver(self, message: ClaimedMessage, push: Push, *, claimed: bool = True) -> None:
+        """`claimed`: the worker holds the row (`sending`); else it is a pending reply."""
         ref = ChatRef(self.platform, message.chat_id, message.user_id)
+        result: TryResult | None = None
         try:
             out: OutMessage | None = message_from_payload(message.payload)
         except Exception as exc:  # a malformed row: known not to have been sent
@@ -312,13 +340,63 @@ class DeliveryWorker:
             result = TryResult(Outcome.FAILED, f"unreadable message: {describe(exc)}")
         try:
             with push:
-                if out is not None:
+                if out is not None and await self._on_the_wire(message, push, claimed=claimed):
                     result = await try_send(self.transport, ref, out)
         finally:
             self._sending.pop(message.id, None)
             self._send_done.set()
-        self._results.append((message, out, result))
-        await self._write_results()
+        if result is not None:
+            self._results.append((message, out, result))
+            await self._write_results()
+
+    async def _on_the_wire(self, message: ClaimedMessage, push: Push, *, claimed: bool) -> bool:
+        """Wait for the row's slot, then record that it goes out. False: not ours to send
+        (another worker took the reply meanwhile, or we are stopping: a claimed row then
+        goes back in the queue; a reply is sent all the same)."""
+        if not claimed:
+            await self.limiter.ready(push)
+            return await self._attempting(message.id, claimed=False)
+        ready = asyncio.ensure_future(self.limiter.ready(push))
+        stopping = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait((ready, stopping), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if not ready.done():
+            ready.cancel()
+            await self._release(message.id)
+            return False
+        return await self._attempting(message.id, claimed=True)
+
+    async def _attempting(self, message_id: int, *, claimed: bool) -> bool:
+        """Record one row as on the wire; rows that get their slots together share the
+        commit (whoever takes the lock writes every mark waiting by then)."""
+        marked = asyncio.get_running_loop().create_future()
+        self._marks.append((message_id, claimed, marked))
+        async with self._db_lock:
+            marks, self._marks = self._marks, []
+            if marks:
+                try:
+                    async with self._uow() as uow:
+                        got = await uow.delivery.attempt(
+                            [m for m, was_claimed, _ in marks if was_claimed],
+                            [m for m, was_claimed, _ in marks if not was_claimed],
+                        )
+                        await uow.commit()
+                except Exception as exc:
+                    for _, _, future in marks:
+                        if not future.done():
+                            future.set_exception(exc)
+                else:
+                    for row_id, _, future in marks:
+                        if not future.done():
+                            future.set_result(row_id in got)
+        return bool(await marked)
+
+    async def _release(self, message_id: int) -> None:
+        async with self._db_lock, self._uow() as uow:
+            await uow.delivery.release([message_id])
+            await uow.commit()
 
     async def _write_results(self) -> None:
         async with self._db_lock:

@@ -140,7 +140,7 @@ class OutcomeRecorder:
     async def record_all(self, uow: UnitOfWork, results: list[Tried]) -> list[Outcome]:
         """Write outcomes; the common one, sent, in one statement for all."""
         sent = [(m, out, r) for m, out, r in results if r.outcome is Outcome.SENT]
-        await uow.outbox.mark_many_sent(
+        await uow.delivery.mark_many_sent(
             [(m.id, r.message_id) for m, _out, r in sent], self._clock.now()
         )
         await uow.prompts.set_message_ids(
@@ -150,6 +150,11 @@ class OutcomeRecorder:
                 if out is not None and out.prompt_id and r.message_id
             ]
         )
+        for message, out, _result in sent:
+            if out is not None and out.attachment is not None:
+                # the file went out; keeping a copy of it (a /mydata file, a report) in the
+                # outbox would only keep personal data longer than needed
+                await uow.delivery.drop_attachment(message.id, message.payload)
         outcomes = [Outcome.SENT] * len(sent)
         for message, out, result in results:
             if result.outcome is not Outcome.SENT:
@@ -161,7 +166,7 @@ class OutcomeRecorder:
     ) -> Outcome:
         now = self._clock.now()
         outcome = result.outcome
-        outbox = uow.outbox
+        outbox = uow.delivery
         if outcome is Outcome.SENT:
             await outbox.mark_sent(message.id, sent_at=now, platform_message_id=result.message_id)
             if out is not None and out.prompt_id and result.message_id:

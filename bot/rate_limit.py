@@ -8,12 +8,14 @@ pauses every send of the platform until it has passed.
 
 Each platform has one `RateLimiter` (`limiter_for`), and every request a transport makes
 to send something takes its slot from it right before the request goes out
-(`RateLimiter.before_request`, through `bot/transports/pacing.py`). Which windows a request
-counts in depends on who sends: a reply in a conversation counts in the platform's window
-only, so it never waits a second for its chat; a message the bot starts itself (an outbox
-row, a progress report) is a `Push`, whose first request counts in its chat's window too.
-The push is carried to the transport's request path in a context variable, so the
-`Transport` interface stays the same for every caller.
+(`RateLimiter.before_request`, through `bot/transports/pacing.py`). A message is sent as a
+`Push`, carried to the transport's request path in a context variable (so the `Transport`
+interface stays the same for every caller); its first request counts in its chat's window.
+
+Replies come first. A reply is an urgent push: it never waits a second for its chat (a
+person in a conversation gets the next question at once), though it counts there, so a
+broadcast to the same chat waits its second; and while an urgent push waits for its slot,
+a slot is held back for it from everything else. Broadcasts use what replies leave.
 
 Times come from a `Sleeper`, so tests run the limiter on a frozen clock.
 """
@@ -33,6 +35,7 @@ from bot.timing import Sleeper
 # actual send by a few milliseconds, and without the margin that could put one send too
 # many into a window as the platform sees it.
 MARGIN = 0.010
+REPLY_WATCH = 0.005  # seconds; how often others look again while replies hold slots back
 SMALL = 32  # windows with a limit up to this keep their times in a list
 SWEEP_AT = 256  # chats tracked before the idle ones are forgotten (then twice the live ones)
 SWEEP_EVERY = 1.0  # seconds; idle chats are forgotten at least this often
@@ -138,23 +141,27 @@ _current_push: ContextVar[Push | None] = ContextVar("current_push", default=None
 
 
 class Push:
-    """One send the bot starts itself, to `chat_id`: its first request counts in the chat's
-    window as well as the platform's; the requests after it (the rest of a long text, the
-    reactions under a question) in the platform's only.
+    """One message to `chat_id`: its first request counts in the chat's window as well as
+    the platform's; the requests after it (the rest of a long text, the reactions under a
+    question) in the platform's only.
 
     Made when the send is decided on, it is pending until that first request takes its slot
     or the send ends without one, so a worker does not promise the same free slot twice
-    (`RateLimiter.pending_pushes`). The requests inside `with push:` belong to it.
+    (`RateLimiter.pending_pushes`), and an `urgent` one (a reply) holds a slot back from
+    the others meanwhile. The requests inside `with push:` belong to it.
     """
 
-    __slots__ = ("_limiter", "_token", "chat_id", "pending")
+    __slots__ = ("_limiter", "_token", "chat_id", "pending", "urgent")
 
-    def __init__(self, limiter: RateLimiter, chat_id: str) -> None:
+    def __init__(self, limiter: RateLimiter, chat_id: str, *, urgent: bool = False) -> None:
         self._limiter = limiter
         self.chat_id = chat_id
+        self.urgent = urgent
         self.pending = True
         self._token: Token[Push | None] | None = None
         limiter._pending += 1
+        if urgent:
+            limiter._urgent += 1
 
     def __enter__(self) -> Push:
         self._token = _current_push.set(self)
@@ -176,6 +183,8 @@ class Push:
         if self.pending:
             self.pending = False
             self._limiter._pending -= 1
+            if self.urgent:
+                self._limiter._urgent -= 1
 
 
 class RateLimiter:
@@ -191,6 +200,7 @@ class RateLimiter:
         self._sweep_at = SWEEP_AT
         self._swept_at = sleeper.monotonic()
         self._pending = 0
+        self._urgent = 0
 
     def _now(self) -> float:
         return self._sleeper.monotonic()
@@ -224,7 +234,8 @@ class RateLimiter:
         return max(0.0, self._paused_until - self._now())
 
     def platform_delay(self, count: int = 1) -> float:
-        """Seconds until the platform as a whole allows `count` more sends."""
+        """Seconds until the platform as a whole allows `count` more sends (for anything
+        but a reply, the slots held back for waiting replies come on top)."""
         now = self._now()
         delay = max(self._paused_until - now, self._overall.delay(now, count), 0.0)
         if self._spacing is not None:
@@ -259,6 +270,46 @@ class RateLimiter:
         """
         if self.delay(chat_id) > 0:
             return False
+        self._record(chat_id)
+        return True
+
+    async def acquire(self, chat_id: str | None) -> None:
+        """Wait until a send to `chat_id` is allowed, and take the slot."""
+        while not self.try_acquire(chat_id):
+            await self._sleeper.sleep(self.delay(chat_id))
+
+    def push(self, chat_id: str, *, urgent: bool = False) -> Push:
+        """A message to `chat_id` (see `Push`); use it as `with push: ...send...`.
+        `urgent`: a reply to a person, which goes before everything else."""
+        return Push(self, chat_id, urgent=urgent)
+
+    @property
+    def pending_pushes(self) -> int:
+        """Pushes decided on whose first request has not taken its slot yet."""
+        return self._pending
+
+    @property
+    def waiting_replies(self) -> int:
+        """Urgent pushes (replies) whose first request has not taken its slot yet."""
+        return self._urgent
+
+    def _request_delay(self, push: Push | None) -> float:
+        """Seconds until the request of `push` (None: a request of nobody's) may go."""
+        urgent = push is not None and push.urgent
+        held_back = 0 if urgent else self._urgent
+        delay = self.platform_delay(1 + held_back)
+        if push is not None and push.pending and not urgent:
+            delay = max(delay, self.chat_delay(push.chat_id))
+        return delay
+
+    def _take(self, push: Push | None) -> None:
+        first = push is not None and push.pending
+        self._record(push.chat_id if push is not None and first else None)
+        if push is not None:
+            push.settle()
+
+    def _record(self, chat_id: str | None) -> None:
+        """A send now: in the platform's window, and in the chat's when `chat_id` is given."""
         now = self._now()
         self._overall.record(now)
         if self._spacing is not None:
@@ -268,31 +319,29 @@ class RateLimiter:
             window.record(now)
         if len(self._chats) >= self._sweep_at or now - self._swept_at >= SWEEP_EVERY:
             self._sweep(now)
-        return True
 
-    async def acquire(self, chat_id: str | None) -> None:
-        """Wait until a send to `chat_id` is allowed, and take the slot."""
-        while not self.try_acquire(chat_id):
-            await self._sleeper.sleep(self.delay(chat_id))
-
-    def push(self, chat_id: str) -> Push:
-        """A send the bot starts itself (see `Push`); use it as `with push: ...send...`."""
-        return Push(self, chat_id)
-
-    @property
-    def pending_pushes(self) -> int:
-        """Pushes decided on whose first request has not taken its slot yet."""
-        return self._pending
+    async def ready(self, push: Push) -> None:
+        """Wait until `push`'s first request could take its slot, without taking it: the
+        caller then records that the message goes on the wire, and sends."""
+        while (delay := self._request_delay(push)) > 0:
+            await self._sleeper.sleep(self._nap(push, delay))
 
     async def before_request(self) -> None:
         """Wait for, and take, the slot of the request about to be made. Transports call it
         right before each request, so nothing waits between the slot and the request."""
         push = _current_push.get()
-        if push is None or not push.pending or push._limiter is not self:
-            await self.acquire(None)
-            return
-        await self.acquire(push.chat_id)
-        push.settle()
+        if push is not None and push._limiter is not self:
+            push = None
+        while (delay := self._request_delay(push)) > 0:
+            await self._sleeper.sleep(self._nap(push, delay))
+        self._take(push)
+
+    def _nap(self, push: Push | None, delay: float) -> float:
+        # While replies wait, what anyone else may use changes the moment they take their
+        # slots: look again soon rather than sleep out a delay that no longer holds.
+        if (push is None or not push.urgent) and self._urgent:
+            return min(delay, REPLY_WATCH)
+        return delay
 
     def _sweep(self, now: float) -> None:
         """Forget chats with nothing in their window, so memory does not grow per chat."""

@@ -52,7 +52,7 @@ class Housekeeping:
             counts = {
                 "conversations": await uow.conversations.remove_expired(now),
                 "prompts": await uow.prompts.remove_older_than(now - PROMPT_RETENTION),
-                "updates": await uow.updates.forget_before(now - UPDATE_LOG_RETENTION),
+                "updates": await uow.inbox.forget_handled_before(now - UPDATE_LOG_RETENTION),
             }
             await uow.commit()
         log.debug("housekeeping removed %s", counts)

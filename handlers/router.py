@@ -9,7 +9,10 @@ are not asked again unless they write /start), and the menu for everyone else.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 
 from conversations.core.commands import CommandSpec, permits
 from conversations.core.engine import Engine
@@ -22,6 +25,7 @@ from conversations.core.messages import (
     Inbound,
     Outgoing,
     OutMessage,
+    message_to_payload,
     parse_command,
 )
 from handlers.access import Access
@@ -29,12 +33,32 @@ from handlers.commands import BACK, CANCEL, HELP, CommandRegistry
 from handlers.menu import Menu
 from storage.clock import Clock
 from storage.models import ConsentState, PersonStatus, Role
-from storage.unit_of_work import UnitOfWorkFactory
+from storage.repositories.outbox import ClaimedMessage, Reply
+from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT_LENGTH = 4000
 RoleListener = Callable[[ChatRef], Awaitable[None]]
+# A reply not sent within this long after its step (the process stopped) is sent by the
+# platform's outbox worker, first in line; one still unsent after a day is let go.
+REPLY_HANDOVER = timedelta(seconds=30)
+REPLY_LIFETIME = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What handling one update leaves to send.
+
+    `replies` were written to the outbox in the step's own transaction, in order, so they
+    survive a crash after its commit; the caller sends them at once. `echoes` mark answered
+    questions ("✓ Dansk") and are only a courtesy: sent directly, never retried. `unsent`
+    are replies that could not be stored (the database itself failed): sent directly.
+    """
+
+    replies: tuple[ClaimedMessage, ...] = ()
+    echoes: tuple[Outgoing, ...] = ()
+    unsent: tuple[Outgoing, ...] = ()
 
 
 class Router:
@@ -71,7 +95,7 @@ class Router:
     def engine(self) -> Engine:
         return self._engine
 
-    async def handle(self, inbound: Inbound) -> list[Outgoing]:
+    async def handle(self, inbound: Inbound) -> Handled:
         """Handle one message. Never raises: a failure is logged and gets a short apology."""
         try:
             return await self._handle(inbound)
@@ -85,7 +109,17 @@ class Router:
                 inbound.command,
                 inbound.choice,
             )
-            return [Outgoing(inbound.ref, OutMessage(await self._apology(inbound)))]
+            apology = Outgoing(inbound.ref, OutMessage(await self._apology(inbound)))
+            try:
+                async with self._uow() as uow:
+                    # its own key: a redelivered update that fails again apologises again
+                    key = f"apology:{uuid.uuid4().hex}"
+                    stored = await self._store(uow, inbound, None, [apology], key=key)
+                    await uow.commit()
+            except Exception:
+                log.exception("could not store the apology; sending it directly")
+                return Handled(unsent=(apology,))
+            return Handled(replies=tuple(stored))
 
     async def _apology(self, inbound: Inbound) -> str:
         language = self._config.default_language
@@ -106,18 +140,21 @@ class Router:
             )
         )
 
-    async def _handle(self, inbound: Inbound) -> list[Outgoing]:
+    async def _handle(self, inbound: Inbound) -> Handled:
         ref = inbound.ref
         async with self._uow() as uow:
-            if inbound.event_id and not await uow.updates.first_time(
+            if inbound.event_id and not await uow.inbox.begin_handling(
                 ref.platform, inbound.event_id
             ):
                 log.info("skipping %s update %s: already handled", ref.platform, inbound.event_id)
-                return []
+                return Handled()
             if not inbound.private_chat:
                 # In a shared room, plain chatter is people talking to each other.
                 addressed = inbound.command or inbound.choice or parse_command(inbound.text or "")
-                return [Outgoing(ref, OutMessage(self._private_please()))] if addressed else []
+                pointer = [Outgoing(ref, OutMessage(self._private_please()))] if addressed else []
+                stored = await self._store(uow, inbound, None, pointer)
+                await uow.commit()
+                return Handled(replies=tuple(stored))
             person, _ = await uow.persons.get_or_create(
                 ref.platform,
                 ref.user_id,
@@ -138,10 +175,14 @@ class Router:
             )
             before = (ctx.role, person.language)
             out = await self._route(ctx, inbound) + ctx.notices
-            await uow.commit()
             # Forgotten, or merged into another person by /link: whoever owns this chat now
             # may have another role (the listener reads it afresh).
             gone = not uow.persons.still_exists(person)
+            owner = ctx.person if uow.persons.still_exists(ctx.person) else None
+            stored = await self._store(
+                uow, inbound, owner.id if owner else None, [o for o in out if o.message]
+            )
+            await uow.commit()
             after = (self._access.role_of(ref, person), person.language)
         # Only coordinators have a menu of their own: a citizen choosing a language (every
         # newcomer does) needs no follow-up.
@@ -153,7 +194,37 @@ class Router:
                 await self._on_role_change(ref)
             except Exception:
                 log.exception("could not follow up the new role or language of %s", ref)
-        return out
+        return Handled(replies=tuple(stored), echoes=tuple(o for o in out if o.echo))
+
+    async def _store(
+        self,
+        uow: UnitOfWork,
+        inbound: Inbound,
+        person_id: int | None,
+        out: Sequence[Outgoing],
+        *,
+        key: str = "reply",
+    ) -> list[ClaimedMessage]:
+        """The replies as outbox rows, in the step's transaction (see `Handled`)."""
+        now = self._clock.now()
+        update = inbound.event_id or uuid.uuid4().hex
+        origin = inbound.ref
+        replies = [
+            Reply(
+                dedupe_key=f"{key}:{origin.platform}:{update}:{number}",
+                person_id=person_id,
+                platform=reply.ref.platform,
+                chat_id=reply.ref.chat_id,
+                user_id=reply.ref.user_id,
+                payload=message_to_payload(reply.message),
+                handed_over=reply.ref.platform != origin.platform,
+            )
+            for number, reply in enumerate(out)
+            if reply.message is not None
+        ]
+        return await uow.outbox.add_replies(
+            replies, expires_at=now + REPLY_LIFETIME, resend_after=now + REPLY_HANDOVER
+        )
 
     def _private_please(self) -> str:
         # Said in both languages: in a shared room we don't know (or store) who prefers which.

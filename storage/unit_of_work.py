@@ -15,8 +15,10 @@ from storage.repositories.batches import BatchRepository
 from storage.repositories.broadcasts import BroadcastRepository
 from storage.repositories.citizen_initiatives import InitiativeRepository
 from storage.repositories.conversation_state import ConversationRepository
+from storage.repositories.delivery_queue import DeliveryQueue
 from storage.repositories.feedback import FeedbackRepository
 from storage.repositories.help_offers import OfferRepository
+from storage.repositories.inbox import Inbox
 from storage.repositories.moderation_log import ModerationLogRepository
 from storage.repositories.one_time_codes import InviteRepository, LinkCodeRepository
 from storage.repositories.outbox import OutboxRepository
@@ -27,7 +29,6 @@ from storage.repositories.scheduled_events import EventRepository
 from storage.repositories.task_pledges import PledgeRepository
 from storage.repositories.topics import TopicRepository
 from storage.repositories.transport_state import TransportStateRepository
-from storage.repositories.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,10 @@ class UnitOfWork:
         return OutboxRepository(self.session, self.clock)
 
     @cached_property
+    def delivery(self) -> DeliveryQueue:
+        return DeliveryQueue(self.session, self.clock)
+
+    @cached_property
     def events(self) -> EventRepository:
         return EventRepository(self.session, self.clock)
 
@@ -134,8 +139,8 @@ class UnitOfWork:
         return TransportStateRepository(self.session, self.clock)
 
     @cached_property
-    def updates(self) -> UpdateLog:
-        return UpdateLog(self.session, self.clock)
+    def inbox(self) -> Inbox:
+        return Inbox(self.session, self.clock)
 
     async def __aexit__(
         self,

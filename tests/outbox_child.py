@@ -1,10 +1,10 @@
 """A delivery worker in a process of its own, for the test that kills it with SIGKILL.
 
-    python -m tests.outbox_child <database url> <deliveries file>
+    python -m tests.outbox_child <database url> <deliveries file> <starts file>
 
-Every message that "arrives" is appended to the deliveries file (one user id a line,
-flushed and synced before `send` returns), so the parent sees exactly what got out even
-when this process dies between sending and recording.
+Every request that begins is appended to the starts file, and every message that "arrives"
+to the deliveries file (one user id a line, flushed and synced), so the parent sees exactly
+what went on the wire and what got out even when this process dies in between.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from storage.unit_of_work import UnitOfWorkFactory
 class FileTransport:
     platform = "telegram"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, starts: str) -> None:
         self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as we do
+        self._starts = open(starts, "a", encoding="utf-8")  # noqa: SIM115
         self._ids = itertools.count(1)
 
     async def run(self, dispatch: Dispatch) -> None:
@@ -37,6 +38,9 @@ class FileTransport:
         return None
 
     async def send(self, ref: ChatRef, message: OutMessage) -> Sent:
+        self._starts.write(ref.user_id + "\n")
+        self._starts.flush()
+        os.fsync(self._starts.fileno())
         await asyncio.sleep(0.002)  # the network
         self._file.write(ref.user_id + "\n")
         self._file.flush()
@@ -51,11 +55,11 @@ class FileTransport:
         return None
 
 
-async def main(url: str, path: str) -> None:
+async def main(url: str, path: str, starts: str) -> None:
     clock = SystemClock()
     engine = create_engine(url)
     worker = DeliveryWorker(
-        FileTransport(path),
+        FileTransport(path, starts),
         UnitOfWorkFactory(create_sessionmaker(engine), clock),
         clock,
         limits=RateLimits(per_second=200),
@@ -65,4 +69,4 @@ async def main(url: str, path: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))

@@ -30,7 +30,9 @@ def _stored(database: Path) -> dict[str, object]:
         conversations = connection.execute(
             "SELECT flow, state FROM conversations ORDER BY user_id"
         ).fetchall()
-        updates = connection.execute("SELECT count(*) FROM processed_updates").fetchone()
+        updates = connection.execute(
+            "SELECT count(*) FROM inbox WHERE handled_at IS NOT NULL"
+        ).fetchone()
     return {
         "persons": persons,
         "identities": identities,

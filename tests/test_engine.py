@@ -313,8 +313,8 @@ async def test_the_same_update_id_on_another_platform_is_another_update(chat: Ch
     inbound = Inbound(chat.ref("anna"), "update-1", text="/start")
     await chat.app.dispatch(inbound)
     async with chat.app.uow() as uow:
-        assert not await uow.updates.first_time("fake", "update-1")
-        assert await uow.updates.first_time("telegram", "update-1")
+        assert not await uow.inbox.begin_handling("fake", "update-1")
+        assert await uow.inbox.begin_handling("telegram", "update-1")
 
 
 async def test_the_suggested_name_is_taken_from_the_question_on_a_tap(chat: Chat) -> None:

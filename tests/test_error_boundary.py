@@ -23,7 +23,6 @@ def flow_named(app: BotApp, name: str) -> Flow:
 
 async def everything(chat: Chat) -> dict[str, list[dict[str, Any]]]:
     """Every row of the tables a step may touch, as plain values."""
-    await chat.app.message_ids.flush()  # sent prompts' message ids are recorded a moment later
     dump: dict[str, list[dict[str, Any]]] = {}
     async with chat.app.uow() as uow:
         for model in (Person, Conversation, Prompt, PersonTopic):

@@ -1,63 +1,41 @@
-"""Which platform message carried which question: written in batches, never lost at close."""
+"""Which platform message carried which question: known before the step's dispatch returns,
+so a tap or a reaction on it right after finds its question; written with the reply's row."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Mapping, Sequence
-
-import pytest
 from sqlalchemy import select
 
-from bot.message_ids import MessageIdRecorder
-from storage.models import Prompt
-from storage.repositories.prompts import PromptRepository
+from storage.models import OutboxMessage, OutboxStatus, Prompt
 from tests.fakes import Chat
 
 
-async def _stored_ids(chat: Chat) -> dict[str, str | None]:
-    async with chat.app.uow() as uow:
-        rows = (await uow.session.execute(select(Prompt.id, Prompt.platform_message_id))).all()
-    return {str(prompt_id): message_id for prompt_id, message_id in rows}
-
-
-async def test_closing_while_a_batch_is_being_written_loses_nothing(
-    chat: Chat, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    await chat.say("anna", "/start")  # stores a question (a prompt) to attach ids to
-    await chat.app.message_ids.flush()
-    prompt_ids = list(await _stored_ids(chat))
-    assert prompt_ids
-
-    writing = asyncio.Event()
-    may_finish = asyncio.Event()
-    original = PromptRepository.set_message_ids
-
-    async def slow_write(
-        self: PromptRepository, message_ids: Mapping[str, str] | Sequence[tuple[str, str]]
-    ) -> None:
-        writing.set()
-        await may_finish.wait()
-        await original(self, message_ids)
-
-    monkeypatch.setattr(PromptRepository, "set_message_ids", slow_write)
-    recorder = MessageIdRecorder(chat.app.uow, delay=0)
-    recorder.remember(prompt_ids[0], "m-1")
-    await writing.wait()  # the batch is on its way to the database
-    closing = asyncio.create_task(recorder.close())
-    await asyncio.sleep(0.01)
-    assert not closing.done()  # close waits for the write instead of cutting it short
-    may_finish.set()
-    await closing
-
-    assert (await _stored_ids(chat))[prompt_ids[0]] == "m-1"
-    assert not recorder.pending
-
-
-async def test_close_writes_what_is_still_waiting_at_once(chat: Chat) -> None:
+async def test_a_question_knows_its_message_once_the_step_is_done(chat: Chat) -> None:
     await chat.say("anna", "/start")
-    await chat.app.message_ids.flush()
-    prompt_ids = list(await _stored_ids(chat))
-    recorder = MessageIdRecorder(chat.app.uow, delay=3600)  # would wait an hour
-    recorder.remember(prompt_ids[0], "m-2")
-    await asyncio.wait_for(recorder.close(), 5)
-    assert (await _stored_ids(chat))[prompt_ids[0]] == "m-2"
+    delivered = chat.transport.to("anna")[-1]
+    assert delivered.message.prompt_id is not None
+    async with chat.app.uow() as uow:
+        prompt = await uow.prompts.by_message("fake", "chat-anna", delivered.message_id)
+        rows = (await uow.session.execute(select(OutboxMessage))).scalars().all()
+    assert prompt is not None
+    assert prompt.id == delivered.message.prompt_id
+    # every reply went out through its outbox row, which says what the platform called it
+    assert [(r.kind, r.status) for r in rows] == [("reply", OutboxStatus.SENT)] * len(rows)
+    assert delivered.message_id in {r.platform_message_id for r in rows}
+
+
+async def test_a_reaction_right_after_the_question_finds_it(chat: Chat) -> None:
+    await chat.say("anna", "/start")
+    question = chat.transport.to("anna")[-1]
+    assert [c.id for c in question.message.choices] == ["da", "en"]
+    replies = await chat.react("anna", question.message_id, "🇬🇧")
+    assert any("consent" in r.text.lower() or "information" in r.text.lower() for r in replies)
+
+
+async def test_each_question_sent_is_tied_to_its_own_message(chat: Chat) -> None:
+    for user in ("anna", "bo", "cai"):
+        await chat.say(user, "/start")
+    async with chat.app.uow() as uow:
+        prompts = (await uow.session.execute(select(Prompt))).scalars().all()
+    sent = {d.message.prompt_id: d.message_id for d in chat.transport.sent if d.message.prompt_id}
+    assert len(sent) == 3
+    assert {p.id: p.platform_message_id for p in prompts if p.id in sent} == sent

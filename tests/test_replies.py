@@ -17,7 +17,6 @@ async def test_each_prompt_knows_the_message_it_was_sent_in(chat: Chat) -> None:
     await chat.say("anna", "/start")
     delivered = chat.transport.to("anna")[-1]
     assert delivered.message.prompt_id is not None
-    await chat.app.message_ids.flush()  # ids are written in batches, a moment after sending
     async with chat.app.uow() as uow:
         prompt = await uow.prompts.by_message("fake", "chat-anna", delivered.message_id)
     assert prompt is not None

@@ -20,6 +20,7 @@ from storage.models import (
     Role,
     TopicKind,
 )
+from storage.repositories.inbox import Arrived
 from storage.unit_of_work import UnitOfWorkFactory
 
 
@@ -312,27 +313,60 @@ async def test_outbox_enqueue_is_idempotent_on_the_dedupe_key(
         assert await uow.outbox.by_key("nope") is None
 
 
-async def test_update_log_remembers_each_update_once(
+async def test_the_inbox_handles_each_update_once(
     uow_factory: UnitOfWorkFactory, clock: FrozenClock
 ) -> None:
     async with uow_factory() as uow:
-        assert await uow.updates.first_time("telegram", "1") is True
-        assert await uow.updates.first_time("telegram", "1") is False
-        assert await uow.updates.first_time("matrix", "1") is True
+        assert await uow.inbox.begin_handling("telegram", "1") is True
+        assert await uow.inbox.begin_handling("telegram", "1") is False
+        assert await uow.inbox.begin_handling("matrix", "1") is True
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.updates.first_time("telegram", "1") is False
+        assert await uow.inbox.begin_handling("telegram", "1") is False
         # a rolled-back transaction leaves no trace
-        assert await uow.updates.first_time("telegram", "2") is True
+        assert await uow.inbox.begin_handling("telegram", "2") is True
     async with uow_factory() as uow:
-        assert await uow.updates.first_time("telegram", "2") is True
+        assert await uow.inbox.begin_handling("telegram", "2") is True
         await uow.commit()
     clock.advance(timedelta(days=1))
     async with uow_factory() as uow:
-        assert await uow.updates.forget_before(clock.now()) == 3
+        assert await uow.inbox.forget_handled_before(clock.now()) == 3
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.updates.first_time("telegram", "1") is True
+        assert await uow.inbox.begin_handling("telegram", "1") is True
+
+
+async def test_the_inbox_keeps_updates_until_they_are_handled(
+    uow_factory: UnitOfWorkFactory, clock: FrozenClock
+) -> None:
+    async with uow_factory() as uow:
+        await uow.inbox.keep(
+            "telegram",
+            [Arrived("7", "c1", {"text": "hej"}), Arrived("8", "c2", {"text": "ja"})],
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        # the platform sends one again: kept once, nothing overwritten
+        await uow.inbox.keep("telegram", [Arrived("8", "c2", {"text": "other"})])
+        await uow.commit()
+    async with uow_factory() as uow:
+        waiting = await uow.inbox.waiting("telegram")
+        assert [(u.update_id, u.payload) for u in waiting] == [
+            ("7", {"text": "hej"}),
+            ("8", {"text": "ja"}),
+        ]
+        assert await uow.inbox.waiting("matrix") == []
+        assert await uow.inbox.begin_handling("telegram", "7") is True
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [u.update_id for u in await uow.inbox.waiting("telegram")] == ["8"]
+        assert await uow.inbox.begin_handling("telegram", "7") is False
+        # handled rows keep no message, only the id that spots a redelivery
+        clock.advance(timedelta(days=1))
+        assert await uow.inbox.forget_handled_before(clock.now()) == 1
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [u.update_id for u in await uow.inbox.waiting("telegram")] == ["8"]
 
 
 async def test_transport_state(uow_factory: UnitOfWorkFactory, clock: FrozenClock) -> None:
@@ -443,18 +477,23 @@ async def test_a_code_redeemed_by_two_at_once_works_for_one(uow_factory: UnitOfW
     assert sorted(results) == [False, True]
 
 
-async def test_the_same_update_logged_twice_at_once_is_first_once(
+async def test_the_same_update_handled_twice_at_once_is_handled_once(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    async def log_it() -> bool:
+    async def handle_it(update_id: str) -> bool:
         async with uow_factory() as uow:
-            first = await uow.updates.first_time("telegram", "42")
+            first = await uow.inbox.begin_handling("telegram", update_id)
             await asyncio.sleep(0.05)  # still in the transaction while the other one tries
             await uow.commit()
             return first
 
-    results = await asyncio.gather(log_it(), log_it())
-    assert sorted(results) == [False, True]
+    # never seen before (no inbox step first)
+    assert sorted(await asyncio.gather(handle_it("42"), handle_it("42"))) == [False, True]
+    # kept in the inbox when it arrived, then handed to two handlers at once
+    async with uow_factory() as uow:
+        await uow.inbox.keep("telegram", [Arrived("43", "c", {"text": "hej"})])
+        await uow.commit()
+    assert sorted(await asyncio.gather(handle_it("43"), handle_it("43"))) == [False, True]
 
 
 async def test_a_newcomer_seen_twice_at_once_is_one_person(uow_factory: UnitOfWorkFactory) -> None:

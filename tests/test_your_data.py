@@ -134,9 +134,10 @@ async def test_forget_no_keeps_everything(chat: Chat) -> None:
     after = await known_person(chat, "anna")
     assert after.display_name == "Anna"
     assert after.consent == ConsentState.GIVEN
-    # the forget prompt was added; nothing else went
+    # the forget prompt and the two replies were added; nothing else went
     after_rows = await rows_about(chat, person.id)
     assert after_rows.pop("prompts.person_id") >= before.pop("prompts.person_id")
+    assert after_rows.pop("outbox.person_id") == before.pop("outbox.person_id") + 2
     assert after_rows == before
     assert await conversation_of(chat, "anna") is None
 

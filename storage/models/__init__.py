@@ -21,7 +21,7 @@ from storage.models.feedback import (
 )
 from storage.models.help_offers import Offer, OfferKind, OfferMessage, OfferStatus
 from storage.models.one_time_codes import InviteCode, LinkCode
-from storage.models.outbox import Batch, OutboxMessage, OutboxStatus
+from storage.models.outbox import Batch, OutboxMessage, OutboxStatus, Priority
 from storage.models.people import ConsentRecord, ConsentState, Identity, Person, PersonStatus, Role
 from storage.models.scheduled_events import (
     Event,
@@ -36,7 +36,7 @@ from storage.models.scheduled_events import (
 )
 from storage.models.task_pledges import Pledge, TaskAsk
 from storage.models.topics import PersonTopic, Topic, TopicKind
-from storage.models.transport_state import ProcessedUpdate, TransportState
+from storage.models.transport_state import InboxUpdate, TransportState
 
 __all__ = [
     "FORGET_ANONYMISE",
@@ -57,6 +57,7 @@ __all__ = [
     "FeedbackRequest",
     "IdeaKind",
     "Identity",
+    "InboxUpdate",
     "Invitation",
     "InviteCode",
     "LinkCode",
@@ -71,7 +72,7 @@ __all__ = [
     "PersonStatus",
     "PersonTopic",
     "Pledge",
-    "ProcessedUpdate",
+    "Priority",
     "Prompt",
     "PushState",
     "Reminder",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
@@ -14,7 +14,8 @@ from storage.models.base import FORGET_ANONYMISE, FORGET_DELETE, Base
 
 class OutboxStatus(StrEnum):
     PENDING = "pending"
-    SENDING = "sending"
+    SENDING = "sending"  # claimed by a worker, not yet on the wire
+    ATTEMPTING = "attempting"  # its request is on the wire: after a crash it may have arrived
     SENT = "sent"
     FAILED = "failed"
     BLOCKED = "blocked"
@@ -23,23 +24,36 @@ class OutboxStatus(StrEnum):
     EXPIRED = "expired"
 
 
+class Priority(IntEnum):
+    """Which messages go first when the platform's limit is reached: a person's reply never
+    waits behind a broadcast."""
+
+    REPLY = 0
+    NOTICE = 1
+
+
 class OutboxMessage(Base):
-    """A message waiting to be delivered to one person (a broadcast, a reminder, a notice).
+    """A message waiting to be delivered to one person (a reply, a broadcast, a reminder).
 
     `dedupe_key` is unique, so enqueuing the same reminder twice, from a job that ran twice
-    or from a second process, leaves one row and one message.
+    or from a second process, leaves one row and one message. A reply is written in the
+    same transaction as the step that produced it, so a crash after the commit still
+    answers the person. `person_id` is empty only for a word in a shared room.
     """
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_due", "status", "platform", "next_attempt_at"),
+        Index("ix_outbox_due", "status", "platform", "priority", "next_attempt_at"),
         Index("ix_outbox_batch", "batch"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    person_id: Mapped[int] = mapped_column(
+    person_id: Mapped[int | None] = mapped_column(
         ForeignKey("persons.id", ondelete="CASCADE"), index=True, info=FORGET_DELETE
+    )
+    priority: Mapped[int] = mapped_column(
+        Integer, default=Priority.NOTICE, server_default=str(int(Priority.NOTICE))
     )
     platform: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(255))

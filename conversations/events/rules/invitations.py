@@ -202,7 +202,7 @@ async def refresh_pending_invitations(services: Services, event: Event) -> int:
     uow = services.uow
     rows = await uow.broadcasts.pending_outbox(batch_invitations(event.id))
     for row in rows:
-        person = await uow.persons.get(row.person_id)
+        person = await uow.persons.get(row.person_id) if row.person_id is not None else None
         if person is None:
             continue
         text = await invitation_text(
