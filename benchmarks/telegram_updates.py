@@ -34,6 +34,7 @@ import secrets
 import statistics
 import tempfile
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -46,13 +47,14 @@ from sqlalchemy import func, insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.engine import make_url
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, TypeHandler
 from telegram.request import BaseRequest, RequestData
 
 from bot.app import BotApp
 from bot.demo import seed_starter_topics
+from bot.intake import Intake
 from bot.settings import Settings
-from bot.transports.telegram import ChatOrderedUpdateProcessor, TelegramTransport
+from bot.transports.telegram import TelegramTransport
 from conversations.core.messages import Inbound
 from storage.clock import SystemClock
 from storage.db import create_engine, create_sessionmaker
@@ -62,6 +64,37 @@ from storage.unit_of_work import UnitOfWorkFactory
 
 BOT_USER = {"id": 1, "is_bot": True, "first_name": "Bench", "username": "BenchBot"}
 CONCURRENCY = 64
+
+GET_UPDATES_LIMIT = 100  # updates a getUpdates call hands out at most
+
+
+class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
+    """Updates run concurrently across chats, strictly one after another within a chat.
+
+    PTB starts one task per update in the order it received them; each task takes its
+    chat's lock (FIFO) before any other await, so a chat's updates keep their order.
+    """
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.get(chat.id)
+        if lock is None:
+            lock = self._locks[chat.id] = asyncio.Lock()
+        async with lock:
+            await coroutine
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
 
 
 class InstantBotAPI(BaseRequest):
@@ -186,27 +219,38 @@ def _timed(
 
 
 async def full_stack(updates: list[Update], url: str, concurrency: int) -> Result:
+    """Update -> the transport's batch -> kept in the inbox -> router -> flow -> DB (with the
+    replies as outbox rows) -> replies sent through PTB's Bot and recorded."""
     settings = Settings(database_url=url, _env_file=None)
     api = InstantBotAPI()
-    transport = TelegramTransport("1:bench", concurrent_updates=concurrency, request=api)
+    transport = TelegramTransport("1:bench", request=api)
     app = BotApp(settings, [transport])
     await app.migrate()
     await seed_starter_topics(app.uow)
     latencies: list[float] = []
     done = asyncio.Event()
-    application = transport.application
-    await application.initialize()
-    transport._dispatch = app.dispatch
-    # our own handler, timed: Update -> Inbound -> router -> flow -> DB -> replies
-    application.handlers.clear()
-    application.add_handler(
-        TypeHandler(
-            Update,
-            _timed(lambda u: transport._on_update(u, None), latencies, len(updates), done),  # type: ignore[arg-type]
-        )
-    )
-    seconds = await _drive(application, updates, done)
-    await application.shutdown()
+    arrived: dict[str, float] = {}
+
+    async def timed(inbound: Inbound) -> None:
+        try:
+            await app.dispatch(inbound)
+        finally:
+            latencies.append(time.perf_counter() - arrived[inbound.event_id])
+            if len(latencies) >= len(updates):
+                done.set()
+
+    app.intake = Intake(app.uow, timed, concurrency=concurrency)
+    await transport.application.initialize()
+    transport._dispatch = app.intake
+    started = time.perf_counter()
+    for first in range(0, len(updates), GET_UPDATES_LIMIT):  # as getUpdates hands them out
+        batch = updates[first : first + GET_UPDATES_LIMIT]
+        now = time.perf_counter()
+        arrived.update((str(update.update_id), now) for update in batch)
+        await transport._receive(batch)
+    await done.wait()
+    seconds = time.perf_counter() - started
+    await transport.application.shutdown()
     async with app.uow() as uow:
         onboarded = 0
         for update in updates[: len(updates) // 4]:

@@ -15,12 +15,14 @@ from bot.composition import build_access, build_router
 from bot.delivery import DeliveryWorker
 from bot.delivery_outcomes import policy_from
 from bot.i18n import catalogs
+from bot.intake import Intake
 from bot.progress import BroadcastProgress
 from bot.rate_limit import RateLimiter, limiter_for
 from bot.scheduler import EventJobs, Housekeeping
 from bot.settings import Settings
 from bot.timing import RealSleeper, Sleeper
 from bot.transports.base import (
+    Closable,
     DeliveryError,
     RecipientBlocked,
     RetryLater,
@@ -94,6 +96,8 @@ class BotApp:
         # run); from then on the platform's transport takes every send's slot from it.
         self.limiters: dict[str, RateLimiter] = {}
         self._paced: dict[str, Transport] = {}
+        # What transports hand their updates to: kept first where the platform allows it.
+        self.intake = Intake(self.uow, lambda inbound: self.dispatch(inbound))
 
     async def migrate(self) -> None:
         await upgrade_to_head_async(self.settings.database_url)
@@ -171,12 +175,13 @@ class BotApp:
             self._stopping = asyncio.create_task(self.stop(), name="bot-stop")
 
     async def stop(self) -> None:
-        """Ask every transport to stop; each finishes what it is handling first."""
+        """Stop receiving on every transport, then finish the updates in hand."""
         for name, transport in self.transports.items():
             try:
                 await transport.stop()
             except Exception:
                 log.exception("transport %s did not stop cleanly", name)
+        await self.intake.finish()
 
     async def run(self) -> None:
         """Migrate, then run every transport until all have finished or one fails."""
@@ -184,12 +189,15 @@ class BotApp:
         self.housekeeping.start()
         self.event_jobs.start()
         self.start_delivery()
+        for platform in self.transports:  # kept before the last stop, handled before new ones
+            await self.intake.replay(platform)
         tasks = [
-            asyncio.create_task(transport.run(self.dispatch), name=f"transport-{name}")
+            asyncio.create_task(transport.run(self.intake), name=f"transport-{name}")
             for name, transport in self.transports.items()
         ]
         try:
             await asyncio.gather(*tasks)
+            await self.intake.finish()
         finally:
             for task in tasks:
                 task.cancel()
@@ -272,4 +280,7 @@ class BotApp:
         for transport in self.transports.values():
             with suppress(Exception):
                 await transport.stop()
+            if isinstance(transport, Closable):
+                with suppress(Exception):
+                    await transport.close()
         await self.engine.dispose()

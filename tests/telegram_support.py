@@ -182,7 +182,7 @@ class RunningBot:
         await self.app.migrate()
         await seed_starter_topics(self.app.uow)
         self.task = asyncio.create_task(self.app.run())
-        await self.wait_until(lambda: self.transport.application.running, "the bot to start")
+        await self.wait_until(lambda: self.transport.receiving, "the bot to start")
 
     async def wait_handled(self, count: int) -> None:
         async with self._changed:

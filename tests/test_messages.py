@@ -85,3 +85,35 @@ def test_any_payload_resolves_or_not_without_raising(payload: str) -> None:
     if target is not None:
         assert target.flow == "coordinator"
         assert len(target.args) <= 60
+
+
+def test_an_inbound_message_kept_in_the_inbox_reads_back_as_it_came() -> None:
+    from conversations.core.messages import (
+        ChatRef,
+        ChoicePick,
+        Command,
+        Inbound,
+        Location,
+        Media,
+        MediaKind,
+        Membership,
+        Reaction,
+        inbound_from_record,
+        inbound_to_record,
+    )
+
+    ref = ChatRef("telegram", "-100", "7")
+    every_kind = [
+        Inbound(ref, "1", text="hej 🌿", sender_name="Anna", language_hint="da"),
+        Inbound(ref, "2", command=Command("start", "ev_abc")),
+        Inbound(ref, "3", choice=ChoicePick("p1", "yes", "m9")),
+        Inbound(ref, "4", choice=ChoicePick("p1", "yes")),
+        Inbound(ref, "5", reaction=Reaction("$ev", "✅")),
+        Inbound(ref, "6", media=Media(MediaKind.VOICE, "f1", "audio/ogg", 1200, "hør")),
+        Inbound(ref, "7", location=Location(56.1, 9.5, "Hald Ege")),
+        Inbound(ref, "8", membership=Membership.LEFT, private_chat=False),
+    ]
+    for inbound in every_kind:
+        record = inbound_to_record(inbound)
+        assert json.loads(json.dumps(record)) == record  # JSON as it is stored
+        assert inbound_from_record(record) == inbound

@@ -214,7 +214,7 @@ async def test_second_poller_409_is_reported_once_and_stops(
         await asyncio.wait_for(tg.run(lambda inbound: asyncio.sleep(0)), 20)
     conflicts = [r for r in caplog.records if "another process is receiving updates" in r.message]
     assert len(conflicts) == 1
-    assert not tg.application.running
+    assert not tg.receiving
 
 
 async def test_failing_command_menus_are_logged_not_fatal(

@@ -1,8 +1,7 @@
-"""The Telegram transport's pure parts: updates to Inbound, text splitting, chat ordering."""
+"""The Telegram transport's pure parts: updates to Inbound, text splitting, errors."""
 
 from __future__ import annotations
 
-import asyncio
 import html
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,7 +14,6 @@ from telegram import Update
 from bot.settings import ConfigurationError, load_settings
 from bot.transports.telegram import (
     MAX_TEXT,
-    ChatOrderedUpdateProcessor,
     TelegramTransport,
     map_error,
     menu_name,
@@ -129,30 +127,6 @@ def test_split_text_fits_and_keeps_every_character(paragraphs: list[str]) -> Non
 def test_split_prefers_paragraphs() -> None:
     text = "\n\n".join(["a" * 3000, "b" * 3000, "c" * 100])
     assert split_text(text) == ["a" * 3000, "b" * 3000 + "\n\n" + "c" * 100]
-
-
-async def test_updates_of_one_chat_stay_in_order_while_chats_run_concurrently() -> None:
-    processor = ChatOrderedUpdateProcessor(16)
-    log: list[tuple[int, int]] = []
-    gate = asyncio.Event()
-
-    async def handle(chat: int, n: int) -> None:
-        if chat == 1 and n == 0:
-            await gate.wait()  # the first update of chat 1 is slow
-        log.append((chat, n))
-        if chat == 2:
-            gate.set()
-
-    def chat_update(chat: int, n: int) -> Update:
-        return update(message=message(text=str(n), chat={**CHAT, "id": chat}))
-
-    tasks = [
-        asyncio.create_task(processor.process_update(chat_update(chat, n), handle(chat, n)))
-        for chat, n in [(1, 0), (1, 1), (1, 2), (2, 0)]
-    ]
-    await asyncio.gather(*tasks)
-    assert log.index((2, 0)) < log.index((1, 0))  # chat 2 did not wait for chat 1
-    assert [n for chat, n in log if chat == 1] == [0, 1, 2]
 
 
 def test_map_error_for_unknown_telegram_errors_is_temporary() -> None:

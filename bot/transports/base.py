@@ -3,7 +3,7 @@ description of a command menu the app hands to transports that show one."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -11,6 +11,17 @@ from conversations.core.messages import ChatRef, ChoiceEcho, Inbound, OutMessage
 from storage.models import Role
 
 Dispatch = Callable[[Inbound], Awaitable[None]]
+
+
+@runtime_checkable
+class KeepingIntake(Protocol):
+    """What a transport is handed in `run` when the app keeps updates (bot/intake.py): a
+    batch given to `receive` is safe once it returns, and only then may the transport tell
+    its platform the updates arrived. It is also a `Dispatch` for one update at a time."""
+
+    async def __call__(self, inbound: Inbound) -> None: ...
+
+    async def receive(self, platform: str, inbounds: Sequence[Inbound]) -> None: ...
 
 
 class Transport(Protocol):
@@ -49,6 +60,14 @@ class MenuCommand:
 
     def name_in(self, language: str) -> str:
         return self.local_names.get(language, self.name)
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """A transport that keeps a connection after `stop()` (so the replies to the updates in
+    hand still go out), let go of in `close()` once nothing more is sent."""
+
+    async def close(self) -> None: ...
 
 
 @runtime_checkable

@@ -207,3 +207,75 @@ def message_from_payload(payload: dict[str, Any]) -> OutMessage:
         if location
         else None,
     )
+
+
+def inbound_to_record(inbound: Inbound) -> dict[str, Any]:
+    """A JSON-safe form of an inbound message (`raw` left out), kept in the inbox until it is
+    handled, so a restart can hand it on as it came."""
+    record: dict[str, Any] = {
+        "ref": [inbound.ref.platform, inbound.ref.chat_id, inbound.ref.user_id],
+        "event_id": inbound.event_id,
+        "private_chat": inbound.private_chat,
+    }
+    if inbound.text is not None:
+        record["text"] = inbound.text
+    if inbound.command is not None:
+        record["command"] = [inbound.command.name, inbound.command.args]
+    if inbound.choice is not None:
+        pick = inbound.choice
+        record["choice"] = [pick.prompt_id, pick.choice_id, pick.message_id]
+    if inbound.reaction is not None:
+        record["reaction"] = [inbound.reaction.message_id, inbound.reaction.key]
+    if inbound.media is not None:
+        media = inbound.media
+        record["media"] = {
+            "kind": str(media.kind),
+            "file_ref": media.file_ref,
+            "mime_type": media.mime_type,
+            "size": media.size,
+            "caption": media.caption,
+        }
+    if inbound.location is not None:
+        place = inbound.location
+        record["location"] = [place.latitude, place.longitude, place.title]
+    if inbound.membership is not None:
+        record["membership"] = str(inbound.membership)
+    if inbound.sender_name is not None:
+        record["sender_name"] = inbound.sender_name
+    if inbound.language_hint is not None:
+        record["language_hint"] = inbound.language_hint
+    return record
+
+
+def inbound_from_record(record: dict[str, Any]) -> Inbound:
+    platform, chat_id, user_id = record["ref"]
+    command = record.get("command")
+    choice = record.get("choice")
+    reaction = record.get("reaction")
+    media = record.get("media")
+    location = record.get("location")
+    membership = record.get("membership")
+    return Inbound(
+        ChatRef(str(platform), str(chat_id), str(user_id)),
+        str(record["event_id"]),
+        text=record.get("text"),
+        command=Command(str(command[0]), str(command[1])) if command else None,
+        choice=ChoicePick(str(choice[0]), str(choice[1]), choice[2]) if choice else None,
+        reaction=Reaction(str(reaction[0]), str(reaction[1])) if reaction else None,
+        media=Media(
+            MediaKind(media["kind"]),
+            str(media["file_ref"]),
+            media.get("mime_type"),
+            media.get("size"),
+            media.get("caption"),
+        )
+        if media
+        else None,
+        location=Location(float(location[0]), float(location[1]), location[2])
+        if location
+        else None,
+        membership=Membership(membership) if membership else None,
+        sender_name=record.get("sender_name"),
+        language_hint=record.get("language_hint"),
+        private_chat=bool(record.get("private_chat", True)),
+    )

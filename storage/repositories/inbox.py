@@ -79,11 +79,18 @@ class Inbox:
         )
         return bool(getattr(first, "rowcount", 0))
 
-    async def waiting(self, platform: str, limit: int = 1000) -> Sequence[InboxUpdate]:
-        """Updates kept but not handled (the process stopped in between), oldest first."""
+    async def waiting(
+        self, platform: str, *, after: int = 0, limit: int = 1000
+    ) -> Sequence[InboxUpdate]:
+        """Updates kept but not handled (the process stopped in between), oldest first;
+        `after`: the last row seen, to read on from there."""
         result = await self._session.execute(
             select(InboxUpdate)
-            .where(InboxUpdate.platform == platform, InboxUpdate.handled_at.is_(None))
+            .where(
+                InboxUpdate.platform == platform,
+                InboxUpdate.handled_at.is_(None),
+                InboxUpdate.id > after,
+            )
             .order_by(InboxUpdate.id)
             .limit(limit)
         )

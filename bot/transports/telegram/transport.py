@@ -1,6 +1,7 @@
-"""The Telegram transport: python-telegram-bot 22 inside the bot's own event loop.
+"""The Telegram transport: python-telegram-bot 22's Bot inside the bot's own event loop.
 
-Every update becomes a neutral `Inbound` handed to `dispatch` (inbound.py); long polling by
+Every update becomes a neutral `Inbound` (inbound.py); a batch is kept by the app's intake
+before the Bot API is told it arrived, then handled (bot/intake.py). Long polling by
 default, webhook mode when a webhook URL is configured (connection.py). Messages go out
 as HTML with inline keyboards (rendering.py, sending.py), each request taking its slot
 from the platform's rate limiter; errors become the delivery errors of
@@ -14,13 +15,12 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import CallbackQuery, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from bot.i18n import Catalogs
 from bot.rate_limit import RateLimiter
 from bot.settings import Settings
-from bot.transports.base import Dispatch, MenuCommand
+from bot.transports.base import Dispatch, KeepingIntake, MenuCommand
 from bot.transports.pacing import RequestGate
 from bot.transports.telegram.connection import (
     DEFAULT_API_BASE_URL,
@@ -52,7 +52,6 @@ class TelegramTransport:
         limiter: RateLimiter | None = None,
         menu: Sequence[MenuCommand] = (),
         translations: Catalogs | None = None,
-        concurrent_updates: int = 64,
         request: BaseRequest | None = None,
     ) -> None:
         """`request` replaces PTB's HTTP client (benchmarks use an in-process Bot API).
@@ -62,10 +61,8 @@ class TelegramTransport:
             token,
             api_base_url=api_base_url,
             request_timeout=request_timeout,
-            concurrent_updates=concurrent_updates,
             request=request,
         )
-        self.application.add_handler(TypeHandler(Update, self._on_update))
         self._connection = Connection(self.application, webhook=webhook, poll_timeout=poll_timeout)
         self._sender = TelegramSender(self.application, RequestGate(limiter))
         self.menus = CommandMenus(self._sender, menu, translations)
@@ -107,8 +104,14 @@ class TelegramTransport:
     # -- running -------------------------------------------------------------------------
 
     async def run(self, dispatch: Dispatch) -> None:
+        """Receive until stopped. Given the app's `Intake`, a batch is kept before the Bot API
+        hears it arrived; given a plain function (tests), each update is handed to it."""
         self._dispatch = dispatch
-        await self._connection.run(self._before_updates)
+        await self._connection.run(self._before_updates, self._receive)
+
+    @property
+    def receiving(self) -> bool:
+        return self._connection.receiving
 
     async def _before_updates(self) -> None:
         await self.menus.set_common_menus()
@@ -119,29 +122,48 @@ class TelegramTransport:
                 log.exception("Telegram: setting up the coordinators' command menus failed")
 
     async def stop(self) -> None:
-        """Stop receiving, finish the updates in hand, then return (safe to call twice)."""
+        """Stop receiving (the app finishes the updates in hand); safe to call twice."""
         await self._connection.stop()
+
+    async def close(self) -> None:
+        """After the last send: let go of the Bot API connection."""
+        await self._connection.close()
 
     # -- inbound -------------------------------------------------------------------------
 
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        inbound = self.to_inbound(update)
-        if update.callback_query is not None:
-            await self._answer(update.callback_query)
-        if inbound is None or self._dispatch is None:
-            log.debug("Telegram: update %s ignored", update.update_id)
-            return
-        log.debug("Telegram: update %s from %s", update.update_id, inbound.ref)
-        await self._dispatch(inbound)
+    async def _receive(self, updates: Sequence[Update]) -> None:
+        inbounds: list[Inbound] = []
+        for update in updates:
+            inbound = self.to_inbound(update)
+            if update.callback_query is not None:
+                self._remember_pressed(update.callback_query)
+            if inbound is None:
+                log.debug("Telegram: update %s ignored", update.update_id)
+                continue
+            log.debug("Telegram: update %s from %s", update.update_id, inbound.ref)
+            inbounds.append(inbound)
+        dispatch = self._dispatch
+        if isinstance(dispatch, KeepingIntake):
+            await dispatch.receive(PLATFORM, inbounds)
+        elif dispatch is not None:
+            for inbound in inbounds:
+                await dispatch(inbound)
+        # a press is answered once it is safe, so the spinner on the button stops
+        for update in updates:
+            if update.callback_query is not None:
+                await self._answer(update.callback_query)
 
-    async def _answer(self, query: CallbackQuery) -> None:
-        """Answer a button press at once, keeping the pressed message's text for its echo."""
+    def _remember_pressed(self, query: CallbackQuery) -> None:
+        """Keep the pressed message's text, for the echo that marks it answered."""
         message = query.message
         if isinstance(message, Message):
             text = message.text_html if message.text is not None else None
             caption = message.caption_html if message.caption is not None else None
             if text is not None or caption is not None:
                 self._sender.remember(str(message.chat.id), str(message.message_id), text, caption)
+
+    async def _answer(self, query: CallbackQuery) -> None:
+        """Answer a button press, so the platform stops showing it as waiting."""
         try:
             await query.answer()
         except TelegramError as exc:

@@ -1,0 +1,105 @@
+"""Updates kept before the platform lets go of them, then handled, in order per chat.
+
+A transport that can have the platform send an update again until it says it has it
+(Telegram's getUpdates offset, a webhook's answer, Matrix's sync token) hands a batch to
+`Intake.receive`: the updates are written to the inbox in one small transaction, and only
+then does `receive` return, so the transport may confirm them. Handling follows in the
+background (`BotApp.dispatch`: one chat after another in arrival order, chats at the same
+time), and marks each update handled in the transaction of its effects. An update kept but
+not handled when the process stopped is handled at the next start (`replay`), before new
+ones; one the platform sends again is handled once.
+
+A transport without such a step (the console, tests) just calls the intake with one update
+and waits for it to be handled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from conversations.core.messages import Inbound, inbound_from_record, inbound_to_record
+from storage.repositories.inbox import Arrived
+from storage.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Inbound], Awaitable[None]]
+
+
+class Intake:
+    def __init__(self, uow: UnitOfWorkFactory, handle: Handler, *, concurrency: int = 64) -> None:
+        """`handle`: one update, start to end (`BotApp.dispatch`). `concurrency`: updates
+        handled at the same time, across chats."""
+        self._uow = uow
+        self._handle = handle
+        self._slots = asyncio.Semaphore(concurrency)
+        self._handling: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, inbound: Inbound) -> None:
+        """Handle one update now and wait for it (no inbox step: nothing to confirm)."""
+        await self._handle(inbound)
+
+    async def receive(self, platform: str, inbounds: Sequence[Inbound]) -> None:
+        """Keep the updates; once this returns they are safe and the platform may be told.
+        Their handling is started, in the order given."""
+        if inbounds:
+            async with self._uow() as uow:
+                await uow.inbox.keep(
+                    platform,
+                    [
+                        Arrived(inbound.event_id, inbound.ref.chat_id, inbound_to_record(inbound))
+                        for inbound in inbounds
+                    ],
+                )
+                await uow.commit()
+        for inbound in inbounds:
+            self._start(inbound)
+
+    async def replay(self, platform: str) -> int:
+        """Start handling what a stopped process kept but never handled, oldest first."""
+        count, last = 0, 0
+        while True:
+            async with self._uow() as uow:
+                waiting = await uow.inbox.waiting(platform, after=last)
+            if not waiting:
+                break
+            last = waiting[-1].id
+            for update in waiting:
+                if update.payload is None:
+                    continue
+                try:
+                    inbound = inbound_from_record(update.payload)
+                except (KeyError, TypeError, ValueError):
+                    log.exception("%s: update %s kept unreadable", platform, update.update_id)
+                    continue
+                self._start(inbound)
+                count += 1
+        if count:
+            log.info("%s: handling %d update(s) kept before the last stop", platform, count)
+        return count
+
+    def _start(self, inbound: Inbound) -> None:
+        task = asyncio.create_task(self._handle_one(inbound), name=f"update-{inbound.event_id}")
+        self._handling.add(task)
+        task.add_done_callback(self._handling.discard)
+
+    async def _handle_one(self, inbound: Inbound) -> None:
+        async with self._slots:
+            try:
+                await self._handle(inbound)
+            except Exception:  # the router catches its own; this is the app around it
+                log.exception(
+                    "could not handle %s update %s", inbound.ref.platform, inbound.event_id
+                )
+
+    @property
+    def in_hand(self) -> int:
+        """Updates being handled (or waiting for a free slot)."""
+        return len(self._handling)
+
+    async def finish(self) -> None:
+        """Wait until every update in hand is handled (a clean stop)."""
+        while self._handling:
+            await asyncio.wait(list(self._handling))
