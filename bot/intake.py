@@ -36,6 +36,8 @@ class Intake:
         self._handle = handle
         self._slots = asyncio.Semaphore(concurrency)
         self._handling: set[asyncio.Task[None]] = set()
+        # the newest update of each chat in hand: the next one of that chat waits for it
+        self._newest: dict[tuple[str, str], asyncio.Task[None]] = {}
 
     async def __call__(self, inbound: Inbound) -> None:
         """Handle one update now and wait for it (no inbox step: nothing to confirm)."""
@@ -81,11 +83,24 @@ class Intake:
         return count
 
     def _start(self, inbound: Inbound) -> None:
-        task = asyncio.create_task(self._handle_one(inbound), name=f"update-{inbound.event_id}")
+        chat = (inbound.ref.platform, inbound.ref.chat_id)
+        before = self._newest.get(chat)
+        task = asyncio.create_task(
+            self._handle_one(inbound, after=before), name=f"update-{inbound.event_id}"
+        )
         self._handling.add(task)
-        task.add_done_callback(self._handling.discard)
+        self._newest[chat] = task
 
-    async def _handle_one(self, inbound: Inbound) -> None:
+        def done(finished: asyncio.Task[None]) -> None:
+            self._handling.discard(finished)
+            if self._newest.get(chat) is finished:
+                del self._newest[chat]
+
+        task.add_done_callback(done)
+
+    async def _handle_one(self, inbound: Inbound, *, after: asyncio.Task[None] | None) -> None:
+        if after is not None:
+            await asyncio.wait((after,))  # the chat's earlier update first, however it ends
         async with self._slots:
             try:
                 await self._handle(inbound)
