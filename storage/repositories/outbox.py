@@ -337,3 +337,22 @@ class OutboxRepository:
             )
         )
         return int(counted.scalar_one())
+
+    async def enqueue_new(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Add whole rows (every column but the id), skipping keys already present.
+
+        Returns the keys that were added: a caller that races another process for the same
+        keys learns which rows are its own (conversations/events/rules/resending.py).
+        """
+        table = Base.metadata.tables[OutboxMessage.__tablename__]
+        added: set[str] = set()
+        for start in range(0, len(rows), 500):
+            statement = (
+                insert_for(self._session)(table)
+                .values(list(rows[start : start + 500]))
+                .on_conflict_do_nothing(index_elements=["dedupe_key"])
+                .returning(table.c.dedupe_key)
+            )
+            result = await self._session.execute(statement)
+            added.update(str(key) for key in result.scalars())
+        return added
