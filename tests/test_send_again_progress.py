@@ -218,7 +218,7 @@ async def test_recipients_in_doubt_and_copies_in_storage(db: Database, clock: Fr
         assert await batches.recipients(
             "bc:1", OutboxStatus.UNKNOWN, limit=5, not_sent_again=True
         ) == Recipients(("u1", "u4"), 2)
-        assert [row.user_id for row, _person in await batches.in_doubt("bc:1")] == ["u1", "u4"]
+        assert [row.user_id for row in await batches.in_doubt("bc:1")] == ["u1", "u4"]
         assert await batches.sent_again_count("bc:1") == 1
         again = await batches.get("bc:1:again")
         assert isinstance(again, Batch)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, String, cast, exists, func, literal, select, update
@@ -33,6 +34,23 @@ def sent_again_key(row_id: int) -> str:
 def again_batch(batch_id: str) -> str:
     """The broadcast that copies sent again go in; copies of copies join the same one."""
     return batch_id if batch_id.endswith(AGAIN) else batch_id + AGAIN
+
+
+@dataclass(frozen=True, slots=True)
+class InDoubt:
+    """An outbox row that may not have arrived, with what it takes to copy it: the row's
+    columns and its person's quiet hours (read as plain values: there may be thousands)."""
+
+    id: int
+    person_id: int
+    platform: str
+    chat_id: str
+    user_id: str
+    kind: str
+    payload: dict[str, Any]
+    expires_at: datetime | None
+    quiet_start_minute: int | None
+    quiet_end_minute: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,17 +169,28 @@ class BatchRepository:
         )
         return Recipients(tuple(names.scalars().all()), count)
 
-    async def in_doubt(self, batch_id: str) -> list[tuple[OutboxMessage, Person]]:
-        """The broadcast's rows that may not have arrived and were not sent again yet, with
-        their person (a forgotten person's rows are gone with them)."""
+    async def in_doubt(self, batch_id: str) -> list[InDoubt]:
+        """The broadcast's rows that may not have arrived and were not sent again yet (a
+        forgotten person's rows are gone with them), oldest first."""
         o = OutboxMessage
         result = await self._session.execute(
-            select(o, Person)
+            select(
+                o.id,
+                o.person_id,
+                o.platform,
+                o.chat_id,
+                o.user_id,
+                o.kind,
+                o.payload,
+                o.expires_at,
+                Person.quiet_start_minute,
+                Person.quiet_end_minute,
+            )
             .join(Person, Person.id == o.person_id)
             .where(o.batch == batch_id, o.status == OutboxStatus.UNKNOWN, ~self._sent_again())
             .order_by(o.id)
         )
-        return [(row, person) for row, person in result.all()]
+        return [InDoubt(*row) for row in result.all()]
 
     async def sent_again_count(self, batch_id: str) -> int:
         """How many of the broadcast's rows in doubt were sent again already."""

@@ -344,15 +344,14 @@ class OutboxRepository:
         Returns the keys that were added: a caller that races another process for the same
         keys learns which rows are its own (conversations/events/rules/resending.py).
         """
+        if not rows:
+            return set()
         table = Base.metadata.tables[OutboxMessage.__tablename__]
-        added: set[str] = set()
-        for start in range(0, len(rows), 500):
-            statement = (
-                insert_for(self._session)(table)
-                .values(list(rows[start : start + 500]))
-                .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                .returning(table.c.dedupe_key)
-            )
-            result = await self._session.execute(statement)
-            added.update(str(key) for key in result.scalars())
-        return added
+        statement = (
+            insert_for(self._session)(table)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(table.c.dedupe_key)
+        )
+        # many rows with RETURNING: SQLAlchemy's "insertmanyvalues", one compiled statement
+        result = await self._session.execute(statement, list(rows))
+        return {str(key) for key in result.scalars()}

@@ -111,11 +111,13 @@ class PromptRepository:
         result = await self._session.execute(delete(Prompt).where(Prompt.created_at < moment))
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def by_ids(self, prompt_ids: Sequence[str]) -> dict[str, Prompt]:
+    async def records(self, prompt_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Stored questions as plain rows, by id (to copy many at once)."""
         if not prompt_ids:
             return {}
-        result = await self._session.execute(select(Prompt).where(Prompt.id.in_(prompt_ids)))
-        return {prompt.id: prompt for prompt in result.scalars()}
+        table = Base.metadata.tables[Prompt.__tablename__]
+        result = await self._session.execute(select(table).where(table.c.id.in_(prompt_ids)))
+        return {row["id"]: dict(row) for row in result.mappings()}
 
     async def add_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Store many prompts at once (every column given), for messages in the outbox."""

@@ -24,8 +24,8 @@ from conversations.core.messages import ChatRef, Choice, OutMessage
 from conversations.core.prompts import offer_to
 from conversations.core.services import Services
 from conversations.events.rules.invitations import is_open, new_prompt_id
-from storage.models import Batch, OutboxMessage, OutboxStatus, Person, Prompt
-from storage.repositories.batches import again_batch, sent_again_key
+from storage.models import Batch, OutboxStatus, Person
+from storage.repositories.batches import InDoubt, again_batch, sent_again_key
 from storage.unit_of_work import UnitOfWork
 
 SEND_AGAIN_FLOW = "send_again"
@@ -106,16 +106,15 @@ async def send_again(services: Services, batch: Batch) -> Resent:
     )
 
 
-async def _copies(
-    services: Services, batch: Batch, in_doubt: Sequence[tuple[OutboxMessage, Person]]
-) -> _Copies:
+async def _copies(services: Services, batch: Batch, in_doubt: Sequence[InDoubt]) -> _Copies:
     uow, now = services.uow, services.now()
-    originals = await uow.prompts.by_ids(
-        [str(row.payload["prompt_id"]) for row, _ in in_doubt if row.payload.get("prompt_id")]
+    originals = await uow.prompts.records(
+        [str(row.payload["prompt_id"]) for row in in_doubt if row.payload.get("prompt_id")]
     )
     events = _EventCheck(uow, now)
+    polite = _PoliteTime(now, services.timezone)
     copies = _Copies([], {})
-    for row, person in in_doubt:
+    for row in in_doubt:
         prompt_id = row.payload.get("prompt_id")
         original = originals.get(str(prompt_id)) if prompt_id else None
         if (row.expires_at is not None and row.expires_at <= now) or (
@@ -123,7 +122,7 @@ async def _copies(
         ):
             copies.too_late += 1  # (a question kept no longer is one from months ago)
             continue
-        if original is not None and await events.answered(original, person.id):
+        if original is not None and await events.answered(original, row.person_id):
             copies.answered += 1
             continue
         key = sent_again_key(row.id)
@@ -144,7 +143,9 @@ async def _copies(
                 "status": OutboxStatus.PENDING.value,
                 "attempts": 0,
                 "deferrals": 0,
-                "next_attempt_at": next_allowed_time(person, now, services.timezone),
+                "next_attempt_at": polite.for_quiet_hours(
+                    row.quiet_start_minute, row.quiet_end_minute
+                ),
                 "expires_at": row.expires_at,
                 "created_at": now,
             }
@@ -152,23 +153,32 @@ async def _copies(
     return copies
 
 
-def _fresh_prompt(original: Prompt, prompt_id: str, now: datetime) -> dict[str, Any]:
+def _fresh_prompt(original: dict[str, Any], prompt_id: str, now: datetime) -> dict[str, Any]:
     """The same question for the same reader, not yet shown (the copy is not sent yet)."""
     return {
+        **original,
         "id": prompt_id,
-        "platform": original.platform,
-        "chat_id": original.chat_id,
-        "user_id": original.user_id,
-        "person_id": original.person_id,
-        "flow": original.flow,
-        "state": original.state,
-        "choices": list(original.choices),
-        "context": dict(original.context),
-        "bound": original.bound,
         "platform_message_id": None,
         "created_at": now,
         "sent_at": None,
     }
+
+
+class _PoliteTime:
+    """Now, or the end of the reader's quiet hours; people share a few settings, so each
+    is worked out once."""
+
+    def __init__(self, now: datetime, timezone: str) -> None:
+        self._now = now
+        self._timezone = timezone
+        self._by_hours: dict[tuple[int | None, int | None], datetime] = {}
+
+    def for_quiet_hours(self, start: int | None, end: int | None) -> datetime:
+        hours = (start, end)
+        if hours not in self._by_hours:
+            reader = Person(quiet_start_minute=start, quiet_end_minute=end)
+            self._by_hours[hours] = next_allowed_time(reader, self._now, self._timezone)
+        return self._by_hours[hours]
 
 
 class _EventCheck:
@@ -182,11 +192,11 @@ class _EventCheck:
         self._answered: dict[int, set[int]] = {}
 
     @staticmethod
-    def _event_id(prompt: Prompt) -> int | None:
-        event_id = prompt.context.get("event_id")
+    def _event_id(prompt: dict[str, Any]) -> int | None:
+        event_id = (prompt.get("context") or {}).get("event_id")
         return event_id if isinstance(event_id, int) else None
 
-    async def still_open(self, prompt: Prompt) -> bool:
+    async def still_open(self, prompt: dict[str, Any]) -> bool:
         event_id = self._event_id(prompt)
         if event_id is None:
             return True
@@ -195,7 +205,7 @@ class _EventCheck:
             self._open[event_id] = event is not None and is_open(event, self._now)
         return self._open[event_id]
 
-    async def answered(self, prompt: Prompt, person_id: int) -> bool:
+    async def answered(self, prompt: dict[str, Any], person_id: int) -> bool:
         event_id = self._event_id(prompt)
         if event_id is None:
             return False
