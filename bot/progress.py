@@ -100,6 +100,9 @@ class Missing:
         return cls(unsure, blocked)
 
 
+NOBODY_MISSING = Missing(Recipients(), Recipients())
+
+
 def names_text(t: Translator, recipients: Recipients) -> str:
     """Names as the people gave them, the first `MAX_NAMES`, then how many more."""
     names = [name or t.gettext("(no name)") for name in recipients.names[:MAX_NAMES]]
@@ -213,11 +216,13 @@ class BroadcastProgress:
             work = []
             for batch in batches:
                 tally = Tally.of(await uow.outbox.counts(batch.id))
-                missing = await Missing.of(uow, batch.id, tally)
                 language = None
                 if batch.reporter_person_id is not None:
                     person = await uow.persons.get(batch.reporter_person_id)
                     language = person.language if person is not None else None
+                missing = NOBODY_MISSING
+                if language is not None:  # (else there is nobody to tell)
+                    missing = await Missing.of(uow, batch.id, tally)
                 work.append((batch, tally, missing, language))
         for batch, tally, missing, language in work:
             await self._report(batch, tally, missing, language, limiter, wait)
