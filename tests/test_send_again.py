@@ -24,7 +24,7 @@ from bot.timing import ClockSleeper
 from bot.transports.base import AmbiguousDelivery
 from conversations.core.messages import ChatRef, ChoicePick, Inbound, OutMessage, Sent
 from conversations.core.services import Services
-from conversations.events.rules.changes import cancel_event
+from conversations.events.rules.changes import EventChange, apply_change, cancel_event
 from conversations.events.rules.invitations import batch_invitations
 from conversations.events.rules.resending import offer_send_again
 from storage.clock import FrozenClock
@@ -301,6 +301,23 @@ async def test_copies_of_a_cancelled_event_are_called_off(
     assert {row.status for row in await copies(chat)} == {OutboxStatus.CANCELLED}
     assert "anna" not in invitations_arrived(platform)
     assert texts(await tap_send_again(chat, "kim", summary)) == "Den er allerede sendt igen."
+
+
+async def test_copies_on_their_way_follow_a_change_of_place(
+    chat: Chat, platform: FaultTransport
+) -> None:
+    event = await people_and_event(chat, platform)
+    await tap_send_again(chat, "kim", await progress_message(chat, batch_invitations(event.id)))
+    async with chat.app.uow() as uow:
+        stored = await uow.events.get(event.id)
+        assert stored is not None
+        services = Services(uow, catalogs(), "Europe/Copenhagen", uow.clock)
+        await apply_change(services, stored, EventChange(place="Skåde Skov"))
+        await uow.commit()
+    await chat.app.drain_outbox()
+
+    [again] = [m for m in platform.messages["anna"] if m.text.startswith("🌿")]
+    assert "📍 Skåde Skov" in again.text
 
 
 async def test_someone_who_answered_meanwhile_is_not_sent_it_again(
