@@ -19,6 +19,7 @@ from conversations.events.flows.edit_event import EditEvent
 from conversations.events.flows.event_qr import EventQr
 from conversations.events.flows.my_events import MyEvents
 from conversations.events.flows.new_event.flow import NewEvent
+from conversations.events.flows.send_again import SendAgain
 from conversations.feedback.flows.give_feedback import JourneyFeedback
 from conversations.feedback.flows.read_report import Report
 from conversations.feedback.flows.share_photos import SnapLog
@@ -75,6 +76,7 @@ def build_flows(
         EditEvent(),
         CancelEvent(),
         EventQr(bot_username=bot_username),
+        SendAgain(),
     ]
     feedback_flows: list[Flow] = [feedback, SnapLog(feedback), Report()]
     tasks: list[Flow] = [Pledges(), ManageTasks(), MyOffers(), BrowseOffers(), CarriedMessages()]

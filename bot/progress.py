@@ -6,6 +6,11 @@ could not be delivered, blocked, unknown) and the time left; it is edited at mos
 `progress_seconds` and only when something changed, and becomes the final summary when no
 row is waiting any more. Sends and edits are pushes of the platform's rate limiter (the
 transport takes the slot), and a tick that finds no free slot simply tries again next time.
+
+Once some rows are `unknown` (their request was on its way when a process stopped), the
+message names those people and offers one button, "Send it again to them", a question
+stored for the coordinator's chat (conversations/events/rules/resending.py does the rest).
+It also names who blocked the bot, without a button: it would not reach them.
 """
 
 from __future__ import annotations
@@ -19,15 +24,18 @@ from bot.i18n import Catalogs, Translator
 from bot.rate_limit import RateLimiter
 from bot.timing import Sleeper
 from bot.transports.base import DeliveryError, RecipientBlocked, RetryLater, Transport
-from conversations.core.messages import ChatRef, OutMessage
+from conversations.core.messages import ChatRef, OutMessage, Sent
+from conversations.events.rules.resending import offer_send_again, send_again_choice
 from storage.clock import Clock
 from storage.models import Batch, OutboxStatus
-from storage.unit_of_work import UnitOfWorkFactory
+from storage.repositories.batches import Recipients
+from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 CLAIMED = "…"  # progress_message_id while the first progress message is on its way
 EMPTY_BATCH_GRACE = 60.0  # seconds a broadcast may stay without any rows before it is closed
+MAX_NAMES = 20  # names shown in a list; the rest are counted ("and 5 more")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +80,63 @@ def _detail_lines(t: Translator, tally: Tally) -> list[str]:
     return lines
 
 
-def progress_text(t: Translator, tally: Tally, total: int, seconds_left: float | None) -> str:
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """Who may not have got a broadcast (and was not sent it again), and who blocked the bot."""
+
+    unsure: Recipients
+    blocked: Recipients
+
+    @classmethod
+    async def of(cls, uow: UnitOfWork, batch_id: str, tally: Tally) -> Missing:
+        batches = uow.batches
+        unsure = blocked = Recipients()
+        if tally.unknown:
+            unsure = await batches.recipients(
+                batch_id, OutboxStatus.UNKNOWN, limit=MAX_NAMES, not_sent_again=True
+            )
+        if tally.blocked:
+            blocked = await batches.recipients(batch_id, OutboxStatus.BLOCKED, limit=MAX_NAMES)
+        return cls(unsure, blocked)
+
+
+NOBODY_MISSING = Missing(Recipients(), Recipients())
+
+
+def names_text(t: Translator, recipients: Recipients) -> str:
+    """Names as the people gave them, the first `MAX_NAMES`, then how many more."""
+    names = [name or t.gettext("(no name)") for name in recipients.names[:MAX_NAMES]]
+    text = ", ".join(names)
+    more = recipients.total - len(names)
+    if more > 0:
+        text += " " + t.ngettext("and {n} more", "and {n} more", more).format(n=more)
+    return text
+
+
+def _names_lines(t: Translator, missing: Missing | None) -> list[str]:
+    if missing is None:
+        return []
+    lines = []
+    if missing.unsure.total:
+        lines.append(
+            t.gettext("❔ May not have got it: {names}").format(names=names_text(t, missing.unsure))
+        )
+    if missing.blocked.total:
+        lines.append(
+            t.gettext("🚫 Blocked the bot, so it cannot reach them: {names}").format(
+                names=names_text(t, missing.blocked)
+            )
+        )
+    return ["", *lines] if lines else []
+
+
+def progress_text(
+    t: Translator,
+    tally: Tally,
+    total: int,
+    seconds_left: float | None,
+    missing: Missing | None = None,
+) -> str:
     lines = [
         t.gettext("📣 Sending your message: {done} of {total} done").format(
             done=tally.done, total=total
@@ -91,15 +155,16 @@ def progress_text(t: Translator, tally: Tally, total: int, seconds_left: float |
                     n=minutes
                 )
             )
-    return "\n".join(lines)
+    return "\n".join([*lines, *_names_lines(t, missing)])
 
 
-def summary_text(t: Translator, tally: Tally, total: int) -> str:
+def summary_text(t: Translator, tally: Tally, total: int, missing: Missing | None = None) -> str:
     lines = [
         t.gettext("✅ Done! Your message reached {sent} of {total}.").format(
             sent=tally.sent, total=total
         ),
         *_detail_lines(t, tally),
+        *_names_lines(t, missing),
     ]
     return "\n".join(lines)
 
@@ -109,6 +174,10 @@ class _Seen:
     first_at: float
     first_done: int
     last_text: str = ""
+    last_offer: bool = False
+    # the stored question of the "send it again" button, once there is one to send again
+    offer: str | None = None
+    offer_shown: bool = False
 
 
 class BroadcastProgress:
@@ -151,9 +220,12 @@ class BroadcastProgress:
                 if batch.reporter_person_id is not None:
                     person = await uow.persons.get(batch.reporter_person_id)
                     language = person.language if person is not None else None
-                work.append((batch, tally, language))
-        for batch, tally, language in work:
-            await self._report(batch, tally, language, limiter, wait)
+                missing = NOBODY_MISSING
+                if language is not None:  # (else there is nobody to tell)
+                    missing = await Missing.of(uow, batch.id, tally)
+                work.append((batch, tally, missing, language))
+        for batch, tally, missing, language in work:
+            await self._report(batch, tally, missing, language, limiter, wait)
 
     def _seconds_left(self, batch_id: str, tally: Tally) -> float | None:
         now = self._sleeper.monotonic()
@@ -168,6 +240,7 @@ class BroadcastProgress:
         self,
         batch: Batch,
         tally: Tally,
+        missing: Missing,
         language: str | None,
         limiter: RateLimiter,
         wait: bool,
@@ -187,38 +260,75 @@ class BroadcastProgress:
         total = max(batch.total, tally.total)
         ref = ChatRef(self._transport.platform, batch.reporter_chat_id, batch.reporter_user_id)
         if finished:
-            text = summary_text(t, tally, total)
+            text = summary_text(t, tally, total, missing)
         else:
-            text = progress_text(t, tally, total, self._seconds_left(batch.id, tally))
+            text = progress_text(t, tally, total, self._seconds_left(batch.id, tally), missing)
+        offer = missing.unsure.total > 0
         seen = self._seen.setdefault(batch.id, _Seen(self._sleeper.monotonic(), tally.done))
-        if text == seen.last_text:
+        if (text, offer) == (seen.last_text, seen.last_offer):
             return
         if not wait and limiter.delay(ref.chat_id) > 0:
             return  # no slot this time; the next tick tries again
+        message = OutMessage(text)
+        if offer:
+            message = await self._with_offer(batch, ref, language, text, seen)
+        shown = await self._show(batch, ref, message, limiter, finished)
+        if shown is None:
+            return
+        if message.prompt_id is not None and not seen.offer_shown and shown.message_id:
+            await self._offer_shown(message.prompt_id, shown.message_id)
+            seen.offer_shown = True
+        seen.last_text, seen.last_offer = text, offer
+        if finished:
+            await self._finish(batch.id)
+
+    async def _show(
+        self, batch: Batch, ref: ChatRef, message: OutMessage, limiter: RateLimiter, finished: bool
+    ) -> Sent | None:
+        """Send the progress message, or edit it; None when it was not shown this time."""
         message_id = batch.progress_message_id
         try:
             if message_id is None or message_id == CLAIMED:
                 if message_id is None and not await self._claim(batch.id):
-                    return  # another process reports this broadcast
+                    return None  # another process reports this broadcast
                 if message_id == CLAIMED and not finished:
-                    return  # a process that stopped was sending it; only the summary now
+                    return None  # a process that stopped was sending it; only the summary now
                 with limiter.push(ref.chat_id):
-                    sent = await self._transport.send(ref, OutMessage(text))
+                    sent = await self._transport.send(ref, message)
                 await self._set_message(batch.id, sent.message_id)
-            else:
-                with limiter.push(ref.chat_id):
-                    await self._transport.edit(ref, message_id, OutMessage(text))
+                return sent
+            with limiter.push(ref.chat_id):
+                await self._transport.edit(ref, message_id, message)
+            return Sent(message_id)
         except RecipientBlocked:
             await self._finish(batch.id)
-            return
         except RetryLater:
-            return  # the platform is paused already (bot/transports/pacing.py)
+            pass  # the platform is paused already (bot/transports/pacing.py)
         except DeliveryError:
             log.warning("could not show the progress of %s", batch.id, exc_info=True)
-            return
-        seen.last_text = text
-        if finished:
-            await self._finish(batch.id)
+        return None
+
+    async def _with_offer(
+        self, batch: Batch, ref: ChatRef, language: str, text: str, seen: _Seen
+    ) -> OutMessage:
+        """The text with the "send it again" button; its question is stored once per
+        broadcast in this process (a restart stores another; both work)."""
+        choice = send_again_choice(language, self._catalogs)
+        if seen.offer is None:
+            assert batch.reporter_person_id is not None  # else there is nobody to tell
+            async with self.db_lock, self._uow() as uow:
+                offered = await offer_send_again(
+                    uow, self._catalogs, language, ref, batch.reporter_person_id, batch.id, text
+                )
+                await uow.commit()
+            seen.offer = offered.prompt_id
+        return OutMessage(text, choices=(choice,), prompt_id=seen.offer)
+
+    async def _offer_shown(self, prompt_id: str, message_id: str) -> None:
+        """The button is in the chat now: a tap on it, or its words typed, count."""
+        async with self.db_lock, self._uow() as uow:
+            await uow.prompts.set_message_id(prompt_id, message_id)
+            await uow.commit()
 
     async def _claim(self, batch_id: str) -> bool:
         async with self.db_lock, self._uow() as uow:

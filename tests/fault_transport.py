@@ -4,8 +4,8 @@
 (per user, so a duplicate shows), checks that no window of one second ever holds more than
 the allowed sends (overall, per private chat; per group chat over a minute), that nothing
 is sent while a `retry_after` it gave is running, and raises the delivery errors at chosen
-rates. All times come from the test's frozen clock, so a broadcast of minutes runs in
-seconds of CPU.
+rates, or as scripted for a user's next sends. All times come from the test's frozen clock,
+so a broadcast of minutes runs in seconds of CPU.
 """
 
 from __future__ import annotations
@@ -49,6 +49,14 @@ class Faults:
     blocked_users: frozenset[str] = frozenset()
     always_temporary: frozenset[str] = frozenset()
     permanent_users: frozenset[str] = frozenset()
+    # A user's next outcomes, used up in order before any rate applies (set them any time).
+    scripted: dict[str, list[str]] = field(default_factory=dict)
+
+
+# Scripted outcomes: the request timed out after sending, so the bot cannot know whether it
+# arrived (the row becomes `unknown`); it did not, or it did.
+UNKNOWN_LOST = "unknown, lost"
+UNKNOWN_ARRIVED = "unknown, arrived"
 
 
 def max_in_window(times: Sequence[float], period: float) -> int:
@@ -122,6 +130,13 @@ class FaultTransport:
         if self.yield_on_send:
             await asyncio.sleep(0)
         faults, user = self.faults, ref.user_id
+        script = faults.scripted.get(user)
+        if script:
+            outcome = script.pop(0)
+            self.raised["ambiguous"] += 1
+            if outcome == UNKNOWN_ARRIVED:
+                self._arrive(ref, message)
+            raise AmbiguousDelivery(f"timed out after sending ({outcome})")
         if user in faults.blocked_users:
             self.raised["blocked"] += 1
             raise RecipientBlocked(user)

@@ -235,3 +235,21 @@ class OutboxRepository:
             )
         )
         return int(counted.scalar_one())
+
+    async def enqueue_new(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Add whole rows (every column but the id), skipping keys already present.
+
+        Returns the keys that were added: a caller that races another process for the same
+        keys learns which rows are its own (conversations/events/rules/resending.py).
+        """
+        if not rows:
+            return set()
+        table = Base.metadata.tables[OutboxMessage.__tablename__]
+        statement = (
+            insert_for(self._session)(table)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(table.c.dedupe_key)
+        )
+        # many rows with RETURNING: SQLAlchemy's "insertmanyvalues", one compiled statement
+        result = await self._session.execute(statement, list(rows))
+        return {str(key) for key in result.scalars()}

@@ -110,3 +110,20 @@ class PromptRepository:
     async def remove_older_than(self, moment: datetime) -> int:
         result = await self._session.execute(delete(Prompt).where(Prompt.created_at < moment))
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def records(self, prompt_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Stored questions as plain rows, by id (to copy many at once)."""
+        if not prompt_ids:
+            return {}
+        table = Base.metadata.tables[Prompt.__tablename__]
+        result = await self._session.execute(select(table).where(table.c.id.in_(prompt_ids)))
+        return {row["id"]: dict(row) for row in result.mappings()}
+
+    async def add_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Store many prompts at once (every column given), for messages in the outbox."""
+        if not rows:
+            return
+        table = Base.metadata.tables[Prompt.__tablename__]
+        for start in range(0, len(rows), 500):
+            chunk = [dict(row) for row in rows[start : start + 500]]
+            await self._session.execute(table.insert(), chunk)

@@ -15,6 +15,7 @@ from conversations.events.rules.notifier import Notifier, concerned_answers, per
 from conversations.events.rules.reminders import sync_reminders
 from conversations.events.rules.wording import event_when, format_span
 from storage.models import Event, EventStatus
+from storage.repositories.batches import again_batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,12 @@ async def cancel_event(services: Services, event: Event) -> int:
     uow.events.touch(event)
     await uow.events.cancel_reminders(event.id)
     await uow.broadcasts.cancel_pending_outbox(
-        [batch_invitations(event.id), f"wl:{event.id}", f"rem:{event.id}"]
+        [
+            batch_invitations(event.id),
+            again_batch(batch_invitations(event.id)),
+            f"wl:{event.id}",
+            f"rem:{event.id}",
+        ]
     )
     rows = await concerned_answers(uow, event)
     for row in rows:

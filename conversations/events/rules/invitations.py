@@ -23,6 +23,7 @@ from storage.models import (
     OutboxStatus,
     Person,
 )
+from storage.repositories.batches import again_batch
 from storage.unit_of_work import UnitOfWork
 
 RSVP_FLOW = "rsvp"
@@ -198,9 +199,14 @@ async def publish(services: Services, event: Event) -> int:
 
 
 async def refresh_pending_invitations(services: Services, event: Event) -> int:
-    """Invitations not yet delivered get the event's new text (same buttons, same prompt)."""
+    """Invitations not yet delivered get the event's new text (same buttons, same prompt),
+    those sent again too."""
     uow = services.uow
-    rows = await uow.broadcasts.pending_outbox(batch_invitations(event.id))
+    batch = batch_invitations(event.id)
+    rows = [
+        *await uow.broadcasts.pending_outbox(batch),
+        *await uow.broadcasts.pending_outbox(again_batch(batch)),
+    ]
     for row in rows:
         person = await uow.persons.get(row.person_id) if row.person_id is not None else None
         if person is None:

@@ -21,6 +21,7 @@ from conversations.events.rules.reminders import sync_reminders
 from conversations.initiatives.rules.pushes import PushLimits, request_push
 from storage.models import Event, EventStatus, PushState
 from storage.repositories.audiences import AUDIENCE_INITIATIVE
+from storage.repositories.batches import again_batch
 
 
 async def approve(services: Services, event: Event, moderator_id: int, limits: PushLimits) -> None:
@@ -75,7 +76,12 @@ async def hide(services: Services, event: Event, moderator_id: int, reason: str)
     uow.events.touch(event)
     await uow.events.cancel_reminders(event.id)
     await uow.broadcasts.cancel_pending_outbox(
-        [batch_invitations(event.id), f"wl:{event.id}", f"rem:{event.id}"]
+        [
+            batch_invitations(event.id),
+            again_batch(batch_invitations(event.id)),
+            f"wl:{event.id}",
+            f"rem:{event.id}",
+        ]
     )
     entry = await uow.moderation.log(moderator_id, "hide", event.id, reason)
 
