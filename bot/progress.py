@@ -51,7 +51,10 @@ class Tally:
     def of(cls, counts: dict[str, int]) -> Tally:
         return cls(
             sent=counts.get(OutboxStatus.SENT, 0),
-            waiting=counts.get(OutboxStatus.PENDING, 0) + counts.get(OutboxStatus.SENDING, 0),
+            waiting=sum(
+                counts.get(status, 0)
+                for status in (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.ATTEMPTING)
+            ),
             failed=counts.get(OutboxStatus.FAILED, 0),
             blocked=counts.get(OutboxStatus.BLOCKED, 0),
             unknown=counts.get(OutboxStatus.UNKNOWN, 0),

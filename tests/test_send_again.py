@@ -145,8 +145,11 @@ async def copies(chat: Chat) -> list[OutboxMessage]:
 
 
 async def outbox_size(chat: Chat) -> int:
+    """Messages enqueued for people, leaving out the replies in the conversations."""
     async with chat.app.uow() as uow:
-        result = await uow.session.execute(select(func.count(OutboxMessage.id)))
+        result = await uow.session.execute(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.kind != "reply")
+        )
         return int(result.scalar_one())
 
 

@@ -47,9 +47,17 @@ async def kill_mid_broadcast(url: str, deliveries: Path) -> Counter[str]:
     """Run a delivery worker in a child process and SIGKILL it after 100 deliveries;
     returns what reached the platform, per user (the child writes it down as it goes)."""
     await asyncio.to_thread(deliveries.touch)
+    starts = deliveries.with_suffix(".starts")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.outbox_child", url, str(deliveries), cwd=ROOT, env=env
+        sys.executable,
+        "-m",
+        "tests.outbox_child",
+        url,
+        str(deliveries),
+        str(starts),
+        cwd=ROOT,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 60

@@ -133,9 +133,10 @@ async def test_while_it_runs_the_progress_names_those_in_doubt_already(
     _people, reporter = await broadcast(db, clock, 10)
     async with db.uow() as uow:
         # a process stopped with two of them on the wire
-        due = await uow.outbox.due("telegram", clock.now(), 2)
-        await uow.outbox.claim([row.id for row in due])
-        await uow.outbox.recover_interrupted("telegram", "the process stopped")
+        due = await uow.delivery.due("telegram", clock.now(), 2)
+        await uow.delivery.claim([row.id for row in due])
+        await uow.delivery.attempt([row.id for row in due], [])  # their requests had begun
+        await uow.delivery.recover_interrupted("telegram", "the process stopped")
         await uow.commit()
     platform = FaultTransport(clock)
     progress = BroadcastProgress(
@@ -185,8 +186,10 @@ async def test_recipients_in_doubt_and_copies_in_storage(db: Database, clock: Fr
     await broadcast(db, clock, 5)
     async with db.uow() as uow:
         rows = {row.user_id: row for row in await uow.broadcasts.pending_outbox("bc:1")}
-        await uow.outbox.claim([rows["u1"].id, rows["u3"].id, rows["u4"].id])
-        await uow.outbox.recover_interrupted("telegram", "stopped")
+        on_the_wire = [rows["u1"].id, rows["u3"].id, rows["u4"].id]
+        await uow.delivery.claim(on_the_wire)
+        await uow.delivery.attempt(on_the_wire, [])
+        await uow.delivery.recover_interrupted("telegram", "stopped")
         await uow.commit()
     first = {**rows["u3"].__dict__}
     copy = {
