@@ -20,6 +20,7 @@ from bot.progress import BroadcastProgress
 from bot.rate_limit import RateLimiter, limiter_for
 from bot.scheduler import EventJobs, Housekeeping
 from bot.settings import Settings
+from bot.snap_files import SnapFiles
 from bot.timing import RealSleeper, Sleeper
 from bot.transports.base import (
     DeliveryError,
@@ -29,7 +30,7 @@ from bot.transports.base import (
     Transport,
 )
 from bot.transports.pacing import paced
-from conversations.core.media import MediaFetcher
+from conversations.core.media import MediaFetcher, take_files_to_fetch
 from conversations.core.messages import ChatRef, Inbound, Membership, Outgoing
 from storage.clock import Clock, SystemClock
 from storage.db import create_engine, create_sessionmaker
@@ -66,7 +67,6 @@ class BotApp:
             self.uow,
             catalogs(),
             self.clock,
-            fetchers=fetchers,
             on_role_change=self.role_menus.refresh,
         )
         self.message_ids = MessageIdRecorder(self.uow)
@@ -90,6 +90,17 @@ class BotApp:
             weakref.WeakValueDictionary()
         )
         self.sleeper = sleeper or RealSleeper()
+        # photos' files, fetched after the step that kept them has committed
+        self.snap_files = SnapFiles(
+            fetchers,
+            self.uow,
+            self.clock,
+            catalogs(),
+            timezone=settings.timezone,
+            options=settings.feedback_options(),
+            sleeper=self.sleeper,
+            on_enqueued=self.wake_delivery,
+        )
         self.delivery_workers: dict[str, DeliveryWorker] = {}
         self._delivery_tasks: list[asyncio.Task[None]] = []
         # One limiter per platform, made with its delivery worker (so before the transports
@@ -115,6 +126,8 @@ class BotApp:
             replies = await self.router.handle(inbound)
             await self.deliver(replies)
         self.wake_delivery()  # the step may have enqueued messages (a broadcast, a notice)
+        if take_files_to_fetch():
+            self.snap_files.wake()
 
     async def deliver(self, replies: Sequence[Outgoing]) -> None:
         for reply in replies:
@@ -182,6 +195,7 @@ class BotApp:
         self.housekeeping.start()
         self.event_jobs.start()
         self.start_delivery()
+        self.snap_files.start()
         tasks = [
             asyncio.create_task(transport.run(self.dispatch), name=f"transport-{name}")
             for name, transport in self.transports.items()
@@ -264,6 +278,7 @@ class BotApp:
                     await task
 
     async def close(self) -> None:
+        await self.snap_files.stop()
         await self.stop_delivery()
         self.housekeeping.stop()
         self.event_jobs.stop()
