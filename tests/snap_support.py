@@ -13,8 +13,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.app import BotApp
-from bot.transports.base import PermanentFailure
+from bot.transports.base import Dispatch, PermanentFailure
 from storage.models import Event, EventStatus, Snap
+from tests.fakes import RecordingTransport
 
 DEADLINE = 20.0  # seconds a test waits for the worker before failing (never a timed assertion)
 
@@ -112,3 +113,21 @@ class CountingFetcher:
 
 def gone() -> Exception:
     return PermanentFailure("Bad Request: invalid file_id")
+
+
+@dataclass
+class FetchingTransport(RecordingTransport):
+    """The recording transport that can also fetch files people sent, and runs until it
+    is stopped (so `BotApp.run` does)."""
+
+    fetcher: CountingFetcher = field(default_factory=CountingFetcher)
+    stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self, dispatch: Dispatch) -> None:
+        await self.stopped.wait()
+
+    async def stop(self) -> None:
+        self.stopped.set()
+
+    async def fetch(self, file_ref: str) -> bytes:
+        return await self.fetcher.fetch(file_ref)
