@@ -137,6 +137,9 @@ class SnapFiles:
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        # Snaps whose outcome could not be recorded, by id, with the moment (monotonic) they
+        # may be fetched again: a failing write must not turn into a download loop.
+        self._resting: dict[int, float] = {}
         self._task: asyncio.Task[None] | None = None
         # One transaction at a time from this worker: SQLite has one writer anyway.
         self._db_lock = asyncio.Lock()
@@ -149,6 +152,7 @@ class SnapFiles:
 
     def start(self) -> None:
         if self.fetchers and (self._task is None or self._task.done()):
+            self._stop.clear()
             self._task = asyncio.create_task(self.run(), name="snap-files")
 
     async def stop(self) -> None:
@@ -156,11 +160,11 @@ class SnapFiles:
         are fetched again at the next start)."""
         self._stop.set()
         self._wake.set()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)  # ends at its next look
+            self._task = None
         for task in list(self._in_flight.values()):
             task.cancel()
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
         await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
 
     @property
@@ -168,8 +172,7 @@ class SnapFiles:
         return len(self._in_flight)
 
     async def run(self) -> None:
-        """Fetch until `stop()`; meant to run as a task for the life of the bot."""
-        self._stop.clear()
+        """Fetch until `stop()`; meant to run as a task for the life of the bot (`start`)."""
         while not self._stop.is_set():
             self._wake.clear()
             timeout = self.policy.poll_seconds
@@ -201,11 +204,13 @@ class SnapFiles:
         room = self.policy.concurrency - len(self._in_flight)
         if room <= 0 or not self.fetchers:
             return 0
+        moment = self._sleeper.monotonic()
+        self._resting = {i: until for i, until in self._resting.items() if until > moment}
         async with self._db_lock, self._uow() as uow:
             due = [
                 WaitingSnap.of(snap)
                 for snap in await uow.feedback.snaps_to_fetch(
-                    self.fetchers, self._clock.now(), room, skip=self._in_flight
+                    self.fetchers, self._clock.now(), room, skip=[*self._in_flight, *self._resting]
                 )
             ]
         for snap in due:
@@ -232,6 +237,7 @@ class SnapFiles:
             raise
         except Exception:
             log.exception("snap files: could not record the fetch of snap %d", snap.id)
+            self._resting[snap.id] = self._sleeper.monotonic() + self.policy.poll_seconds
         finally:
             self._in_flight.pop(snap.id, None)
             self._wake.set()  # room for the next one

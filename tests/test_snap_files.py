@@ -13,6 +13,8 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.snap_files import SnapFilePolicy
 from bot.transports.base import RetryLater
 from conversations.core.messages import Media, MediaKind, OutMessage
@@ -324,3 +326,41 @@ async def test_report_and_mydata_while_a_file_is_on_its_way(chat: Chat, tmp_path
     await chat.say("admin", "/report")
     after = await chat.tap("admin", f"e{event.id}")
     assert [m.attachment.content for m in photos(after)] == [fetcher.content]
+
+
+# -- the worker itself --------------------------------------------------------------------
+
+
+async def test_an_outcome_that_cannot_be_recorded_is_not_fetched_again_at_once(
+    chat: Chat, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that keeps failing must not turn into a download loop."""
+    fetcher = CountingFetcher(error=gone())
+    await open_snap_log(chat, tmp_path, fetcher)
+    await chat.send_media("eva", PHOTO)
+    files = chat.app.snap_files
+
+    async def broken(*args: object, **kwargs: object) -> bool:
+        raise RuntimeError("the database said no")
+
+    monkeypatch.setattr("storage.repositories.feedback.FeedbackRepository.snap_not_fetched", broken)
+    await files.drain()
+    await files.drain()
+    assert fetcher.calls == ["photo-file-1"]
+    (snap,) = await snaps(chat.app)
+    assert snap.fetch_state == SnapFetch.WAITING  # kept, to be fetched again later
+
+
+async def test_the_worker_stops_at_once_even_just_started(chat: Chat, tmp_path: Path) -> None:
+    fetcher = SlowFetcher(seconds=8.0)
+    await open_snap_log(chat, tmp_path, fetcher)
+    files = chat.app.snap_files
+    files.start()
+    await asyncio.wait_for(files.stop(), DEADLINE)  # before its first look
+    files.start()
+    await chat.send_media("eva", PHOTO)
+    await asyncio.wait_for(fetcher.started.wait(), DEADLINE)
+    await asyncio.wait_for(files.stop(), DEADLINE)  # abandons the download on its way
+    assert fetcher.events == ["fetch started"]
+    (snap,) = await snaps(chat.app)
+    assert (snap.fetch_state, snap.fetch_attempts) == (SnapFetch.WAITING, 0)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from conversations.core.i18n import N_, Translator
 from conversations.core.media import TooLarge
-from conversations.core.messages import Media, MediaKind, OutMessage, message_to_payload
+from conversations.core.messages import Media, MediaKind, OutMessage
 from conversations.core.services import Services
+from conversations.events.rules.notifier import Notifier
 from storage.models import Snap, SnapFetch
 
 # by `Snap.kind` (a `MediaKind`'s value)
@@ -163,13 +164,8 @@ async def refuse_too_large(services: Services, snap_id: int, limit: int) -> bool
     if identity is None or event is None:
         return True
     text = too_large_later_text(services.tr(person), snap.kind, event.title, limit)
-    await uow.outbox.enqueue(
-        dedupe_key=f"snaptoolarge:{snap.id}",
-        person_id=person.id,
-        platform=identity.platform,
-        chat_id=identity.chat_id,
-        user_id=identity.user_id,
-        kind="reply",
-        payload=message_to_payload(OutMessage(text)),
+    # an answer to what the person just did, so at once, not after their quiet hours
+    await Notifier(services).enqueue(
+        person, identity, OutMessage(text), key=f"snaptoolarge:{snap.id}", kind="reply", batch=None
     )
     return True
