@@ -104,8 +104,7 @@ class Fetched:
 
 @dataclass
 class SnapFileStats:
-    outcomes: Counter[str] = field(default_factory=Counter)
-    fetches: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)  # by `Result`
 
 
 class SnapFiles:
@@ -186,7 +185,7 @@ class SnapFiles:
             await self._sleeper.wait(self._wake, timeout)
 
     async def drain(self) -> SnapFileStats:
-        """Fetch every snap due now and wait for them (tests, the demo)."""
+        """Fetch every snap due now and wait for them (tests; the running bot uses `start`)."""
         while True:
             started = await self.run_once()
             if self._in_flight:
@@ -244,7 +243,6 @@ class SnapFiles:
 
     async def _fetch(self, snap: WaitingSnap) -> Fetched:
         """The platform's bytes, written to the media folder; no transaction is open."""
-        self.stats.fetches += 1
         limit = self.options.max_snap_bytes
         try:
             async with asyncio.timeout(self.policy.timeout):

@@ -166,6 +166,6 @@ async def refuse_too_large(services: Services, snap_id: int, limit: int) -> bool
     text = too_large_later_text(services.tr(person), snap.kind, event.title, limit)
     # an answer to what the person just did, so at once, not after their quiet hours
     await Notifier(services).enqueue(
-        person, identity, OutMessage(text), key=f"snaptoolarge:{snap.id}", kind="reply", batch=None
+        person, identity, OutMessage(text), key=f"snaptoolarge:{snap.id}", kind="snap", batch=None
     )
     return True
