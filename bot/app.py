@@ -20,6 +20,7 @@ from bot.progress import BroadcastProgress
 from bot.rate_limit import RateLimiter, limiter_for
 from bot.scheduler import EventJobs, Housekeeping
 from bot.settings import Settings
+from bot.snap_files import SnapFiles
 from bot.timing import RealSleeper, Sleeper
 from bot.transports.base import (
     Closable,
@@ -30,7 +31,7 @@ from bot.transports.base import (
     Transport,
 )
 from bot.transports.pacing import paced
-from conversations.core.media import MediaFetcher
+from conversations.core.media import MediaFetcher, take_files_to_fetch
 from conversations.core.messages import ChatRef, Inbound, Membership, Outgoing
 from storage.clock import Clock, SystemClock
 from storage.db import create_engine, create_sessionmaker
@@ -67,7 +68,6 @@ class BotApp:
             self.uow,
             catalogs(),
             self.clock,
-            fetchers=fetchers,
             on_role_change=self.role_menus.refresh,
         )
         for transport in transports:
@@ -90,6 +90,17 @@ class BotApp:
             weakref.WeakValueDictionary()
         )
         self.sleeper = sleeper or RealSleeper()
+        # photos' files, fetched after the step that kept them has committed
+        self.snap_files = SnapFiles(
+            fetchers,
+            self.uow,
+            self.clock,
+            catalogs(),
+            timezone=settings.timezone,
+            options=settings.feedback_options(),
+            sleeper=self.sleeper,
+            on_enqueued=self.wake_delivery,
+        )
         self.delivery_workers: dict[str, DeliveryWorker] = {}
         self._delivery_tasks: list[asyncio.Task[None]] = []
         # One limiter per platform, made with its delivery worker (so before the transports
@@ -121,6 +132,8 @@ class BotApp:
             if handled.replies and inbound.ref.platform in self.transports:
                 await self.delivery_worker(inbound.ref.platform).send_replies(handled.replies)
         self.wake_delivery()  # the step may have enqueued messages (a broadcast, a notice)
+        if take_files_to_fetch():
+            self.snap_files.wake()
 
     async def deliver(self, replies: Sequence[Outgoing]) -> None:
         """Send messages directly, without the outbox: marks on answered questions, and
@@ -189,6 +202,7 @@ class BotApp:
         self.housekeeping.start()
         self.event_jobs.start()
         self.start_delivery()
+        self.snap_files.start()
         for platform in self.transports:  # kept before the last stop, handled before new ones
             await self.intake.replay(platform)
         tasks = [
@@ -274,6 +288,7 @@ class BotApp:
                     await task
 
     async def close(self) -> None:
+        await self.snap_files.stop()
         await self.stop_delivery()
         self.housekeeping.stop()
         self.event_jobs.stop()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 
 from bot.settings import Settings
 from bot.transports.base import MenuCommand
@@ -11,7 +10,6 @@ from conversations.core.deep_links import DeepLinks
 from conversations.core.engine import Engine
 from conversations.core.flow import Flow, FlowConfig
 from conversations.core.i18n import Translations
-from conversations.core.media import MediaFetcher
 from conversations.events.flows.answer_invitation import Rsvp
 from conversations.events.flows.attendees import Attendees
 from conversations.events.flows.cancel_event import CancelEvent
@@ -48,15 +46,10 @@ from storage.models import Role
 from storage.unit_of_work import UnitOfWorkFactory
 
 
-def build_flows(
-    settings: Settings, *, fetchers: Mapping[str, MediaFetcher] | None = None
-) -> list[Flow]:
-    """Every flow the bot runs, by capability; their commands and links come with them.
-
-    `fetchers`, by platform: transports that can get the bytes of a photo people sent.
-    """
+def build_flows(settings: Settings) -> list[Flow]:
+    """Every flow the bot runs, by capability; their commands and links come with them."""
     links = DeepLinks()  # filled below, once every flow that declares a link exists
-    feedback = JourneyFeedback(replace(settings.feedback_options(), fetchers=dict(fetchers or {})))
+    feedback = JourneyFeedback(settings.feedback_options())
     bot_username = settings.telegram_bot_username
     people: list[Flow] = [
         Onboarding(links),
@@ -129,13 +122,12 @@ def build_router(
     translations: Translations,
     clock: Clock,
     *,
-    fetchers: Mapping[str, MediaFetcher] | None = None,
     on_role_change: RoleListener | None = None,
     flows: Sequence[Flow] | None = None,
 ) -> Router:
-    """`fetchers`: see `build_flows`. `on_role_change`: told of a person whose role or
-    language changed (their menu). `flows`: instead of `build_flows(settings)`."""
-    flows = list(flows) if flows is not None else build_flows(settings, fetchers=fetchers)
+    """`on_role_change`: told of a person whose role or language changed (their menu).
+    `flows`: instead of `build_flows(settings)`."""
+    flows = list(flows) if flows is not None else build_flows(settings)
     commands = CommandRegistry.of_flows(flows)
     menu = Menu(commands)
     flows.append(menu)

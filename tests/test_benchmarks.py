@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import telegram_updates
+from benchmarks import snap_download, telegram_updates
 from tests.conftest import BACKENDS, POSTGRES_URL
 
 PEOPLE = 4
@@ -69,3 +69,19 @@ async def test_the_benchmark_runs_and_reports_a_ratio(backend: str) -> None:
         people=3, concurrency=2, rounds=1, postgres_url=postgres_url
     )
     assert ratio > 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_the_snap_download_benchmark_measures_replies_during_a_download(
+    backend: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    postgres_url = POSTGRES_URL if backend == "postgres" else None
+    baseline, during = await snap_download.measure(
+        people=2, helps=4, download=0.5, rounds=1, postgres_url=postgres_url
+    )
+    assert len(baseline.latencies) == len(during.latencies) == 4
+    assert during.stored  # the photo's file was fetched once the slow download ended
+    assert during.download_seconds >= 0.5
+    delay = snap_download.report(baseline, during, people=2, rounds=1, backend=backend)
+    assert isinstance(delay, float)
+    assert "delay: p50" in capsys.readouterr().out

@@ -135,19 +135,29 @@ class BrokenFetcher:
         raise ConnectionError("the platform is away")
 
 
+def fetch_with(chat: Chat, fetcher: object, media_path: Path) -> None:
+    """Snaps of the fake platform are fetched by `fetcher`, their files kept under
+    `media_path` (the flows choose a file's name, the file worker writes it)."""
+    flow = feedback_flow(chat)
+    flow.options = replace(flow.options, media_path=media_path)
+    chat.app.snap_files.fetchers["fake"] = fetcher  # type: ignore[assignment]
+
+
 async def test_a_failed_download_keeps_the_reference(
     chat: Chat, clock: FrozenClock, tmp_path: Path
 ) -> None:
-    flow = feedback_flow(chat)
-    flow.options = replace(flow.options, fetchers={"fake": BrokenFetcher()}, media_path=tmp_path)
+    fetch_with(chat, BrokenFetcher(), tmp_path)
     event = await event_with_yes(chat, "anna")
     await after_event(chat, clock, event)
     await chat.say("anna", "/snap")
     await chat.tap("anna", "yes")
     replies = await chat.send_media("anna", PHOTO)
     assert "in the log" in replies[-1].text
+    await chat.app.snap_files.drain()
     (snap,) = await rows(chat, Snap)
-    assert (snap.file_ref, snap.path) == ("photo-file-1", None)
+    assert (snap.file_ref, snap.fetch_state, snap.fetch_attempts) == ("photo-file-1", "waiting", 1)
+    assert snap.path is not None
+    assert not file_exists(snap.path)
 
 
 # -- the flow ---------------------------------------------------------------------------------
@@ -336,8 +346,7 @@ class FakeFetcher:
 async def test_photo_asks_for_consent_once_then_goes_to_the_log(
     chat: Chat, clock: FrozenClock, tmp_path: Path
 ) -> None:
-    flow = feedback_flow(chat)
-    flow.options = replace(flow.options, fetchers={"fake": FakeFetcher()}, media_path=tmp_path)
+    fetch_with(chat, FakeFetcher(), tmp_path)
     event = await event_with_yes(chat, "anna")
     await after_event(chat, clock, event)
     await chat.tap("anna", "start")
@@ -352,6 +361,7 @@ async def test_photo_asks_for_consent_once_then_goes_to_the_log(
     await chat.tap("anna", "bad")
     replies = await chat.send_media("anna", VOICE)  # a voice note saying why
     assert "Step 2 of 6" in replies[-1].text
+    await chat.app.snap_files.drain()
     snaps = await rows(chat, Snap)
     assert [(s.purpose, s.kind) for s in snaps] == [
         ("log", "photo"),
@@ -535,8 +545,7 @@ async def test_the_snap_log_keeps_the_shape_stored_before(chat: Chat, clock: Fro
 async def test_forget_deletes_words_and_files_but_the_totals_stay(
     chat: Chat, clock: FrozenClock, tmp_path: Path
 ) -> None:
-    flow = feedback_flow(chat)
-    flow.options = replace(flow.options, fetchers={"fake": FakeFetcher()}, media_path=tmp_path)
+    fetch_with(chat, FakeFetcher(), tmp_path)
     event = await event_with_yes(chat, "anna", "bo", "cy")
     await after_event(chat, clock, event)
     await chat.tap("anna", "start")
@@ -551,6 +560,7 @@ async def test_forget_deletes_words_and_files_but_the_totals_stay(
     await chat.tap("anna", "signed")
     for user in ("bo", "cy"):
         await full_feedback(chat, user, ["good"] * STEPS)
+    await chat.app.snap_files.drain()
     (photo,) = await rows(chat, Snap)
     assert photo.path is not None
     assert file_exists(photo.path)

@@ -20,9 +20,10 @@ from bot.settings import Settings
 from bot.transports.matrix import KEYCAPS, UNDECRYPTABLE
 from conversations.feedback.rules.windows import event_end
 from storage.clock import FrozenClock
-from storage.models import Event, FeedbackAnswer, Snap
+from storage.models import Event, FeedbackAnswer
 from tests.fakes import Chat, RecordingTransport
 from tests.matrix_people import BotMessage, Citizen, RunningBot, matrix_config, parse_json
+from tests.snap_support import wait_until_stored
 from tests.synapse import Synapse
 from tests.test_events import create_event
 from tests.test_feedback import stored_bytes
@@ -317,8 +318,8 @@ async def test_an_event_reaches_citizens_on_matrix_from_invitation_to_feedback(
         [step_two] = await tap(anna, anna_room, step_again, "👍")
         assert "👍" in step_two.body
         assert step_two.body != step_again.body
+        snaps = await wait_until_stored(app)  # fetched after the answer, by the file worker
         async with app.uow() as uow:
-            snaps = list((await uow.session.execute(select(Snap))).scalars().all())
             answers = list((await uow.session.execute(select(FeedbackAnswer))).scalars().all())
         assert [(s.kind, s.platform) for s in snaps] == [("photo", "matrix")]
         assert snaps[0].path is not None

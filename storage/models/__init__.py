@@ -17,6 +17,7 @@ from storage.models.feedback import (
     IdeaKind,
     Snap,
     SnapConsent,
+    SnapFetch,
     Verdict,
 )
 from storage.models.help_offers import Offer, OfferKind, OfferMessage, OfferStatus
@@ -83,6 +84,7 @@ __all__ = [
     "RsvpAnswer",
     "Snap",
     "SnapConsent",
+    "SnapFetch",
     "TaskAsk",
     "Topic",
     "TopicKind",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import FORGET_ANONYMISE, FORGET_DELETE, Base
@@ -20,6 +20,16 @@ class Verdict(StrEnum):
 class IdeaKind(StrEnum):
     MATTERS = "matters"  # "Hvad er vigtigt for dig?"
     NEXT_TIME = "next"  # "Hvad skal vi gøre næste gang?"
+
+
+class SnapFetch(StrEnum):
+    """Where a snap's file is: the platform's bytes are fetched after the snap is kept."""
+
+    WAITING = "waiting"  # kept, its file not fetched yet (or to be tried again)
+    STORED = "stored"  # the file is at `path`
+    TOO_LARGE = "too_large"  # larger than the cap once fetched: no file, the person was told
+    GONE = "gone"  # the platform no longer has it (or refused it for good)
+    FAILED = "failed"  # unreachable every time it was tried
 
 
 class FeedbackRequest(Base):
@@ -109,12 +119,16 @@ class FeedbackIdea(Base):
 class Snap(Base):
     """A photo or a voice note for an event's log (or a voice note saying why).
 
-    `file_ref` is the platform's reference to the file (valid on `platform` only); `path`
-    is set when the bytes were fetched and stored under the media folder. Deleted, file
-    included, when the person is forgotten.
+    `file_ref` is the platform's reference to the file (valid on `platform` only). The row
+    is kept while the person is answered; the bytes are fetched afterwards, outside that
+    transaction (bot/snap_files.py), so `fetch_state` says whether the file is at `path`
+    yet. `path` is chosen with the row, before the file exists, so `/forget` can remove a
+    file whose fetch is still on its way. Deleted, file included, when the person is
+    forgotten.
     """
 
     __tablename__ = "snaps"
+    __table_args__ = (Index("ix_snaps_fetch", "fetch_state", "fetch_after"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
@@ -130,6 +144,13 @@ class Snap(Base):
     size: Mapped[int | None] = mapped_column(Integer)
     caption: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    fetch_state: Mapped[str] = mapped_column(
+        String(16), default=SnapFetch.WAITING, server_default=SnapFetch.WAITING.value
+    )
+    fetch_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    fetch_after: Mapped[datetime | None]  # not before then (a retry's backoff); None: now
+    fetch_error: Mapped[str | None] = mapped_column(String(200))
+    fetched_at: Mapped[datetime | None]
 
 
 class SnapConsent(Base):

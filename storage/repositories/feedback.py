@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
@@ -23,6 +24,7 @@ from storage.models import (
     RsvpAnswer,
     Snap,
     SnapConsent,
+    SnapFetch,
 )
 
 
@@ -252,8 +254,15 @@ class FeedbackRepository:
         await self._session.flush()
         return snap
 
+    async def snap(self, snap_id: int) -> Snap | None:
+        return await self._session.get(Snap, snap_id)
+
     async def event_snaps(self, event_id: int, purpose: str | None = None) -> Sequence[Snap]:
-        query = select(Snap).where(Snap.event_id == event_id)
+        """The event's snaps, oldest first, with or without their file yet; not those
+        refused as too large once fetched (the person was told, nothing was kept)."""
+        query = select(Snap).where(
+            Snap.event_id == event_id, Snap.fetch_state != SnapFetch.TOO_LARGE
+        )
         if purpose is not None:
             query = query.where(Snap.purpose == purpose)
         result = await self._session.execute(query.order_by(Snap.id))
@@ -266,11 +275,88 @@ class FeedbackRepository:
         return result.first() is not None
 
     async def snap_paths_of(self, person_id: int) -> list[str]:
-        """Stored files of a person's snaps, to remove from disk when they are forgotten."""
+        """Where a person's snap files are or will be, to remove from disk when they are
+        forgotten. The rows stay locked until the commit (on PostgreSQL; SQLite has one
+        writer anyway), so a fetch finishing meanwhile finds its snap gone, not stored."""
         result = await self._session.execute(
-            select(Snap.path).where(Snap.person_id == person_id, Snap.path.is_not(None))
+            select(Snap.path)
+            .where(Snap.person_id == person_id, Snap.path.is_not(None))
+            .with_for_update()
         )
         return [str(path) for path in result.scalars().all() if path]
+
+    # -- fetching snap files (after the snap was kept; bot/snap_files.py) -----------------
+
+    async def snaps_to_fetch(
+        self, platforms: Collection[str], now: datetime, limit: int, skip: Collection[int] = ()
+    ) -> Sequence[Snap]:
+        """Snaps of `platforms` waiting for their file and due now, oldest first; `skip`:
+        those already being fetched."""
+        if not platforms:
+            return []
+        query = select(Snap).where(
+            Snap.fetch_state == SnapFetch.WAITING,
+            Snap.platform.in_(list(platforms)),
+            or_(Snap.fetch_after.is_(None), Snap.fetch_after <= now),
+        )
+        if skip:
+            query = query.where(Snap.id.not_in(list(skip)))
+        result = await self._session.execute(query.order_by(Snap.id).limit(limit))
+        return result.scalars().all()
+
+    async def next_snap_fetch_at(
+        self, platforms: Collection[str], *, after: datetime
+    ) -> datetime | None:
+        """When the earliest snap put off for a retry falls due, if later than `after`."""
+        if not platforms:
+            return None
+        result = await self._session.execute(
+            select(func.min(Snap.fetch_after)).where(
+                Snap.fetch_state == SnapFetch.WAITING,
+                Snap.platform.in_(list(platforms)),
+                Snap.fetch_after > after,
+            )
+        )
+        return result.scalar_one_or_none()
+
+    async def snap_file_stored(self, snap_id: int, path: str, size: int) -> bool:
+        """The file is at `path`. False when the snap is no longer waiting for it: deleted
+        (the person was forgotten meanwhile) or stored by someone else."""
+        return await self._settle_fetch(
+            snap_id,
+            fetch_state=SnapFetch.STORED,
+            path=path,
+            size=size,
+            fetched_at=self._clock.now(),
+            fetch_error=None,
+        )
+
+    async def snap_not_fetched(self, snap_id: int, state: SnapFetch, error: str) -> bool:
+        """No file, for good (`state`: too large, gone, failed); False as above."""
+        return await self._settle_fetch(
+            snap_id,
+            fetch_state=state,
+            fetch_attempts=Snap.fetch_attempts + 1,
+            fetch_error=error[:200],
+        )
+
+    async def snap_fetch_later(self, snap_id: int, at: datetime, error: str) -> bool:
+        """A failed try, counted; the snap waits until `at` for the next one."""
+        return await self._settle_fetch(
+            snap_id,
+            fetch_attempts=Snap.fetch_attempts + 1,
+            fetch_after=at,
+            fetch_error=error[:200],
+        )
+
+    async def _settle_fetch(self, snap_id: int, **values: Any) -> bool:
+        result = await self._session.execute(
+            update(Snap)
+            .where(Snap.id == snap_id, Snap.fetch_state == SnapFetch.WAITING)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     # -- the funnel -------------------------------------------------------------------------
 

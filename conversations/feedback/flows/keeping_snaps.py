@@ -14,10 +14,10 @@ from pydantic import BaseModel, ConfigDict
 
 from conversations.core.flow import Answer, FlowContext, FlowData, Transition
 from conversations.core.i18n import N_
-from conversations.core.media import TooLarge
+from conversations.core.media import TooLarge, file_to_fetch
 from conversations.core.messages import Media, MediaKind, OutMessage
 from conversations.core.questions import Question
-from conversations.feedback.rules.snaps import FeedbackOptions, make_snap
+from conversations.feedback.rules.snaps import FeedbackOptions, make_snap, megabytes
 from storage.models import Event, Snap
 
 SNAP_CONSENT = "snapconsent"  # the state of the question whether photos are shared
@@ -88,14 +88,13 @@ def wont_keep_note(ctx: FlowContext) -> str:
 
 
 def too_large_note(ctx: FlowContext, error: TooLarge) -> OutMessage:
-    megabytes = max(1, error.limit // (1024 * 1024))
     return OutMessage(
         ctx._(
             N_(
                 "That file is too large: I can keep up to {mb} MB. Could you send a "
                 "smaller photo or a shorter voice note?"
             )
-        ).format(mb=megabytes)
+        ).format(mb=megabytes(error.limit))
     )
 
 
@@ -110,8 +109,10 @@ class SnapKeeper:
         return self._source.options
 
     async def snap(self, ctx: FlowContext, event_id: int, media: Media, purpose: str) -> Snap:
-        """The stored snap; raises `TooLarge` past the size cap."""
-        snap = await make_snap(
+        """The stored snap, its file fetched after the commit; raises `TooLarge` past the
+        size cap the platform states (a file found larger once fetched is refused then,
+        and the person told)."""
+        snap = make_snap(
             self.options,
             media,
             event_id=event_id,
@@ -120,6 +121,7 @@ class SnapKeeper:
             purpose=purpose,
         )
         await ctx.uow.feedback.add_snap(snap)
+        file_to_fetch()
         return snap
 
     async def keep_in_log(self, ctx: FlowContext, event: Event, media: Media) -> OutMessage:

@@ -17,7 +17,7 @@ from conversations.core.services import Services
 from conversations.feedback.rules.report_charts import journey_map_png, series_png
 from conversations.feedback.rules.report_data import answers_csv, gather, task_coverage
 from conversations.feedback.rules.windows import steps_of
-from storage.models import Event, FeedbackRequest, IdeaKind, Person, RsvpAnswer, Snap
+from storage.models import Event, FeedbackRequest, IdeaKind, Person, RsvpAnswer, Snap, SnapFetch
 from storage.unit_of_work import UnitOfWork
 
 MIN_ANSWERS = 3  # fewer respondents than this: no bars, they would mislead
@@ -54,7 +54,7 @@ async def _step_words(uow: UnitOfWork, tr: Translator, event: Event) -> list[str
     by_step: dict[int, list[str]] = {}
     for comment, request, person, snap in await uow.feedback.event_comments(event.id):
         said = comment.text or ""
-        if snap is not None:
+        if snap is not None and snap.fetch_state != SnapFetch.TOO_LARGE:
             said = ("🎙 " + tr.gettext(N_("a voice note")) + (f": {said}" if said else "")).strip()
         if said:
             by_step.setdefault(comment.step_index, []).append(_signed(said, request, person))
@@ -192,12 +192,12 @@ async def build_report(services: Services, tr: Translator, event: Event) -> list
 async def _log_files(tr: Translator, snaps: Sequence[Snap]) -> list[OutMessage]:
     """The newest photos and voice notes whose files are stored, sent on to the coordinator.
 
-    Snaps kept only as a platform's file reference (no fetcher yet) are counted above but
-    can't be attached here.
+    Snaps whose file is still on its way (or could not be fetched) are counted above but
+    can't be attached here; a file missing from disk is left out the same way.
     """
-    stored = [s for s in snaps if s.path][-MAX_LOG_FILES:]
+    stored = [s for s in snaps if s.fetch_state == SnapFetch.STORED and s.path]
     messages: list[OutMessage] = []
-    for snap in stored:
+    for snap in stored[-MAX_LOG_FILES:]:
         assert snap.path is not None
         try:
             content = await asyncio.to_thread(Path(snap.path).read_bytes)
