@@ -18,6 +18,7 @@ from storage.models import (
     OutboxStatus,
     Person,
     PersonStatus,
+    Priority,
 )
 from storage.repositories.outbox import ON_THE_WAY, ClaimedMessage, DueMessage, Recovered
 
@@ -266,12 +267,25 @@ class DeliveryQueue:
         """What a process that stopped left on the way. Claimed rows never reached the wire,
         so they go back in the queue (the claim not counted as a try); rows whose request
         was on the wire may or may not have arrived, so they become `unknown` (reported,
-        never sent again by themselves)."""
+        never sent again by themselves). Replies its steps wrote but never sent are due now:
+        the person has waited long enough."""
         o = OutboxMessage
+        now = self._clock.now()
         requeued = await self._session.execute(
             update(o)
             .where(o.platform == platform, o.status == OutboxStatus.SENDING)
             .values(status=OutboxStatus.PENDING, attempts=o.attempts - 1)
+        )
+        await self._session.execute(
+            update(o)
+            .where(
+                o.platform == platform,
+                o.status == OutboxStatus.PENDING,
+                o.priority == Priority.REPLY,
+                o.next_attempt_at > now,
+                o.attempts == 0,
+            )
+            .values(next_attempt_at=now)
         )
         unsure = await self._session.execute(
             update(o)
