@@ -115,6 +115,7 @@ class BotApp:
             replies = await self.router.handle(inbound)
             await self.deliver(replies)
         self.wake_delivery()  # the step may have enqueued messages (a broadcast, a notice)
+        self.event_jobs.wake()  # or made timed work due sooner (a reminder, a moved event)
 
     async def deliver(self, replies: Sequence[Outgoing]) -> None:
         for reply in replies:

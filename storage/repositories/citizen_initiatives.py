@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
@@ -99,3 +99,16 @@ class InitiativeRepository:
             )
         )
         return result.scalars().all()
+
+    async def next_deferred_push(self, now: datetime) -> datetime | None:
+        """When the first deferred push whose initiative has not begun may go."""
+        result = await self._session.execute(
+            select(func.min(Event.push_after)).where(
+                Event.push_state == PushState.DEFERRED,
+                Event.origin == EventOrigin.INITIATIVE,
+                Event.status == EventStatus.PUBLISHED,
+                Event.starts_at > now,
+            )
+        )
+        value: datetime | None = result.scalar_one_or_none()
+        return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
@@ -23,6 +23,15 @@ from storage.models import (
     RsvpAnswer,
     Snap,
     SnapConsent,
+)
+from storage.repositories.audiences import is_reachable
+
+# A request started and left: neither finished nor reminded (see `ix_feedback_half_way`).
+_HALF_WAY = (
+    FeedbackRequest.started_at.is_not(None),
+    FeedbackRequest.completed_at.is_(None),
+    FeedbackRequest.reminded_at.is_(None),
+    FeedbackRequest.person_id.is_not(None),
 )
 
 
@@ -79,33 +88,110 @@ class FeedbackRepository:
 
     async def yes_without_request(self, event_id: int) -> list[int]:
         """People who said yes to the event and were not yet asked for feedback."""
+        result = await self._session.execute(
+            select(Rsvp.person_id).where(*self._not_yet_asked(event_id))
+        )
+        return [int(pid) for pid in result.scalars().all() if pid is not None]
+
+    def _not_yet_asked(self, event_id: int) -> tuple[ColumnElement[bool], ...]:
         asked = select(FeedbackRequest.person_id).where(
             FeedbackRequest.event_id == event_id,
             FeedbackRequest.asked_at.is_not(None),
             FeedbackRequest.person_id.is_not(None),
         )
+        return (
+            Rsvp.event_id == event_id,
+            Rsvp.answer == RsvpAnswer.YES,
+            Rsvp.person_id.is_not(None),
+            Rsvp.person_id.not_in(asked),
+        )
+
+    async def to_ask(self, event_id: int, limit: int) -> list[int]:
+        """Up to `limit` of `yes_without_request` that can be reached, in answer order: a
+        chunk that asks them all shrinks what is left by as many."""
         result = await self._session.execute(
-            select(Rsvp.person_id).where(
-                Rsvp.event_id == event_id,
-                Rsvp.answer == RsvpAnswer.YES,
-                Rsvp.person_id.is_not(None),
-                Rsvp.person_id.not_in(asked),
-            )
+            select(Rsvp.person_id)
+            .where(*self._not_yet_asked(event_id), is_reachable(Rsvp.person_id))
+            .order_by(Rsvp.id)
+            .limit(limit)
         )
         return [int(pid) for pid in result.scalars().all() if pid is not None]
 
-    async def left_half_way(self, before: datetime) -> Sequence[FeedbackRequest]:
-        """Started, not finished, untouched since `before`, and never reminded."""
-        result = await self._session.execute(
-            select(FeedbackRequest).where(
-                FeedbackRequest.started_at.is_not(None),
-                FeedbackRequest.completed_at.is_(None),
-                FeedbackRequest.reminded_at.is_(None),
-                FeedbackRequest.person_id.is_not(None),
-                FeedbackRequest.updated_at <= before,
+    async def events_to_ask(self, since: datetime) -> Sequence[Event]:
+        """Published events starting from `since` (upcoming ones too) with someone who said
+        yes, can be reached and was not asked yet: the ones feedback requests may fall due for.
+        """
+        someone = (
+            select(Rsvp.id)
+            .where(
+                Rsvp.event_id == Event.id,
+                Rsvp.answer == RsvpAnswer.YES,
+                is_reachable(Rsvp.person_id),
+                ~select(FeedbackRequest.id)
+                .where(
+                    FeedbackRequest.event_id == Event.id,
+                    FeedbackRequest.person_id == Rsvp.person_id,
+                    FeedbackRequest.asked_at.is_not(None),
+                )
+                .exists(),
             )
+            .exists()
+        )
+        result = await self._session.execute(
+            select(Event)
+            .where(Event.status == EventStatus.PUBLISHED, Event.starts_at >= since, someone)
+            .order_by(Event.starts_at, Event.id)
         )
         return result.scalars().all()
+
+    async def ensure_requests(
+        self, event_id: int, person_ids: Sequence[int], via: str
+    ) -> dict[int, FeedbackRequest]:
+        """`ensure_request` for many people of one event: one query, the new rows added."""
+        if not person_ids:
+            return {}
+        result = await self._session.execute(
+            select(FeedbackRequest).where(
+                FeedbackRequest.event_id == event_id, FeedbackRequest.person_id.in_(person_ids)
+            )
+        )
+        found = {int(row.person_id): row for row in result.scalars() if row.person_id is not None}
+        now = self._clock.now()
+        for person_id in person_ids:
+            if person_id not in found:
+                row = FeedbackRequest(
+                    event_id=event_id,
+                    person_id=person_id,
+                    via=via,
+                    stage="came",
+                    signed=False,
+                    updated_at=now,
+                )
+                self._session.add(row)
+                found[person_id] = row
+        return found
+
+    async def left_half_way(
+        self, before: datetime, limit: int | None = None
+    ) -> Sequence[FeedbackRequest]:
+        """Started, not finished, untouched since `before`, and never reminded."""
+        query = (
+            select(FeedbackRequest)
+            .where(*_HALF_WAY, FeedbackRequest.updated_at <= before)
+            .order_by(FeedbackRequest.updated_at, FeedbackRequest.id)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        result = await self._session.execute(query)
+        return result.scalars().all()
+
+    async def first_left_half_way(self) -> datetime | None:
+        """When the request left half-way longest ago was last touched (a partial index)."""
+        result = await self._session.execute(
+            select(func.min(FeedbackRequest.updated_at)).where(*_HALF_WAY)
+        )
+        value: datetime | None = result.scalar_one_or_none()
+        return value
 
     # -- answers ------------------------------------------------------------------------
 

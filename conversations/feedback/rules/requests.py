@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from conversations.core.chunks import Chunk
 from conversations.core.dates import next_allowed_time
 from conversations.core.i18n import N_
 from conversations.core.messages import ChatRef, OutMessage
@@ -17,33 +18,28 @@ from storage.models import (
     Identity,
 )
 
-
-async def run_feedback_jobs(
-    services: Services,
-    options: FeedbackOptions,
-) -> dict[str, int]:
-    """Ask everyone who said yes, `delay` after the end; remind once those who stopped."""
-    notifier = Notifier(services)
-    now = services.now()  # one moment for both, as the job runs at one time
-    return {
-        "feedback_asked": await _ask_after_events(services, options, notifier, now),
-        "feedback_reminded": await _remind_half_way(services, options, notifier, now),
-    }
+FEEDBACK_CHUNK = 100  # people asked (or reminded) in one transaction
 
 
-async def _ask_after_events(
-    services: Services, options: FeedbackOptions, notifier: Notifier, now: datetime
-) -> int:
+async def ask_after_events(
+    services: Services, options: FeedbackOptions, limit: int = FEEDBACK_CHUNK
+) -> Chunk:
+    """Ask up to `limit` of those who said yes, `delay` after the end (until the window
+    closes); `more` says whether others are left to ask."""
     uow = services.uow
+    notifier = Notifier(services)
+    now = services.now()
     asked = 0
+    budget = limit
     since = now - options.window - timedelta(days=2)
     for event in await uow.feedback.started_between(since, now):
         end = event_end(event)
         if not (end + options.delay <= now < end + options.window):
             continue
-        pending = await uow.feedback.yes_without_request(event.id)
+        pending = await uow.feedback.to_ask(event.id, budget)
+        requests = await uow.feedback.ensure_requests(event.id, pending, "rsvp")
         for person, identity in await uow.audiences.reachable(pending):
-            request = await uow.feedback.ensure_request(event.id, person.id, "rsvp")
+            request = requests[person.id]
             request.asked_at = now
             if request.started_at is not None:
                 continue  # already answering, by the link: no need to ask
@@ -66,15 +62,28 @@ async def _ask_after_events(
                 expires_at=end + options.window,
             ):
                 asked += 1
-    return asked
+        budget -= len(pending)
+        if budget <= 0:
+            return Chunk({"feedback_asked": asked}, more=True)
+    return Chunk({"feedback_asked": asked}, more=False)
 
 
-async def _remind_half_way(
-    services: Services, options: FeedbackOptions, notifier: Notifier, now: datetime
-) -> int:
+async def remind_half_way(
+    services: Services, options: FeedbackOptions, limit: int = FEEDBACK_CHUNK
+) -> Chunk:
+    """One gentle reminder to up to `limit` of those who stopped half-way."""
     uow = services.uow
+    notifier = Notifier(services)
+    now = services.now()
     reminded = 0
-    for request in await uow.feedback.left_half_way(now - options.reminder_after):
+    requests = await uow.feedback.left_half_way(now - options.reminder_after, limit)
+    reach = {
+        person.id: (person, identity)
+        for person, identity in await uow.audiences.reachable(
+            sorted({r.person_id for r in requests if r.person_id is not None})
+        )
+    }
+    for request in requests:
         found = await uow.events.get(request.event_id)
         if found is None or request.person_id is None:
             continue
@@ -82,10 +91,9 @@ async def _remind_half_way(
         request.reminded_at = now
         if not feedback_open(event, now, options):
             continue
-        reach = await uow.audiences.reachable([request.person_id])
-        if not reach:
+        if request.person_id not in reach:
             continue
-        person, identity = reach[0]
+        person, identity = reach[request.person_id]
         tr = notifier.tr(person)
         text = tr.gettext(
             N_(
@@ -105,7 +113,23 @@ async def _remind_half_way(
             expires_at=event_end(event) + options.window,
         ):
             reminded += 1
-    return reminded
+    return Chunk({"feedback_reminded": reminded}, more=len(requests) == limit)
+
+
+async def next_feedback_due(services: Services, options: FeedbackOptions) -> datetime | None:
+    """When the next ask (an hour, say, after an event with someone to ask ends) or the
+    next reminder for feedback left half-way falls due."""
+    uow = services.uow
+    now = services.now()
+    moments = [
+        event_end(event) + options.delay
+        for event in await uow.feedback.events_to_ask(now - options.window - timedelta(days=2))
+        if now < event_end(event) + options.window
+    ]
+    touched = await uow.feedback.first_left_half_way()
+    if touched is not None:
+        moments.append(touched + options.reminder_after)
+    return min(moments, default=None)
 
 
 async def _with_buttons(
