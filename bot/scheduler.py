@@ -119,8 +119,11 @@ class EventJobs:
         self._sleeper = sleeper or RealSleeper()
         self._woken = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.runs = 0  # completed runs of the loop, for tests and logs
-        self.next_due: datetime | None = None  # the due time the loop last found
+        # what the loop has done, for tests and logs: runs completed, looks for the next
+        # due time (after each run and each wake), and the due time it last found
+        self.runs = 0
+        self.looks = 0
+        self.next_due: datetime | None = None
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -161,6 +164,7 @@ class EventJobs:
             except Exception:
                 log.exception("could not find the next due time; sweeping in a minute")
                 self.next_due = None
+            self.looks += 1
             wait = sweep_at - self._sleeper.monotonic()
             if self.next_due is not None:
                 wait = min(wait, (self.next_due - self._clock.now()).total_seconds())
@@ -175,14 +179,12 @@ class EventJobs:
         async with self._uow() as uow:
             services = self._services(uow)
             moments = [
-                await next_reminder_due(uow),
-                await next_offer_expiry(uow),
-                await next_feedback_due(services, self._feedback),
-                await next_push_due(services),
+                await next_reminder_due(uow, after),
+                await next_offer_expiry(uow, after),
+                await next_feedback_due(services, self._feedback, after),
+                await next_push_due(services, after),
             ]
-        return min(
-            (m for m in moments if m is not None and (after is None or m > after)), default=None
-        )
+        return min((moment for moment in moments if moment is not None), default=None)
 
     # --- one run -------------------------------------------------------------------------
 

@@ -100,15 +100,19 @@ class InitiativeRepository:
         )
         return result.scalars().all()
 
-    async def next_deferred_push(self, now: datetime) -> datetime | None:
-        """When the first deferred push whose initiative has not begun may go."""
-        result = await self._session.execute(
-            select(func.min(Event.push_after)).where(
-                Event.push_state == PushState.DEFERRED,
-                Event.origin == EventOrigin.INITIATIVE,
-                Event.status == EventStatus.PUBLISHED,
-                Event.starts_at > now,
-            )
+    async def next_deferred_push(
+        self, now: datetime, after: datetime | None = None
+    ) -> datetime | None:
+        """When the first deferred push (after `after`) whose initiative has not begun may
+        go; `ix_events_push_due`."""
+        query = select(func.min(Event.push_after)).where(
+            Event.push_state == PushState.DEFERRED,
+            Event.origin == EventOrigin.INITIATIVE,
+            Event.status == EventStatus.PUBLISHED,
+            Event.starts_at > now,
         )
+        if after is not None:
+            query = query.where(Event.push_after > after)
+        result = await self._session.execute(query)
         value: datetime | None = result.scalar_one_or_none()
         return value

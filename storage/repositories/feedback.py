@@ -185,11 +185,13 @@ class FeedbackRepository:
         result = await self._session.execute(query)
         return result.scalars().all()
 
-    async def first_left_half_way(self) -> datetime | None:
-        """When the request left half-way longest ago was last touched (a partial index)."""
-        result = await self._session.execute(
-            select(func.min(FeedbackRequest.updated_at)).where(*_HALF_WAY)
-        )
+    async def first_left_half_way(self, after: datetime | None = None) -> datetime | None:
+        """When the request left half-way longest ago (but touched after `after`) was last
+        touched; `ix_feedback_half_way`."""
+        query = select(func.min(FeedbackRequest.updated_at)).where(*_HALF_WAY)
+        if after is not None:
+            query = query.where(FeedbackRequest.updated_at > after)
+        result = await self._session.execute(query)
         value: datetime | None = result.scalar_one_or_none()
         return value
 

@@ -237,15 +237,17 @@ class EventRepository:
         result = await self._session.execute(query)
         return result.scalars().all()
 
-    async def next_offer_expiry(self) -> datetime | None:
-        """When the first open waiting-list offer runs out (indexed on `offered_until`)."""
-        result = await self._session.execute(
-            select(func.min(Rsvp.offered_until)).where(
-                Rsvp.answer == RsvpAnswer.WAITLISTED,
-                Rsvp.offered_until.is_not(None),
-                Rsvp.person_id.is_not(None),
-            )
+    async def next_offer_expiry(self, after: datetime | None = None) -> datetime | None:
+        """When the first open waiting-list offer (running out after `after`) runs out;
+        indexed on `offered_until`."""
+        query = select(func.min(Rsvp.offered_until)).where(
+            Rsvp.answer == RsvpAnswer.WAITLISTED,
+            Rsvp.offered_until.is_not(None),
+            Rsvp.person_id.is_not(None),
         )
+        if after is not None:
+            query = query.where(Rsvp.offered_until > after)
+        result = await self._session.execute(query)
         value: datetime | None = result.scalar_one_or_none()
         return value
 
@@ -324,11 +326,12 @@ class EventRepository:
             .execution_options(synchronize_session=False)
         )
 
-    async def next_reminder_due(self) -> datetime | None:
-        """When the first scheduled reminder falls due (the `ix_reminders_due` index)."""
-        result = await self._session.execute(
-            select(func.min(Reminder.due_at)).where(Reminder.status == ReminderStatus.SCHEDULED)
-        )
+    async def next_reminder_due(self, after: datetime | None = None) -> datetime | None:
+        """When the first scheduled reminder (due after `after`) falls due; `ix_reminders_due`."""
+        query = select(func.min(Reminder.due_at)).where(Reminder.status == ReminderStatus.SCHEDULED)
+        if after is not None:
+            query = query.where(Reminder.due_at > after)
+        result = await self._session.execute(query)
         value: datetime | None = result.scalar_one_or_none()
         return value
 

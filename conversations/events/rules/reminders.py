@@ -248,5 +248,5 @@ async def hand_over_due_reminders(services: Services, limit: int = REMINDER_CHUN
     return Chunk(counts, more=len(due) == limit)
 
 
-async def next_reminder_due(uow: UnitOfWork) -> datetime | None:
-    return await uow.events.next_reminder_due()
+async def next_reminder_due(uow: UnitOfWork, after: datetime | None = None) -> datetime | None:
+    return await uow.events.next_reminder_due(after)

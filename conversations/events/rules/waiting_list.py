@@ -166,8 +166,8 @@ async def expire_offers(services: Services, limit: int = OFFER_CHUNK) -> Chunk:
     return Chunk({"offers_lapsed": len(expired)}, more=len(expired) == limit)
 
 
-async def next_offer_expiry(uow: UnitOfWork) -> datetime | None:
-    return await uow.events.next_offer_expiry()
+async def next_offer_expiry(uow: UnitOfWork, after: datetime | None = None) -> datetime | None:
+    return await uow.events.next_offer_expiry(after)
 
 
 async def fill_free_places(services: Services) -> int:

@@ -116,9 +116,11 @@ async def remind_half_way(
     return Chunk({"feedback_reminded": reminded}, more=len(requests) == limit)
 
 
-async def next_feedback_due(services: Services, options: FeedbackOptions) -> datetime | None:
+async def next_feedback_due(
+    services: Services, options: FeedbackOptions, after: datetime | None = None
+) -> datetime | None:
     """When the next ask (an hour, say, after an event with someone to ask ends) or the
-    next reminder for feedback left half-way falls due."""
+    next reminder for feedback left half-way falls due (after `after`, if given)."""
     uow = services.uow
     now = services.now()
     moments = [
@@ -126,7 +128,11 @@ async def next_feedback_due(services: Services, options: FeedbackOptions) -> dat
         for event in await uow.feedback.events_to_ask(now - options.window - timedelta(days=2))
         if now < event_end(event) + options.window
     ]
-    touched = await uow.feedback.first_left_half_way()
+    if after is not None:
+        moments = [moment for moment in moments if moment > after]
+    touched = await uow.feedback.first_left_half_way(
+        None if after is None else after - options.reminder_after
+    )
     if touched is not None:
         moments.append(touched + options.reminder_after)
     return min(moments, default=None)

@@ -97,9 +97,9 @@ async def push_deferred(services: Services, per_day: int) -> int:
     return pushed
 
 
-async def next_push_due(services: Services) -> datetime | None:
-    """When the first deferred push may go."""
-    return await services.uow.initiatives.next_deferred_push(services.now())
+async def next_push_due(services: Services, after: datetime | None = None) -> datetime | None:
+    """When the first deferred push (after `after`) may go."""
+    return await services.uow.initiatives.next_deferred_push(services.now(), after)
 
 
 def initiative_status(tr: Translator, event: Event, timezone: str) -> str:
