@@ -327,3 +327,32 @@ async def test_event_jobs_killed_with_sigkill_mid_run_then_restarted(tmp_path: P
         await restarted.close()
     assert platform.arrived == Counter(dict.fromkeys(users, 1))  # each reminder once
     assert Counter(row.status for row in rows) == {OutboxStatus.SENT: 2_000}
+
+
+async def test_asking_a_big_event_for_feedback_goes_a_hundred_people_a_transaction(
+    backend_chat: Chat, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat = backend_chat
+    # reminders due five hours ago: the event began three hours ago and ended one hour ago
+    users = await seed(chat.app.uow, people=250, due_at=clock.now() - timedelta(hours=5))
+    real = scheduler.ask_after_events
+    per_chunk: list[int] = []
+
+    async def counted(services: Services, options: Any) -> Chunk:
+        chunk = await real(services, options)
+        per_chunk.append(chunk.counts["feedback_asked"])
+        return chunk
+
+    monkeypatch.setattr(scheduler, "ask_after_events", counted)
+    assert (await chat.app.event_jobs.run_once())["feedback_asked"] == 250
+    assert per_chunk == [100, 100, 50]
+    assert (await chat.app.event_jobs.run_once())["feedback_asked"] == 0
+    async with chat.app.uow() as uow:
+        rows = await uow.session.execute(
+            select(OutboxMessage.user_id, OutboxMessage.payload).where(
+                OutboxMessage.kind == "feedback"
+            )
+        )
+        asked = [(str(user), dict(payload)) for user, payload in rows.all()]
+    assert sorted(user for user, _ in asked) == sorted(users)  # each once
+    assert all("Tak fordi du var med til Skovtur" in payload["text"] for _, payload in asked)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
@@ -144,32 +144,45 @@ class FeedbackRepository:
         )
         return result.scalars().all()
 
-    async def ensure_requests(
-        self, event_id: int, person_ids: Sequence[int], via: str
-    ) -> dict[int, FeedbackRequest]:
-        """`ensure_request` for many people of one event: one query, the new rows added."""
+    async def mark_asked(self, event_id: int, person_ids: Sequence[int], via: str) -> set[int]:
+        """Note that these people were asked about the event now (making their requests
+        where there are none yet), in three statements however many; returns those who had
+        already started answering (by the link), who need no asking."""
         if not person_ids:
-            return {}
+            return set()
+        now = self._clock.now()
         result = await self._session.execute(
-            select(FeedbackRequest).where(
+            select(FeedbackRequest.person_id, FeedbackRequest.started_at).where(
                 FeedbackRequest.event_id == event_id, FeedbackRequest.person_id.in_(person_ids)
             )
         )
-        found = {int(row.person_id): row for row in result.scalars() if row.person_id is not None}
-        now = self._clock.now()
-        for person_id in person_ids:
-            if person_id not in found:
-                row = FeedbackRequest(
-                    event_id=event_id,
-                    person_id=person_id,
-                    via=via,
-                    stage="came",
-                    signed=False,
-                    updated_at=now,
+        existing = {int(pid): started for pid, started in result.all() if pid is not None}
+        if existing:
+            await self._session.execute(
+                update(FeedbackRequest)
+                .where(
+                    FeedbackRequest.event_id == event_id,
+                    FeedbackRequest.person_id.in_(existing),
                 )
-                self._session.add(row)
-                found[person_id] = row
-        return found
+                .values(asked_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        new = [
+            {
+                "event_id": event_id,
+                "person_id": person_id,
+                "via": via,
+                "stage": "came",
+                "signed": False,
+                "asked_at": now,
+                "updated_at": now,
+            }
+            for person_id in person_ids
+            if person_id not in existing
+        ]
+        if new:
+            await self._session.execute(insert(FeedbackRequest), new)
+        return {person_id for person_id, started in existing.items() if started is not None}
 
     async def left_half_way(
         self, before: datetime, limit: int | None = None
