@@ -50,7 +50,7 @@ UPDATE_LOG_RETENTION = timedelta(days=2)
 # without an answer has no due time, and another process may have written rows.
 SWEEP_SECONDS = 60.0
 RETRY_SECONDS = 60.0  # after a run that failed
-WAKE_SETTLE_SECONDS = 0.05  # a burst of wakes (ten answers at once) costs one look
+WAKE_SETTLE_SECONDS = 0.2  # a burst of wakes (ten answers at once) costs one look (≈ 4 ms)
 # A guard against a chunk that would never finish its work: 500 × 200 reminders a run.
 MAX_CHUNKS = 500
 

@@ -117,32 +117,23 @@ class FeedbackRepository:
         )
         return [int(pid) for pid in result.scalars().all() if pid is not None]
 
-    async def events_to_ask(self, since: datetime) -> Sequence[Event]:
-        """Published events starting from `since` (upcoming ones too) with someone who said
-        yes, can be reached and was not asked yet: the ones feedback requests may fall due for.
-        """
-        someone = (
-            select(Rsvp.id)
-            .where(
-                Rsvp.event_id == Event.id,
-                Rsvp.answer == RsvpAnswer.YES,
-                is_reachable(Rsvp.person_id),
-                ~select(FeedbackRequest.id)
-                .where(
-                    FeedbackRequest.event_id == Event.id,
-                    FeedbackRequest.person_id == Rsvp.person_id,
-                    FeedbackRequest.asked_at.is_not(None),
-                )
-                .exists(),
-            )
-            .exists()
-        )
+    async def published_since(self, since: datetime) -> Sequence[Event]:
+        """Published events starting from `since`, upcoming ones too."""
         result = await self._session.execute(
             select(Event)
-            .where(Event.status == EventStatus.PUBLISHED, Event.starts_at >= since, someone)
+            .where(Event.status == EventStatus.PUBLISHED, Event.starts_at >= since)
             .order_by(Event.starts_at, Event.id)
         )
         return result.scalars().all()
+
+    async def anyone_to_ask(self, event_id: int) -> bool:
+        """Whether someone said yes to the event, can be reached and was not asked yet."""
+        result = await self._session.execute(
+            select(Rsvp.id)
+            .where(*self._not_yet_asked(event_id), is_reachable(Rsvp.person_id))
+            .limit(1)
+        )
+        return result.first() is not None
 
     async def mark_asked(self, event_id: int, person_ids: Sequence[int], via: str) -> set[int]:
         """Note that these people were asked about the event now (making their requests

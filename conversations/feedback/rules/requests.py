@@ -102,16 +102,25 @@ async def next_feedback_due(
     services: Services, options: FeedbackOptions, after: datetime | None = None
 ) -> datetime | None:
     """When the next ask (an hour, say, after an event with someone to ask ends) or the
-    next reminder for feedback left half-way falls due (after `after`, if given)."""
+    next reminder for feedback left half-way falls due (after `after`, if given).
+
+    Only the events in order of their ask time are checked for someone left to ask, up to the
+    first that has: usually one cheap query, however many asked events lie behind.
+    """
     uow = services.uow
     now = services.now()
-    moments = [
-        event_end(event) + options.delay
-        for event in await uow.feedback.events_to_ask(now - options.window - timedelta(days=2))
+    asks = sorted(
+        (event_end(event) + options.delay, event.id)
+        for event in await uow.feedback.published_since(now - options.window - timedelta(days=2))
         if now < event_end(event) + options.window
-    ]
-    if after is not None:
-        moments = [moment for moment in moments if moment > after]
+    )
+    moments = []
+    for moment, event_id in asks:
+        if after is not None and moment <= after:
+            continue  # its time came before the last run, which asked all it could
+        if await uow.feedback.anyone_to_ask(event_id):
+            moments.append(moment)
+            break
     touched = await uow.feedback.first_left_half_way(
         None if after is None else after - options.reminder_after
     )
