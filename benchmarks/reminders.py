@@ -268,7 +268,7 @@ async def chat_steps(folder: Path, name: str, count: int, job: str) -> list[floa
 
 
 def ratio(a: float, b: float) -> str:
-    return f"× {a / b:.2f}" if b > 0 else "× –"
+    return f"× {a / b:.3g}" if b > 0 else "× –"
 
 
 def verdict(value: float, target: float) -> str:
