@@ -267,7 +267,7 @@ class BotApp:
     async def close(self) -> None:
         await self.stop_delivery()
         self.housekeeping.stop()
-        self.event_jobs.stop()
+        await self.event_jobs.close()  # its transaction in hand ends before the engine
         for transport in self.transports.values():
             with suppress(Exception):
                 await transport.stop()

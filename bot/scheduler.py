@@ -14,8 +14,9 @@ is pickled, and a restart finds the due times in the rows again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -119,6 +120,8 @@ class EventJobs:
         self._sleeper = sleeper or RealSleeper()
         self._woken = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._busy = False  # in a unit of work: `stop()` must not cancel it there
         # what the loop has done, for tests and logs: runs completed, looks for the next
         # due time (after each run and each wake), and the due time it last found
         self.runs = 0
@@ -130,12 +133,25 @@ class EventJobs:
     def start(self) -> None:
         """Run in the background: at once (start-up does not wait for it), then when due."""
         if self._task is None or self._task.done():
+            self._stopping = False
             self._task = asyncio.create_task(self._run_forever(), name="event-jobs")
 
     def stop(self) -> None:
-        """Stop where it is: a chunk not yet committed is rolled back, like in a crash."""
-        if self._task is not None:
+        """Stop: at once when waiting, else after the transaction in hand, never in it (a
+        connection cancelled mid-call leaves SQLAlchemy closing it in a task that can hang
+        the loop's shutdown). A run stops between its chunks; the next start goes on."""
+        self._stopping = True
+        self._woken.set()
+        if self._task is not None and not self._busy:
             self._task.cancel()
+
+    async def close(self) -> None:
+        """`stop`, and wait until the loop has ended (before the database goes away)."""
+        task = self._task
+        self.stop()
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
             self._task = None
 
     def wake(self) -> None:
@@ -143,13 +159,13 @@ class EventJobs:
         self._woken.set()
 
     async def _run_forever(self) -> None:
-        while True:
+        while not self._stopping:
             began = self._clock.now()
             try:
-                await self.run_once()
+                await self._run(interruptible=True)
             except Exception:
                 log.exception("event jobs failed; trying again in a minute")
-                await self._sleeper.sleep(RETRY_SECONDS)
+                await self._sleeper.wait(self._woken, RETRY_SECONDS)
                 continue
             self.runs += 1
             await self._sleep_until_due(began)
@@ -157,7 +173,7 @@ class EventJobs:
     async def _sleep_until_due(self, last_run: datetime) -> None:
         """Until the next due time (or the sweep), looking again whenever woken."""
         sweep_at = self._sleeper.monotonic() + SWEEP_SECONDS
-        while True:
+        while not self._stopping:
             self._woken.clear()  # before looking: a wake during the look is not lost
             try:
                 self.next_due = await self.next_due_at(after=last_run)
@@ -176,7 +192,7 @@ class EventJobs:
         """The earliest moment any job has work, later than `after` if given (what a run
         at `after` left due it could not do, like asking someone who can't be reached,
         waits for the sweep instead of spinning)."""
-        async with self._uow() as uow:
+        async with self._unit() as uow:
             services = self._services(uow)
             moments = [
                 await next_reminder_due(uow, after),
@@ -189,18 +205,20 @@ class EventJobs:
     # --- one run -------------------------------------------------------------------------
 
     async def run_once(self) -> dict[str, int]:
-        """Everything due now, each job in short transactions of its own.
+        """Everything due now, each job in short transactions of its own."""
+        return await self._run(interruptible=False)
 
-        The waiting list goes first: its offers have the shortest windows, and they are few.
-        """
-        counts = await self._chunks(expire_offers)
-        counts["places_offered"] = await self._once(fill_free_places)
-        counts |= await self._chunks(hand_over_due_reminders)
-        counts |= await self._chunks(partial(ask_after_events, options=self._feedback))
-        counts |= await self._chunks(partial(remind_half_way, options=self._feedback))
-        counts["initiatives_pushed"] = await self._once(
-            partial(push_deferred, per_day=self._pushes_per_day)
-        )
+    async def _run(self, *, interruptible: bool) -> dict[str, int]:
+        """The waiting list goes first: its offers have the shortest windows, and they are
+        few. An `interruptible` run (the loop's) ends after the chunk in hand on `stop()`."""
+        go = partial(self._chunks, interruptible=interruptible)
+        counts = await go(expire_offers)
+        counts |= await go(_counted(fill_free_places, "places_offered"))
+        counts |= await go(hand_over_due_reminders)
+        counts |= await go(partial(ask_after_events, options=self._feedback))
+        counts |= await go(partial(remind_half_way, options=self._feedback))
+        pushes = partial(push_deferred, per_day=self._pushes_per_day)
+        counts |= await go(_counted(pushes, "initiatives_pushed"))
         if any(counts.values()):
             log.info("event jobs: %s", counts)
         return counts
@@ -208,17 +226,25 @@ class EventJobs:
     def _services(self, uow: UnitOfWork) -> Services:
         return Services(uow, self._translations, self._timezone, self._clock)
 
-    async def _once(self, job: Callable[[Services], Awaitable[int]]) -> int:
-        async with self._uow() as uow:
-            count = await job(self._services(uow))
-            await uow.commit()
-        return count
+    @contextlib.asynccontextmanager
+    async def _unit(self) -> AsyncIterator[UnitOfWork]:
+        """A unit of work that `stop()` lets finish (see there)."""
+        self._busy = True
+        try:
+            async with self._uow() as uow:
+                yield uow
+        finally:
+            self._busy = False
 
-    async def _chunks(self, job: Callable[[Services], Awaitable[Chunk]]) -> dict[str, int]:
+    async def _chunks(
+        self, job: Callable[[Services], Awaitable[Chunk]], *, interruptible: bool
+    ) -> dict[str, int]:
         """Run `job` a chunk (one transaction) at a time until it has nothing more."""
         totals: dict[str, int] = {}
         for _ in range(MAX_CHUNKS):
-            async with self._uow() as uow:
+            if interruptible and self._stopping:
+                break
+            async with self._unit() as uow:
                 chunk = await job(self._services(uow))
                 await uow.commit()
             for name, count in chunk.counts.items():
@@ -231,3 +257,14 @@ class EventJobs:
                 "event jobs: %s stopped after %d chunks; the rest next run", job, MAX_CHUNKS
             )
         return totals
+
+
+def _counted(
+    job: Callable[[Services], Awaitable[int]], name: str
+) -> Callable[[Services], Awaitable[Chunk]]:
+    """A job done in one transaction, as a single chunk."""
+
+    async def once(services: Services) -> Chunk:
+        return Chunk({name: await job(services)}, more=False)
+
+    return once

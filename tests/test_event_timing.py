@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event as sql_event
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from benchmarks._reminder_rows import seed
 from bot import scheduler
@@ -84,6 +85,12 @@ async def sent_reminder_keys(chat: Chat) -> set[str]:
             )
         )
         return {f"reminder:{e}:{p}:{o}" for e, p, o in result.all()}
+
+
+def _reminders_in_outbox(path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(path, timeout=10)) as db:
+        row = db.execute("SELECT count(*) FROM outbox WHERE kind = 'reminder'").fetchone()
+        return int(row[0])
 
 
 # -- the next due time, for each kind of work --------------------------------------------------
@@ -267,13 +274,26 @@ async def test_ten_thousand_overdue_are_handed_over_in_many_short_transactions(
         assert keys.scalar_one() == 10_000
 
 
+async def test_closing_mid_run_ends_the_transaction_in_hand_and_leaves_no_task_behind(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    await seed(chat.app.uow, people=3_000, due_at=clock.now() - timedelta(minutes=1))
+    path = Path(str(make_url(chat.app.settings.database_url).database))
+    jobs = chat.app.event_jobs
+    jobs.start()
+    await eventually("the first chunk", lambda: _reminders_in_outbox(path) > 0)
+    await jobs.close()
+    assert [t for t in asyncio.all_tasks() if t.get_name() == "event-jobs"] == []
+    statuses = await reminder_rows(chat)
+    in_outbox = await reminder_keys_in_outbox(chat)
+    assert statuses[ReminderStatus.SENT] == len(in_outbox)  # whole chunks only
+    assert len(in_outbox) % 200 == 0
+    assert set(in_outbox) == await sent_reminder_keys(chat)
+    await chat.app.event_jobs.run_once()  # the next start goes on
+    assert await reminder_rows(chat) == {ReminderStatus.SENT: 3_000}
+
+
 # -- a real crash ------------------------------------------------------------------------------
-
-
-def _reminders_in_outbox(path: Path) -> int:
-    with contextlib.closing(sqlite3.connect(path, timeout=10)) as db:
-        row = db.execute("SELECT count(*) FROM outbox WHERE kind = 'reminder'").fetchone()
-        return int(row[0])
 
 
 async def test_event_jobs_killed_with_sigkill_mid_run_then_restarted(tmp_path: Path) -> None:
