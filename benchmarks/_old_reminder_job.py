@@ -162,6 +162,9 @@ class OldEventJobs:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 
+    async def close(self) -> None:
+        self.stop()
+
     def wake(self) -> None:
         """The old job had no wake: it looked once a minute."""
 
