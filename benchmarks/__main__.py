@@ -1,4 +1,5 @@
-"""`python -m benchmarks [name ...]`: run every benchmark (or the named ones); `list` names them.
+"""`python -m benchmarks [name ...]`: run every benchmark (or the named ones, or `all`);
+`list` names them.
 
 A benchmark is a module in this package with a plain (not async) `main(argv)` or
 `run(argv)`; the exit code
@@ -32,6 +33,7 @@ def main(argv: list[str]) -> int:
             summary = (module.__doc__ or "").strip().splitlines()[0]
             print(f"  {name:<20} {summary}")
         return 0
+    argv = [] if argv == ["all"] else argv  # `make benchmark`
     unknown = [name for name in argv if name not in names]
     if unknown:
         print(f"unknown benchmark {unknown[0]!r}; try: {', '.join(names)}", file=sys.stderr)

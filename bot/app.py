@@ -134,6 +134,7 @@ class BotApp:
         self.wake_delivery()  # the step may have enqueued messages (a broadcast, a notice)
         if take_files_to_fetch():
             self.snap_files.wake()
+        self.event_jobs.wake()  # or made timed work due sooner (a reminder, a moved event)
 
     async def deliver(self, replies: Sequence[Outgoing]) -> None:
         """Send messages directly, without the outbox: marks on answered questions, and
@@ -291,7 +292,7 @@ class BotApp:
         await self.snap_files.stop()
         await self.stop_delivery()
         self.housekeeping.stop()
-        self.event_jobs.stop()
+        await self.event_jobs.close()  # its transaction in hand ends before the engine
         for transport in self.transports.values():
             with suppress(Exception):
                 await transport.stop()

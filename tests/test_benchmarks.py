@@ -1,7 +1,8 @@
-"""The Telegram benchmark runs end to end, and its baseline stores what the full stack stores.
+"""The Telegram benchmark runs end to end, and its baseline stores what the full stack stores;
+the reminder benchmark runs, small, and prints each figure next to its baseline.
 
 No timings are asserted here (machines are noisy); the numbers come from
-`python -m benchmarks telegram_updates`.
+`python -m benchmarks telegram_updates` and `python -m benchmarks reminders`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import snap_download, telegram_updates
+from benchmarks import reminders, snap_download, telegram_updates
 from tests.conftest import BACKENDS, POSTGRES_URL
 
 PEOPLE = 4
@@ -85,3 +86,17 @@ async def test_the_snap_download_benchmark_measures_replies_during_a_download(
     delay = snap_download.report(baseline, during, people=2, rounds=1, backend=backend)
     assert isinstance(delay, float)
     assert "delay: p50" in capsys.readouterr().out
+
+
+def test_the_reminder_benchmark_runs_and_reports_each_figure_with_its_baseline(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert (
+        reminders.main(["--burst", "60", "--overdue", "120", "--rounds", "1", "--lead", "0.2"]) == 0
+    )
+    report = capsys.readouterr().out
+    for section in ("(a) one reminder", "(b) 60 reminders", "(c) start-up", "(d) chat steps"):
+        assert section in report
+    assert report.count("×") >= 7  # every figure next to its baseline, as a ratio
+    assert "old job" in report
+    assert "floor" in report

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import FORGET_ANONYMISE, FORGET_DELETE, Base
@@ -32,6 +32,12 @@ class SnapFetch(StrEnum):
     FAILED = "failed"  # unreachable every time it was tried
 
 
+_HALF_WAY = text(
+    "started_at IS NOT NULL AND completed_at IS NULL AND reminded_at IS NULL "
+    "AND person_id IS NOT NULL"
+)
+
+
 class FeedbackRequest(Base):
     """One person's feedback on one event: asked when, did they come, how far they got.
 
@@ -42,7 +48,16 @@ class FeedbackRequest(Base):
     """
 
     __tablename__ = "feedback_requests"
-    __table_args__ = (UniqueConstraint("event_id", "person_id"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "person_id"),
+        # only the few started and left: when the next "would you like to finish?" is due
+        Index(
+            "ix_feedback_half_way",
+            "updated_at",
+            sqlite_where=_HALF_WAY,
+            postgresql_where=_HALF_WAY,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)

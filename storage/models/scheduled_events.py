@@ -47,6 +47,7 @@ class Event(Base):
     """
 
     __tablename__ = "events"
+    __table_args__ = (Index("ix_events_push_due", "push_state", "push_after"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(120))

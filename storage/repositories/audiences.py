@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.clock import Clock
 from storage.models import (
@@ -25,6 +26,24 @@ AUDIENCE_TOPICS = "topics"
 AUDIENCE_ATTENDEES = "attendees"
 AUDIENCE_LINK = "link"
 AUDIENCE_INITIATIVE = "initiative"  # people who want to hear about citizens' initiatives
+
+
+def is_reachable(
+    person_id: ColumnElement[int] | InstrumentedAttribute[int | None],
+) -> ColumnElement[bool]:
+    """Whether `AudienceRepository.reachable` would find the person, as a condition for other
+    repositories' queries (so a chunk of work can be limited to people it can reach)."""
+    return (
+        select(Identity.id)
+        .join(Person, Person.id == Identity.person_id)
+        .where(
+            Identity.person_id == person_id,
+            Person.consent == ConsentState.GIVEN,
+            Person.status == PersonStatus.ACTIVE,
+            Identity.blocked_at.is_(None),
+        )
+        .exists()
+    )
 
 
 class AudienceRepository:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
@@ -99,3 +99,20 @@ class InitiativeRepository:
             )
         )
         return result.scalars().all()
+
+    async def next_deferred_push(
+        self, now: datetime, after: datetime | None = None
+    ) -> datetime | None:
+        """When the first deferred push (after `after`) whose initiative has not begun may
+        go; `ix_events_push_due`."""
+        query = select(func.min(Event.push_after)).where(
+            Event.push_state == PushState.DEFERRED,
+            Event.origin == EventOrigin.INITIATIVE,
+            Event.status == EventStatus.PUBLISHED,
+            Event.starts_at > now,
+        )
+        if after is not None:
+            query = query.where(Event.push_after > after)
+        result = await self._session.execute(query)
+        value: datetime | None = result.scalar_one_or_none()
+        return value

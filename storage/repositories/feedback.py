@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
@@ -25,6 +25,15 @@ from storage.models import (
     Snap,
     SnapConsent,
     SnapFetch,
+)
+from storage.repositories.audiences import is_reachable
+
+# A request started and left: neither finished nor reminded (see `ix_feedback_half_way`).
+_HALF_WAY = (
+    FeedbackRequest.started_at.is_not(None),
+    FeedbackRequest.completed_at.is_(None),
+    FeedbackRequest.reminded_at.is_(None),
+    FeedbackRequest.person_id.is_not(None),
 )
 
 
@@ -81,33 +90,116 @@ class FeedbackRepository:
 
     async def yes_without_request(self, event_id: int) -> list[int]:
         """People who said yes to the event and were not yet asked for feedback."""
+        result = await self._session.execute(
+            select(Rsvp.person_id).where(*self._not_yet_asked(event_id))
+        )
+        return [int(pid) for pid in result.scalars().all() if pid is not None]
+
+    def _not_yet_asked(self, event_id: int) -> tuple[ColumnElement[bool], ...]:
         asked = select(FeedbackRequest.person_id).where(
             FeedbackRequest.event_id == event_id,
             FeedbackRequest.asked_at.is_not(None),
             FeedbackRequest.person_id.is_not(None),
         )
+        return (
+            Rsvp.event_id == event_id,
+            Rsvp.answer == RsvpAnswer.YES,
+            Rsvp.person_id.is_not(None),
+            Rsvp.person_id.not_in(asked),
+        )
+
+    async def to_ask(self, event_id: int, limit: int) -> list[int]:
+        """Up to `limit` of `yes_without_request` that can be reached, in answer order: a
+        chunk that asks them all shrinks what is left by as many."""
         result = await self._session.execute(
-            select(Rsvp.person_id).where(
-                Rsvp.event_id == event_id,
-                Rsvp.answer == RsvpAnswer.YES,
-                Rsvp.person_id.is_not(None),
-                Rsvp.person_id.not_in(asked),
-            )
+            select(Rsvp.person_id)
+            .where(*self._not_yet_asked(event_id), is_reachable(Rsvp.person_id))
+            .order_by(Rsvp.id)
+            .limit(limit)
         )
         return [int(pid) for pid in result.scalars().all() if pid is not None]
 
-    async def left_half_way(self, before: datetime) -> Sequence[FeedbackRequest]:
-        """Started, not finished, untouched since `before`, and never reminded."""
+    async def published_since(self, since: datetime) -> Sequence[Event]:
+        """Published events starting from `since`, upcoming ones too."""
         result = await self._session.execute(
-            select(FeedbackRequest).where(
-                FeedbackRequest.started_at.is_not(None),
-                FeedbackRequest.completed_at.is_(None),
-                FeedbackRequest.reminded_at.is_(None),
-                FeedbackRequest.person_id.is_not(None),
-                FeedbackRequest.updated_at <= before,
-            )
+            select(Event)
+            .where(Event.status == EventStatus.PUBLISHED, Event.starts_at >= since)
+            .order_by(Event.starts_at, Event.id)
         )
         return result.scalars().all()
+
+    async def anyone_to_ask(self, event_id: int) -> bool:
+        """Whether someone said yes to the event, can be reached and was not asked yet."""
+        result = await self._session.execute(
+            select(Rsvp.id)
+            .where(*self._not_yet_asked(event_id), is_reachable(Rsvp.person_id))
+            .limit(1)
+        )
+        return result.first() is not None
+
+    async def mark_asked(self, event_id: int, person_ids: Sequence[int], via: str) -> set[int]:
+        """Note that these people were asked about the event now (making their requests
+        where there are none yet), in three statements however many; returns those who had
+        already started answering (by the link), who need no asking."""
+        if not person_ids:
+            return set()
+        now = self._clock.now()
+        result = await self._session.execute(
+            select(FeedbackRequest.person_id, FeedbackRequest.started_at).where(
+                FeedbackRequest.event_id == event_id, FeedbackRequest.person_id.in_(person_ids)
+            )
+        )
+        existing = {int(pid): started for pid, started in result.all() if pid is not None}
+        if existing:
+            await self._session.execute(
+                update(FeedbackRequest)
+                .where(
+                    FeedbackRequest.event_id == event_id,
+                    FeedbackRequest.person_id.in_(existing),
+                )
+                .values(asked_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        new = [
+            {
+                "event_id": event_id,
+                "person_id": person_id,
+                "via": via,
+                "stage": "came",
+                "signed": False,
+                "asked_at": now,
+                "updated_at": now,
+            }
+            for person_id in person_ids
+            if person_id not in existing
+        ]
+        if new:
+            await self._session.execute(insert(FeedbackRequest), new)
+        return {person_id for person_id, started in existing.items() if started is not None}
+
+    async def left_half_way(
+        self, before: datetime, limit: int | None = None
+    ) -> Sequence[FeedbackRequest]:
+        """Started, not finished, untouched since `before`, and never reminded."""
+        query = (
+            select(FeedbackRequest)
+            .where(*_HALF_WAY, FeedbackRequest.updated_at <= before)
+            .order_by(FeedbackRequest.updated_at, FeedbackRequest.id)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        result = await self._session.execute(query)
+        return result.scalars().all()
+
+    async def first_left_half_way(self, after: datetime | None = None) -> datetime | None:
+        """When the request left half-way longest ago (but touched after `after`) was last
+        touched; `ix_feedback_half_way`."""
+        query = select(func.min(FeedbackRequest.updated_at)).where(*_HALF_WAY)
+        if after is not None:
+            query = query.where(FeedbackRequest.updated_at > after)
+        result = await self._session.execute(query)
+        value: datetime | None = result.scalar_one_or_none()
+        return value
 
     # -- answers ------------------------------------------------------------------------
 

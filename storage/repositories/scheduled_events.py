@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.clock import Clock
 from storage.models import (
@@ -21,6 +23,16 @@ from storage.models import (
     Rsvp,
     RsvpAnswer,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class DueReminder:
+    """A due reminder with what deciding about it needs (see `EventRepository.due_reminders`)."""
+
+    reminder: Reminder
+    event: Event | None
+    answer: str | None  # the person's answer to the event now, if any
+    closer_due: bool  # another of their reminders for the event is due and closer to the start
 
 
 class EventRepository:
@@ -209,8 +221,8 @@ class EventRepository:
         )
         return result.scalars().all()
 
-    async def expired_offers(self, now: datetime) -> Sequence[Rsvp]:
-        result = await self._session.execute(
+    async def expired_offers(self, now: datetime, limit: int | None = None) -> Sequence[Rsvp]:
+        query = (
             select(Rsvp)
             .where(
                 Rsvp.answer == RsvpAnswer.WAITLISTED,
@@ -220,7 +232,24 @@ class EventRepository:
             )
             .order_by(Rsvp.offered_until, Rsvp.id)
         )
+        if limit is not None:
+            query = query.limit(limit)
+        result = await self._session.execute(query)
         return result.scalars().all()
+
+    async def next_offer_expiry(self, after: datetime | None = None) -> datetime | None:
+        """When the first open waiting-list offer (running out after `after`) runs out;
+        indexed on `offered_until`."""
+        query = select(func.min(Rsvp.offered_until)).where(
+            Rsvp.answer == RsvpAnswer.WAITLISTED,
+            Rsvp.offered_until.is_not(None),
+            Rsvp.person_id.is_not(None),
+        )
+        if after is not None:
+            query = query.where(Rsvp.offered_until > after)
+        result = await self._session.execute(query)
+        value: datetime | None = result.scalar_one_or_none()
+        return value
 
     async def answer_counts(self, event_id: int) -> dict[str, int]:
         """How many answered what, forgotten people included (they stay as counts)."""
@@ -252,14 +281,59 @@ class EventRepository:
     def add_reminder(self, reminder: Reminder) -> None:
         self._session.add(reminder)
 
-    async def due_reminders(self, now: datetime, limit: int = 500) -> Sequence[Reminder]:
+    async def due_reminders(self, now: datetime, limit: int) -> list[DueReminder]:
+        """The first `limit` scheduled reminders due by `now`, each with its event, the
+        person's answer, and whether another due one of theirs is closer to the start.
+
+        One statement for a whole chunk, so the job that hands them over keeps its write
+        transaction short however many come due at once.
+        """
+        closer = aliased(Reminder)
+        closer_due = (
+            select(closer.id)
+            .where(
+                closer.event_id == Reminder.event_id,
+                closer.person_id == Reminder.person_id,
+                closer.status == ReminderStatus.SCHEDULED,
+                closer.due_at <= now,
+                closer.offset_minutes < Reminder.offset_minutes,
+            )
+            .exists()
+        )
         result = await self._session.execute(
-            select(Reminder)
+            select(Reminder, Event, Rsvp.answer, closer_due)
+            .outerjoin(Event, Event.id == Reminder.event_id)
+            .outerjoin(
+                Rsvp, and_(Rsvp.event_id == Reminder.event_id, Rsvp.person_id == Reminder.person_id)
+            )
             .where(Reminder.status == ReminderStatus.SCHEDULED, Reminder.due_at <= now)
             .order_by(Reminder.due_at, Reminder.id)
             .limit(limit)
         )
-        return result.scalars().all()
+        return [
+            DueReminder(reminder, event, answer, bool(closer))
+            for reminder, event, answer, closer in result.all()
+        ]
+
+    async def mark_reminders(self, ids: Sequence[int], status: str, now: datetime) -> None:
+        """Close many reminders at once (the job's outcome for a chunk)."""
+        if not ids:
+            return
+        await self._session.execute(
+            update(Reminder)
+            .where(Reminder.id.in_(ids))
+            .values(status=status, handled_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def next_reminder_due(self, after: datetime | None = None) -> datetime | None:
+        """When the first scheduled reminder (due after `after`) falls due; `ix_reminders_due`."""
+        query = select(func.min(Reminder.due_at)).where(Reminder.status == ReminderStatus.SCHEDULED)
+        if after is not None:
+            query = query.where(Reminder.due_at > after)
+        result = await self._session.execute(query)
+        value: datetime | None = result.scalar_one_or_none()
+        return value
 
     async def cancel_reminders(self, event_id: int) -> int:
         result = await self._session.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,6 +67,28 @@ class PledgeRepository:
             .order_by(EventTask.position, EventTask.id)
         )
         return result.scalars().all()
+
+    async def of_people(
+        self, pairs: Collection[tuple[int, int]]
+    ) -> dict[tuple[int, int], list[EventTask]]:
+        """`of_person` for many (event id, person id) pairs in one query."""
+        if not pairs:
+            return {}
+        result = await self._session.execute(
+            select(Pledge.event_id, Pledge.person_id, EventTask)
+            .join(EventTask, EventTask.id == Pledge.task_id)
+            .where(
+                Pledge.event_id.in_({event_id for event_id, _ in pairs}),
+                Pledge.person_id.in_({person_id for _, person_id in pairs}),
+                Pledge.withdrawn_at.is_(None),
+            )
+            .order_by(EventTask.position, EventTask.id)
+        )
+        found: dict[tuple[int, int], list[EventTask]] = {}
+        for event_id, person_id, task in result.all():
+            if (event_id, person_id) in pairs and person_id is not None:
+                found.setdefault((event_id, person_id), []).append(task)
+        return found
 
     async def pledgers(self, task_id: int) -> list[int]:
         result = await self._session.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from conversations.core.chunks import Chunk
 from conversations.core.i18n import N_
 from conversations.core.messages import ChatRef, OutMessage
 from conversations.core.prompts import offer_to
@@ -18,8 +19,10 @@ from storage.models import (
     Person,
     RsvpAnswer,
 )
+from storage.unit_of_work import UnitOfWork
 
 OFFER_WINDOW = timedelta(hours=2)
+OFFER_CHUNK = 100  # lapsed offers handled in one transaction
 
 
 def offer_window_end(event: Event, sent_at: datetime) -> datetime:
@@ -126,11 +129,11 @@ async def take_offer(
     return True
 
 
-async def expire_offers(services: Services) -> int:
-    """Offers nobody answered in time: the place goes to the next in line."""
+async def expire_offers(services: Services, limit: int = OFFER_CHUNK) -> Chunk:
+    """Up to `limit` offers nobody answered in time: the place goes to the next in line."""
     uow = services.uow
     now = services.now()
-    expired = await uow.events.expired_offers(now)
+    expired = await uow.events.expired_offers(now, limit)
     events: dict[int, Event] = {}
     notifier = Notifier(services)
     for row in expired:
@@ -160,7 +163,11 @@ async def expire_offers(services: Services) -> int:
     await uow.flush()
     for event in events.values():
         await offer_free_places(services, event)
-    return len(expired)
+    return Chunk({"offers_lapsed": len(expired)}, more=len(expired) == limit)
+
+
+async def next_offer_expiry(uow: UnitOfWork, after: datetime | None = None) -> datetime | None:
+    return await uow.events.next_offer_expiry(after)
 
 
 async def fill_free_places(services: Services) -> int:

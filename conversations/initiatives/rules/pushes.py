@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from conversations.core.i18n import N_, Translator
 from conversations.core.services import Services
@@ -87,7 +87,7 @@ async def tell_coordinators(
 
 
 async def push_deferred(services: Services, per_day: int) -> int:
-    """Deferred pushes whose day has come (EventJobs runs this every minute)."""
+    """Deferred pushes whose day has come (EventJobs runs this when `next_push_due` says)."""
     uow = services.uow
     now = services.now()
     pushed = 0
@@ -95,6 +95,11 @@ async def push_deferred(services: Services, per_day: int) -> int:
         state = await request_push(services, event, PushLimits(per_day), approved=True)
         pushed += state == PushState.PUSHED
     return pushed
+
+
+async def next_push_due(services: Services, after: datetime | None = None) -> datetime | None:
+    """When the first deferred push (after `after`) may go."""
+    return await services.uow.initiatives.next_deferred_push(services.now(), after)
 
 
 def initiative_status(tr: Translator, event: Event, timezone: str) -> str:
