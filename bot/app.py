@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from functools import partial
 
@@ -17,7 +17,7 @@ from bot.delivery_outcomes import policy_from
 from bot.i18n import catalogs
 from bot.intake import Intake
 from bot.progress import BroadcastProgress
-from bot.rate_limit import RateLimiter, limiter_for
+from bot.rate_limit import RateLimiter, RateLimits, limiter_for
 from bot.scheduler import EventJobs, Housekeeping
 from bot.settings import Settings
 from bot.snap_files import SnapFiles
@@ -49,8 +49,12 @@ class BotApp:
         *,
         clock: Clock | None = None,
         sleeper: Sleeper | None = None,
+        limits: Mapping[str, RateLimits] | None = None,
     ) -> None:
+        """`limits`: a platform's rate limits other than the settings' (a benchmark that
+        measures the bot's own work, not the platform's ceiling)."""
         self.settings = settings
+        self._limits = dict(limits or {})
         self.clock = clock or SystemClock()
         self.engine = create_engine(settings.database_url)
         self.uow = UnitOfWorkFactory(create_sessionmaker(self.engine), self.clock)
@@ -228,7 +232,12 @@ class BotApp:
         limiter = self.limiters.get(platform)
         if limiter is None:
             transport = self.transports[platform]
-            limiter = self.limiters[platform] = limiter_for(self.settings, platform, self.sleeper)
+            limits = self._limits.get(platform)
+            if limits is None:
+                limiter = limiter_for(self.settings, platform, self.sleeper)
+            else:
+                limiter = RateLimiter(limits, self.sleeper)
+            self.limiters[platform] = limiter
             self._paced[platform] = paced(transport, limiter)
         return limiter
 
