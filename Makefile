@@ -8,7 +8,7 @@ CATALOGS := $(wildcard bot/locale/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 PACKAGES := bot handlers conversations storage
 
-.PHONY: demo run test check lint typecheck format messages install migrate benchmark clean
+.PHONY: demo run test check lint typecheck format messages language install migrate benchmark clean
 
 demo: install $(COMPILED)  ## chat in the terminal as several people; pipe a script to run unattended
 	$(BIN)/python -m bot demo
@@ -36,8 +36,25 @@ format: install
 	$(BIN)/ruff check --fix $(PACKAGES) tests benchmarks
 	$(BIN)/ruff format $(PACKAGES) tests benchmarks
 
-messages: install  ## refresh the catalogs after changing texts; then translate the Danish
+LOCALES := bot/locale
+TEMPLATE := $(LOCALES)/messages.pot
+
+# after changing texts: the template from the source, every catalog updated from it; then
+# translate what `bot.catalog_tool` lists (English is filled from the source)
+messages: install
+	$(BIN)/pybabel extract --mapping-file=babel.cfg --add-comments=TRANSLATORS: --sort-output \
+	  --no-location --width=100 --project="Tæl mig med" --version=1 --output-file=$(TEMPLATE) \
+	  $(PACKAGES)
+	$(BIN)/pybabel update --domain=messages --input-file=$(TEMPLATE) --output-dir=$(LOCALES) \
+	  --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date --width=100
 	$(BIN)/python -m bot.catalog_tool
+
+# a new language: make language LANGUAGE=so (then translate it, its name first)
+language: install
+	@test -n "$(LANGUAGE)" || { echo "usage: make language LANGUAGE=<code>"; exit 2; }
+	$(BIN)/pybabel init --domain=messages --input-file=$(TEMPLATE) --output-dir=$(LOCALES) \
+	  --locale=$(LANGUAGE) --width=100
+	$(MAKE) --no-print-directory messages
 
 benchmark: install $(COMPILED)
 	$(BIN)/python -m benchmarks all

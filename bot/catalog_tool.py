@@ -1,7 +1,10 @@
-"""`python -m bot.catalog_tool`: refresh the catalogs from the source texts.
+"""`python -m bot.catalog_tool`: what Babel leaves to do after `make messages`.
 
-English is the language the texts are written in, so its catalog is filled with the
-source text itself; Danish entries left empty are listed so a person can translate them.
+`make messages` runs `pybabel extract` (the template `bot/locale/messages.pot`) and
+`pybabel update` (every catalog). This tool then does the two things Babel does not: the
+English catalog gets the source text itself (the texts are written in English), and the
+catalogs' dates are pinned, so a refresh changes only the texts. It lists what is left to
+translate; `--strict` makes that an error.
 """
 
 from __future__ import annotations
@@ -11,22 +14,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-from bot.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
+from bot.i18n import DOMAIN, LOCALE_DIR, discover_languages
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "conversations", "storage")
+TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 FIXED_DATE = datetime(2026, 11, 22, tzinfo=UTC)  # keeps the catalogs free of date-only churn
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+COMMENT_TAGS = ("TRANSLATORS:",)
+WIDTH = 100
 
 
 def extract() -> Catalog:
-    template = Catalog(project="taelmigmed", charset="utf-8")
+    """The texts in the source, as `pybabel extract` finds them (the same extractor)."""
+    template = Catalog(project="Tæl mig med", charset="utf-8")
     for package in PACKAGES:
         for filename, lineno, message, comments, context in extract_from_dir(
-            ROOT / package, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
+            ROOT / package, keywords=DEFAULT_KEYWORDS, comment_tags=COMMENT_TAGS
         ):
             template.add(
                 message,
@@ -38,8 +44,8 @@ def extract() -> Catalog:
     return template
 
 
-def _translated(string: object) -> bool:
-    if isinstance(string, tuple):
+def translated(string: object) -> bool:
+    if isinstance(string, tuple | list):
         return bool(string) and all(string)
     return bool(string)
 
@@ -48,41 +54,42 @@ def po_path(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def refresh() -> list[str]:
-    template = extract()
+def _read(path: Path, language: str | None) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle, locale=language)
+
+
+def _write(path: Path, catalog: Catalog) -> None:
+    catalog.creation_date = catalog.revision_date = FIXED_DATE
+    catalog.project, catalog.version = "Tæl mig med", "1"
+    catalog.msgid_bugs_address = ""
+    with path.open("wb") as handle:
+        write_po(handle, catalog, width=WIDTH, sort_output=True, no_location=True)
+
+
+def finish(languages: tuple[str, ...]) -> list[str]:
+    """Fill English from the source, pin the dates; the entries still untranslated."""
+    if TEMPLATE.exists():
+        _write(TEMPLATE, _read(TEMPLATE, None))
     missing: list[str] = []
-    for language in LANGUAGES:
+    for language in languages:
         path = po_path(language)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            with path.open("rb") as handle:
-                catalog = read_po(handle, locale=language)
-        else:
-            catalog = Catalog(locale=language, project="taelmigmed", charset="utf-8")
-        catalog.update(template, no_fuzzy_matching=True)
+        catalog = _read(path, language)
         catalog.fuzzy = False
-        catalog.project, catalog.version = "Tæl mig med", "1"
-        catalog.msgid_bugs_address = ""
-        catalog.last_translator = "Tæl mig med developers"
-        catalog.language_team = {"da": "Dansk", "en": "English"}[language]
-        catalog.creation_date = catalog.revision_date = FIXED_DATE
         for message in catalog:
             if not message.id:
                 continue
-            if language == "en" and not _translated(message.string):
+            if language == "en" and not translated(message.string):
                 message.string = message.id
-            if not _translated(message.string):
+            if message.fuzzy or not translated(message.string):
                 missing.append(f"{language}: {message.id!r}")
         catalog.obsolete.clear()
-        with path.open("wb") as handle:
-            write_po(
-                handle, catalog, width=100, omit_header=False, sort_output=True, no_location=True
-            )
+        _write(path, catalog)
     return missing
 
 
 def main() -> int:
-    missing = refresh()
+    missing = finish(discover_languages())
     for line in missing:
         print(f"untranslated {line}")
     return 1 if missing and "--strict" in sys.argv else 0

@@ -35,7 +35,10 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: sqlite+aiosqlite:///path.db or postgresql+asyncpg://...",
     )
     timezone: str = Field(default="Europe/Copenhagen", description="Time zone times are shown in.")
-    default_language: str = Field(default="da", description="Language for new people: da or en.")
+    default_language: str = Field(
+        default="da",
+        description="Language for new people: a catalog in bot/locale (da, en, uk, ar).",
+    )
     admins: IdentityList = Field(
         default_factory=list,
         description="Comma-separated identities with admin rights, e.g. telegram:12345.",

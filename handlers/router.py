@@ -151,7 +151,9 @@ class Router:
             if not inbound.private_chat:
                 # In a shared room, plain chatter is people talking to each other.
                 addressed = inbound.command or inbound.choice or parse_command(inbound.text or "")
-                pointer = [Outgoing(ref, OutMessage(self._private_please()))] if addressed else []
+                pointer = (
+                    [Outgoing(ref, OutMessage(self._private_please(inbound)))] if addressed else []
+                )
                 stored = await self._store(uow, inbound, None, pointer)
                 await uow.commit()
                 return Handled(replies=tuple(stored))
@@ -159,7 +161,9 @@ class Router:
                 ref.platform,
                 ref.user_id,
                 ref.chat_id,
-                language=self._config.default_language,
+                # a newcomer is greeted in their app's language when we have it (and asked)
+                language=self._translations.supported(inbound.language_hint)
+                or self._config.default_language,
                 conversations=uow.conversations,
             )
             ctx = FlowContext(
@@ -226,13 +230,16 @@ class Router:
             replies, expires_at=now + REPLY_LIFETIME, resend_after=now + REPLY_HANDOVER
         )
 
-    def _private_please(self) -> str:
-        # Said in both languages: in a shared room we don't know (or store) who prefers which.
+    def _private_please(self, inbound: Inbound) -> str:
+        # In a shared room we don't know (or store) who prefers which language: the sender's
+        # app's language when we have it, the bot's own and English.
+        hinted = self._translations.supported(inbound.language_hint)
+        languages = [hinted, self._config.default_language, "en"]
         return " / ".join(
             self._translations.get(language).gettext(
                 N_("Write to me in a private chat, then we can talk in peace.")
             )
-            for language in self._translations.languages
+            for language in dict.fromkeys(x for x in languages if x)
         )
 
     async def _route(self, ctx: FlowContext, inbound: Inbound) -> list[Outgoing]:

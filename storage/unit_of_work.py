@@ -28,6 +28,7 @@ from storage.repositories.prompts import PromptRepository
 from storage.repositories.scheduled_events import EventRepository
 from storage.repositories.task_pledges import PledgeRepository
 from storage.repositories.topics import TopicRepository
+from storage.repositories.translations import TranslationRepository
 from storage.repositories.transport_state import TransportStateRepository
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,10 @@ class UnitOfWork:
     @cached_property
     def topics(self) -> TopicRepository:
         return TopicRepository(self.session, self.clock)
+
+    @cached_property
+    def translations(self) -> TranslationRepository:
+        return TranslationRepository(self.session, self.clock)
 
     @cached_property
     def conversations(self) -> ConversationRepository:

@@ -75,7 +75,7 @@ async def test_a_menu_tap_before_consent_leads_to_onboarding(chat: Chat) -> None
     await chat.tap("bo", "no")
     await chat.say("bo", "/help")
     replies = await chat.tap("bo", "settings")
-    assert choice_ids(replies[-1]) == ["da", "en"]
+    assert choice_ids(replies[-1]) == ["da", "en", "ar", "uk"]
     conversation = await conversation_of(chat, "bo")
     assert conversation is not None
     assert conversation.flow == "onboarding"
@@ -230,7 +230,7 @@ async def test_a_wrong_code_does_not_work(chat: Chat) -> None:
 async def test_a_coordinator_code_needs_consent_first(chat: Chat) -> None:
     code = await new_code(chat)
     replies = await chat.say("nina", f"/coordinator {code}")
-    assert choice_ids(replies[-1]) == ["da", "en"]
+    assert choice_ids(replies[-1]) == ["da", "en", "ar", "uk"]
     assert (await known_person(chat, "nina")).role == Role.CITIZEN
 
 

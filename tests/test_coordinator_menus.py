@@ -23,7 +23,7 @@ from tests.telegram_fake_api import FakeBotAPI
 from tests.telegram_support import RunningBot
 
 TOKEN = "4242:FAKE-token-for-menus"
-LANGUAGES = ("", "da", "en")
+LANGUAGES = ("", "da", "en", "ar", "uk")
 
 
 @pytest.fixture

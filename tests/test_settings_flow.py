@@ -124,7 +124,7 @@ async def test_done_closes_the_settings(chat: Chat) -> None:
 async def test_settings_language_is_one_shot(chat: Chat) -> None:
     await onboard_en(chat, "anna")
     replies = await chat.say("anna", "/settings language")
-    assert choice_ids(replies[-1]) == ["da", "en"]
+    assert choice_ids(replies[-1]) == ["da", "en", "ar", "uk"]
     replies = await chat.tap("anna", "da")
     assert not replies[-1].choices  # no menu afterwards
     assert await conversation_of(chat, "anna") is None
@@ -134,7 +134,7 @@ async def test_settings_language_is_one_shot(chat: Chat) -> None:
 async def test_language_command_and_danish_section_names(chat: Chat) -> None:
     await onboard_en(chat, "anna")
     replies = await chat.say("anna", "/sprog")
-    assert choice_ids(replies[-1]) == ["da", "en"]
+    assert choice_ids(replies[-1]) == ["da", "en", "ar", "uk"]
     await chat.tap("anna", "en")
     replies = await chat.say("anna", "/indstillinger navn")
     assert replies[-1].expects_text

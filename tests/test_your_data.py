@@ -98,7 +98,7 @@ async def test_forget_after_yes_deletes_everything_and_starts_afresh(chat: Chat)
     assert await rows_about(chat, bo.id) == bo_rows  # nobody else's
 
     replies = await chat.say("anna", "hello")
-    assert choice_ids(replies[-1]) == ["da", "en"]  # onboarding from the start
+    assert choice_ids(replies[-1]) == ["da", "en", "ar", "uk"]  # onboarding from the start
     again = await known_person(chat, "anna")
     assert again.id != person.id
     assert again.consent == ConsentState.UNASKED
@@ -187,5 +187,5 @@ async def test_stop_is_respected_without_consent(chat: Chat) -> None:
     replies = await chat.say("cy", "/stop")  # a first message, so still in Danish
     assert "Nu sender jeg ikke noget til dig" in texts(replies)
     replies = await chat.say("cy", "/start")
-    assert choice_ids(replies[-1]) == ["da", "en"]  # not onboarded yet: the questions now
+    assert choice_ids(replies[-1]) == ["da", "en", "ar", "uk"]  # not onboarded yet: the questions now
     assert (await known_person(chat, "cy")).status == PersonStatus.ACTIVE

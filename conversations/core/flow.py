@@ -7,7 +7,7 @@ flow only describes the conversation."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from conversations.core.commands import CommandSpec
-from conversations.core.i18n import Translations, Translator
+from conversations.core.i18n import N_, Translations, Translator
 from conversations.core.messages import (
     ChatRef,
     Choice,
@@ -163,6 +163,11 @@ class FlowContext:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self.translator.ngettext(singular, plural, n)
 
+    def marked(self, label: str, chosen: bool) -> str:
+        """A choice in a list one taps on and off: a chosen one says so in words too, so a
+        screen reader (or anyone unsure what ✅ means) hears it."""
+        return marked_label(self.translator.gettext, label, chosen)
+
     def use_language(self, language: str) -> None:
         self.translator = self.translations.get(language)
 
@@ -190,6 +195,12 @@ class FlowContext:
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+
+def marked_label(gettext: Callable[[str], str], label: str, chosen: bool) -> str:
+    if not chosen:
+        return label
+    return "✅ " + gettext(N_("{name} (chosen)")).format(name=label)
 
 
 class Flow(ABC):

@@ -10,6 +10,20 @@ class Translator(Protocol):
     @property
     def language(self) -> str: ...
 
+    @property
+    def display_name(self) -> str:
+        """The language's name in itself (Dansk, English, Українська)."""
+        ...
+
+    @property
+    def emoji(self) -> str | None:
+        """A picture on the language's button (a flag), if its catalog gives one."""
+        ...
+
+    def names_for_matching(self) -> tuple[str, ...]:
+        """What a person may type to choose this language."""
+        ...
+
     def gettext(self, message: str) -> str: ...
 
     def ngettext(self, singular: str, plural: str, n: int) -> str: ...
@@ -24,6 +38,10 @@ class Translations(Protocol):
     def languages(self) -> tuple[str, ...]: ...
 
     def get(self, language: str) -> Translator: ...
+
+    def supported(self, hint: str | None) -> str | None:
+        """The language a platform's hint (`en-US`) names, if there is a catalog for it."""
+        ...
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"

@@ -51,9 +51,10 @@ def language_question(ctx: FlowContext) -> OutMessage:
     # Each language is named in itself, so a person who can't read the other finds theirs.
     return OutMessage(
         ctx._(N_("Which language would you like me to write in?")),
-        choices=(
-            Choice("da", "Dansk", "🇩🇰", ("danish", "dansk", "da")),
-            Choice("en", "English", "🇬🇧", ("engelsk", "english", "en")),
+        choices=tuple(
+            Choice(language, tr.display_name, tr.emoji, tr.names_for_matching())
+            for language in ctx.translations.languages
+            if (tr := ctx.translations.get(language))
         ),
     )
 
@@ -165,8 +166,8 @@ async def topics_question(ctx: FlowContext, kind: TopicKind) -> OutMessage:
     choices = [
         Choice(
             id=TOPIC.of(topic.id),
-            label=("✅ " if topic.id in chosen else "") + topic.name(ctx.translator.language),
-            aliases=(topic.name_da, topic.name_en, topic.slug),
+            label=ctx.marked(topic.name(ctx.translator.language), topic.id in chosen),
+            aliases=topic.all_names(),
         )
         for topic in topics
     ]
@@ -330,7 +331,7 @@ async def profile_summary(ctx: FlowContext, *, photos: bool = True) -> str:
     lines = [
         ctx._(N_("Name: {name}")).format(name=person.display_name or ctx._(N_("(not given)"))),
         ctx._(N_("Language: {language}")).format(
-            language="Dansk" if person.language == "da" else "English"
+            language=ctx.translations.get(person.language).display_name
         ),
         ctx._(N_("Interests: {topics}")).format(
             topics=", ".join(t.name(language) for t in interests) or nothing

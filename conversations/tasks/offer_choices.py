@@ -28,7 +28,7 @@ async def area_choices(ctx: FlowContext, everywhere: str) -> list[Choice]:
     """The areas, and `everywhere` (untranslated) as "anywhere"."""
     language = ctx.translator.language
     choices = [
-        Choice(AREA.of(t.id), t.name(language), aliases=(t.name_da, t.name_en, t.slug))
+        Choice(AREA.of(t.id), t.name(language), aliases=t.all_names())
         for t in await ctx.uow.topics.active(TopicKind.AREA)
     ]
     choices.append(ctx.choice("anywhere", everywhere, "🌍"))

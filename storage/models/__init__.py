@@ -37,6 +37,7 @@ from storage.models.scheduled_events import (
 )
 from storage.models.task_pledges import Pledge, TaskAsk
 from storage.models.topics import PersonTopic, Topic, TopicKind
+from storage.models.translations import NamedSubject, TextTranslation
 from storage.models.transport_state import InboxUpdate, TransportState
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "InviteCode",
     "LinkCode",
     "ModerationLog",
+    "NamedSubject",
     "Offer",
     "OfferKind",
     "OfferMessage",
@@ -86,6 +88,7 @@ __all__ = [
     "SnapConsent",
     "SnapFetch",
     "TaskAsk",
+    "TextTranslation",
     "Topic",
     "TopicKind",
     "TransportState",

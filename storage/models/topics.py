@@ -6,9 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import FORGET_DELETE, Base
+from storage.models.translations import TextTranslation
 
 
 class TopicKind(StrEnum):
@@ -29,9 +30,28 @@ class Topic(Base):
     name_en: Mapped[str] = mapped_column(String(80))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # Names in further languages (or a better one in Danish or English): a topic's subject
+    # in the translations table is its kind, its key its slug.
+    translations: Mapped[list[TextTranslation]] = relationship(
+        primaryjoin="and_(foreign(TextTranslation.subject) == Topic.kind,"
+        " foreign(TextTranslation.key) == Topic.slug)",
+        viewonly=True,
+        lazy="selectin",
+    )
 
     def name(self, language: str) -> str:
-        return self.name_en if language == "en" else self.name_da
+        """The name in `language`, else in Danish (then English: the topic's own columns)."""
+        for row in self.translations:
+            if row.language == language:
+                return row.text
+        if language == "en":
+            return self.name_en
+        return self.name_da or self.name_en
+
+    def all_names(self) -> tuple[str, ...]:
+        """Every name the topic goes by, so a person may type any of them."""
+        names = [self.name_da, self.name_en, *(row.text for row in self.translations)]
+        return (*dict.fromkeys(names), self.slug)
 
 
 class PersonTopic(Base):

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.clock import Clock
 from storage.models import PersonTopic, Topic
 from storage.repositories.dialect_insert import insert_for
+from storage.repositories.translations import TranslationRepository
 
 # Asked while handling a message, built once with bound parameters (see people.py).
 _ACTIVE_TOPICS = (
@@ -67,7 +68,16 @@ class TopicRepository:
             statement, execution_options={"populate_existing": True}
         )
         topic: Topic = result.one()
+        await self._session.refresh(topic, ["translations"])
         return topic
+
+    async def set_name(self, topic: Topic, language: str, name: str) -> None:
+        """The topic's name in `language` (a row in the translations table)."""
+        self._active.pop(topic.kind, None)
+        await TranslationRepository(self._session, self._clock).set(
+            topic.kind, topic.slug, language, name
+        )
+        await self._session.refresh(topic, ["translations"])
 
     async def deactivate(self, topic: Topic) -> None:
         self._active.pop(topic.kind, None)

@@ -12,15 +12,13 @@ from collections.abc import Sequence
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
-from bot.i18n import Catalogs
+from bot.i18n import DEFAULT_LANGUAGE, Catalogs
 from bot.transports.base import DeliveryError, MenuCommand, PermanentFailure
 from bot.transports.telegram.sending import TelegramSender
 from storage.models import Role
 
 log = logging.getLogger(__name__)
 
-# Telegram picks a menu by the language of the person's app; None is the fallback
-MENU_LANGUAGES: tuple[str | None, ...] = (None, "da", "en")
 MAX_DESCRIPTION = 256
 _MENU_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 
@@ -37,6 +35,10 @@ class CommandMenus:
         self._sender = sender
         self._menu = tuple(menu)
         self._translations = translations
+        # Telegram picks a menu by the language of the person's app; None is the fallback
+        self._languages: tuple[str | None, ...] = (
+            (None, *translations.languages) if translations is not None else (None,)
+        )
 
     def commands_for(self, role: Role, language: str) -> list[BotCommand]:
         """The command list a person with `role` sees, in `language`."""
@@ -57,8 +59,8 @@ class CommandMenus:
         if not self._menu or self._translations is None:
             return {}
         return {
-            language: self.commands_for(Role.CITIZEN, language or "da")
-            for language in MENU_LANGUAGES
+            language: self.commands_for(Role.CITIZEN, language or DEFAULT_LANGUAGE)
+            for language in self._languages
         }
 
     async def set_common_menus(self) -> None:
@@ -86,7 +88,7 @@ class CommandMenus:
         scope = BotCommandScopeChat(int(user_id))  # a private chat's id is the user's id
         bot = self._sender.bot
         commands = self.commands_for(role, language) if role != Role.CITIZEN else []
-        for code in MENU_LANGUAGES:
+        for code in self._languages:
             if commands:
                 await self._sender.call(
                     "setMyCommands",

@@ -90,8 +90,8 @@ class TopicsQuestion(Question[NewEventData]):
         choices = [
             Choice(
                 TOPIC.of(t.id),
-                ("✅ " if t.id in chosen else "") + t.name(language),
-                aliases=(t.name_da, t.name_en, t.slug),
+                ctx.marked(t.name(language), t.id in chosen),
+                aliases=t.all_names(),
             )
             for t in topics
         ]
