@@ -12,8 +12,8 @@ from pathlib import Path
 from bot.log_redaction import keep_secrets_out_of_logs
 from bot.settings import ConfigurationError, Settings, load_settings
 from storage.db import DatabaseUnreachable, check_reachable
-from storage.models import Role, TopicKind
-from storage.unit_of_work import UnitOfWorkFactory
+from storage.models import NamedSubject, Role, TopicKind
+from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 DEMO_COORDINATOR = "console:koordinator"
 DEMO_DATABASE = "sqlite+aiosqlite:///data/demo.db"
@@ -47,7 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     topic.add_argument("kind", choices=[k.value for k in TopicKind])
     topic.add_argument("danish")
     topic.add_argument("english", nargs="?")
-    admin_sub.add_parser("list-topics", help="list interests and areas")
+    admin_sub.add_parser("list-topics", help="list interests and areas, with their names")
+    name = admin_sub.add_parser(
+        "name", help="name an interest, an area or a journey step in a language"
+    )
+    name.add_argument("subject", choices=[s.value for s in NamedSubject])
+    name.add_argument("what", help="the topic's Danish name (or slug), or the step's Danish name")
+    name.add_argument("language", help="a language code with a catalog, e.g. uk")
+    name.add_argument("text", nargs="?", help="the name; leave out to remove it")
     return parser
 
 
@@ -153,6 +160,35 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
         await engine.dispose()
 
 
+async def _name(args: argparse.Namespace, work: UnitOfWork) -> int:
+    """`admin name`: a name in one language, kept in the translations table."""
+    from bot.i18n import catalogs
+    from conversations.events.rules.journey import step_key
+    from conversations.people.flows.manage_topics import slugify
+
+    if args.language not in catalogs().languages:
+        print(f"No catalog for {args.language!r}: {', '.join(catalogs().languages)}")
+        return 2
+    text = " ".join((args.text or "").split()) or None
+    if args.subject == NamedSubject.STEP:
+        key = step_key(args.what)
+        if text is None:
+            await work.translations.remove(args.subject, key, args.language)
+        else:
+            await work.translations.set(args.subject, key, args.language, text)
+    else:
+        topic = await work.topics.find(args.subject, slugify(args.what))
+        if topic is None:
+            topic = await work.topics.find(args.subject, args.what)
+        if topic is None:
+            print(f"No {args.subject} called {args.what!r} (see list-topics)")
+            return 2
+        await work.topics.set_name(topic, args.language, text)
+    await work.commit()
+    print(f"{args.subject} {args.what!r} in {args.language}: {text or '(removed)'}")
+    return 0
+
+
 def _split_identity(identity: str) -> tuple[str, str]:
     platform, _, user = identity.partition(":")
     if not platform or not user:
@@ -210,7 +246,10 @@ async def _admin_action(
         elif action == "list-topics":
             for kind in TopicKind:
                 for topic in await work.topics.active(kind):
-                    print(f"{topic.id}\t{kind.value}\t{topic.name_da} / {topic.name_en}")
+                    others = "".join(f"  {t.language}: {t.text}" for t in topic.translations)
+                    print(f"{topic.id}\t{kind.value}\t{topic.name_da} / {topic.name_en}{others}")
+        elif action == "name":
+            return await _name(args, work)
         await work.commit()
     if changed_role is not None:
         await _follow_role_change(settings, uow, changed_role)

@@ -171,7 +171,7 @@ async def test_the_whole_journey_with_words_ideas_and_a_signature(
     replies = await chat.tap("anna", "start")
     assert ids(replies[-1]) == ["came", "notcame"]
     replies = await chat.tap("anna", "came")
-    assert "Step 1 of 6: invitationen" in replies[-1].text
+    assert "Step 1 of 6: the invitation" in replies[-1].text  # in the reader's language
     assert [c.label for c in replies[-1].choices] == ["Good", "Bad", "Skip"]
     assert [c.emoji for c in replies[-1].choices] == ["👍", "👎", "⏭"]
     await chat.tap("anna", "good")
@@ -595,7 +595,8 @@ async def test_forget_deletes_words_and_files_but_the_totals_stay(
     assert csv_file.attachment is not None
     table = list(csv.DictReader(io.StringIO(csv_file.attachment.content.decode())))
     assert len(table) == 3 * STEPS
-    assert Counter(r["verdict"] for r in table if r["step_number"] == "1") == {"bad": 1, "good": 2}
+    # the coordinator reads Danish: so do the file's headings and words
+    assert Counter(r["svar"] for r in table if r["trin nr."] == "1") == {"skidt": 1, "godt": 2}
 
 
 # -- the report --------------------------------------------------------------------------------
@@ -630,8 +631,20 @@ async def test_report_has_funnel_picture_and_csv(chat: Chat, clock: FrozenClock)
     assert csv_file.attachment is not None
     table = list(csv.DictReader(io.StringIO(csv_file.attachment.content.decode())))
     assert len(table) == 3 * STEPS
-    assert len({r["respondent"] for r in table}) == 3
-    counted = Counter((r["step_number"], r["verdict"]) for r in table)
+    assert csv_file.attachment.filename.endswith("-svar.csv")
+    assert list(table[0]) == [
+        "svarperson",
+        "arrangement nr.",
+        "arrangement",
+        "dato",
+        "trin nr.",
+        "trin",
+        "svar",
+        "kom",
+    ]
+    assert len({r["svarperson"] for r in table}) == 3
+    words = {"godt": "good", "skidt": "bad", "sprunget over": "skip"}
+    counted = Counter((r["trin nr."], words[r["svar"]]) for r in table)
     async with chat.app.uow() as uow:
         stored = Counter(
             (str(a.step_index + 1), a.verdict) for a in await uow.feedback.event_answers(event.id)
@@ -639,8 +652,10 @@ async def test_report_has_funnel_picture_and_csv(chat: Chat, clock: FrozenClock)
     assert counted == stored
     assert counted[("1", "good")] == 2
     assert counted[("1", "bad")] == 1
+    assert {r["trin"] for r in table if r["trin nr."] == "2"} == {"turen derhen"}
+    assert {r["kom"] for r in table} == {"ja"}
     person_ids = {str((await person_of(chat, u)).id) for u in ("anna", "bo", "cy")}
-    assert not person_ids & {r["respondent"] for r in table}
+    assert not person_ids & {r["svarperson"] for r in table}
 
 
 async def test_report_with_few_answers_says_so(chat: Chat, clock: FrozenClock) -> None:

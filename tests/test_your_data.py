@@ -187,5 +187,10 @@ async def test_stop_is_respected_without_consent(chat: Chat) -> None:
     replies = await chat.say("cy", "/stop")  # a first message, so still in Danish
     assert "Nu sender jeg ikke noget til dig" in texts(replies)
     replies = await chat.say("cy", "/start")
-    assert choice_ids(replies[-1]) == ["da", "en", "ar", "uk"]  # not onboarded yet: the questions now
+    assert choice_ids(replies[-1]) == [
+        "da",
+        "en",
+        "ar",
+        "uk",
+    ]  # not onboarded yet: the questions now
     assert (await known_person(chat, "cy")).status == PersonStatus.ACTIVE

@@ -32,3 +32,4 @@ class ChoiceKey:
 
 EVENT = ChoiceKey("e")
 TOPIC = ChoiceKey("t")
+STEP = ChoiceKey("s")  # a default step of the journey, by its place

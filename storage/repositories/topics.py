@@ -71,12 +71,21 @@ class TopicRepository:
         await self._session.refresh(topic, ["translations"])
         return topic
 
-    async def set_name(self, topic: Topic, language: str, name: str) -> None:
-        """The topic's name in `language` (a row in the translations table)."""
-        self._active.pop(topic.kind, None)
-        await TranslationRepository(self._session, self._clock).set(
-            topic.kind, topic.slug, language, name
+    async def find(self, kind: str, slug: str) -> Topic | None:
+        result = await self._session.execute(
+            select(Topic).where(Topic.kind == kind, Topic.slug == slug)
         )
+        return result.scalar_one_or_none()
+
+    async def set_name(self, topic: Topic, language: str, name: str | None) -> None:
+        """The topic's name in `language` (a row in the translations table); None takes the
+        name away again, so the topic falls back to Danish."""
+        self._active.pop(topic.kind, None)
+        names = TranslationRepository(self._session, self._clock)
+        if name is None:
+            await names.remove(topic.kind, topic.slug, language)
+        else:
+            await names.set(topic.kind, topic.slug, language, name)
         await self._session.refresh(topic, ["translations"])
 
     async def deactivate(self, topic: Topic) -> None:

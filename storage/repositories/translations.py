@@ -53,7 +53,7 @@ class TranslationRepository:
                 TextTranslation.language == language,
             )
         )
-        return dict(result.tuples().all())
+        return dict(result.all())
 
     async def all_for(self, subject: str) -> dict[str, dict[str, str]]:
         """Key -> language -> name, for every named `subject`."""
@@ -63,6 +63,6 @@ class TranslationRepository:
             .order_by(TextTranslation.key, TextTranslation.language)
         )
         named: dict[str, dict[str, str]] = {}
-        for key, language, text in result.tuples():
+        for key, language, text in result.all():
             named.setdefault(key, {})[language] = text
         return named

@@ -20,6 +20,7 @@ from conversations.core.i18n import N_
 from conversations.core.media import TooLarge
 from conversations.core.messages import Choice, Media, MediaKind, OutMessage
 from conversations.core.questions import Question
+from conversations.events.rules.journey import step_names
 from conversations.feedback.flows.keeping_snaps import (
     FeedbackOptionsSource,
     KeepingSnapsData,
@@ -233,7 +234,7 @@ class HowWasTheStep(JourneyQuestion):
 
     async def ask(self, ctx: FlowContext, data: FeedbackData) -> OutMessage:
         event = await event_of(ctx, data)
-        steps = steps_of(event) or [event.title]
+        steps = await step_names(ctx.uow, ctx.translator, steps_of(event)) or [event.title]
         index = min(data.current_step(), len(steps) - 1)
         lines = [
             ctx._(N_("Step {number} of {count}: {step}")).format(

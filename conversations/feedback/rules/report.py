@@ -14,6 +14,7 @@ from pathlib import Path
 from conversations.core.i18n import N_, Translator
 from conversations.core.messages import Attachment, OutMessage
 from conversations.core.services import Services
+from conversations.events.rules.journey import step_names
 from conversations.feedback.rules.report_charts import journey_map_png, series_png
 from conversations.feedback.rules.report_data import answers_csv, gather, task_coverage
 from conversations.feedback.rules.windows import steps_of
@@ -32,9 +33,12 @@ SERIES_MAX = 4
 MAX_LOG_FILES = 10  # the newest photos and voice notes go along with the report
 
 
-def _filename(event: Event, suffix: str) -> str:
-    base = re.sub(r"[^A-Za-z0-9]+", "-", event.title).strip("-")[:40] or "event"
-    return f"{base}-{suffix}"
+def _filename(tr: Translator, event: Event, what: str, extension: str) -> str:
+    """`<title>-<what>.<extension>`, `what` in the reader's language (letters of any
+    script are kept, everything else becomes a dash)."""
+    base = re.sub(r"[\W_]+", "-", event.title).strip("-")[:40] or tr.gettext(N_("event"))
+    kind = re.sub(r"[\W_]+", "-", tr.gettext(what)).strip("-")
+    return f"{base}-{kind}.{extension}"
 
 
 async def _words(uow: UnitOfWork, tr: Translator, event: Event) -> list[str]:
@@ -50,7 +54,7 @@ def _signed(text: str, request: FeedbackRequest, person: Person | None) -> str:
 
 
 async def _step_words(uow: UnitOfWork, tr: Translator, event: Event) -> list[str]:
-    steps = steps_of(event)
+    steps = await step_names(uow, tr, steps_of(event))
     by_step: dict[int, list[str]] = {}
     for comment, request, person, snap in await uow.feedback.event_comments(event.id):
         said = comment.text or ""
@@ -100,7 +104,7 @@ def _chunks(text: str) -> list[str]:
 async def build_report(services: Services, tr: Translator, event: Event) -> list[OutMessage]:
     """The report on `event` in the reader's language (`tr`)."""
     uow, timezone = services.uow, services.timezone
-    data = await gather(uow, event)
+    data = await gather(uow, event, tr)
     invited = await uow.events.invited_count(event.id)
     said_yes = (await uow.events.answer_counts(event.id)).get(RsvpAnswer.YES, 0)
     reminded = await uow.feedback.reminded_count(event.id)
@@ -141,8 +145,9 @@ async def build_report(services: Services, tr: Translator, event: Event) -> list
     if snaps:
         lines += [
             "",
-            tr.gettext(N_("In the event's log: {photos} photos and {voices} voice notes.")).format(
-                photos=photos, voices=voices
+            tr.gettext(N_("In the event's log: {photos} and {voices}.")).format(
+                photos=tr.ngettext("{n} photo", "{n} photos", photos).format(n=photos),
+                voices=tr.ngettext("{n} voice note", "{n} voice notes", voices).format(n=voices),
             ),
         ]
     coverage = task_coverage(tr, event)
@@ -154,7 +159,7 @@ async def build_report(services: Services, tr: Translator, event: Event) -> list
             OutMessage(
                 tr.gettext(N_("The journey map for {title}.")).format(title=event.title),
                 attachment=Attachment(
-                    _filename(event, "journey.png"),
+                    _filename(tr, event, N_("journey"), "png"),
                     journey_map_png(tr, data, when),
                     "image/png",
                 ),
@@ -162,7 +167,7 @@ async def build_report(services: Services, tr: Translator, event: Event) -> list
         )
     series = [
         other
-        for other in [await gather(uow, e) for e in await uow.feedback.events_alike(event)]
+        for other in [await gather(uow, e, tr) for e in await uow.feedback.events_alike(event)]
         if other.respondents >= MIN_ANSWERS and other.steps
     ][-SERIES_MAX:]
     if len(series) >= 2:
@@ -170,7 +175,7 @@ async def build_report(services: Services, tr: Translator, event: Event) -> list
             OutMessage(
                 tr.gettext(N_("The same steps across {n} events.")).format(n=len(series)),
                 attachment=Attachment(
-                    _filename(event, "series.png"),
+                    _filename(tr, event, N_("series"), "png"),
                     series_png(tr, series, timezone),
                     "image/png",
                 ),
@@ -182,7 +187,9 @@ async def build_report(services: Services, tr: Translator, event: Event) -> list
             OutMessage(
                 tr.gettext(N_("Every answer as a table (CSV), without names.")),
                 attachment=Attachment(
-                    _filename(event, "answers.csv"), answers_csv(data, timezone), "text/csv"
+                    _filename(tr, event, N_("answers"), "csv"),
+                    answers_csv(data, timezone, tr),
+                    "text/csv",
                 ),
             )
         )

@@ -13,7 +13,8 @@ import secrets
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from conversations.core.i18n import Translator
+from conversations.core.i18n import N_, Translator
+from conversations.events.rules.journey import step_names
 from conversations.feedback.rules.windows import steps_of
 from storage.models import Event, Verdict
 from storage.unit_of_work import UnitOfWork
@@ -48,9 +49,13 @@ class EventFeedback:
     rows: list[AnswerRow] = field(default_factory=list)
 
 
-async def gather(uow: UnitOfWork, event: Event) -> EventFeedback:
-    """Counts for one event; anonymised answers (of forgotten people) count too."""
-    steps = [StepCounts(step) for step in steps_of(event)]
+async def gather(uow: UnitOfWork, event: Event, tr: Translator | None = None) -> EventFeedback:
+    """Counts for one event; anonymised answers (of forgotten people) count too. With `tr`,
+    the steps are named in its language."""
+    names = steps_of(event)
+    if tr is not None:
+        names = await step_names(uow, tr, names)
+    steps = [StepCounts(step) for step in names]
     requests = {r.id: r for r in await uow.feedback.requests(event.id)}
     answers = await uow.feedback.event_answers(event.id)
     answered: set[int] = set()
@@ -70,7 +75,7 @@ async def gather(uow: UnitOfWork, event: Event) -> EventFeedback:
             AnswerRow(
                 request_id=row.request_id,
                 step_index=row.step_index,
-                step=row.step,
+                step=names[row.step_index] if 0 <= row.step_index < len(names) else row.step,
                 verdict=row.verdict,
                 came="" if request is None or request.came is None else int(request.came),
             )
@@ -93,15 +98,29 @@ def task_coverage(tr: Translator, event: Event) -> list[str]:
     return []
 
 
-CSV_COLUMNS = ("respondent", "event_id", "event", "date", "step_number", "step", "verdict", "came")
+# The file is for the coordinator: its headings and words are in their language.
+CSV_COLUMNS = (
+    N_("respondent"),
+    N_("event number"),
+    N_("event"),
+    N_("date"),
+    N_("step number"),
+    N_("step"),
+    N_("answer"),
+    N_("came"),
+)
+CSV_VERDICTS = {Verdict.GOOD: N_("good"), Verdict.BAD: N_("bad"), Verdict.SKIP: N_("skipped")}
+CSV_CAME = {1: N_("yes"), 0: N_("no")}
 
 
-def answers_csv(data: EventFeedback, timezone: str, salt: str | None = None) -> bytes:
+def answers_csv(
+    data: EventFeedback, timezone: str, tr: Translator, salt: str | None = None
+) -> bytes:
     """One row per answer; respondents are hashes salted for this report only."""
     salt = salt or secrets.token_hex(16)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([tr.gettext(column) for column in CSV_COLUMNS])
     date = data.event.starts_at.astimezone(ZoneInfo(timezone)).date().isoformat()
     for row in data.rows:
         respondent = hashlib.sha256(f"{salt}:{row.request_id}".encode()).hexdigest()[:12]
@@ -113,8 +132,10 @@ def answers_csv(data: EventFeedback, timezone: str, salt: str | None = None) -> 
                 date,
                 row.step_index + 1,
                 row.step,
-                row.verdict,
-                row.came,
+                tr.gettext(CSV_VERDICTS[Verdict(row.verdict)])
+                if row.verdict in CSV_VERDICTS
+                else row.verdict,
+                tr.gettext(CSV_CAME[row.came]) if isinstance(row.came, int) else "",
             )
         )
     return buffer.getvalue().encode("utf-8")

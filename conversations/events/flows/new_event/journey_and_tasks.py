@@ -11,6 +11,7 @@ from conversations.core.messages import OutMessage
 from conversations.core.questions import Question
 from conversations.core.words import SKIP_WORDS
 from conversations.events.flows.new_event.draft import NewEventData, Step, retry, squeezed
+from conversations.events.rules.journey import step_names
 from conversations.tasks.rules.task_lines import parse_task
 
 MAX_JOURNEY_STEPS = 12
@@ -29,7 +30,7 @@ class JourneyQuestion(Question[NewEventData]):
                     "The steps are: {steps}.\nKeep them, or type your own list "
                     "separated by commas."
                 )
-            ).format(steps=", ".join(data.journey)),
+            ).format(steps=", ".join(await step_names(ctx.uow, ctx.translator, data.journey))),
             choices=(ctx.choice("keep", N_("Keep these"), "👍", "ok", *SKIP_WORDS),),
             expects_text=True,
         )

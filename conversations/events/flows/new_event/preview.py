@@ -11,6 +11,7 @@ from conversations.core.messages import OutMessage
 from conversations.core.questions import Question
 from conversations.events.flows.new_event.draft import NewEventData, Step
 from conversations.events.flows.new_event.publishing import publish_event
+from conversations.events.rules.journey import step_names
 from storage.repositories.audiences import (
     AUDIENCE_ATTENDEES,
     AUDIENCE_EVERYBODY,
@@ -96,7 +97,12 @@ class EventPreview(PreviewQuestion):
             lines.append("➕ " + ctx._(N_("Guests are welcome")))
         for title, hands in data.tasks:
             lines.append(ctx._(N_("• {task} ×{hands}")).format(task=title, hands=hands))
-        lines += ["", ctx._(N_("Journey steps: {steps}")).format(steps=", ".join(data.journey))]
+        lines += [
+            "",
+            ctx._(N_("Journey steps: {steps}")).format(
+                steps=", ".join(await step_names(ctx.uow, ctx.translator, data.journey))
+            ),
+        ]
         return "\n".join([*lines, *await self._sending(ctx, data)])
 
     async def _sending(self, ctx: FlowContext, data: NewEventData) -> list[str]:
