@@ -141,7 +141,7 @@ def progress_text(
     missing: Missing | None = None,
 ) -> str:
     lines = [
-        t.gettext("📣 Sending your message: {done} of {total} done").format(
+        t.gettext("📣 Sending your message: {done} of {total} sent").format(
             done=tally.done, total=total
         ),
         t.gettext("✅ Delivered: {n}").format(n=tally.sent),

@@ -173,7 +173,11 @@ async def build_report(services: Services, tr: Translator, event: Event) -> list
     if len(series) >= 2:
         messages.append(
             OutMessage(
-                tr.gettext(N_("The same steps across {n} events.")).format(n=len(series)),
+                tr.ngettext(
+                    "The same steps across {n} event.",
+                    "The same steps across {n} events.",
+                    len(series),
+                ).format(n=len(series)),
                 attachment=Attachment(
                     _filename(tr, event, N_("series"), "png"),
                     series_png(tr, series, timezone),

@@ -35,6 +35,14 @@ LIST = "list"  # the state of the list's buttons
 MAX_LABEL = 60
 
 
+def labelled(mark: str, title: str, words: str) -> str:
+    """A button's label: a mark, the title and what the mark means in words (never cut off,
+    so a screen reader says it too); the title is shortened to fit."""
+    room = MAX_LABEL - len(mark) - len(words) - 4
+    short = title if len(title) <= room else title[: max(room - 1, 1)] + "…"
+    return f"{mark} {short} ({words})"
+
+
 @dataclass
 class Listing:
     """The list's lines and a button for each initiative on it."""
@@ -46,19 +54,27 @@ class Listing:
         if not queue:
             return
         self.lines.append(ctx._(N_("Waiting for a coordinator to look:")))
+        waiting = ctx._(N_("waiting"))
         for event in queue:
             self.lines.append(f"⏳ {event.title}")
-            self.choices.append(Choice(INITIATIVE.of(event.id), f"⏳ {event.title}"[:MAX_LABEL]))
+            self.choices.append(
+                Choice(INITIATIVE.of(event.id), labelled("⏳", event.title, waiting))
+            )
         self.lines.append("")
 
     def listed(self, ctx: FlowContext, shown: Sequence[Event]) -> None:
         if shown:
             self.lines.append(ctx._(N_("Citizens' initiatives:")))
+        backed = ctx._(N_("backed by the municipality"))
         for event in shown:
-            mark = "🏛 " if event.backed_by_id is not None else ""
             when = ctx._(N_("an idea")) if event.idea else ctx.when(event.starts_at)
-            self.lines.append(f"• {mark}{event.title} – {when}")
-            self.choices.append(Choice(INITIATIVE.of(event.id), f"{mark}{event.title}"[:MAX_LABEL]))
+            if event.backed_by_id is not None:
+                self.lines.append(f"• 🏛 {event.title} ({backed}) – {when}")
+                label = labelled("🏛", event.title, backed)
+            else:
+                self.lines.append(f"• {event.title} – {when}")
+                label = event.title[:MAX_LABEL]
+            self.choices.append(Choice(INITIATIVE.of(event.id), label))
 
     def hidden(self, ctx: FlowContext, count: int) -> None:
         """Last, and never cut off by a long list."""

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, NoData, Transition
-from conversations.core.i18n import N_
+from conversations.core.i18n import N_, Translator
 from conversations.core.messages import ChatRef, Choice, Outgoing, OutMessage
 
 CODE_VALIDITY = timedelta(minutes=30)
@@ -24,8 +24,14 @@ class Step(StrEnum):
     WHERE = "where"
 
 
-def platform_name(platform: str) -> str:
-    return platform.capitalize()
+# A chat app goes by its own name (Telegram, Matrix); the demo in a terminal window has none
+# a citizen would know, so it gets words in their language.
+_UNNAMED_PLATFORMS = {"console": N_("this terminal window")}
+
+
+def platform_name(tr: Translator, platform: str) -> str:
+    words = _UNNAMED_PLATFORMS.get(platform)
+    return tr.gettext(words) if words else platform.capitalize()
 
 
 class LinkAccounts(Flow):
@@ -49,13 +55,16 @@ class LinkAccounts(Flow):
 
     async def _give_code(self, ctx: FlowContext) -> Transition:
         code = await ctx.uow.link_codes.create(ctx.person.id, valid_for=CODE_VALIDITY)
-        text = ctx._(
-            N_(
-                "Do you also use me on another app? Write this there, and I will know "
-                "it is you:\n\n/link {code}\n\nThe code works once, for {minutes} minutes. "
-                "Your answers and settings are then shared between the two."
-            )
-        ).format(code=code, minutes=int(CODE_VALIDITY.total_seconds() // 60))
+        minutes = int(CODE_VALIDITY.total_seconds() // 60)
+        text = ctx.ngettext(
+            "Do you also use me on another app? Write this there, and I will know "
+            "it is you:\n\n/link {code}\n\nThe code works once, for {minutes} minute. "
+            "Your answers and settings are then shared between the two.",
+            "Do you also use me on another app? Write this there, and I will know "
+            "it is you:\n\n/link {code}\n\nThe code works once, for {minutes} minutes. "
+            "Your answers and settings are then shared between the two.",
+            minutes,
+        ).format(code=code, minutes=minutes)
         return Transition.end(OutMessage(text))
 
     async def _redeem(self, ctx: FlowContext, code: str) -> Transition:
@@ -90,7 +99,7 @@ class LinkAccounts(Flow):
         owner_translator = ctx.translations.get(owner.language)
         there_text = owner_translator.gettext(
             N_("You are now also linked on {platform}. Everything is kept together.")
-        ).format(platform=platform_name(ctx.ref.platform))
+        ).format(platform=platform_name(ctx.translator, ctx.ref.platform))
         other_refs = [
             ChatRef(i.platform, i.chat_id, i.user_id)
             for i in await ctx.uow.persons.identities(owner_id)
@@ -102,7 +111,9 @@ class LinkAccounts(Flow):
         ctx.person = merged
         ctx.use_language(merged.language)
         ctx.notices.extend(Outgoing(ref, OutMessage(there_text)) for ref in other_refs)
-        platforms = ", ".join(sorted({platform_name(r.platform) for r in other_refs}))
+        platforms = ", ".join(
+            sorted({platform_name(ctx.translator, r.platform) for r in other_refs})
+        )
         return Transition.go(
             Step.WHERE, NoData(), OutMessage(here_text.format(platforms=platforms or "-"))
         )
@@ -113,7 +124,7 @@ class LinkAccounts(Flow):
         return OutMessage(
             ctx._(N_("Where should I send invitations and reminders?")),
             choices=tuple(
-                Choice(platform, platform_name(platform), None, (platform,))
+                Choice(platform, platform_name(ctx.translator, platform), None, (platform,))
                 for platform in platforms
             ),
         )
@@ -129,7 +140,7 @@ class LinkAccounts(Flow):
         return Transition.end(
             OutMessage(
                 ctx._(N_("Good, I will write to you on {platform}.")).format(
-                    platform=platform_name(answer.choice)
+                    platform=platform_name(ctx.translator, answer.choice)
                 )
             )
         )

@@ -22,7 +22,7 @@ RECORD_LABELS = {
     "conversations": N_("A conversation we are in the middle of"),
     "prompts": N_("Questions I have sent you"),
     "invite_codes": N_("Coordinator codes"),
-    "outbox": N_("Messages waiting to be sent to you"),
+    "outbox": N_("Messages I have sent or will send you"),
     "link_codes": N_("Codes for joining your chats on other apps"),
     "invitations": N_("Events you were invited to"),
     "rsvps": N_("Your answers to invitations"),
@@ -81,7 +81,9 @@ class MyData(SingleStepFlow):
         ).format(
             summary=await profile.profile_summary(ctx),
             consent=consent,
-            platforms=", ".join(sorted({platform_name(i.platform) for i in identities})),
+            platforms=", ".join(
+                sorted({platform_name(ctx.translator, i.platform) for i in identities})
+            ),
             records=records,
         )
         payload = json.dumps(exported, ensure_ascii=False, indent=2, default=str).encode()

@@ -156,9 +156,11 @@ class TaskList(EventQuestion):
             if task.closed_at is not None:
                 continue
             lines.append(
-                ctx._(N_("• {task}: {held} of {hands} hands")).format(
-                    task=task.title, held=held.get(task.id, 0), hands=task.hands
-                )
+                ctx.ngettext(
+                    "• {task}: {held} of {hands} hand",
+                    "• {task}: {held} of {hands} hands",
+                    task.hands,
+                ).format(task=task.title, held=held.get(task.id, 0), hands=task.hands)
             )
             choices.append(Choice(TASK.of(task.id), task.title))
         if not choices:

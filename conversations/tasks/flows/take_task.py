@@ -50,12 +50,12 @@ async def tasks_message(ctx: FlowContext, event: Event, *, intro: str | None = N
                     task=task.title, n=missing
                 )
             )
-            label = ctx._(N_("I'll do: {task}")).format(task=task.title)
+            label = ctx._(N_("I'll take the task: {task}")).format(task=task.title)
             choices.append(Choice(TAKE.of(task.id), label, "🙋"))
         else:
             lines.append("• " + ctx._(N_("{task}: all hands found")).format(task=task.title))
     if not choices:
-        lines.append(ctx._(N_("Every task has its hands. Thank you for asking!")))
+        lines.append(ctx._(N_("There are enough hands for every task. Thank you for asking!")))
         return OutMessage("\n".join(lines))
     lines.append(ctx._(N_("Tap one to take it, or to let it go.")))
     return OutMessage("\n".join(lines), choices=tuple(choices[:10]))

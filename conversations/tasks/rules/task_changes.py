@@ -60,9 +60,11 @@ async def resize_task(services: Services, event: Event, task: EventTask, hands: 
     task.hands = hands
 
     def resized(tr: Translator) -> str:
-        return tr.gettext(N_("The task you took at {title}, {task}, now needs {n} hands.")).format(
-            title=event.title, task=task.title, n=hands
-        )
+        return tr.ngettext(
+            "The task you took at {title}, {task}, now needs {n} hand.",
+            "The task you took at {title}, {task}, now needs {n} hands.",
+            hands,
+        ).format(title=event.title, task=task.title, n=hands)
 
     key = f"taskhands:{task.id}:{now.isoformat()}"
     await _tell_pledgers(services, event, pledgers, resized, key)

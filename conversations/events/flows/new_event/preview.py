@@ -92,7 +92,12 @@ class EventPreview(PreviewQuestion):
         if data.lat is not None:
             lines.append("🗺 " + ctx._(N_("with a map pin")))
         if data.capacity:
-            lines.append("👥 " + ctx._(N_("At most {n} people")).format(n=data.capacity))
+            lines.append(
+                "👥 "
+                + ctx.ngettext("At most {n} person", "At most {n} people", data.capacity).format(
+                    n=data.capacity
+                )
+            )
         if data.guests:
             lines.append("➕ " + ctx._(N_("Guests are welcome")))
         for title, hands in data.tasks:
