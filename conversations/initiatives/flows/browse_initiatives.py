@@ -79,7 +79,7 @@ class Listing:
     def hidden(self, ctx: FlowContext, count: int) -> None:
         """Last, and never cut off by a long list."""
         line = ctx.ngettext(
-            "🙈 One initiative is hidden by a coordinator.",
+            "🙈 {n} initiative is hidden by a coordinator.",
             "🙈 {n} initiatives are hidden by a coordinator.",
             count,
         )
