@@ -31,6 +31,7 @@ LANGUAGE_NAME_CONTEXT = "language name"
 # Languages written right to left; their texts get a mark so a line starting with a
 # number or a Latin name is still laid out from the right.
 RIGHT_TO_LEFT = frozenset({"ar", "fa", "he", "ur", "ps", "ckb"})
+RTL_MARK = "\u200f"
 # Dates as people here write them; other languages get their locale's full date and a time
 _PATTERNS = {"da": "EEEE d. MMMM y 'kl.' HH:mm", "en": "EEEE d MMMM y, HH:mm"}
 
@@ -115,10 +116,20 @@ class Translator:
         return tuple(dict.fromkeys(n for n in names if n))
 
     def gettext(self, message: str) -> str:
-        return self._translations.gettext(message)
+        return self._directed(self._translations.gettext(message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self._translations.ngettext(singular, plural, n)
+        return self._directed(self._translations.ngettext(singular, plural, n))
+
+    def _directed(self, text: str) -> str:
+        """Right-to-left texts get a mark at the start of every line: Telegram and Element
+        lay a line out by its first letter, which may be a Latin name or a number."""
+        if not self.right_to_left:
+            return text
+        return "\n".join(
+            line if not line or line.startswith(RTL_MARK) else RTL_MARK + line
+            for line in text.split("\n")
+        )
 
     def format_datetime(self, moment: datetime, timezone: str) -> str:
         local = moment.astimezone(ZoneInfo(timezone))

@@ -619,7 +619,13 @@ async def test_report_has_funnel_picture_and_csv(chat: Chat, clock: FrozenClock)
     await chat.say("kim", "/rapport")
     replies = await chat.tap("kim", f"e{event.id}")
     text = replies[0].text
-    for line in ("Inviteret: 4", "Sagde ja: 3", "Mindet om det: 3", "Kom: 3", "Gav feedback: 3"):
+    for line in (
+        "Inviteret: 4",
+        "Sagde ja: 3",
+        "Fik en påmindelse: 3",
+        "Kom: 3",
+        "Gav feedback: 3",
+    ):
         assert line in text, text
     picture = next(m for m in replies if m.attachment and m.attachment.mime_type == "image/png")
     assert picture.attachment is not None

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 
 from bot.i18n import LOCALE_DIR, Catalogs, catalogs
 from bot.transports.base import MenuCommand
 from bot.transports.telegram.menus import CommandMenus
+from conversations.core.dates import parse_when
 from conversations.core.messages import Inbound
 from conversations.events.rules.journey import (
     DEFAULT_JOURNEY,
@@ -153,3 +156,54 @@ def test_the_danish_default_steps_are_the_danish_catalogs_names() -> None:
     assert [da.gettext(DEFAULT_STEP_TEXTS[step]) for step in DEFAULT_JOURNEY] == list(
         DEFAULT_JOURNEY
     )
+
+
+RTL_MARK = "\u200f"
+
+
+async def test_an_arabic_chat_reads_right_to_left_and_answers_in_arabic(chat: Chat) -> None:
+    await chat.say("amal", "/start")
+    replies = await chat.tap("amal", "ar")
+    consent = replies[-1]
+    lines = [line for line in consent.text.split("\n") if line]
+    assert len(lines) > 3
+    assert all(line.startswith(RTL_MARK) for line in lines)
+    assert "/mydata" in consent.text  # the commands stay as they are typed
+    replies = await chat.say("amal", "نعم")  # "yes", typed
+    assert "/mydata" not in replies[-1].text  # on to the next question: the name
+    async with chat.app.uow() as uow:
+        identity = await uow.persons.find_identity("fake", "amal")
+        assert identity is not None
+        person = await uow.persons.get(identity.person_id)
+        assert person is not None
+        assert (person.language, person.consent) == ("ar", "given")
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "day", "hour"),
+    [
+        ("uk", "субота 10:00", 5, 9),
+        ("uk", "завтра о 9", 2, 8),
+        ("ar", "السبت 10:00", 5, 9),
+        ("ar", "غدًا 18:00", 2, 17),
+        ("uk", "lørdag kl 10", 5, 9),  # Danish is read in every language
+    ],
+)
+def test_dates_are_read_in_the_writers_language(
+    language: str, text: str, day: int, hour: int
+) -> None:
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)  # a Tuesday
+    parsed = parse_when(text, now, "Europe/Copenhagen", language)
+    assert parsed is not None
+    assert (parsed.start.day, parsed.start.hour) == (day, hour)  # UTC: an hour behind
+
+
+def test_dates_are_written_for_the_readers_locale() -> None:
+    moment = datetime(2026, 12, 5, 9, tzinfo=UTC)
+    written = {
+        code: catalogs().get(code).format_datetime(moment, "Europe/Copenhagen")
+        for code in catalogs().languages
+    }
+    assert written["da"] == "lørdag 5. december 2026 kl. 10:00"
+    for language, words in {"uk": ("субота", "грудня"), "ar": ("السبت", "ديسمبر")}.items():
+        assert all(word in written[language] for word in (*words, "10:00")), written[language]

@@ -228,6 +228,17 @@ TARGETS: dict[str, Target] = {
     "topics:remove": Target(
         after_onboarding("/topics", taps=("remove",), coordinator=True), ("topics", "remove")
     ),
+    "topics:name_which": Target(
+        after_onboarding("/topics", taps=("names",), coordinator=True), ("topics", "name_which")
+    ),
+    "topics:name_language": Target(
+        after_onboarding("/topics", taps=("names", "s0"), coordinator=True),
+        ("topics", "name_language"),
+    ),
+    "topics:name_text": Target(
+        after_onboarding("/topics", taps=("names", "s0", "uk"), coordinator=True),
+        ("topics", "name_text"),
+    ),
 }
 
 

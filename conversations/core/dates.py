@@ -52,24 +52,37 @@ def _normalise(text: str) -> str:
     return _BARE_HOUR.sub(lambda m: f"{int(m.group(1)):02d}:00", text)
 
 
-def _parse_one(text: str, now_local: datetime) -> datetime | None:
+# Dates are read in the writer's language first, then in Danish and English (the examples
+# the texts give, and what people here mix in).
+_ALWAYS_READ = ("da", "en")
+
+
+def _parse_one(text: str, now_local: datetime, language: str) -> datetime | None:
     settings = {
         "PREFER_DATES_FROM": "future",
         "RELATIVE_BASE": now_local.replace(tzinfo=None),
         "DATE_ORDER": "DMY",
         "RETURN_AS_TIMEZONE_AWARE": False,
     }
+    languages = list(dict.fromkeys((language, *_ALWAYS_READ)))
     try:
-        parsed: datetime | None = dateparser.parse(text, languages=["da", "en"], settings=settings)
-    except (ValueError, OverflowError):
+        parsed: datetime | None = dateparser.parse(text, languages=languages, settings=settings)
+    except ValueError:  # a language dateparser does not know: read as Danish and English
+        if languages == list(_ALWAYS_READ):
+            return None
+        return _parse_one(text, now_local, _ALWAYS_READ[0])
+    except OverflowError:
         return None
     if parsed is None or not _HAS_TIME.search(text):
         return None
     return parsed.replace(tzinfo=now_local.tzinfo)
 
 
-def parse_when(text: str, now: datetime, timezone: str) -> ParsedWhen | None:
-    """A start (and an end, for "10-13") in UTC, or None when no date and time was found."""
+def parse_when(
+    text: str, now: datetime, timezone: str, language: str = _ALWAYS_READ[0]
+) -> ParsedWhen | None:
+    """A start (and an end, for "10-13") in UTC, or None when no date and time was found;
+    read in `language` (the writer's), Danish and English."""
     zone = ZoneInfo(timezone)
     now_local = now.astimezone(zone)
     range_match = _RANGE.match(" ".join(text.strip().split()))
@@ -78,19 +91,23 @@ def parse_when(text: str, now: datetime, timezone: str) -> ParsedWhen | None:
         end_time = _clock_time(range_match.group("b"))
         head = range_match.group("head").strip()
         if start_time is not None and end_time is not None:
-            start = _parse_one(_normalise(f"{head} {start_time:%H:%M}".strip()), now_local)
+            start = _parse_one(
+                _normalise(f"{head} {start_time:%H:%M}".strip()), now_local, language
+            )
             if start is not None:
                 end_local = datetime.combine(start.date(), end_time, tzinfo=zone)
                 if end_local <= start:
                     end_local += timedelta(days=1)
                 return ParsedWhen(start.astimezone(UTC), end_local.astimezone(UTC))
-    start = _parse_one(_normalise(text), now_local)
+    start = _parse_one(_normalise(text), now_local, language)
     if start is None:
         return None
     return ParsedWhen(start.astimezone(UTC), None)
 
 
-def parse_end(text: str, start: datetime, now: datetime, timezone: str) -> datetime | None:
+def parse_end(
+    text: str, start: datetime, now: datetime, timezone: str, language: str = _ALWAYS_READ[0]
+) -> datetime | None:
     """An end: a bare time ("13", "kl 13:30") on the start's day, or a full date and time."""
     zone = ZoneInfo(timezone)
     bare = re.fullmatch(rf"\s*(?:kl\.?\s*)?({_TIME})\s*", text, re.IGNORECASE)
@@ -103,7 +120,7 @@ def parse_end(text: str, start: datetime, now: datetime, timezone: str) -> datet
         if end_local <= start_local:
             end_local += timedelta(days=1)
         return end_local.astimezone(UTC)
-    parsed = parse_when(text, now, timezone)
+    parsed = parse_when(text, now, timezone, language)
     return parsed.start if parsed is not None else None
 
 

@@ -47,3 +47,11 @@ class Translations(Protocol):
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
     """Marks a text for the catalog without translating it yet."""
     return message
+
+
+DIRECTION_MARKS = str.maketrans("", "", "\u200e\u200f\u061c")
+
+
+def without_direction_marks(text: str) -> str:
+    """For files (a CSV): the marks a right-to-left chat needs mean nothing in a table."""
+    return text.translate(DIRECTION_MARKS)

@@ -89,7 +89,11 @@ class NewTime(Question[EditEventData]):
 
     async def take(self, ctx: FlowContext, data: EditEventData, answer: Answer) -> Transition:
         text = squeezed(answer)
-        parsed = parse_when(text, ctx.now(), ctx.config.timezone) if text else None
+        parsed = (
+            parse_when(text, ctx.now(), ctx.config.timezone, ctx.translator.language)
+            if text
+            else None
+        )
         if parsed is None or parsed.start <= ctx.now():
             return Transition.stay(
                 data,
@@ -116,7 +120,11 @@ class NewEnd(Question[EditEventData]):
         text = squeezed(answer)
         start = data.start
         assert start is not None  # the time question comes first
-        end = parse_end(text, start, ctx.now(), ctx.config.timezone) if text else None
+        end = (
+            parse_end(text, start, ctx.now(), ctx.config.timezone, ctx.translator.language)
+            if text
+            else None
+        )
         if end is None or end <= start:
             return Transition.stay(
                 data,

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from conversations.core.i18n import N_, Translator
+from conversations.core.i18n import N_, Translator, without_direction_marks
 from conversations.events.rules.journey import step_names
 from conversations.feedback.rules.windows import steps_of
 from storage.models import Event, Verdict
@@ -120,7 +120,11 @@ def answers_csv(
     salt = salt or secrets.token_hex(16)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([tr.gettext(column) for column in CSV_COLUMNS])
+
+    def word(text: str) -> str:
+        return without_direction_marks(tr.gettext(text))
+
+    writer.writerow([word(column) for column in CSV_COLUMNS])
     date = data.event.starts_at.astimezone(ZoneInfo(timezone)).date().isoformat()
     for row in data.rows:
         respondent = hashlib.sha256(f"{salt}:{row.request_id}".encode()).hexdigest()[:12]
@@ -131,11 +135,11 @@ def answers_csv(
                 data.event.title,
                 date,
                 row.step_index + 1,
-                row.step,
-                tr.gettext(CSV_VERDICTS[Verdict(row.verdict)])
+                without_direction_marks(row.step),
+                word(CSV_VERDICTS[Verdict(row.verdict)])
                 if row.verdict in CSV_VERDICTS
                 else row.verdict,
-                tr.gettext(CSV_CAME[row.came]) if isinstance(row.came, int) else "",
+                word(CSV_CAME[row.came]) if isinstance(row.came, int) else "",
             )
         )
     return buffer.getvalue().encode("utf-8")

@@ -166,7 +166,9 @@ class SendAtQuestion(Question[NewEventData]):
         return OutMessage(ctx._(N_('When? For example "i morgen kl 9".')), expects_text=True)
 
     async def take(self, ctx: FlowContext, data: NewEventData, answer: Answer) -> Transition:
-        parsed = parse_when(squeezed(answer), ctx.now(), ctx.config.timezone)
+        parsed = parse_when(
+            squeezed(answer), ctx.now(), ctx.config.timezone, ctx.translator.language
+        )
         if parsed is None or parsed.start <= ctx.now() or parsed.start >= data.starts:
             return retry(
                 ctx, data, N_('Please give a time between now and the event, like "i morgen kl 9".')

@@ -60,7 +60,9 @@ class TextQuestion(Question[NewEventData]):
 
 def take_when(ctx: FlowContext, data: NewEventData, text: str) -> Transition:
     """A start (and perhaps an end) read from what was written."""
-    parsed = parse_when(text, ctx.now(), ctx.config.timezone) if text else None
+    parsed = (
+        parse_when(text, ctx.now(), ctx.config.timezone, ctx.translator.language) if text else None
+    )
     if parsed is None:
         return retry(
             ctx,
@@ -110,7 +112,11 @@ class EndQuestion(Question[NewEventData]):
             return Transition.go(Step.CONFIRM_WHEN, data)
         text = squeezed(answer)
         start = data.starts
-        end = parse_end(text, start, ctx.now(), ctx.config.timezone) if text else None
+        end = (
+            parse_end(text, start, ctx.now(), ctx.config.timezone, ctx.translator.language)
+            if text
+            else None
+        )
         if end is None or end <= start:
             return retry(ctx, data, N_('Please write a time after the start, like "13", or skip.'))
         data.end = end
