@@ -190,3 +190,45 @@ def test_an_unreachable_database_is_one_line_without_the_password(
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"Cannot reach the database at 127.0.0.1:{port}: ")
     assert "hunter2-secret" not in result.stderr + result.stdout
+
+
+def test_admin_names_a_topic_and_a_step_in_a_language(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'names.db'}"
+    added = run_bot(
+        "admin",
+        "add-topic",
+        "interest",
+        "Fuglekig",
+        "Bird watching",
+        cwd=tmp_path,
+        TMM_DATABASE_URL=url,
+    )
+    assert added.returncode == 0, added.stderr
+    named = run_bot(
+        "admin",
+        "name",
+        "interest",
+        "Fuglekig",
+        "uk",
+        "Спостереження за птахами",
+        cwd=tmp_path,
+        TMM_DATABASE_URL=url,
+    )
+    assert named.returncode == 0, named.stderr
+    listed = run_bot("admin", "list-topics", cwd=tmp_path, TMM_DATABASE_URL=url)
+    assert "uk: Спостереження за птахами" in listed.stdout
+    step = run_bot(
+        "admin", "name", "step", "maden", "ar", "الطعام", cwd=tmp_path, TMM_DATABASE_URL=url
+    )
+    assert step.returncode == 0, step.stderr
+    unknown = run_bot(
+        "admin", "name", "interest", "Fuglekig", "xx", "?", cwd=tmp_path, TMM_DATABASE_URL=url
+    )
+    assert unknown.returncode == 2
+    assert "No catalog for 'xx'" in unknown.stdout
+    removed = run_bot(
+        "admin", "name", "interest", "Fuglekig", "uk", cwd=tmp_path, TMM_DATABASE_URL=url
+    )
+    assert removed.returncode == 0, removed.stderr
+    listed = run_bot("admin", "list-topics", cwd=tmp_path, TMM_DATABASE_URL=url)
+    assert "uk:" not in listed.stdout

@@ -33,7 +33,8 @@ def ics_attachment(event: Event) -> Attachment:
     if event.latitude is not None and event.longitude is not None:
         entry.add("geo", (event.latitude, event.longitude))
     calendar.add_component(entry)
-    filename = re.sub(r"[^A-Za-z0-9]+", "-", event.title).strip("-")[:40] or "event"
+    # letters of every script stay: an Arabic or Ukrainian title names its file too
+    filename = re.sub(r"[\W_]+", "-", event.title).strip("-")[:40] or "event"
     return Attachment(f"{filename}.ics", calendar.to_ical(), "text/calendar")
 
 
