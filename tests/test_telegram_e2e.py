@@ -22,6 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.i18n import catalogs
 from bot.settings import Settings
 from bot.transports.telegram import WebhookConfig
 from storage.clock import FrozenClock
@@ -267,11 +268,22 @@ async def test_command_menus_in_danish_and_english(emulator: Emulator, bot: Runn
     assert "mydata" in menus[(default, "en")]
     assert "minedata" in menus[(default, "")]
     assert "topics" not in menus[(default, "en")]
+    # every catalog is a menu: the English names (Telegram takes only a-z), described in it
+    for language in ("uk", "ar"):
+        assert "mydata" in menus[(default, language)]
+    described = {
+        m["language_code"]: {c["command"]: c["description"] for c in m["commands"]}
+        for m in state["commands"]
+        if m["scope"] == {"type": "default"}
+    }
+    assert described["uk"]["mydata"] == catalogs().get("uk").gettext(
+        "See everything I keep about you"
+    )
     # named in the settings and not met yet: in the default language, Danish, whatever
     # language their Telegram app speaks (bot/command_menus.py)
     for chat_id in (1, 2):  # the admin and the coordinator
         coordinator = json.dumps({"type": "chat", "chat_id": chat_id}, sort_keys=True)
-        for language in ("", "da", "en"):
+        for language in ("", "da", "en", "ar", "uk"):
             assert "emner" in menus[(coordinator, language)]
 
 
@@ -444,7 +456,7 @@ async def test_report_arrives_as_a_picture_and_a_csv(emulator: Emulator, bot: Ru
     assert len(photos) == 1
     documents = [m for m in replies if m.document is not None]
     assert [d.document["file_name"] for d in documents if d.document] == [
-        "B-l-i-skoven-answers.csv"
+        "Bål-i-skoven-answers.csv"  # in the coordinator's language, letters of every script kept
     ]
     table = documents[0].document_bytes().decode()
     assert table.count("\n") == 1 + 6  # the header and one row per answer
