@@ -16,6 +16,18 @@ STARTER_TOPICS: tuple[tuple[TopicKind, str, str, str], ...] = (
     (TopicKind.AREA, "syd", "Syd", "South"),
 )
 
+# Their names in the other shipped languages (the translations table; /emner changes them)
+STARTER_NAMES: dict[str, dict[str, str]] = {
+    "natur": {"uk": "Природа й прогулянки", "ar": "الطبيعة والمشي"},
+    "mad": {"uk": "Їжа та спільні трапези", "ar": "الطعام والوجبات المشتركة"},
+    "baal": {"uk": "Вогнище та відпочинок на природі", "ar": "النار والحياة في الهواء الطلق"},
+    "musik": {"uk": "Музика та спів", "ar": "الموسيقى والغناء"},
+    "hjaelp": {"uk": "Допомогти", "ar": "مدّ يد العون"},
+    "centrum": {"uk": "Центр міста", "ar": "وسط المدينة"},
+    "nord": {"uk": "Північ", "ar": "الشمال"},
+    "syd": {"uk": "Південь", "ar": "الجنوب"},
+}
+
 
 async def seed_starter_topics(uow: UnitOfWorkFactory) -> int:
     """Adds the starter topics if there are none yet; returns how many were added."""
@@ -23,6 +35,8 @@ async def seed_starter_topics(uow: UnitOfWorkFactory) -> int:
         if await work.topics.count() > 0:
             return 0
         for kind, slug, danish, english in STARTER_TOPICS:
-            await work.topics.add(kind, slug, danish, english)
+            topic = await work.topics.add(kind, slug, danish, english)
+            for language, name in STARTER_NAMES.get(slug, {}).items():
+                await work.topics.set_name(topic, language, name)
         await work.commit()
     return len(STARTER_TOPICS)

@@ -125,7 +125,7 @@ async def test_a_coordinator_adds_and_removes_a_topic(chat: Chat) -> None:
     replies = await chat.say("kim", "/help")
     assert "/topics" in menu_of(replies).text
     replies = await chat.say("kim", "/topics")
-    assert choice_ids(replies[-1]) == ["add_interest", "add_area", "remove", "done"]
+    assert choice_ids(replies[-1]) == ["add_interest", "add_area", "remove", "names", "done"]
     replies = await chat.tap("kim", "add_interest")
     assert replies[-1].expects_text
     replies = await chat.say("kim", "")
@@ -303,7 +303,7 @@ async def test_back_in_every_flow(chat: Chat) -> None:
     await chat.say("kim", "/topics")
     await chat.tap("kim", "remove")
     replies = await chat.say("kim", "/back")
-    assert choice_ids(replies[-1]) == ["add_interest", "add_area", "remove", "done"]
+    assert choice_ids(replies[-1]) == ["add_interest", "add_area", "remove", "names", "done"]
 
     await chat.say("kim", "/forget")
     replies = await chat.say("kim", "/back")

@@ -115,6 +115,8 @@ async def test_a_coordinator_names_a_topic_in_ukrainian_and_it_falls_back_to_dan
     async with chat.app.uow() as uow:
         topic = next(t for t in await uow.topics.active(TopicKind.INTEREST) if t.slug == "natur")
         assert topic.name("uk") == "Прогулянки"
+        assert topic.name("ar") == "الطبيعة والمشي"  # a starter topic's Arabic name
+        await uow.topics.set_name(topic, "ar", None)
         assert topic.name("ar") == topic.name_da  # no Arabic name: the Danish one
         assert "Прогулянки" in topic.all_names()
 

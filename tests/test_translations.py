@@ -117,6 +117,22 @@ async def test_danish_texts_name_the_danish_commands(app: BotApp) -> None:
     assert not problems, "\n".join(problems)
 
 
+async def test_other_languages_name_the_english_commands(app: BotApp) -> None:
+    """Only Danish has command names of its own; every other catalog uses the English ones,
+    which are what its command menu shows."""
+    registry = app.router.commands
+    danish_only = {spec.danish for spec in registry if spec.name != spec.danish}
+    danish_only |= {CANCEL[1], BACK[1], HELP[1]}
+    problems = []
+    for language in (code for code in LANGUAGES if code != "da"):
+        for message in texts(load(language)):
+            for translated in forms(message.string):
+                used = set(re.findall(r"(?<![\w/])/(\w+)", translated))
+                if wrong := used & danish_only:
+                    problems.append(f"{language}: {translated!r} uses {sorted(wrong)}")
+    assert not problems, "\n".join(problems)
+
+
 def test_danish_is_read_from_the_catalog() -> None:
     catalogs = Catalogs()
     assert catalogs.get("da").gettext("Yes, that's fine") == "Ja, det er fint"
