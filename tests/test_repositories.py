@@ -152,6 +152,59 @@ async def test_topic_add_twice_updates_and_reactivates(uow_factory: UnitOfWorkFa
         assert await uow.topics.active(TopicKind.AREA) == []
 
 
+async def test_topic_names_per_language_with_fallback(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        walks = await uow.topics.add(TopicKind.INTEREST, "walks", "Gåture", "Walks")
+        await uow.topics.set_name(walks, "uk", "Прогулянки")
+        await uow.topics.set_name(walks, "uk", "Прогулянки разом")  # named again: replaced
+        await uow.topics.set_name(walks, "ar", "المشي")
+        await uow.commit()
+    async with uow_factory() as uow:
+        (topic,) = await uow.topics.active(TopicKind.INTEREST)
+        names = {lang: topic.name(lang) for lang in ("da", "en", "uk", "ar", "so")}
+        assert names == {
+            "da": "Gåture",
+            "en": "Walks",
+            "uk": "Прогулянки разом",
+            "ar": "المشي",
+            "so": "Gåture",  # no name in the language: the Danish one
+        }
+        await uow.topics.set_name(topic, "ar", None)
+        assert topic.name("ar") == "Gåture"
+        await uow.commit()
+    async with uow_factory() as uow:
+        found = await uow.topics.find(TopicKind.INTEREST, "walks")
+        assert found is not None
+        assert [t.language for t in found.translations] == ["uk"]
+        again = await uow.topics.add(TopicKind.INTEREST, "walks", "Gåture", "Walks")
+        assert again.name("uk") == "Прогулянки разом"  # renaming keeps its other names
+        # an area with the same slug is another topic, with names of its own
+        area = await uow.topics.add(TopicKind.AREA, "walks", "Gåture", "Walks")
+        assert area.name("uk") == "Gåture"
+
+
+async def test_step_names_are_kept_per_language(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.translations.set("step", "maden", "uk", "їжа")
+        await uow.translations.set("step", "maden", "ar", "الطعام")
+        await uow.translations.set("step", "baalet", "uk", "вогнище")
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.translations.names("step", ["maden", "baalet", "kaffen"], "uk") == {
+            "maden": "їжа",
+            "baalet": "вогнище",
+        }
+        assert await uow.translations.names("step", [], "uk") == {}
+        assert await uow.translations.all_for("step") == {
+            "baalet": {"uk": "вогнище"},
+            "maden": {"ar": "الطعام", "uk": "їжа"},
+        }
+        await uow.translations.remove("step", "maden", "uk")
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.translations.names("step", ["maden"], "uk") == {}
+
+
 # -- conversations and prompts ----------------------------------------------------------------
 
 
