@@ -10,8 +10,9 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 
-from conversations.core.i18n import N_, Translator
+from conversations.core.i18n import N_, Translator, without_direction_marks
 from conversations.feedback.rules.report_data import EventFeedback, StepCounts
 
 WIDTH_PX = 1080
@@ -27,6 +28,9 @@ RED = "#c62828"
 
 
 def _png(figure: Figure) -> bytes:
+    # A chat's right-to-left marks have no glyph in a picture's font
+    for text in figure.findobj(Text):
+        text.set_text(without_direction_marks(text.get_text()))
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)

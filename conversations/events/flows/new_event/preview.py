@@ -111,7 +111,12 @@ class EventPreview(PreviewQuestion):
         return "\n".join([*lines, *await self._sending(ctx, data)])
 
     async def _sending(self, ctx: FlowContext, data: NewEventData) -> list[str]:
-        reminders = ", ".join(f"{minutes // 60} t" for minutes in data.reminders)
+        reminders = ", ".join(
+            ctx.ngettext("{n} hour before", "{n} hours before", minutes // 60).format(
+                n=minutes // 60
+            )
+            for minutes in data.reminders
+        )
         sent = ctx.when(data.send_at) if data.send_at else ctx._(N_("right away"))
         return [
             ctx._(N_("Reminders: {what}")).format(what=reminders or ctx._(N_("none"))),
