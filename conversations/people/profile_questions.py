@@ -130,9 +130,11 @@ async def take_name(ctx: FlowContext, answer: Answer) -> StepResult:
         return _retry(ctx._(N_("Please write a name, or choose Skip.")))
     if len(name) > MAX_NAME_LENGTH:
         return _retry(
-            ctx._(N_("That is a bit long. Please use at most {limit} characters.")).format(
-                limit=MAX_NAME_LENGTH
-            )
+            ctx.ngettext(
+                "That is a bit long. Please use at most {limit} character.",
+                "That is a bit long. Please use at most {limit} characters.",
+                MAX_NAME_LENGTH,
+            ).format(limit=MAX_NAME_LENGTH)
         )
     ctx.person.display_name = name
     ctx.uow.persons.touch(ctx.person)
