@@ -128,6 +128,37 @@ async def test_onboarding_by_buttons_and_typing(emulator: Emulator, bot: Running
         assert person.onboarded_at is not None
 
 
+async def test_a_newcomer_is_greeted_in_the_language_of_their_telegram(
+    emulator: Emulator, bot: RunningBot
+) -> None:
+    olena = Person(emulator.url, bot, "Olena", language_code="uk")
+    replies = await olena.say("/start")
+    welcome = catalogs().get("uk").gettext(welcome_id())
+    assert replies[0].text == welcome
+    language = replies[-1]  # and still asked, in Ukrainian, with every language offered
+    assert language.text == catalogs().get("uk").gettext(
+        "Which language would you like me to write in?"
+    )
+    assert [label for label, _ in language.buttons] == [
+        "🇩🇰 Dansk",
+        "🇬🇧 English",
+        "العربية",
+        "🇺🇦 Українська",
+    ]
+    pierre = Person(emulator.url, bot, "Pierre", language_code="fr")  # no French catalog
+    replies = await pierre.say("/start")
+    assert replies[0].text == catalogs().get("da").gettext(welcome_id())
+
+
+def welcome_id() -> str:
+    return (
+        "Hello, and welcome to Tæl mig med! 🌿\n"
+        "I help you find things to do together with others nearby, such as walks, "
+        "a picnic in the forest or cooking together. You can also lend a hand, "
+        "if you like. It only takes a few taps."
+    )
+
+
 async def test_same_update_twice_is_handled_once(emulator: Emulator, bot: RunningBot) -> None:
     bo = Person(emulator.url, bot, "Bo")
     await bo.onboard("Bo")
