@@ -20,6 +20,7 @@ from babel.dates import format_date, format_time
 from babel.dates import format_datetime as babel_format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import Translations as BabelTranslations
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -130,6 +131,10 @@ class Translator:
             line if not line or line.startswith(RTL_MARK) else RTL_MARK + line
             for line in text.split("\n")
         )
+
+    def format_number(self, number: int) -> str:
+        """A count as the reader writes it: 10.000 in Danish, 10 000 in Ukrainian."""
+        return format_decimal(number, locale=self._locale or Locale.parse("en"))
 
     def format_datetime(self, moment: datetime, timezone: str) -> str:
         local = moment.astimezone(ZoneInfo(timezone))

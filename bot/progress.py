@@ -73,13 +73,23 @@ class Tally:
 def _detail_lines(t: Translator, tally: Tally) -> list[str]:
     lines = []
     if tally.failed:
-        lines.append(t.gettext("⚠️ Could not be delivered: {n}").format(n=tally.failed))
+        lines.append(
+            t.gettext("⚠️ Could not be delivered: {n}").format(n=t.format_number(tally.failed))
+        )
     if tally.blocked:
-        lines.append(t.gettext("🚫 Have blocked the bot: {n}").format(n=tally.blocked))
+        lines.append(
+            t.gettext("🚫 Have blocked the bot: {n}").format(n=t.format_number(tally.blocked))
+        )
     if tally.unknown:
-        lines.append(t.gettext("❔ Unknown, may have arrived: {n}").format(n=tally.unknown))
+        lines.append(
+            t.gettext("❔ Unknown, may have arrived: {n}").format(n=t.format_number(tally.unknown))
+        )
     if tally.skipped:
-        lines.append(t.gettext("⏹ Not sent (stopped or too late): {n}").format(n=tally.skipped))
+        lines.append(
+            t.gettext("⏹ Not sent (stopped or too late): {n}").format(
+                n=t.format_number(tally.skipped)
+            )
+        )
     return lines
 
 
@@ -142,10 +152,10 @@ def progress_text(
 ) -> str:
     lines = [
         t.gettext("📣 Sending your message: {done} of {total} sent").format(
-            done=tally.done, total=total
+            done=t.format_number(tally.done), total=t.format_number(total)
         ),
-        t.gettext("✅ Delivered: {n}").format(n=tally.sent),
-        t.gettext("⏳ Waiting: {n}").format(n=tally.waiting),
+        t.gettext("✅ Delivered: {n}").format(n=t.format_number(tally.sent)),
+        t.gettext("⏳ Waiting: {n}").format(n=t.format_number(tally.waiting)),
         *_detail_lines(t, tally),
     ]
     if seconds_left is not None:
@@ -164,7 +174,7 @@ def progress_text(
 def summary_text(t: Translator, tally: Tally, total: int, missing: Missing | None = None) -> str:
     lines = [
         t.gettext("✅ Done! Your message reached {sent} of {total}.").format(
-            sent=tally.sent, total=total
+            sent=t.format_number(tally.sent), total=t.format_number(total)
         ),
         *_detail_lines(t, tally),
         *_names_lines(t, missing),

@@ -209,3 +209,8 @@ def test_dates_are_written_for_the_readers_locale() -> None:
     assert written["da"] == "lørdag 5. december 2026 kl. 10:00"
     for language, words in {"uk": ("субота", "грудня"), "ar": ("السبت", "ديسمبر")}.items():
         assert all(word in written[language] for word in (*words, "10:00")), written[language]
+
+
+def test_counts_are_written_the_readers_way() -> None:
+    written = {code: catalogs().get(code).format_number(12500) for code in catalogs().languages}
+    assert written == {"da": "12.500", "en": "12,500", "ar": "12,500", "uk": "12\xa0500"}

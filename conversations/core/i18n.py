@@ -28,6 +28,10 @@ class Translator(Protocol):
 
     def ngettext(self, singular: str, plural: str, n: int) -> str: ...
 
+    def format_number(self, number: int) -> str:
+        """A count as the reader writes it (thousands grouped their way)."""
+        ...
+
     def format_datetime(self, moment: datetime, timezone: str) -> str:
         """A full, readable date and time in the reader's language and local time."""
         ...

@@ -113,11 +113,11 @@ async def build_report(services: Services, tr: Translator, event: Event) -> list
         tr.gettext(N_("Report: {title}, {when}")).format(title=event.title, when=when),
         "",
         tr.gettext(N_("From invitation to feedback:")),
-        tr.gettext(N_("Invited: {n}")).format(n=max(invited, said_yes)),
-        tr.gettext(N_("Said yes: {n}")).format(n=said_yes),
-        tr.gettext(N_("Reminded: {n}")).format(n=reminded),
-        tr.gettext(N_("Came: {n}")).format(n=data.came),
-        tr.gettext(N_("Gave feedback: {n}")).format(n=data.gave_feedback),
+        tr.gettext(N_("Invited: {n}")).format(n=tr.format_number(max(invited, said_yes))),
+        tr.gettext(N_("Said yes: {n}")).format(n=tr.format_number(said_yes)),
+        tr.gettext(N_("Reminded: {n}")).format(n=tr.format_number(reminded)),
+        tr.gettext(N_("Came: {n}")).format(n=tr.format_number(data.came)),
+        tr.gettext(N_("Gave feedback: {n}")).format(n=tr.format_number(data.gave_feedback)),
     ]
     few = data.respondents < MIN_ANSWERS
     if few:
