@@ -109,7 +109,8 @@ class Settings(BaseSettings):
     )
     telegram_webhook_secret: SecretStr | None = Field(
         default=None,
-        description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (A-Z a-z 0-9 _ -).",
+        description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (A-Z a-z 0-9 _ -); "
+        "required with a webhook URL.",
     )
     telegram_poll_timeout: float = Field(
         default=30, ge=0, le=50, description="Long-polling timeout for getUpdates, in seconds."
@@ -164,6 +165,16 @@ class Settings(BaseSettings):
     def _matrix_complete(self) -> Settings:
         if bool(self.matrix_homeserver) != bool(self.matrix_user_id):
             raise ValueError("set both TMM_MATRIX_HOMESERVER and TMM_MATRIX_USER_ID, or neither")
+        return self
+
+    @model_validator(mode="after")
+    def _webhook_needs_a_secret(self) -> Settings:
+        # Without the secret anyone who finds the URL could post forged updates.
+        if self.telegram_webhook_url and self.telegram_webhook_secret is None:
+            raise ValueError(
+                "TMM_TELEGRAM_WEBHOOK_URL needs TMM_TELEGRAM_WEBHOOK_SECRET: set a long random "
+                "secret (A-Z a-z 0-9 _ -), e.g. the output of `openssl rand -hex 32`"
+            )
         return self
 
     @field_validator("matrix_rooms", mode="before")
