@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.i18n import LANGUAGES
+from storage.db import DEFAULT_DATABASE_URL
 from conversations.feedback.rules.snaps import FeedbackOptions
 
 ENV_PREFIX = "TMM_"
@@ -31,7 +32,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field(
-        default="sqlite+aiosqlite:///data/taelmigmed.db",
+        default=DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL: sqlite+aiosqlite:///path.db or postgresql+asyncpg://...",
     )
     timezone: str = Field(default="Europe/Copenhagen", description="Time zone times are shown in.")

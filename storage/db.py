@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 
 from storage.sqlite_driver import one_trip_connector
 
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/taelmigmed.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 REACH_TIMEOUT_SECONDS = 10.0
 DEFAULT_PORTS = {"postgresql": 5432}
