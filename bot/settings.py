@@ -14,8 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.i18n import LANGUAGES
-from storage.db import DEFAULT_DATABASE_URL
 from conversations.feedback.rules.snaps import FeedbackOptions
+from storage.db import DEFAULT_DATABASE_URL
 
 ENV_PREFIX = "TMM_"
 DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
