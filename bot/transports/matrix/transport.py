@@ -214,4 +214,4 @@ class MatrixTransport:
 
     async def download(self, file_ref: str) -> bytes:
         """The bytes of a file a person sent (decrypted when it came in an encrypted room)."""
-        return await download(self.client, file_ref)
+        return await download(self.client, file_ref, max_bytes=self.config.max_download_bytes)
