@@ -21,7 +21,7 @@ from storage.models.feedback import (
     Verdict,
 )
 from storage.models.help_offers import Offer, OfferKind, OfferMessage, OfferStatus
-from storage.models.one_time_codes import InviteCode, LinkCode
+from storage.models.one_time_codes import InviteCode, LinkAttempt, LinkCode
 from storage.models.outbox import Batch, OutboxMessage, OutboxStatus, Priority
 from storage.models.people import ConsentRecord, ConsentState, Identity, Person, PersonStatus, Role
 from storage.models.scheduled_events import (
@@ -61,6 +61,7 @@ __all__ = [
     "InboxUpdate",
     "Invitation",
     "InviteCode",
+    "LinkAttempt",
     "LinkCode",
     "ModerationLog",
     "Offer",
