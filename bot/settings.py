@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     consent_version: str = Field(
         default="2026-11", min_length=1, description="Version of the consent text people accept."
     )
+    privacy_notice_path: Path | None = Field(
+        default=None,
+        description="The privacy notice the municipality fills in (TOML, see "
+        "deploy/privacy.example.toml); its version replaces TMM_CONSENT_VERSION.",
+    )
     invite_code_days: float = Field(
         default=7, gt=0, description="How long a coordinator invite code stays valid."
     )
@@ -286,7 +291,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "telegram_token", "telegram_webhook_url", "telegram_webhook_secret", mode="before"
+        "telegram_token",
+        "telegram_webhook_url",
+        "telegram_webhook_secret",
+        "privacy_notice_path",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
