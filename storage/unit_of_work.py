@@ -7,9 +7,11 @@ import logging
 from functools import cached_property
 from types import TracebackType
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.clock import Clock
+from storage.db import checkpoint_wal
+from storage.personal_data import CLEAN_FILE_AFTER_COMMIT
 from storage.repositories.audiences import AudienceRepository
 from storage.repositories.batches import BatchRepository
 from storage.repositories.broadcasts import BroadcastRepository
@@ -163,6 +165,12 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+        if self.session.info.pop(CLEAN_FILE_AFTER_COMMIT, False):
+            engine = self.session.bind
+            assert isinstance(engine, AsyncEngine)
+            outcome = await checkpoint_wal(engine)
+            if outcome is not None and outcome[0]:
+                log.info("database: the log checkpoint after a forget waits for a reader")
 
     async def rollback(self) -> None:
         await self.session.rollback()
