@@ -18,6 +18,7 @@ from bot.i18n import catalogs
 from bot.intake import Intake
 from bot.progress import BroadcastProgress
 from bot.rate_limit import RateLimiter, RateLimits, limiter_for
+from bot.retention import Retention
 from bot.scheduler import EventJobs, Housekeeping
 from bot.settings import Settings
 from bot.snap_files import SnapFiles
@@ -81,6 +82,7 @@ class BotApp:
             if isinstance(transport, RoleCommandMenus):
                 transport.when_ready(partial(self.role_menus.sync, transport.platform))
         self.housekeeping = Housekeeping(self.uow, self.clock)
+        self.retention = Retention(self.uow, self.clock, settings.retention_policy())
         self._stopping: asyncio.Task[None] | None = None
         self.event_jobs = EventJobs(
             self.uow,
@@ -205,6 +207,7 @@ class BotApp:
         """Migrate, then run every transport until all have finished or one fails."""
         await self.migrate()
         self.housekeeping.start()
+        self.retention.start()
         self.event_jobs.start()
         self.start_delivery()
         self.snap_files.start()
@@ -301,6 +304,7 @@ class BotApp:
         await self.snap_files.stop()
         await self.stop_delivery()
         self.housekeeping.stop()
+        self.retention.stop()
         await self.event_jobs.close()  # its transaction in hand ends before the engine
         for transport in self.transports.values():
             with suppress(Exception):

@@ -60,7 +60,7 @@ def build_flows(settings: Settings) -> list[Flow]:
         ReadPrivacy(notice),
         AcceptNewPrivacy(notice),
         SettingsFlow(),
-        MyData(),
+        MyData(settings.retention_policy()),
         Forget(),
         Stop(),
         RedeemInvite(),

@@ -3,7 +3,8 @@ read once at start; `deploy/privacy.example.toml` is the template.
 
 The chat platforms the bot runs on are processors whatever the file says (they carry every
 message), so they are added here from the settings. Without a file the notice says what is
-missing, and its version is `TMM_CONSENT_VERSION`.
+missing, and its version is `TMM_CONSENT_VERSION`. How long things are kept comes from the
+TMM_RETENTION_* settings unless the file says it in its own words.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
+from bot.i18n import LANGUAGES, catalogs
 from bot.settings import ConfigurationError, Settings
 from conversations.people.privacy_notice import PrivacyNotice, Processor
+from conversations.people.retention import retention_lines
 
 TELEGRAM = Processor(
     name="Telegram (Telegram FZ-LLC)",
@@ -62,4 +65,10 @@ def load_privacy_notice(settings: Settings) -> PrivacyNotice:
         platforms.append(TELEGRAM)
     if settings.matrix_homeserver:
         platforms.append(matrix_processor(settings.matrix_homeserver))
-    return notice.model_copy(update={"processors": [*platforms, *notice.processors]})
+    retention = notice.retention or {
+        language: retention_lines(settings.retention_policy(), catalogs().get(language))
+        for language in LANGUAGES
+    }
+    return notice.model_copy(
+        update={"processors": [*platforms, *notice.processors], "retention": retention}
+    )

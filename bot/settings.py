@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.i18n import LANGUAGES
 from conversations.feedback.rules.snaps import FeedbackOptions
+from conversations.people.retention import RetentionPolicy
 from storage.db import DEFAULT_DATABASE_URL
 
 ENV_PREFIX = "TMM_"
@@ -63,6 +64,24 @@ class Settings(BaseSettings):
         default=None,
         description="The privacy notice the municipality fills in (TOML, see "
         "deploy/privacy.example.toml); its version replaces TMM_CONSENT_VERSION.",
+    )
+    retention_feedback_months: float = Field(
+        default=24,
+        gt=0,
+        description="Written feedback words, photos and voice notes are deleted after this "
+        "many months.",
+    )
+    retention_rsvp_months: float = Field(
+        default=12,
+        gt=0,
+        description="Answers to events that are over lose the person's name after this many "
+        "months.",
+    )
+    retention_payload_days: float = Field(
+        default=30,
+        gt=0,
+        description="The text of a sent message is deleted this many days after it was sent "
+        "(its key, status and time stay).",
     )
     invite_code_days: float = Field(
         default=7, gt=0, description="How long a coordinator invite code stays valid."
@@ -340,6 +359,13 @@ class Settings(BaseSettings):
             snap_days=timedelta(days=self.snap_days),
             media_path=self.media_path,
             max_snap_bytes=int(self.snap_max_mb * 1024 * 1024),
+        )
+
+    def retention_policy(self) -> RetentionPolicy:
+        return RetentionPolicy(
+            feedback_months=self.retention_feedback_months,
+            rsvp_months=self.retention_rsvp_months,
+            payload_days=self.retention_payload_days,
         )
 
     @property

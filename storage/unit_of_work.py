@@ -27,6 +27,7 @@ from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PersonRepository
 from storage.repositories.personal_records import PersonalRecordsRepository
 from storage.repositories.prompts import PromptRepository
+from storage.repositories.retention import RetentionRepository
 from storage.repositories.scheduled_events import EventRepository
 from storage.repositories.task_pledges import PledgeRepository
 from storage.repositories.topics import TopicRepository
@@ -135,6 +136,10 @@ class UnitOfWork:
     @cached_property
     def personal_records(self) -> PersonalRecordsRepository:
         return PersonalRecordsRepository(self.session, self.clock)
+
+    @cached_property
+    def retention(self) -> RetentionRepository:
+        return RetentionRepository(self.session, self.clock)
 
     @cached_property
     def transport_state(self) -> TransportStateRepository:

@@ -93,7 +93,7 @@ def render_notice(notice: PrivacyNotice, translator: Translator) -> str:
         line(N_("Why we keep it"), _in(notice.purpose, language)),
         line(N_("What allows us to (legal basis)"), _in(notice.legal_basis, language)),
         _(N_("Who handles it for us:")) + "\n" + ("\n".join(processors) if processors else missing),
-        line(N_("How long it is kept"), _in(notice.retention, language)),
+        _(N_("How long it is kept:")) + "\n" + (_in(notice.retention, language) or missing),
         _(
             N_(
                 "Your rights: you can see everything I keep with /mydata, have it deleted "
