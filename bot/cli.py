@@ -31,6 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep", action="store_true", help="keep the demo database from last time")
     demo.add_argument("--database", default=DEMO_DATABASE, help="database URL for the demo")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    backup = sub.add_parser(
+        "backup", help="copy the database, photos and Matrix store into a new folder"
+    )
+    backup.add_argument("folder", type=Path, help="a new or empty folder")
+    restore = sub.add_parser(
+        "restore", help="put a backup back (stop the bot first; what is there is kept aside)"
+    )
+    restore.add_argument("folder", type=Path, help="a folder made by `backup`")
 
     admin = sub.add_parser("admin", help="administration")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
@@ -88,6 +96,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         await upgrade_to_head_async(settings.database_url)
         print("The database is up to date.")
         return 0
+    if args.command in ("backup", "restore"):
+        return await _backup_or_restore(args, settings)
     if args.command == "demo":
         return await _demo(args, settings)
     if args.command == "run":
@@ -109,6 +119,21 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     await app.migrate()
     await seed_starter_topics(app.uow)
     await app.run()
+    return 0
+
+
+async def _backup_or_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.backup import backup, restore
+    from storage.migrate import upgrade_to_head_async
+
+    if args.command == "backup":
+        outcome = await asyncio.to_thread(backup, settings, args.folder)
+    else:
+        outcome = await asyncio.to_thread(restore, settings, args.folder)
+        await upgrade_to_head_async(settings.database_url)  # an older backup, newer code
+    for line in outcome.lines:
+        print(line)
+    print("Backup made." if args.command == "backup" else "Restored. Start the bot again.")
     return 0
 
 
