@@ -230,6 +230,17 @@ class Settings(BaseSettings):
             )
         return value
 
+    http_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port of the operator's HTTP listener with GET /healthz and GET /metrics "
+        "(Prometheus); unset: no listener.",
+    )
+    http_listen: str = Field(
+        default="127.0.0.1", description="Address the /healthz and /metrics listener binds to."
+    )
+
     # --- delivery of the outbox (bot/delivery.py) ---------------------------------------
     telegram_rate_per_second: int = Field(
         default=25,
@@ -314,6 +325,7 @@ class Settings(BaseSettings):
         "telegram_webhook_url",
         "telegram_webhook_secret",
         "privacy_notice_path",
+        "http_port",
         mode="before",
     )
     @classmethod

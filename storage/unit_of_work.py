@@ -19,6 +19,7 @@ from storage.repositories.citizen_initiatives import InitiativeRepository
 from storage.repositories.conversation_state import ConversationRepository
 from storage.repositories.delivery_queue import DeliveryQueue
 from storage.repositories.feedback import FeedbackRepository
+from storage.repositories.health import HealthRepository
 from storage.repositories.help_offers import OfferRepository
 from storage.repositories.inbox import Inbox
 from storage.repositories.moderation_log import ModerationLogRepository
@@ -136,6 +137,10 @@ class UnitOfWork:
     @cached_property
     def personal_records(self) -> PersonalRecordsRepository:
         return PersonalRecordsRepository(self.session, self.clock)
+
+    @cached_property
+    def health(self) -> HealthRepository:
+        return HealthRepository(self.session)
 
     @cached_property
     def retention(self) -> RetentionRepository:
