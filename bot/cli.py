@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.log_redaction import keep_secrets_out_of_logs
 from bot.settings import ConfigurationError, Settings, load_settings
 from storage.db import DatabaseUnreachable, check_reachable
-from storage.models import Role, TopicKind
+from storage.models import AuditAction, Role, TopicKind
 from storage.unit_of_work import UnitOfWorkFactory
 
 DEMO_COORDINATOR = "console:koordinator"
@@ -200,6 +200,10 @@ async def _admin_action(
             )
             role = Role.COORDINATOR if action == "grant-coordinator" else Role.CITIZEN
             await work.persons.set_role(person, role)
+            action = (
+                AuditAction.ROLE_GRANTED if role == Role.COORDINATOR else AuditAction.ROLE_REVOKED
+            )
+            await work.audit.record(action, actor_id=None, subject_id=person.id, via="cli")
             changed_role = person.id
             became = "a coordinator" if role == Role.COORDINATOR else "a citizen"
             print(f"{args.identity} is now {became}.")
@@ -212,6 +216,7 @@ async def _admin_action(
                 created_by=None,
                 note=args.note,
             )
+            await work.audit.record(AuditAction.INVITE_CREATED, actor_id=None, via="cli")
             days = settings.invite_code_days
             print(f"Coordinator code: {code}  (one use, valid {days:g} days)")
             print(f"In chat: /coordinator {code}   or as a link payload: co_{code}")

@@ -26,6 +26,7 @@ from conversations.initiatives.flows.browse_initiatives import Initiatives
 from conversations.initiatives.flows.my_initiatives import MyInitiatives
 from conversations.initiatives.flows.new_initiative import NewInitiative
 from conversations.people.flows.accept_new_privacy import AcceptNewPrivacy
+from conversations.people.flows.administer import Administer
 from conversations.people.flows.become_coordinator import RedeemInvite
 from conversations.people.flows.change_settings import Settings as SettingsFlow
 from conversations.people.flows.forget_me import Forget
@@ -64,6 +65,7 @@ def build_flows(settings: Settings) -> list[Flow]:
         Forget(),
         Stop(),
         RedeemInvite(),
+        Administer(settings.invite_code_days),
         ManageTopics(),
         LinkAccounts(),
     ]

@@ -13,6 +13,7 @@ from storage.clock import Clock
 from storage.db import checkpoint_wal
 from storage.personal_data import CLEAN_FILE_AFTER_COMMIT
 from storage.repositories.audiences import AudienceRepository
+from storage.repositories.audit import AuditRepository
 from storage.repositories.batches import BatchRepository
 from storage.repositories.broadcasts import BroadcastRepository
 from storage.repositories.citizen_initiatives import InitiativeRepository
@@ -137,6 +138,10 @@ class UnitOfWork:
     @cached_property
     def personal_records(self) -> PersonalRecordsRepository:
         return PersonalRecordsRepository(self.session, self.clock)
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self.session, self.clock)
 
     @cached_property
     def health(self) -> HealthRepository:

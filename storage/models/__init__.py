@@ -6,6 +6,7 @@ Every model is imported here, so `Base.metadata` is complete (Alembic, `/mydata`
 
 from __future__ import annotations
 
+from storage.models.audit import AuditAction, AuditEntry
 from storage.models.base import FORGET_ANONYMISE, FORGET_DELETE, NAMING_CONVENTION, Base
 from storage.models.chat_state import Conversation, Prompt
 from storage.models.citizen_initiatives import EventOrigin, ModerationLog, PushState
@@ -43,6 +44,8 @@ __all__ = [
     "FORGET_ANONYMISE",
     "FORGET_DELETE",
     "NAMING_CONVENTION",
+    "AuditAction",
+    "AuditEntry",
     "Base",
     "Batch",
     "ConsentRecord",
