@@ -85,7 +85,9 @@ class BotApp:
             if isinstance(transport, RoleCommandMenus):
                 transport.when_ready(partial(self.role_menus.sync, transport.platform))
         self.housekeeping = Housekeeping(self.uow, self.clock)
-        self.retention = Retention(self.uow, self.clock, settings.retention_policy())
+        self.retention = Retention(
+            self.uow, self.clock, settings.retention_policy(), catalogs(), settings.timezone
+        )
         self.health = (
             HealthServer(
                 self.uow,

@@ -77,6 +77,17 @@ class Settings(BaseSettings):
         description="Answers to events that are over lose the person's name after this many "
         "months.",
     )
+    retention_inactive_months: float = Field(
+        default=24,
+        gt=0,
+        description="People who have not written for this many months are asked once whether "
+        "to stay; without an answer everything about them is deleted, as by /forget.",
+    )
+    retention_stay_days: float = Field(
+        default=30,
+        gt=0,
+        description="How long an answer to that question is waited for.",
+    )
     retention_payload_days: float = Field(
         default=30,
         gt=0,
@@ -378,6 +389,8 @@ class Settings(BaseSettings):
             feedback_months=self.retention_feedback_months,
             rsvp_months=self.retention_rsvp_months,
             payload_days=self.retention_payload_days,
+            inactive_months=self.retention_inactive_months,
+            stay_days=self.retention_stay_days,
         )
 
     @property

@@ -163,6 +163,7 @@ class Router:
                 language=self._config.default_language,
                 conversations=uow.conversations,
             )
+            uow.persons.seen(person)
             ctx = FlowContext(
                 uow=uow,
                 person=person,

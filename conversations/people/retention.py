@@ -16,6 +16,16 @@ class RetentionPolicy:
     feedback_months: float = 24
     rsvp_months: float = 12
     payload_days: float = 30
+    inactive_months: float = 24
+    stay_days: float = 30  # after asking whether to stay, how long until everything goes
+
+    @property
+    def inactive(self) -> timedelta:
+        return timedelta(days=self.inactive_months * DAYS_PER_MONTH)
+
+    @property
+    def stay(self) -> timedelta:
+        return timedelta(days=self.stay_days)
 
     @property
     def feedback(self) -> timedelta:
@@ -50,6 +60,11 @@ def retention_lines(policy: RetentionPolicy, translator: Translator) -> str:
             _(
                 N_("• The text of messages I sent you: deleted {days:g} days after they were sent")
             ).format(days=policy.payload_days),
-            _(N_("• Everything else: until you delete it with /forget")),
+            _(
+                N_(
+                    "• Everything else: until you delete it with /forget, or after "
+                    "{months:g} months without a word from you (I ask first)"
+                )
+            ).format(months=policy.inactive_months),
         )
     )

@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.clock import Clock
 from storage.forgetting import SCRUBBED_PAYLOAD
 from storage.models import (
+    ConsentState,
     Event,
     FeedbackComment,
     FeedbackIdea,
     OutboxMessage,
     OutboxStatus,
+    Person,
     Rsvp,
     Snap,
 )
@@ -90,6 +92,40 @@ class RetentionRepository:
             "feedback_ideas": _rows(ideas),
             "snaps": _rows(snaps),
         }
+
+    async def inactive_to_ask(self, seen_before: datetime, limit: int = CHUNK) -> list[int]:
+        """People who said yes, wrote nothing since `seen_before`, and were not asked yet."""
+        last_seen = func.coalesce(Person.last_seen_at, Person.created_at)
+        result = await self._session.execute(
+            select(Person.id)
+            .where(
+                Person.consent == ConsentState.GIVEN,
+                Person.stay_asked_at.is_(None),
+                last_seen < seen_before,
+            )
+            .order_by(Person.id)
+            .limit(limit)
+        )
+        return list(result.scalars())
+
+    async def mark_asked_to_stay(self, person_ids: Sequence[int]) -> None:
+        await self._session.execute(
+            update(Person)
+            .where(Person.id.in_(person_ids))
+            .values(stay_asked_at=self._clock.now())
+            .execution_options(synchronize_session=False)
+        )
+
+    async def silent_since_asked(self, asked_before: datetime, limit: int = CHUNK) -> list[int]:
+        """People asked whether to stay before `asked_before` who have not written since
+        (writing clears the question: PersonRepository.seen)."""
+        result = await self._session.execute(
+            select(Person.id)
+            .where(Person.stay_asked_at.is_not(None), Person.stay_asked_at < asked_before)
+            .order_by(Person.id)
+            .limit(limit)
+        )
+        return list(result.scalars())
 
     async def anonymise_rsvps(self, events_before: datetime) -> int:
         """Answers to events that started before the cut-off lose the person's name."""
