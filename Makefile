@@ -3,20 +3,21 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+RUNTIME_INSTALLED := $(VENV)/.installed-runtime
 INSTALLED := $(VENV)/.installed
 CATALOGS := $(wildcard bot/locale/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 PACKAGES := bot handlers conversations storage
 
-.PHONY: demo run test check lint typecheck format messages language install migrate benchmark clean
+.PHONY: demo run test check lint typecheck format messages language install install-runtime migrate benchmark clean
 
-demo: install $(COMPILED)  ## chat in the terminal as several people; pipe a script to run unattended
+demo: install-runtime $(COMPILED)  ## chat in the terminal as several people; pipe a script to run unattended
 	$(BIN)/python -m bot demo
 
-run: install $(COMPILED)  ## run every configured transport (see README: Configuration)
+run: install-runtime $(COMPILED)  ## run every configured transport (see README: Configuration)
 	$(BIN)/python -m bot run
 
-migrate: install
+migrate: install-runtime
 	$(BIN)/python -m bot migrate
 
 test: install $(COMPILED)  ## the whole suite, then lint, format check and type check
@@ -41,7 +42,7 @@ TEMPLATE := $(LOCALES)/messages.pot
 
 # after changing texts: the template from the source, every catalog updated from it; then
 # translate what `bot.catalog_tool` lists (English is filled from the source)
-messages: install
+messages: install-runtime
 	$(BIN)/pybabel extract --mapping-file=babel.cfg --add-comments=TRANSLATORS: --sort-output \
 	  --no-location --width=100 --project="Tæl mig med" --version=1 --output-file=$(TEMPLATE) \
 	  $(PACKAGES)
@@ -50,7 +51,7 @@ messages: install
 	$(BIN)/python -m bot.catalog_tool
 
 # a new language: make language LANGUAGE=so (then translate it, its name first)
-language: install
+language: install-runtime
 	@test -n "$(LANGUAGE)" || { echo "usage: make language LANGUAGE=<code>"; exit 2; }
 	$(BIN)/pybabel init --domain=messages --input-file=$(TEMPLATE) --output-dir=$(LOCALES) \
 	  --locale=$(LANGUAGE) --width=100
@@ -62,6 +63,9 @@ benchmark: install $(COMPILED)
 EMULATOR := tests/telegram_emulator
 EMULATOR_INSTALLED := $(EMULATOR)/node_modules/.installed
 
+# Running needs Python only; the test extras and the emulator (Node.js) are for `make test`.
+install-runtime: $(RUNTIME_INSTALLED)
+
 install: $(INSTALLED) $(EMULATOR_INSTALLED)
 
 # the Telegram Bot API emulator the end-to-end tests start (telegram-test-api, pinned)
@@ -69,13 +73,17 @@ $(EMULATOR_INSTALLED): $(EMULATOR)/package.json $(EMULATOR)/package-lock.json
 	npm ci --prefix $(EMULATOR) --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(INSTALLED): pyproject.toml
+$(RUNTIME_INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(INSTALLED): pyproject.toml $(RUNTIME_INSTALLED)
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@touch $@
 
-%.mo: %.po $(INSTALLED)
+%.mo: %.po $(RUNTIME_INSTALLED)
 	$(BIN)/pybabel compile --statistics -D messages -i $< -o $@
 
 clean:

@@ -1,7 +1,7 @@
 """names in any language for defined texts (topics, journey steps)
 
-Revision ID: 0010_translations
-Revises: 0009_reminder_timing
+Revision ID: 0013_translations
+Revises: 0012_inactivity
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = '0010_translations'
-down_revision: str | None = '0009_reminder_timing'
+revision: str = '0013_translations'
+down_revision: str | None = '0012_inactivity'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
