@@ -86,7 +86,7 @@ async def test_tell_me_more_stays_on_consent(chat: Chat) -> None:
     await chat.say("anna", "/start")
     await chat.tap("anna", "en")
     replies = await chat.tap("anna", "more")
-    assert "A little more detail" in replies[0].text
+    assert "How we look after your information" in replies[0].text
     assert choice_ids(replies[-1]) == ["yes", "more", "no"]
 
 
