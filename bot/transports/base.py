@@ -23,6 +23,10 @@ class KeepingIntake(Protocol):
 
     async def receive(self, platform: str, inbounds: Sequence[Inbound]) -> None: ...
 
+    async def finish(self) -> None:
+        """Wait until every update in hand is handled."""
+        ...
+
 
 class Transport(Protocol):
     platform: str

@@ -12,6 +12,7 @@ from nio import AsyncClient, LocalProtocolError, RoomSendResponse, SendRetryErro
 from nio.api import Api
 
 from bot.transports.base import AmbiguousDelivery, DeliveryError, TemporaryFailure
+from bot.transports.matrix.community import CommunityRooms
 from bot.transports.matrix.errors import map_error
 from bot.transports.matrix.rendering import formatted_body, reaction_keys, render_text
 from bot.transports.pacing import RequestGate
@@ -21,12 +22,25 @@ log = logging.getLogger(__name__)
 
 
 class MatrixSender:
-    def __init__(self, client: AsyncClient, gate: RequestGate) -> None:
+    def __init__(self, client: AsyncClient, gate: RequestGate, community: CommunityRooms) -> None:
         self._client = client
         self.gate = gate
+        self._community = community
+
+    async def _private_room(self, ref: ChatRef) -> str:
+        """The room a message for one person goes to: never a community room (their direct
+        chat instead, say for a person whose chat was recorded before rooms were told apart)."""
+        bot_user_id = str(self._client.user_id)
+        if not self._community.is_community_id(ref.chat_id, bot_user_id):
+            return ref.chat_id
+        direct = await self._community.direct_chat(ref.user_id, bot_user_id)
+        if direct is None:
+            raise TemporaryFailure(f"no direct chat with {ref.user_id} yet")
+        log.warning("matrix: a message for %s goes to their direct chat, not a shared room", ref)
+        return direct
 
     async def send(self, ref: ChatRef, message: OutMessage) -> Sent:
-        room_id = ref.chat_id
+        room_id = await self._private_room(ref)
         first_id: str | None = None
         text = render_text(message)
         if text.strip() or (message.attachment is None and message.location is None):
@@ -68,6 +82,7 @@ class MatrixSender:
                 log.warning("matrix: could not add reaction %s", key, exc_info=True)
 
     async def edit(self, ref: ChatRef, message_id: str, message: OutMessage) -> None:
+        room_id = await self._private_room(ref)
         text = render_text(message)
         new = {"msgtype": "m.text", "body": text, **formatted_body(text)}
         content = {
@@ -76,7 +91,7 @@ class MatrixSender:
             "m.new_content": new,
             "m.relates_to": {"rel_type": "m.replace", "event_id": message_id},
         }
-        await self.room_send(ref.chat_id, "m.room.message", content)
+        await self.room_send(room_id, "m.room.message", content)
 
     async def _send_attachment(self, room_id: str, message: OutMessage) -> str:
         attachment = message.attachment
