@@ -315,7 +315,7 @@ class Citizen:
         )
         return message.reactions
 
-    async def settled(self, bot: RunningBot) -> None:
+    async def settled(self, bot: RunningBot | CollectingTransport) -> None:
         """Let the bot handle everything it has received, then sync once more."""
         await bot.transport.drain()
         await self._sync_once()

@@ -81,6 +81,8 @@ def _client(config: MatrixConfig) -> AsyncClient:
 
 class MatrixTransport:
     platform = PLATFORM
+    # Every request of an outbox row carries a transaction id kept with the row (sending.py)
+    deduplicates_sends = True
 
     def __init__(
         self,
