@@ -150,7 +150,11 @@ class MatrixTransport:
         over, and the connection stays open for the replies (`close()` lets go of it)."""
         self._intake = dispatch if isinstance(dispatch, KeepingIntake) else None
         stopped = False
-        await self.login()
+        try:
+            await self.login()
+        except BaseException:
+            await self.client.close()
+            raise
         consumer = asyncio.create_task(self._consume(dispatch), name="matrix-consumer")
         self._sync_task = asyncio.create_task(self._sync.run(), name="matrix-sync")
         try:
