@@ -286,7 +286,7 @@ class Engine:
 
     async def _not_valid(self, ctx: FlowContext) -> list[Outgoing]:
         text = ctx._(
-            N_("That button is no longer in use. Here is where we are; nothing has been lost.")
+            N_("That choice is no longer open. Here is where we are; nothing has been lost.")
         )
         conversation, out = await self.current(ctx)
         reply = [Outgoing(ctx.ref, OutMessage(text))]
