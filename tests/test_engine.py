@@ -192,7 +192,8 @@ async def test_other_reactions_are_just_reactions(chat: Chat) -> None:
     delivered = chat.transport.to("anna")[-1]
     await chat.say("bo", "/start")
     before = await snapshot(chat, "anna")
-    assert await chat.react("anna", delivered.message_id, "❤️") == []  # no such choice
+    [hint] = await chat.react("anna", delivered.message_id, "❤️")  # no such choice
+    assert "ikke et af svarene" in hint.text
     assert await chat.react("anna", "999999", "🇬🇧") == []  # not a prompt
     assert await chat.react("bo", delivered.message_id, "🇬🇧") == []  # not bo's prompt
     assert await snapshot(chat, "anna") == before

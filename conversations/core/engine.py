@@ -193,7 +193,11 @@ class Engine:
             by_position = prompt.choices[number - 1]
             matches = [] if by_position.get("emoji") else [by_position]
         if len(matches) != 1:
-            return []
+            hint = N_(
+                "That is not one of the answers. Pick one of those shown with the question, "
+                "or write the number of your answer."
+            )
+            return [Outgoing(ctx.ref, OutMessage(ctx._(hint)))]
         return await self._resolve(ctx, prompt, str(matches[0]["id"]))
 
     async def back(self, ctx: FlowContext) -> list[Outgoing]:
