@@ -49,9 +49,7 @@ class Login:
                     "Matrix: no saved login and no TMM_MATRIX_PASSWORD for the first login"
                 )
             try:
-                response = await self._client.login(
-                    config.password, device_name=config.device_name
-                )
+                response = await self._client.login(config.password, device_name=config.device_name)
             except (ClientError, OSError, TimeoutError) as exc:
                 raise ConfigurationError(
                     f"Matrix: cannot reach the homeserver at {config.homeserver} "
