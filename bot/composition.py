@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from bot.settings import Settings
 from bot.transports.base import MenuCommand
@@ -13,6 +14,7 @@ from conversations.core.i18n import Translations
 from conversations.events.flows.answer_invitation import Rsvp
 from conversations.events.flows.attendees import Attendees
 from conversations.events.flows.cancel_event import CancelEvent
+from conversations.events.flows.copy_event import CopyEvent
 from conversations.events.flows.edit_event import EditEvent
 from conversations.events.flows.event_qr import EventQr
 from conversations.events.flows.my_events import MyEvents
@@ -68,6 +70,10 @@ def build_flows(settings: Settings) -> list[Flow]:
         Attendees(bot_username=bot_username),
         EditEvent(),
         CancelEvent(),
+        CopyEvent(
+            bot_username=bot_username,
+            invite_lead=timedelta(days=settings.series_invite_lead_days),
+        ),
         EventQr(bot_username=bot_username),
         SendAgain(),
     ]

@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         ge=0,
         description="A task let go this close to the event tells the coordinator and asks again.",
     )
+    series_invite_lead_days: float = Field(
+        default=7,
+        gt=0,
+        description="How long before each meeting of a series its invitations go out.",
+    )
     initiative_pushes_per_day: int = Field(
         default=1, ge=0, description="How many initiatives one citizen may push to others a day."
     )
