@@ -22,6 +22,7 @@ from storage.models.feedback import (
 )
 from storage.models.help_offers import Offer, OfferKind, OfferMessage, OfferStatus
 from storage.models.one_time_codes import InviteCode, LinkCode
+from storage.models.organising import CheckIn, CheckInVia, EventOrganiser, OrganiserAction
 from storage.models.outbox import Batch, OutboxMessage, OutboxStatus, Priority
 from storage.models.people import ConsentRecord, ConsentState, Identity, Person, PersonStatus, Role
 from storage.models.scheduled_events import (
@@ -45,10 +46,13 @@ __all__ = [
     "NAMING_CONVENTION",
     "Base",
     "Batch",
+    "CheckIn",
+    "CheckInVia",
     "ConsentRecord",
     "ConsentState",
     "Conversation",
     "Event",
+    "EventOrganiser",
     "EventOrigin",
     "EventStatus",
     "EventTask",
@@ -67,6 +71,7 @@ __all__ = [
     "OfferKind",
     "OfferMessage",
     "OfferStatus",
+    "OrganiserAction",
     "OutboxMessage",
     "OutboxStatus",
     "Person",
