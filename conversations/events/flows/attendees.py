@@ -1,7 +1,9 @@
 """`/attendees`: who is coming to one of my events, and writing to them.
 
-Coordinators manage their own events; admins manage all. Checked on every step, because a
-role can be taken away in the middle of a conversation.
+Coordinators manage their own events; admins manage all; co-organisers (citizens too, who
+get here by the button they were sent) see and write to those of the events they help
+run, and what they do is logged. Checked on every step, because a role can be taken away
+in the middle of a conversation.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from conversations.events.flows.pick_event import (
     ChosenEventData,
     ManageEventFlow,
     chosen_event,
+    managed_event,
 )
 from conversations.events.rules.attendee_messages import write_to_attendees
-from storage.models import Event, EventStatus, Role, RsvpAnswer
+from conversations.events.rules.organisers import HELPER_STATE, Action, log_if_co_organiser
+from storage.models import Event, EventStatus, Prompt, Role, RsvpAnswer
 
 MAX_NOTE = 1500
 
@@ -113,9 +117,15 @@ async def send_note(
 
 class ChooseEventToList(ChooseEvent[ChosenEventData]):
     question = N_("Which event?")
+    co_organisers_may = True
 
     async def chosen(self, ctx: FlowContext, event: Event) -> Transition:
-        return Transition.go(AttendeesStep.LIST, ChosenEventData(event_id=event.id))
+        return await list_attendees(ctx, event)
+
+
+async def list_attendees(ctx: FlowContext, event: Event) -> Transition:
+    await log_if_co_organiser(ctx.services, event, ctx.person, Action.VIEWED, is_admin=ctx.is_admin)
+    return Transition.go(AttendeesStep.LIST, ChosenEventData(event_id=event.id))
 
 
 class ListAttendees(Question[ChosenEventData]):
@@ -151,12 +161,19 @@ class WriteToAttendees(Question[ChosenEventData]):
 
     async def take(self, ctx: FlowContext, data: ChosenEventData, answer: Answer) -> Transition:
         event = await chosen_event(ctx, data)
-        return await send_note(ctx, event, data, answer, longest=MAX_NOTE)
+        sent = await send_note(ctx, event, data, answer, longest=MAX_NOTE)
+        if sent.ends:
+            note = (answer.text or "").strip()
+            await log_if_co_organiser(
+                ctx.services, event, ctx.person, Action.WROTE, note, is_admin=ctx.is_admin
+            )
+        return sent
 
 
 class Attendees(ManageEventFlow[ChosenEventData]):
     name = "attendees"
     data_model = ChosenEventData
+    co_organisers_may = True
     commands = (
         CommandSpec(
             "attendees",
@@ -174,3 +191,15 @@ class Attendees(ManageEventFlow[ChosenEventData]):
     @property
     def questions(self) -> Mapping[str, Question[ChosenEventData]]:
         return self._questions
+
+    async def detached(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> Transition | None:
+        """ "See who is coming" on the message that made someone a co-organiser."""
+        if prompt.state != HELPER_STATE or choice_id != "list":
+            return None
+        event_id = prompt.context.get("event_id")
+        event = await managed_event(
+            ctx, event_id if isinstance(event_id, int) else None, assisting=True
+        )
+        if event is None:
+            return Transition.end(OutMessage(ctx._(N_("You no longer help to run that event."))))
+        return await list_attendees(ctx, event)
