@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
-from storage.models import CheckIn, Event, EventOrganiser, EventStatus, OrganiserAction, Person
+from storage.models import (
+    CheckIn,
+    Event,
+    EventOrganiser,
+    EventStatus,
+    OrganiserAction,
+    Person,
+    Rsvp,
+)
 
 
 class OrganiserRepository:
@@ -136,3 +146,32 @@ class CheckInRepository:
             select(func.count(CheckIn.id)).where(CheckIn.event_id == event_id)
         )
         return int(result.scalar_one())
+
+    async def code_of(self, event: Event) -> str:
+        """The event's check-in code, made the first time it is asked for."""
+        if event.check_in_code is None:
+            event.check_in_code = secrets.token_urlsafe(9).replace("-", "x").replace("_", "y")
+            await self._session.flush()
+        return event.check_in_code
+
+    async def event_by_code(self, code: str) -> Event | None:
+        result = await self._session.execute(select(Event).where(Event.check_in_code == code))
+        return result.scalar_one_or_none()
+
+    async def answered_events(
+        self, person_id: int, answers: Sequence[str], since: datetime, until: datetime
+    ) -> Sequence[Event]:
+        """Published events starting in [since, until) that the person answered so."""
+        result = await self._session.execute(
+            select(Event)
+            .join(Rsvp, Rsvp.event_id == Event.id)
+            .where(
+                Rsvp.person_id == person_id,
+                Rsvp.answer.in_(answers),
+                Event.status == EventStatus.PUBLISHED,
+                Event.starts_at >= since,
+                Event.starts_at < until,
+            )
+            .order_by(Event.starts_at)
+        )
+        return result.scalars().all()

@@ -16,6 +16,7 @@ from conversations.core.flow import Answer, FlowContext, FlowData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
 from conversations.core.questions import Question, by_state
+from conversations.events.flows.check_in_ticks import TickNames, check_in_qr, open_ticks
 from conversations.events.flows.event_qr import qr_message
 from conversations.events.flows.pick_event import (
     CHOOSE,
@@ -44,6 +45,7 @@ class AttendeesStep(StrEnum):
     CHOOSE = CHOOSE
     LIST = "list"
     WRITE = "write"
+    TICK = "tick"
 
 
 async def attendance(ctx: FlowContext, event: Event) -> str:
@@ -139,7 +141,9 @@ class ListAttendees(Question[ChosenEventData]):
             await attendance(ctx, await chosen_event(ctx, data)),
             choices=(
                 ctx.choice("write", N_("Write to those coming"), "✉️"),
+                ctx.choice("tick", N_("Check people in"), "✅"),
                 ctx.choice("qr", N_("QR code for a poster"), "🔳", "qr"),
+                ctx.choice("checkinqr", N_("Check-in QR code"), "📍"),
                 ctx.choice("done", N_("Done"), "👍", "ok"),
             ),
         )
@@ -147,6 +151,13 @@ class ListAttendees(Question[ChosenEventData]):
     async def take(self, ctx: FlowContext, data: ChosenEventData, answer: Answer) -> Transition:
         if answer.choice == "write":
             return Transition.go(AttendeesStep.WRITE, data)
+        if answer.choice == "tick":
+            return await open_ticks(ctx, data)
+        if answer.choice == "checkinqr":
+            event = await chosen_event(ctx, data)
+            return Transition.stay(
+                data, await check_in_qr(ctx, event, self._bot_username), ask=False
+            )
         if answer.choice == "qr":
             event = await chosen_event(ctx, data)
             return Transition.stay(data, qr_message(ctx, event, self._bot_username), ask=False)
@@ -185,7 +196,7 @@ class Attendees(ManageEventFlow[ChosenEventData]):
 
     def __init__(self, *, bot_username: str | None = None) -> None:
         self._questions = by_state(
-            ChooseEventToList(), ListAttendees(bot_username), WriteToAttendees()
+            ChooseEventToList(), ListAttendees(bot_username), WriteToAttendees(), TickNames()
         )
 
     @property

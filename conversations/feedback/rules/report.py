@@ -104,6 +104,13 @@ async def build_report(services: Services, tr: Translator, event: Event) -> list
     invited = await uow.events.invited_count(event.id)
     said_yes = (await uow.events.answer_counts(event.id)).get(RsvpAnswer.YES, 0)
     reminded = await uow.feedback.reminded_count(event.id)
+    # who checked in is what really happened; what people said afterwards is the fallback
+    checked_in = await uow.check_ins.count(event.id)
+    came = (
+        tr.gettext(N_("Came (checked in): {n}")).format(n=checked_in)
+        if checked_in
+        else tr.gettext(N_("Came: {n}")).format(n=data.came)
+    )
     when = tr.format_datetime(event.starts_at, timezone)
     lines = [
         tr.gettext(N_("Report: {title}, {when}")).format(title=event.title, when=when),
@@ -112,7 +119,7 @@ async def build_report(services: Services, tr: Translator, event: Event) -> list
         tr.gettext(N_("Invited: {n}")).format(n=max(invited, said_yes)),
         tr.gettext(N_("Said yes: {n}")).format(n=said_yes),
         tr.gettext(N_("Reminded: {n}")).format(n=reminded),
-        tr.gettext(N_("Came: {n}")).format(n=data.came),
+        came,
         tr.gettext(N_("Gave feedback: {n}")).format(n=data.gave_feedback),
     ]
     few = data.respondents < MIN_ANSWERS
