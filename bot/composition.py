@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 
 from bot.settings import Settings
 from bot.transports.base import MenuCommand
@@ -74,7 +73,7 @@ def build_flows(settings: Settings) -> list[Flow]:
         CancelEvent(),
         CopyEvent(
             bot_username=bot_username,
-            invite_lead=timedelta(days=settings.series_invite_lead_days),
+            invite_lead=settings.series_invite_lead,
         ),
         EventQr(bot_username=bot_username),
         SendAgain(),

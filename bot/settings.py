@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         ge=0,
         description="A task let go this close to the event tells the coordinator and asks again.",
     )
+    missing_hands_hours: float = Field(
+        default=48,
+        gt=0,
+        description="How long before an event the hands its tasks still miss are asked for again.",
+    )
     series_invite_lead_days: float = Field(
         default=7,
         gt=0,
@@ -325,6 +330,14 @@ class Settings(BaseSettings):
             media_path=self.media_path,
             max_snap_bytes=int(self.snap_max_mb * 1024 * 1024),
         )
+
+    @property
+    def missing_hands_lead(self) -> timedelta:
+        return timedelta(hours=self.missing_hands_hours)
+
+    @property
+    def series_invite_lead(self) -> timedelta:
+        return timedelta(days=self.series_invite_lead_days)
 
     @property
     def invite_code_validity(self) -> timedelta:

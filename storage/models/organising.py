@@ -42,9 +42,7 @@ class OrganiserAction(Base):
     __tablename__ = "organiser_actions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    event_id: Mapped[int] = mapped_column(
-        ForeignKey("events.id", ondelete="CASCADE"), index=True
-    )
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int | None] = mapped_column(
         ForeignKey("persons.id", ondelete="SET NULL"), index=True, info=FORGET_ANONYMISE
     )

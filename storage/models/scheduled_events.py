@@ -102,6 +102,8 @@ class EventTask(Base):
     hands: Mapped[int] = mapped_column(Integer, default=1)
     position: Mapped[int] = mapped_column(Integer, default=0)
     closed_at: Mapped[datetime | None]  # no more hands wanted; its pledges were let go
+    # when the hands still missing were asked for again, once, a while before the event
+    hands_asked_at: Mapped[datetime | None]
 
 
 class Invitation(Base):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, FlowContext, FlowData, Transition
@@ -26,7 +27,14 @@ from conversations.events.flows.pick_event import (
     chosen_event,
     managed_event,
 )
+from conversations.events.flows.write_to_task import (
+    CHOOSE_TASK,
+    ChooseTaskToWrite,
+    TaskNoteData,
+    WriteToTaskPeople,
+)
 from conversations.events.rules.attendee_messages import write_to_attendees
+from conversations.events.rules.live_view import task_line, task_people
 from conversations.events.rules.organisers import HELPER_STATE, Action, log_if_co_organiser
 from storage.models import Event, EventStatus, Prompt, Role, RsvpAnswer
 
@@ -64,6 +72,9 @@ async def attendance(ctx: FlowContext, event: Event) -> str:
     counts = await ctx.uow.events.answer_counts(event.id)
     for answer, heading in HEADINGS:
         lines.append(await _answered(ctx, event, answer, heading, counts.get(answer, 0)))
+    tasks = await task_people(ctx.uow, event)
+    if tasks:  # who does what
+        lines += ["", ctx._(N_("Tasks:")), *(task_line(ctx.translator, t) for t in tasks)]
     return "\n".join(lines)
 
 
@@ -141,6 +152,7 @@ class ListAttendees(Question[ChosenEventData]):
             await attendance(ctx, await chosen_event(ctx, data)),
             choices=(
                 ctx.choice("write", N_("Write to those coming"), "✉️"),
+                ctx.choice("writetask", N_("Write to the people of a task"), "🙋"),
                 ctx.choice("tick", N_("Check people in"), "✅"),
                 ctx.choice("qr", N_("QR code for a poster"), "🔳", "qr"),
                 ctx.choice("checkinqr", N_("Check-in QR code"), "📍"),
@@ -151,6 +163,8 @@ class ListAttendees(Question[ChosenEventData]):
     async def take(self, ctx: FlowContext, data: ChosenEventData, answer: Answer) -> Transition:
         if answer.choice == "write":
             return Transition.go(AttendeesStep.WRITE, data)
+        if answer.choice == "writetask":
+            return Transition.go(CHOOSE_TASK, data)
         if answer.choice == "tick":
             return await open_ticks(ctx, data)
         if answer.choice == "checkinqr":
@@ -181,9 +195,9 @@ class WriteToAttendees(Question[ChosenEventData]):
         return sent
 
 
-class Attendees(ManageEventFlow[ChosenEventData]):
+class Attendees(ManageEventFlow[TaskNoteData]):
     name = "attendees"
-    data_model = ChosenEventData
+    data_model = TaskNoteData
     co_organisers_may = True
     commands = (
         CommandSpec(
@@ -195,12 +209,19 @@ class Attendees(ManageEventFlow[ChosenEventData]):
     )
 
     def __init__(self, *, bot_username: str | None = None) -> None:
-        self._questions = by_state(
-            ChooseEventToList(), ListAttendees(bot_username), WriteToAttendees(), TickNames()
+        # the task note's data holds the chosen event too, so every question reads it
+        asked: tuple[Question[Any], ...] = (
+            ChooseEventToList(),
+            ListAttendees(bot_username),
+            WriteToAttendees(),
+            TickNames(),
+            ChooseTaskToWrite(),
+            WriteToTaskPeople(),
         )
+        self._questions: dict[str, Question[TaskNoteData]] = by_state(*asked)
 
     @property
-    def questions(self) -> Mapping[str, Question[ChosenEventData]]:
+    def questions(self) -> Mapping[str, Question[TaskNoteData]]:
         return self._questions
 
     async def detached(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> Transition | None:

@@ -1,4 +1,4 @@
-"""co-organisers and their log, check-ins and the check-in code
+"""co-organisers and their log, check-ins and the check-in code, missing hands asked again
 
 Revision ID: 0010_coordinator_toolkit
 Revises: 0009_reminder_timing
@@ -68,9 +68,13 @@ def upgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('check_in_code', sa.String(length=24), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_events_check_in_code'), ['check_in_code'])
+    with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('hands_asked_at', storage.types.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.drop_column('hands_asked_at')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_events_check_in_code'), type_='unique')
         batch_op.drop_column('check_in_code')
