@@ -84,3 +84,29 @@ async def test_the_job_wakes_when_hands_are_due(chat: Chat, clock: FrozenClock) 
     event = await create_event(chat, tasks="tænde bål")
     due = await chat.app.event_jobs.next_due_at()
     assert due is not None and due <= event.starts_at - timedelta(hours=48)
+
+
+async def test_the_attendee_list_as_a_printable_sign_in_sheet_and_csv(chat: Chat) -> None:
+    await everyone(chat, "anna", "bo")
+    await chat.onboard("zoë", name="Zoë Ærø", language="en")
+    event = await create_event(chat, guests=True, tasks="medbring suppe x2")
+    await chat.deliver_outbox()
+    (soup,) = await tasks_of(chat, event)
+    await answer(chat, "anna", "yes")
+    await answer(chat, "anna", "guest")
+    await take_task(chat, "anna", soup)
+    await answer(chat, "zoë", "yes")
+    await answer(chat, "bo", "no")
+    await chat.say("kim", "/deltagere")
+    await chat.tap("kim", f"e{event.id}")
+    replies = await chat.tap("kim", "sheet")
+    pdf, table = (m.attachment for m in replies[-2:])
+    assert pdf is not None and table is not None
+    assert pdf.mime_type == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert "krydse af" in replies[-2].text  # in the coordinator's language
+    rows = table.content.decode("utf-8-sig").splitlines()
+    assert rows[0] == "Navn,Gæster,Opgave,Tjekket ind"
+    assert rows[1:] == ["Anna,1,medbring suppe,", "Zoë Ærø,0,,"]  # bo said no
+    assert b"/Count 1" in pdf.content  # two names and the empty lines fit one A4 page
+    # Zoë Ærø's letters are drawn: the embedded font holds their glyphs
+    assert b"/edieresis" in pdf.content and b"/AE" in pdf.content

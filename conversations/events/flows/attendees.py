@@ -15,7 +15,7 @@ from typing import Any
 from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, FlowContext, FlowData, Transition
 from conversations.core.i18n import N_
-from conversations.core.messages import OutMessage
+from conversations.core.messages import Attachment, OutMessage
 from conversations.core.questions import Question, by_state
 from conversations.events.flows.check_in_ticks import TickNames, check_in_qr, open_ticks
 from conversations.events.flows.event_qr import qr_message
@@ -36,6 +36,7 @@ from conversations.events.flows.write_to_task import (
 from conversations.events.rules.attendee_messages import write_to_attendees
 from conversations.events.rules.live_view import task_line, task_people
 from conversations.events.rules.organisers import HELPER_STATE, Action, log_if_co_organiser
+from conversations.events.rules.sign_in_sheet import sheet_files
 from storage.models import Event, EventStatus, Prompt, Role, RsvpAnswer
 
 MAX_NOTE = 1500
@@ -154,6 +155,7 @@ class ListAttendees(Question[ChosenEventData]):
                 ctx.choice("write", N_("Write to those coming"), "✉️"),
                 ctx.choice("writetask", N_("Write to the people of a task"), "🙋"),
                 ctx.choice("tick", N_("Check people in"), "✅"),
+                ctx.choice("sheet", N_("A list to print (PDF and CSV)"), "🖨"),
                 ctx.choice("qr", N_("QR code for a poster"), "🔳", "qr"),
                 ctx.choice("checkinqr", N_("Check-in QR code"), "📍"),
                 ctx.choice("done", N_("Done"), "👍", "ok"),
@@ -165,6 +167,8 @@ class ListAttendees(Question[ChosenEventData]):
             return Transition.go(AttendeesStep.WRITE, data)
         if answer.choice == "writetask":
             return Transition.go(CHOOSE_TASK, data)
+        if answer.choice == "sheet":
+            return Transition.stay(data, *await sheet_messages(ctx, data), ask=False)
         if answer.choice == "tick":
             return await open_ticks(ctx, data)
         if answer.choice == "checkinqr":
@@ -176,6 +180,22 @@ class ListAttendees(Question[ChosenEventData]):
             event = await chosen_event(ctx, data)
             return Transition.stay(data, qr_message(ctx, event, self._bot_username), ask=False)
         return Transition.end(OutMessage(ctx._(N_("All right. 👍"))))
+
+
+async def sheet_messages(ctx: FlowContext, data: ChosenEventData) -> list[OutMessage]:
+    event = await chosen_event(ctx, data)
+    heading, files = await sheet_files(ctx.services, ctx.translator, event)
+    await log_if_co_organiser(
+        ctx.services, event, ctx.person, Action.PRINTED, is_admin=ctx.is_admin
+    )
+    captions = (
+        ctx._(N_("A sign-in sheet to print: {heading}")).format(heading=heading),
+        ctx._(N_("Those coming, as a table (CSV).")),
+    )
+    return [
+        OutMessage(caption, attachment=Attachment(name, content, mime))
+        for caption, (name, content, mime) in zip(captions, files, strict=True)
+    ]
 
 
 class WriteToAttendees(Question[ChosenEventData]):

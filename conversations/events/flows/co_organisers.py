@@ -37,6 +37,7 @@ ACTION_WORDS = {
     Action.CHECKED_IN: N_("checked someone in"),
     Action.UNCHECKED: N_("took a check-in back"),
     Action.REPORT: N_("read the report"),
+    Action.PRINTED: N_("took the list of those coming"),
 }
 
 

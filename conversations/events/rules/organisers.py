@@ -23,6 +23,7 @@ class Action:
     CHECKED_IN = "checked_in"  # ticked a name
     UNCHECKED = "unchecked"
     REPORT = "report"  # read the report
+    PRINTED = "printed"  # took the attendee list (PDF and CSV)
 
 
 async def log_if_co_organiser(
