@@ -54,7 +54,8 @@ async def test_the_check_in_qr_is_its_own_code_and_checks_in_whoever_scans_it(
     assert "/start in_" in replies[-1].text
     async with chat.app.uow() as uow:
         stored = await uow.events.get(event.id)
-        assert stored is not None and stored.check_in_code is not None
+        assert stored is not None
+        assert stored.check_in_code is not None
         code = stored.check_in_code
     assert code != event.link_code
     replies = await chat.say("bo", f"/start in_{code}")  # too early

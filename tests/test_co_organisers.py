@@ -50,7 +50,8 @@ async def test_a_citizen_helper_sees_and_writes_to_those_coming_and_it_is_logged
     await chat.tap("kim", "done")
     delivered = await chat.deliver_outbox()
     told = next(d.message for d in delivered if d.ref.user_id == "anna")
-    assert "Kim" in told.text and "Skovtur med suppe" in told.text
+    assert "Kim" in told.text
+    assert "Skovtur med suppe" in told.text
     assert told.prompt_id is not None
     # anna, a citizen, cannot type /deltagere, but her button opens the list
     replies = await chat.say("anna", "/deltagere")

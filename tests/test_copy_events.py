@@ -64,7 +64,8 @@ async def test_a_copy_asks_only_the_new_time_and_keeps_everything_else(chat: Cha
             ("medbring suppe", 3)
         ]
         refreshed = await uow.events.get(source.id)
-        assert refreshed is not None and refreshed.series == copy.series  # the report compares
+        assert refreshed is not None
+        assert refreshed.series == copy.series
     delivered = await chat.deliver_outbox()
     assert [d.ref.user_id for d in delivered if d.message.choices] == ["anna"]
     invitation = await invitation_for(chat, "anna")
@@ -83,11 +84,13 @@ async def test_a_weekly_series_invites_one_meeting_at_a_time(chat: Chat) -> None
     assert "2 til 26" in replies[0].text
     await chat.say("kim", "4")
     preview = chat.last_question("kim")
-    assert "4 gange" in preview.text and "sendes 7 dage før" in preview.text
+    assert "4 gange" in preview.text
+    assert "sendes 7 dage før" in preview.text
     await chat.tap("kim", "publish")
     series = await events_after(chat, source)
     assert [e.starts_at for e in series] == [SATURDAY_10 + n * WEEK for n in range(1, 5)]
-    assert len({e.series for e in series}) == 1 and series[0].series is not None
+    assert len({e.series for e in series}) == 1
+    assert series[0].series is not None
     assert [e.send_at for e in series] == [e.starts_at - WEEK for e in series]
     # nothing goes out yet: the first meeting's invitation waits until a week before it
     assert await chat.deliver_outbox() == []
@@ -145,7 +148,8 @@ async def test_change_something_before_publishing_comes_back_to_the_preview(chat
     await chat.say("kim", "medbring kage x2")
     await chat.tap("kim", "done")
     preview = chat.last_question("kim")
-    assert "Stranden" in preview.text and "medbring kage ×2" in preview.text
+    assert "Stranden" in preview.text
+    assert "medbring kage ×2" in preview.text
     assert "tænde bål" not in preview.text
     await chat.tap("kim", "publish")
     [copy] = await events_after(chat, source)

@@ -17,7 +17,7 @@ async def test_attendees_and_tasks_show_who_took_each_task(chat: Chat) -> None:
     await everyone(chat, "anna", "bo")
     event = await create_event(chat, tasks="medbring suppe x2\ntænde bål")
     await chat.deliver_outbox()
-    soup, fire = await tasks_of(chat, event)
+    soup, _fire = await tasks_of(chat, event)
     await take_task(chat, "anna", soup)
     await take_task(chat, "bo", soup)
     await chat.say("kim", "/deltagere")
@@ -83,7 +83,8 @@ async def test_the_job_wakes_when_hands_are_due(chat: Chat, clock: FrozenClock) 
     await everyone(chat)
     event = await create_event(chat, tasks="tænde bål")
     due = await chat.app.event_jobs.next_due_at()
-    assert due is not None and due <= event.starts_at - timedelta(hours=48)
+    assert due is not None
+    assert due <= event.starts_at - timedelta(hours=48)
 
 
 async def test_the_attendee_list_as_a_printable_sign_in_sheet_and_csv(chat: Chat) -> None:
@@ -101,12 +102,15 @@ async def test_the_attendee_list_as_a_printable_sign_in_sheet_and_csv(chat: Chat
     await chat.tap("kim", f"e{event.id}")
     replies = await chat.tap("kim", "sheet")
     pdf, table = (m.attachment for m in replies[-2:])
-    assert pdf is not None and table is not None
-    assert pdf.mime_type == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert pdf is not None
+    assert table is not None
+    assert pdf.mime_type == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
     assert "krydse af" in replies[-2].text  # in the coordinator's language
     rows = table.content.decode("utf-8-sig").splitlines()
     assert rows[0] == "Navn,Gæster,Opgave,Tjekket ind"
     assert rows[1:] == ["Anna,1,medbring suppe,", "Zoë Ærø,0,,"]  # bo said no
     assert b"/Count 1" in pdf.content  # two names and the empty lines fit one A4 page
     # Zoë Ærø's letters are drawn: the embedded font holds their glyphs
-    assert b"/edieresis" in pdf.content and b"/AE" in pdf.content
+    assert b"/edieresis" in pdf.content
+    assert b"/AE" in pdf.content

@@ -109,7 +109,8 @@ def _page(
 
 
 def sign_in_pdf(tr: Translator, heading: tuple[str, str], rows: list[SheetRow]) -> bytes:
-    """`heading` (the title, and when and where) on every page, then a line a person: their names and `EMPTY_LINES` more."""
+    """`heading` (the title; when and where) on every page, then a line a person and
+    `EMPTY_LINES` more for those who come without having answered."""
     lines: list[SheetRow | None] = [*rows, *([None] * EMPTY_LINES)]
     pages = [lines[i : i + ROWS_A_PAGE] for i in range(0, len(lines), ROWS_A_PAGE)]
     buffer = io.BytesIO()
