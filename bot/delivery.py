@@ -58,7 +58,7 @@ from bot.rate_limit import Push, RateLimiter, RateLimits
 from bot.timing import RealSleeper, Sleeper
 from bot.transports.base import Transport
 from bot.transports.pacing import paced
-from conversations.core.messages import ChatRef, OutMessage, message_from_payload
+from conversations.core.messages import EDIT_OF, ChatRef, OutMessage, message_from_payload
 from storage.clock import Clock
 from storage.models import OutboxStatus
 from storage.repositories.outbox import ClaimedMessage, DueMessage, Recovered
@@ -341,7 +341,9 @@ class DeliveryWorker:
         try:
             with push:
                 if out is not None and await self._on_the_wire(message, push, claimed=claimed):
-                    result = await try_send(self.transport, ref, out)
+                    edit_of = message.payload.get(EDIT_OF)
+                    edit = str(edit_of) if edit_of else None
+                    result = await try_send(self.transport, ref, out, edit_of=edit)
         finally:
             self._sending.pop(message.id, None)
             self._send_done.set()
