@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from pydantic import Field
+
 from conversations.core.flow import FlowContext
 from conversations.events.flows.new_event.draft import NewEventData, Step
 from conversations.events.flows.pick_event import ChosenEventData
@@ -46,6 +48,7 @@ class CopyEventData(NewEventData, ChosenEventData):
     repeat_asked: bool = False
     times: int | None = None
     until: date | None = None
+    from_ideas: list[int] = Field(default_factory=list)  # "next time" ideas it came from
 
     @classmethod
     async def of_event(cls, ctx: FlowContext, event: Event) -> CopyEventData:

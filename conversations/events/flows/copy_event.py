@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from conversations.core.choice_ids import EVENT
+from conversations.core.choice_ids import EVENT, IDEA
 from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, FlowContext, Transition
 from conversations.core.i18n import N_
@@ -46,11 +46,15 @@ from conversations.events.flows.new_event.who_may_come import CapacityQuestion, 
 from conversations.events.flows.pick_event import (
     CHOOSE,
     ManageEventFlow,
+    managed_event,
     only_coordinators,
     picked_event,
 )
 from conversations.events.rules.series import DEFAULT_INVITE_LEAD
-from storage.models import Event, Role
+from conversations.feedback.rules.next_meeting import idea_of
+from storage.models import Event, Prompt, Role
+
+IDEA_STATE = "idea"  # the report's "make it the next meeting" (feedback/flows/read_report)
 
 COPYABLE = 9  # the newest of my events, past ones too: last week's walk is the usual source
 
@@ -143,6 +147,27 @@ class CopyEvent(ManageEventFlow[CopyEventData]):
         if not await copyable(ctx):
             return no_events(ctx)
         return Transition.go(CHOOSE, CopyEventData())
+
+    async def detached(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> Transition | None:
+        """An idea tapped under a report: a copy of the event with the idea as its text."""
+        if prompt.state != IDEA_STATE:
+            return None
+        event_id = prompt.context.get("event_id")
+        event = await managed_event(ctx, event_id if isinstance(event_id, int) else None)
+        if event is None:
+            return only_coordinators(ctx)
+        idea = await idea_of(ctx.services, event, IDEA.parse(choice_id))
+        if idea is None:
+            return None
+        copied = await CopyEventData.of_event(ctx, event)
+        copied.text, copied.from_ideas = idea.text, [idea.id]
+        intro = ctx._(
+            N_(
+                "The next meeting, from the idea: “{idea}”. The rest is as {title}; "
+                "you can change anything before publishing."
+            )
+        ).format(idea=idea.text, title=event.title)
+        return Transition.go(Step.WHEN, copied, OutMessage(intro))
 
     async def handle(
         self, ctx: FlowContext, state: str, data: CopyEventData, answer: Answer

@@ -16,6 +16,7 @@ from conversations.events.flows.new_event.publishing import (
 )
 from conversations.events.rules.invitations import batch_invitations, publish
 from conversations.events.rules.series import invite_at, new_series_key
+from conversations.feedback.rules.next_meeting import tell_idea_givers
 from storage.models import Event
 
 
@@ -44,6 +45,8 @@ async def publish_copy(
     if len(found) == 1:
         event = await create_event(ctx, event_fields(ctx, data) | {"series": key}, data.tasks)
         count = await _publish_one(ctx, event)
+        if source is not None and data.from_ideas:
+            await tell_idea_givers(ctx.services, source, data.from_ideas, event)
         return Transition.end(await published_message(ctx, event, count, bot_username))
     first: tuple[Event, int] | None = None
     for meeting in found:
@@ -57,6 +60,8 @@ async def publish_copy(
         count = await _publish_one(ctx, event)
         first = first or (event, count)
     assert first is not None
+    if source is not None and data.from_ideas:
+        await tell_idea_givers(ctx.services, source, data.from_ideas, first[0])
     summary = OutMessage(
         ctx.ngettext(
             "The series is made: {n} meeting, the last {when}.",

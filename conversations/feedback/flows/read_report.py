@@ -10,16 +10,21 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from conversations.core.choice_ids import EVENT
+from conversations.core.choice_ids import EVENT, IDEA
 from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, NoData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, OutMessage
-from conversations.events.flows.pick_event import can_assist, only_coordinators
+from conversations.core.prompts import offer_to
+from conversations.events.flows.pick_event import can_assist, can_manage, only_coordinators
 from conversations.events.rules.live_view import live_view
 from conversations.events.rules.organisers import Action, log_if_co_organiser
+from conversations.feedback.rules.next_meeting import next_time_ideas
 from conversations.feedback.rules.report import build_report
 from storage.models import Event, Role
+
+COPY_FLOW = "copyevent"  # an idea's tap starts a copy of the event, the idea its text
+IDEA_STATE = "idea"
 
 
 class ReportStep(StrEnum):
@@ -76,4 +81,36 @@ class Report(Flow):
         if event.starts_at > ctx.now():
             return Transition.end(OutMessage(await live_view(ctx.services, ctx.translator, event)))
         messages = await build_report(ctx.services, ctx.translator, event)
-        return Transition.end(*messages)
+        offer = await next_meeting_offer(ctx, event) if can_manage(ctx, event) else None
+        return Transition.end(*messages, *([offer] if offer else []))
+
+
+async def next_meeting_offer(ctx: FlowContext, event: Event) -> OutMessage | None:
+    """The ideas for next time, each a tap away from a new event made from this one."""
+    ideas = await next_time_ideas(ctx.services, event)
+    if not ideas:
+        return None
+    message = OutMessage(
+        ctx._(
+            N_(
+                "Make one of the ideas the next meeting? Tap one: I start a new event "
+                "like this one with the idea as its text, and those who gave it hear when "
+                "it happens."
+            )
+        ),
+        choices=tuple(Choice(IDEA.of(i.id), "💡 " + _short(i.text)) for i in ideas),
+    )
+    return await offer_to(
+        ctx.uow,
+        ctx.ref,
+        ctx.person.id,
+        COPY_FLOW,
+        message,
+        state=IDEA_STATE,
+        context={"event_id": event.id},
+    )
+
+
+def _short(text: str, longest: int = 48) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= longest else text[: longest - 1] + "…"
