@@ -5,11 +5,14 @@ shows how it looks now."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
+from storage.clock import FrozenClock
 from storage.models import OrganiserAction
 from tests.fakes import Chat
-from tests.test_events import answer, create_event, everyone, invitation_for
+from tests.test_events import SATURDAY_10, answer, create_event, everyone, invitation_for
 from tests.test_onboarding import person_of
 from tests.test_pledges import take_task, tasks_of
 
@@ -126,3 +129,25 @@ async def test_only_a_candidate_can_be_added(chat: Chat) -> None:
     replies = await chat.say("anna", "/coorganisers")
     assert "koordinator" in replies[-1].text.lower()
     assert (await invitation_for(chat, "bo")).prompt_id is not None
+
+
+async def test_mydata_shows_and_forget_removes_helping_and_checking_in(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    await everyone(chat, "anna")
+    event = await create_event(chat)
+    await chat.deliver_outbox()
+    await answer(chat, "anna", "yes")
+    await add_helper(chat, event.id, "anna")
+    clock.set(SATURDAY_10)
+    await chat.say("anna", "/her")
+    replies = await chat.say("anna", "/minedata")
+    exported = json.loads(replies[-1].attachment.content)  # type: ignore[union-attr]
+    assert [row["event_id"] for row in exported["event_organisers"]] == [event.id]
+    assert [row["via"] for row in exported["check_ins"]] == ["self"]
+    await chat.say("anna", "/glem")
+    await chat.tap("anna", "delete")
+    async with chat.app.uow() as uow:
+        assert await uow.organisers.organisers(event.id) == []
+        assert await uow.check_ins.count(event.id) == 1  # how many came stays, no name
+        assert await uow.check_ins.checked_in(event.id) == set()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from conversations.events.rules.series import Repeat, invite_at, meetings
 from storage.models import Event, OutboxMessage
 from tests.fakes import Chat
-from tests.test_events import SATURDAY_10, create_event, everyone, invitation_for
+from tests.test_events import SATURDAY_10, answer, create_event, everyone, invitation_for
 from tests.test_onboarding import person_of
 
 WEEK = timedelta(weeks=1)
@@ -195,3 +195,21 @@ def test_meetings_keep_the_local_time_across_summer_time_and_month_ends() -> Non
     capped = meetings(start, None, Repeat.WEEKLY, "Europe/Copenhagen", until=date(2030, 1, 1))
     assert len(capped) == 26
     assert invite_at(start, start - timedelta(days=2), timedelta(days=7)) is None
+
+
+async def test_the_report_compares_the_meetings_of_a_series(chat: Chat) -> None:
+    await everyone(chat, "anna")
+    source = await create_event(chat)
+    await chat.deliver_outbox()
+    await answer(chat, "anna", "yes")
+    await copy_of(chat, source)
+    await chat.tap("kim", "weekly")
+    await chat.say("kim", "2")
+    await chat.tap("kim", "publish")
+    chat.app.clock.set(SATURDAY_10 + 2 * WEEK + timedelta(hours=4))  # type: ignore[attr-defined]
+    await chat.say("kim", "/rapport")
+    replies = await chat.tap("kim", f"e{source.id}")
+    text = "\n".join(m.text for m in replies)
+    assert "Serien indtil nu:" in text
+    assert "lørdag 6. juni 2026 kl. 10:00: 1 sagde ja, 0 kom" in text
+    assert "lørdag 20. juni 2026 kl. 10:00: 0 sagde ja, 0 kom" in text
