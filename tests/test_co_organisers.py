@@ -66,6 +66,12 @@ async def test_a_citizen_helper_sees_and_writes_to_those_coming_and_it_is_logged
     delivered = await chat.deliver_outbox()
     assert [d.ref.user_id for d in delivered if "bålet" in d.message.text] == ["bo"]
     assert await logged(chat) == ["viewed", "wrote"]
+    # and from her list, the report (before the start: how it looks now)
+    replies = await chat.press("anna", told.prompt_id, "list")
+    replies = await chat.tap("anna", "report")
+    assert "sådan ser det ud nu" in replies[-1].text
+    assert "Kommer (2): Anna, Bo" in replies[-1].text
+    assert await logged(chat) == ["viewed", "wrote", "viewed", "report"]
     # the creator reads what she did
     await chat.say("kim", "/coorganisers")
     replies = await chat.tap("kim", f"e{event.id}")

@@ -40,6 +40,7 @@ from conversations.events.rules.sign_in_sheet import sheet_files
 from storage.models import Event, EventStatus, Prompt, Role, RsvpAnswer
 
 MAX_NOTE = 1500
+REPORT_FLOW = "report"
 
 
 HEADINGS = (
@@ -156,6 +157,7 @@ class ListAttendees(Question[ChosenEventData]):
                 ctx.choice("writetask", N_("Write to the people of a task"), "🙋"),
                 ctx.choice("tick", N_("Check people in"), "✅"),
                 ctx.choice("sheet", N_("A list to print (PDF and CSV)"), "🖨"),
+                ctx.choice("report", N_("The report"), "📊"),
                 ctx.choice("qr", N_("QR code for a poster"), "🔳", "qr"),
                 ctx.choice("checkinqr", N_("Check-in QR code"), "📍"),
                 ctx.choice("done", N_("Done"), "👍", "ok"),
@@ -167,6 +169,9 @@ class ListAttendees(Question[ChosenEventData]):
             return Transition.go(AttendeesStep.WRITE, data)
         if answer.choice == "writetask":
             return Transition.go(CHOOSE_TASK, data)
+        if answer.choice == "report":  # also a citizen helper's way to it
+            event = await chosen_event(ctx, data)
+            return Transition.end(then=(REPORT_FLOW, str(event.id)))
         if answer.choice == "sheet":
             return Transition.stay(data, *await sheet_messages(ctx, data), ask=False)
         if answer.choice == "tick":

@@ -51,6 +51,8 @@ class Report(Flow):
     )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
+        if args.strip().isdigit():  # one event, from the attendee list (a helper's way here)
+            return await report_on(ctx, await ctx.uow.events.get(int(args.strip())))
         if not ctx.is_coordinator:
             return only_coordinators(ctx)
         if not await reportable(ctx):
@@ -70,19 +72,21 @@ class Report(Flow):
         if not ctx.is_coordinator:
             return only_coordinators(ctx)
         event_id = EVENT.parse(answer.choice)
-        event = await ctx.uow.events.get(event_id) if event_id is not None else None
-        if event is None or not await can_assist(ctx, event):
-            return Transition.end(
-                OutMessage(ctx._(N_("You can only see reports on your own events.")))
-            )
-        await log_if_co_organiser(
-            ctx.services, event, ctx.person, Action.REPORT, is_admin=ctx.is_admin
+        return await report_on(
+            ctx, await ctx.uow.events.get(event_id) if event_id is not None else None
         )
-        if event.starts_at > ctx.now():
-            return Transition.end(OutMessage(await live_view(ctx.services, ctx.translator, event)))
-        messages = await build_report(ctx.services, ctx.translator, event)
-        offer = await next_meeting_offer(ctx, event) if can_manage(ctx, event) else None
-        return Transition.end(*messages, *([offer] if offer else []))
+
+
+async def report_on(ctx: FlowContext, event: Event | None) -> Transition:
+    """The report, or before the start the live view; for those who may help run it."""
+    if event is None or not await can_assist(ctx, event):
+        return Transition.end(OutMessage(ctx._(N_("You can only see reports on your own events."))))
+    await log_if_co_organiser(ctx.services, event, ctx.person, Action.REPORT, is_admin=ctx.is_admin)
+    if event.starts_at > ctx.now():
+        return Transition.end(OutMessage(await live_view(ctx.services, ctx.translator, event)))
+    messages = await build_report(ctx.services, ctx.translator, event)
+    offer = await next_meeting_offer(ctx, event) if can_manage(ctx, event) else None
+    return Transition.end(*messages, *([offer] if offer else []))
 
 
 async def next_meeting_offer(ctx: FlowContext, event: Event) -> OutMessage | None:
