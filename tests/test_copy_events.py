@@ -85,6 +85,7 @@ async def test_a_weekly_series_invites_one_meeting_at_a_time(chat: Chat) -> None
     await chat.say("kim", "4")
     preview = chat.last_question("kim")
     assert "4 gange" in preview.text
+    assert "Sendes: lørdag 6. juni 2026 kl. 10:00" in preview.text  # a week before the first
     assert "sendes 7 dage før" in preview.text
     await chat.tap("kim", "publish")
     series = await events_after(chat, source)

@@ -21,7 +21,7 @@ from conversations.events.flows.copy_publishing import publish_copy
 from conversations.events.flows.new_event.draft import NewEventData, Step, retry, squeezed
 from conversations.events.flows.new_event.journey_and_tasks import TasksQuestion
 from conversations.events.flows.new_event.preview import EventPreview
-from conversations.events.rules.series import MAX_MEETINGS, Repeat, meetings
+from conversations.events.rules.series import MAX_MEETINGS, Repeat, invite_at, meetings
 
 
 class RepeatQuestion(Question[CopyEventData]):
@@ -173,6 +173,10 @@ class CopyPreview(EventPreview):
 
     async def describe(self, ctx: FlowContext, data: NewEventData) -> str:
         assert isinstance(data, CopyEventData)
+        found = data.meetings(ctx.config.timezone)
+        if len(found) > 1:  # "sent" tells when the first meeting's invitations go out
+            first = invite_at(found[0].start, ctx.now(), self.invite_lead)
+            data = data.model_copy(update={"send_at": first})
         text = await super().describe(ctx, data)
         return "\n".join([text, *series_lines(ctx, data, self.invite_lead)])
 
