@@ -1,7 +1,7 @@
 """co-organisers and their log, check-ins and the check-in code, missing hands asked again
 
-Revision ID: 0010_coordinator_toolkit
-Revises: 0009_reminder_timing
+Revision ID: 0013_coordinator_toolkit
+Revises: 0012_inactivity
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = '0010_coordinator_toolkit'
-down_revision: str | None = '0009_reminder_timing'
+revision: str = '0013_coordinator_toolkit'
+down_revision: str | None = '0012_inactivity'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
