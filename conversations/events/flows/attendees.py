@@ -212,10 +212,9 @@ class WriteToAttendees(Question[ChosenEventData]):
     async def take(self, ctx: FlowContext, data: ChosenEventData, answer: Answer) -> Transition:
         event = await chosen_event(ctx, data)
         sent = await send_note(ctx, event, data, answer, longest=MAX_NOTE)
-        if sent.ends:
-            note = (answer.text or "").strip()
+        if sent.ends:  # what was done, not what was said: the words are not kept twice
             await log_if_co_organiser(
-                ctx.services, event, ctx.person, Action.WROTE, note, is_admin=ctx.is_admin
+                ctx.services, event, ctx.person, Action.WROTE, is_admin=ctx.is_admin
             )
         return sent
 

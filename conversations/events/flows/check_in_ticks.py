@@ -64,8 +64,8 @@ class TickNames(Question[ChosenEventData]):
         else:
             await uow.check_ins.check_in(event.id, person.id, CheckInVia.ORGANISER, ctx.person.id)
             action = Action.CHECKED_IN
-        name = name_of(ctx.translator, person)
-        await log_if_co_organiser(ctx.services, event, ctx.person, action, name, is_admin=admin)
+        # no name in the log: it would outlive that person's /forget
+        await log_if_co_organiser(ctx.services, event, ctx.person, action, is_admin=admin)
         return Transition.stay(data)
 
 

@@ -71,9 +71,8 @@ class WriteToTaskPeople(Question[TaskNoteData]):
         count = await write_to_task_people(
             ctx.services, event, task, note, sender=ctx.person, sender_chat=ctx.ref
         )
-        detail = f"{task.title}: {note}"
-        await log_if_co_organiser(
-            ctx.services, event, ctx.person, Action.WROTE, detail, is_admin=ctx.is_admin
+        await log_if_co_organiser(  # the task, not the words: they are not kept twice
+            ctx.services, event, ctx.person, Action.WROTE, task.title, is_admin=ctx.is_admin
         )
         text = ctx.ngettext("Sent to {n} person. ✉️", "On its way to {n} people. ✉️", count).format(
             n=count
