@@ -112,6 +112,7 @@ class BotApp:
             settings.timezone,
             settings.feedback_options(),
             initiative_pushes_per_day=settings.initiative_pushes_per_day,
+            missing_hands_lead=settings.missing_hands_lead,
         )
         self._chat_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()

@@ -58,7 +58,7 @@ from bot.rate_limit import Push, RateLimiter, RateLimits
 from bot.timing import RealSleeper, Sleeper
 from bot.transports.base import SENDING_TRANSACTION, Transport
 from bot.transports.pacing import paced
-from conversations.core.messages import ChatRef, OutMessage, message_from_payload
+from conversations.core.messages import EDIT_OF, ChatRef, OutMessage, message_from_payload
 from storage.clock import Clock
 from storage.models import OutboxStatus
 from storage.repositories.outbox import ClaimedMessage, DueMessage, Recovered
@@ -345,9 +345,11 @@ class DeliveryWorker:
         try:
             with push:
                 if out is not None and await self._on_the_wire(message, push, claimed=claimed):
+                    edit_of = message.payload.get(EDIT_OF)
+                    edit = str(edit_of) if edit_of else None
                     transaction = SENDING_TRANSACTION.set(message.transaction_id)
                     try:
-                        result = await try_send(self.transport, ref, out)
+                        result = await try_send(self.transport, ref, out, edit_of=edit)
                     finally:
                         SENDING_TRANSACTION.reset(transaction)
         finally:
