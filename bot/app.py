@@ -16,6 +16,7 @@ from bot.delivery import DeliveryWorker
 from bot.delivery_outcomes import policy_from
 from bot.i18n import catalogs
 from bot.intake import Intake
+from bot.leases import ProcessLease
 from bot.progress import BroadcastProgress
 from bot.rate_limit import RateLimiter, RateLimits, limiter_for
 from bot.scheduler import EventJobs, Housekeeping
@@ -80,7 +81,12 @@ class BotApp:
                 hook(self.language_of)
             if isinstance(transport, RoleCommandMenus):
                 transport.when_ready(partial(self.role_menus.sync, transport.platform))
-        self.housekeeping = Housekeeping(self.uow, self.clock)
+        self.sleeper = sleeper or RealSleeper()
+        # Several processes may share a PostgreSQL database: this one's lease (bot/leases.py).
+        self.lease: ProcessLease | None = None
+        if self.uow.shared:
+            self.lease = ProcessLease(self.uow, self.clock, seconds=settings.lease_seconds)
+        self.housekeeping = Housekeeping(self.uow, self.clock, self.lease)
         self._stopping: asyncio.Task[None] | None = None
         self.event_jobs = EventJobs(
             self.uow,
@@ -89,11 +95,11 @@ class BotApp:
             settings.timezone,
             settings.feedback_options(),
             initiative_pushes_per_day=settings.initiative_pushes_per_day,
+            lease=self.lease,
         )
         self._chat_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
-        self.sleeper = sleeper or RealSleeper()
         # photos' files, fetched after the step that kept them has committed
         self.snap_files = SnapFiles(
             fetchers,
@@ -204,6 +210,8 @@ class BotApp:
     async def run(self) -> None:
         """Migrate, then run every transport until all have finished or one fails."""
         await self.migrate()
+        if self.lease is not None:
+            await self.lease.start()  # registered before anything is claimed
         self.housekeeping.start()
         self.event_jobs.start()
         self.start_delivery()
@@ -262,6 +270,7 @@ class BotApp:
                 policy=policy_from(self.settings),
                 sleeper=self.sleeper,
                 progress=progress,
+                lease=self.lease,
             )
             self.delivery_workers[platform] = worker
         return worker
@@ -302,6 +311,8 @@ class BotApp:
         await self.stop_delivery()
         self.housekeeping.stop()
         await self.event_jobs.close()  # its transaction in hand ends before the engine
+        if self.lease is not None:
+            await self.lease.close()  # what it held is free for the others at once
         for transport in self.transports.values():
             with suppress(Exception):
                 await transport.stop()

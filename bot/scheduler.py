@@ -22,6 +22,7 @@ from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.leases import ProcessLease
 from bot.timing import RealSleeper, Sleeper
 from conversations.core.chunks import Chunk
 from conversations.core.i18n import Translations
@@ -44,6 +45,10 @@ from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
+# the scheduled jobs one process of several holds at a time (bot/leases.py)
+EVENT_JOBS = "event_jobs"
+HOUSEKEEPING = "housekeeping"
+
 PROMPT_RETENTION = timedelta(days=90)
 UPDATE_LOG_RETENTION = timedelta(days=2)
 
@@ -57,11 +62,15 @@ MAX_CHUNKS = 500
 
 
 class Housekeeping:
-    """Closes expired conversations and trims old prompts and the update log, hourly."""
+    """Closes expired conversations and trims old prompts and the update log, hourly (in
+    one process of several: the one holding the job's lease)."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, lease: ProcessLease | None = None
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._lease = lease
         self._scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
@@ -76,6 +85,8 @@ class Housekeeping:
             self._scheduler.shutdown(wait=False)
 
     async def run_once(self) -> dict[str, int]:
+        if self._lease is not None and not await self._lease.hold(HOUSEKEEPING):
+            return {}  # another process does it
         now = self._clock.now()
         async with self._uow() as uow:
             counts = {
@@ -110,7 +121,11 @@ class EventJobs:
         *,
         initiative_pushes_per_day: int = 1,
         sleeper: Sleeper | None = None,
+        lease: ProcessLease | None = None,
     ) -> None:
+        """`lease`: this process's, when several share the database: the jobs then run in
+        the one process holding them, and another takes over when that one dies."""
+        self._lease = lease
         self._feedback = feedback or FeedbackOptions()
         self._uow = uow
         self._clock = clock
@@ -162,6 +177,9 @@ class EventJobs:
         while not self._stopping:
             began = self._clock.now()
             try:
+                if not await self._holding():
+                    await self._wait_for_the_holder()
+                    continue
                 await self._run(interruptible=True)
             except Exception:
                 log.exception("event jobs failed; trying again in a minute")
@@ -169,6 +187,23 @@ class EventJobs:
                 continue
             self.runs += 1
             await self._sleep_until_due(began)
+
+    async def _holding(self) -> bool:
+        if self._lease is None:
+            return True
+        self._busy = True  # a transaction: `stop()` lets it finish
+        try:
+            return await self._lease.hold(EVENT_JOBS)
+        finally:
+            self._busy = False
+
+    async def _wait_for_the_holder(self) -> None:
+        """Another process runs the jobs; ask again a beat later, ready to take over once its
+        lease has run out (its heartbeat renews the job with its own lease)."""
+        assert self._lease is not None
+        self.next_due = None
+        await self._sleeper.wait(self._woken, self._lease.beat_seconds)
+        self._woken.clear()
 
     async def _sleep_until_due(self, last_run: datetime) -> None:
         """Until the next due time (or the sweep), looking again whenever woken."""

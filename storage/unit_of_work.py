@@ -29,6 +29,7 @@ from storage.repositories.scheduled_events import EventRepository
 from storage.repositories.task_pledges import PledgeRepository
 from storage.repositories.topics import TopicRepository
 from storage.repositories.transport_state import TransportStateRepository
+from storage.repositories.workers import WorkerRegistry
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +143,10 @@ class UnitOfWork:
     def inbox(self) -> Inbox:
         return Inbox(self.session, self.clock)
 
+    @cached_property
+    def workers(self) -> WorkerRegistry:
+        return WorkerRegistry(self.session)
+
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
@@ -215,6 +220,8 @@ class UnitOfWorkFactory:
         bind = sessionmaker.kw.get("bind")
         sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._writers = WriterQueue() if sqlite else None
+        # Several processes may share a server database; an SQLite file has one process.
+        self.shared = bind is not None and not sqlite
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.sessionmaker, self.clock, self._writers)

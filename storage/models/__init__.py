@@ -38,6 +38,7 @@ from storage.models.scheduled_events import (
 from storage.models.task_pledges import Pledge, TaskAsk
 from storage.models.topics import PersonTopic, Topic, TopicKind
 from storage.models.transport_state import InboxUpdate, TransportState
+from storage.models.workers import JobLease, Worker
 
 __all__ = [
     "FORGET_ANONYMISE",
@@ -61,6 +62,7 @@ __all__ = [
     "InboxUpdate",
     "Invitation",
     "InviteCode",
+    "JobLease",
     "LinkCode",
     "ModerationLog",
     "Offer",
@@ -90,4 +92,5 @@ __all__ = [
     "TopicKind",
     "TransportState",
     "Verdict",
+    "Worker",
 ]

@@ -71,6 +71,10 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     platform_message_id: Mapped[str | None] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The process holding the row (`sending` or `attempting`) and until when: its lease,
+    # renewed with its heartbeat. Recovery touches a row only once both have run out.
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
 
 
 class Batch(Base):

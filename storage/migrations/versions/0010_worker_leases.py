@@ -1,0 +1,51 @@
+"""several processes on one database: workers with leases, claimed rows carry their owner,
+scheduled work held by one process at a time
+
+Revision ID: 0010_worker_leases
+Revises: 0009_reminder_timing
+Create Date: 2026-12-01
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import storage.types
+
+
+revision: str = '0010_worker_leases'
+down_revision: str | None = '0009_reminder_timing'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'workers',
+        sa.Column('id', sa.String(length=64), nullable=False),
+        sa.Column('started_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('heartbeat_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('lease_expires_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_workers')),
+    )
+    op.create_table(
+        'job_leases',
+        sa.Column('name', sa.String(length=64), nullable=False),
+        sa.Column('holder', sa.String(length=64), nullable=False),
+        sa.Column('expires_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('name', name=op.f('pk_job_leases')),
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('owner', sa.String(length=64), nullable=True))
+        batch_op.add_column(
+            sa.Column('lease_expires_at', storage.types.UTCDateTime(timezone=True), nullable=True)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_column('lease_expires_at')
+        batch_op.drop_column('owner')
+    op.drop_table('job_leases')
+    op.drop_table('workers')
