@@ -21,6 +21,7 @@ from bot.progress import BroadcastProgress
 from bot.rate_limit import RateLimiter, RateLimits, limiter_for
 from bot.scheduler import EventJobs, Housekeeping
 from bot.settings import Settings
+from bot.shared_budget import SharedBudget
 from bot.snap_files import SnapFiles
 from bot.timing import RealSleeper, Sleeper
 from bot.transports.base import (
@@ -245,6 +246,8 @@ class BotApp:
                 limiter = limiter_for(self.settings, platform, self.sleeper)
             else:
                 limiter = RateLimiter(limits, self.sleeper)
+            if self.uow.shared:  # other processes may send for the platform too
+                limiter.share(SharedBudget(self.uow, platform, limiter.limits, self.sleeper))
             self.limiters[platform] = limiter
             self._paced[platform] = paced(transport, limiter)
         return limiter

@@ -26,6 +26,7 @@ from collections import deque
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Protocol
 
 from bot.settings import Settings
 from bot.timing import Sleeper
@@ -137,6 +138,12 @@ def limiter_for(settings: Settings, platform: str, sleeper: Sleeper) -> RateLimi
     )
 
 
+class SharedSlots(Protocol):
+    """The budget several processes share (bot/shared_budget.py)."""
+
+    async def take(self, chat_id: str | None, *, urgent: bool) -> float: ...
+
+
 _current_push: ContextVar[Push | None] = ContextVar("current_push", default=None)
 
 
@@ -151,13 +158,14 @@ class Push:
     the others meanwhile. The requests inside `with push:` belong to it.
     """
 
-    __slots__ = ("_limiter", "_token", "chat_id", "pending", "urgent")
+    __slots__ = ("_limiter", "_token", "chat_id", "pending", "reserved", "urgent")
 
     def __init__(self, limiter: RateLimiter, chat_id: str, *, urgent: bool = False) -> None:
         self._limiter = limiter
         self.chat_id = chat_id
         self.urgent = urgent
         self.pending = True
+        self.reserved = False  # its first request's slot of the shared budget is taken
         self._token: Token[Push | None] | None = None
         limiter._pending += 1
         if urgent:
@@ -201,6 +209,12 @@ class RateLimiter:
         self._swept_at = sleeper.monotonic()
         self._pending = 0
         self._urgent = 0
+        self._shared: SharedSlots | None = None
+
+    def share(self, budget: SharedSlots) -> None:
+        """Several processes send for this platform: every request also takes a slot of
+        their shared budget, after this process's own limits allow it."""
+        self._shared = budget
 
     def _now(self) -> float:
         return self._sleeper.monotonic()
@@ -325,6 +339,11 @@ class RateLimiter:
         caller then records that the message goes on the wire, and sends."""
         while (delay := self._request_delay(push)) > 0:
             await self._sleeper.sleep(self._nap(push, delay))
+        if self._shared is not None and push.pending and not push.reserved:
+            # taken before the row is recorded as on the wire, so the wait for the shared
+            # budget leaves it claimed, not in doubt, should the process die meanwhile
+            await self._shared.take(push.chat_id, urgent=push.urgent)
+            push.reserved = True
 
     async def before_request(self) -> None:
         """Wait for, and take, the slot of the request about to be made. Transports call it
@@ -332,6 +351,15 @@ class RateLimiter:
         push = _current_push.get()
         if push is not None and push._limiter is not self:
             push = None
+        if self._shared is not None:
+            if push is not None and push.pending and push.reserved:
+                push.reserved = False  # its slot, taken in `ready`, is used now
+            else:
+                first = push is not None and push.pending
+                await self._shared.take(
+                    push.chat_id if push is not None and first else None,
+                    urgent=push is not None and push.urgent,
+                )
         while (delay := self._request_delay(push)) > 0:
             await self._sleeper.sleep(self._nap(push, delay))
         self._take(push)

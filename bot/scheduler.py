@@ -51,6 +51,8 @@ HOUSEKEEPING = "housekeeping"
 
 PROMPT_RETENTION = timedelta(days=90)
 UPDATE_LOG_RETENTION = timedelta(days=2)
+WORKER_RETENTION = timedelta(days=1)  # a dead process stays listed this long
+IDLE_RATE_ROW_SECONDS = 3600.0  # a chat's row in the shared rate budget, unused
 
 # At most this long between runs, whatever the due times say: the sweep for places freed
 # without an answer has no due time, and another process may have written rows.
@@ -94,6 +96,9 @@ class Housekeeping:
                 "prompts": await uow.prompts.remove_older_than(now - PROMPT_RETENTION),
                 "updates": await uow.inbox.forget_handled_before(now - UPDATE_LOG_RETENTION),
             }
+            if self._lease is not None:  # several processes: their traces in the database
+                counts["workers"] = await uow.workers.forget_expired(now - WORKER_RETENTION)
+                counts["rate_rows"] = await uow.rate_budget.forget_idle(IDLE_RATE_ROW_SECONDS)
             await uow.commit()
         log.debug("housekeeping removed %s", counts)
         return counts

@@ -25,6 +25,7 @@ from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PersonRepository
 from storage.repositories.personal_records import PersonalRecordsRepository
 from storage.repositories.prompts import PromptRepository
+from storage.repositories.rate_budget import RateBudgetRepository
 from storage.repositories.scheduled_events import EventRepository
 from storage.repositories.task_pledges import PledgeRepository
 from storage.repositories.topics import TopicRepository
@@ -146,6 +147,10 @@ class UnitOfWork:
     @cached_property
     def workers(self) -> WorkerRegistry:
         return WorkerRegistry(self.session)
+
+    @cached_property
+    def rate_budget(self) -> RateBudgetRepository:
+        return RateBudgetRepository(self.session)
 
     async def __aexit__(
         self,

@@ -38,7 +38,7 @@ from storage.models.scheduled_events import (
 from storage.models.task_pledges import Pledge, TaskAsk
 from storage.models.topics import PersonTopic, Topic, TopicKind
 from storage.models.transport_state import InboxUpdate, TransportState
-from storage.models.workers import JobLease, Worker
+from storage.models.workers import JobLease, RateBudget, Worker
 
 __all__ = [
     "FORGET_ANONYMISE",
@@ -78,6 +78,7 @@ __all__ = [
     "Priority",
     "Prompt",
     "PushState",
+    "RateBudget",
     "Reminder",
     "ReminderKind",
     "ReminderStatus",

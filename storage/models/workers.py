@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import Float, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -33,3 +33,16 @@ class JobLease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
+
+
+class RateBudget(Base):
+    """A platform's sending budget shared by every process: the earliest moment the next
+    send may go, for the platform as a whole (`scope` empty) and for one chat (`scope` its
+    id). In seconds since the epoch on the database's clock, so processes on several hosts
+    agree whatever their own clocks say. Only PostgreSQL uses it."""
+
+    __tablename__ = "rate_budget"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(255), primary_key=True)
+    next_free: Mapped[float] = mapped_column(Float)

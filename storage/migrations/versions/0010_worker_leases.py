@@ -1,5 +1,5 @@
 """several processes on one database: workers with leases, claimed rows carry their owner,
-scheduled work held by one process at a time
+scheduled work held by one process at a time, one sending budget per platform
 
 Revision ID: 0010_worker_leases
 Revises: 0009_reminder_timing
@@ -36,6 +36,13 @@ def upgrade() -> None:
         sa.Column('expires_at', storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('name', name=op.f('pk_job_leases')),
     )
+    op.create_table(
+        'rate_budget',
+        sa.Column('platform', sa.String(length=16), nullable=False),
+        sa.Column('scope', sa.String(length=255), nullable=False),
+        sa.Column('next_free', sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint('platform', 'scope', name=op.f('pk_rate_budget')),
+    )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('owner', sa.String(length=64), nullable=True))
         batch_op.add_column(
@@ -47,5 +54,6 @@ def downgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_column('lease_expires_at')
         batch_op.drop_column('owner')
+    op.drop_table('rate_budget')
     op.drop_table('job_leases')
     op.drop_table('workers')
