@@ -43,7 +43,9 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_due", "status", "platform", "priority", "next_attempt_at"),
+        # in the due rows' order to the last column, so the worker's query is a walk along
+        # it up to its limit whatever the statistics say (no sort of every pending row)
+        Index("ix_outbox_due", "status", "platform", "priority", "next_attempt_at", "id"),
         Index("ix_outbox_batch", "batch"),
     )
 

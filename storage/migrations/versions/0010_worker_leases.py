@@ -48,10 +48,19 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column('lease_expires_at', storage.types.UTCDateTime(timezone=True), nullable=True)
         )
+        # the due rows' order to the last column: no sort, whatever the statistics
+        batch_op.drop_index('ix_outbox_due')
+        batch_op.create_index(
+            'ix_outbox_due', ['status', 'platform', 'priority', 'next_attempt_at', 'id'], unique=False
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_due')
+        batch_op.create_index(
+            'ix_outbox_due', ['status', 'platform', 'priority', 'next_attempt_at'], unique=False
+        )
         batch_op.drop_column('lease_expires_at')
         batch_op.drop_column('owner')
     op.drop_table('rate_budget')
