@@ -146,6 +146,7 @@ class EventJobs:
         # due time (after each run and each wake), and the due time it last found
         self.runs = 0
         self.looks = 0
+        self.looks_for_the_holder = 0  # asks while another process held the jobs
         self.next_due: datetime | None = None
 
     # --- the loop ------------------------------------------------------------------------
@@ -206,6 +207,7 @@ class EventJobs:
         """Another process runs the jobs; ask again a beat later, ready to take over once its
         lease has run out (its heartbeat renews the job with its own lease)."""
         assert self._lease is not None
+        self.looks_for_the_holder += 1
         self.next_due = None
         await self._sleeper.wait(self._woken, self._lease.beat_seconds)
         self._woken.clear()

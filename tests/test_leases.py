@@ -15,15 +15,17 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.delivery import DeliveryWorker
+from bot.i18n import catalogs
 from bot.leases import ProcessLease
 from bot.rate_limit import RateLimits
+from bot.scheduler import EventJobs, Housekeeping
 from bot.timing import ClockSleeper
 from storage.clock import FrozenClock
 from storage.models import OutboxStatus
@@ -196,6 +198,52 @@ async def test_scheduled_work_is_held_by_one_process_and_taken_over_when_it_dies
 
     await lease_b.close()  # a clean stop gives the job up at once
     assert await lease_a.hold("event_jobs")
+
+
+async def test_event_jobs_run_in_the_process_holding_them_and_fail_over(
+    two: tuple[Database, Database], clock: FrozenClock
+) -> None:
+    a, b = two
+    # leases on the test's frozen clock: they run out only when the test moves it
+    lease_a = ProcessLease(a.uow, clock, seconds=0.3)
+    lease_b = ProcessLease(b.uow, clock, seconds=0.3)
+    await lease_a.renew()
+    await lease_b.renew()
+    jobs_a = EventJobs(a.uow, clock, catalogs(), "Europe/Copenhagen", lease=lease_a)
+    jobs_b = EventJobs(b.uow, clock, catalogs(), "Europe/Copenhagen", lease=lease_b)
+    jobs_a.start()
+    try:
+        await until(lambda: jobs_a.runs >= 1)
+        jobs_b.start()
+        await until(lambda: jobs_b.looks_for_the_holder >= 3)  # asked a few beats
+        assert jobs_b.runs == 0
+        await jobs_a.close()  # a dies (no retire: its lease just stops being renewed)
+        clock.advance(timedelta(seconds=1))
+        await until(lambda: jobs_b.runs >= 1)
+    finally:
+        await jobs_a.close()
+        await jobs_b.close()
+    assert jobs_a.runs == 1
+
+
+async def test_housekeeping_runs_in_one_process(
+    two: tuple[Database, Database], clock: FrozenClock
+) -> None:
+    a, b = two
+    lease_a = ProcessLease(a.uow, clock, seconds=LEASE)
+    lease_b = ProcessLease(b.uow, clock, seconds=LEASE)
+    await lease_a.renew()
+    await lease_b.renew()
+    assert await Housekeeping(a.uow, clock, lease_a).run_once() != {}
+    assert await Housekeeping(b.uow, clock, lease_b).run_once() == {}
+
+
+async def until(condition: Callable[[], bool], limit: float = 30) -> None:
+    """A guard against a hang, not a speed check."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        await asyncio.sleep(0.01)
 
 
 # --- real processes ---------------------------------------------------------------------
