@@ -13,6 +13,7 @@ from storage.clock import Clock
 from storage.repositories.audiences import AudienceRepository
 from storage.repositories.batches import BatchRepository
 from storage.repositories.broadcasts import BroadcastRepository
+from storage.repositories.chat_turns import ChatTurns
 from storage.repositories.citizen_initiatives import InitiativeRepository
 from storage.repositories.conversation_state import ConversationRepository
 from storage.repositories.delivery_queue import DeliveryQueue
@@ -147,6 +148,10 @@ class UnitOfWork:
     @cached_property
     def workers(self) -> WorkerRegistry:
         return WorkerRegistry(self.session)
+
+    @cached_property
+    def chat_turns(self) -> ChatTurns:
+        return ChatTurns(self.session)
 
     @cached_property
     def rate_budget(self) -> RateBudgetRepository:
