@@ -112,9 +112,7 @@ async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> 
     await _create_database(base_url, name)
     url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
     low, high = args.latency
-    fake = FakeBotAPI(
-        per_chat_per_second=1, overall_per_second=args.limit, latency=(low, high)
-    )
+    fake = FakeBotAPI(per_chat_per_second=1, overall_per_second=args.limit, latency=(low, high))
     api = await fake.start()
     engine = create_engine(url)
     uow = UnitOfWorkFactory(create_sessionmaker(engine), SystemClock())
@@ -143,9 +141,7 @@ async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> 
         began = datetime.now(UTC)
         await enqueue_broadcast(uow, people, batch=None, text=BROADCAST_TEXT)
         stop = asyncio.Event()
-        writers = asyncio.create_task(
-            write_to_the_bot(fake, ports, args.updates_per_second, stop)
-        )
+        writers = asyncio.create_task(write_to_the_bot(fake, ports, args.updates_per_second, stop))
         limit_at = time.monotonic() + 60 + 3 * args.messages / args.limit
         while True:
             async with uow() as work:
