@@ -247,7 +247,9 @@ class BotApp:
             else:
                 limiter = RateLimiter(limits, self.sleeper)
             if self.uow.shared:  # other processes may send for the platform too
-                limiter.share(SharedBudget(self.uow, platform, limiter.limits, self.sleeper))
+                # on the database's clock: real waits, whatever sleeper the app has
+                budget = SharedBudget(self.uow, platform, limiter.limits, RealSleeper())
+                limiter.share(budget)
             self.limiters[platform] = limiter
             self._paced[platform] = paced(transport, limiter)
         return limiter
