@@ -158,14 +158,13 @@ class Push:
     the others meanwhile. The requests inside `with push:` belong to it.
     """
 
-    __slots__ = ("_limiter", "_token", "chat_id", "pending", "reserved", "urgent")
+    __slots__ = ("_limiter", "_token", "chat_id", "pending", "urgent")
 
     def __init__(self, limiter: RateLimiter, chat_id: str, *, urgent: bool = False) -> None:
         self._limiter = limiter
         self.chat_id = chat_id
         self.urgent = urgent
         self.pending = True
-        self.reserved = False  # its first request's slot of the shared budget is taken
         self._token: Token[Push | None] | None = None
         limiter._pending += 1
         if urgent:
@@ -339,11 +338,6 @@ class RateLimiter:
         caller then records that the message goes on the wire, and sends."""
         while (delay := self._request_delay(push)) > 0:
             await self._sleeper.sleep(self._nap(push, delay))
-        if self._shared is not None and push.pending and not push.reserved:
-            # taken before the row is recorded as on the wire, so the wait for the shared
-            # budget leaves it claimed, not in doubt, should the process die meanwhile
-            await self._shared.take(push.chat_id, urgent=push.urgent)
-            push.reserved = True
 
     async def before_request(self) -> None:
         """Wait for, and take, the slot of the request about to be made. Transports call it
@@ -351,17 +345,16 @@ class RateLimiter:
         push = _current_push.get()
         if push is not None and push._limiter is not self:
             push = None
-        if self._shared is not None:
-            if push is not None and push.pending and push.reserved:
-                push.reserved = False  # its slot, taken in `ready`, is used now
-            else:
-                first = push is not None and push.pending
-                await self._shared.take(
-                    push.chat_id if push is not None and first else None,
-                    urgent=push is not None and push.urgent,
-                )
         while (delay := self._request_delay(push)) > 0:
             await self._sleeper.sleep(self._nap(push, delay))
+        if self._shared is not None:
+            # last, right before the request: the time between the slot and the request
+            # reaching the platform is what could put one too many in a second
+            first = push is not None and push.pending
+            await self._shared.take(
+                push.chat_id if push is not None and first else None,
+                urgent=push is not None and push.urgent,
+            )
         self._take(push)
 
     def _nap(self, push: Push | None, delay: float) -> float:
