@@ -1,7 +1,7 @@
 """Several real bot processes (webhook mode) on one PostgreSQL, one broadcast, flood control.
 
     python -m benchmarks.scale_out [--processes 1,2,3] [--messages 600] [--limit 30]
-        [--latency 0.05,0.15] [--updates-per-second 5] [--postgres URL]
+        [--latency 0.05,0.15] [--updates-per-second 5] [--burst 300] [--postgres URL]
 
 For each process count: a fresh database, that many `python -m bot run` processes, each
 with its own webhook port, and a fake Bot API (tests/telegram_fake_api.py) that answers
@@ -15,7 +15,10 @@ the processes' webhooks in turn) at `--updates-per-second` while it runs. Printe
 - the largest count of messages in any one-second window, wherever it starts (≤ the limit);
 - 429s answered, duplicates (a recipient that got the broadcast twice), lost (one that got
   it never, though its row was not left in doubt), rows left unknown;
-- updates handled per second while the broadcast ran (each with its reply).
+- updates handled per second while the broadcast ran (each with its reply);
+- then, the broadcast done, `--burst` people writing at once: updates handled per second
+  (each with its reply sent, so at most what the platform's limit leaves: about 28 a
+  second at 30/s, however many processes), and its ratio to one process's.
 
 PostgreSQL comes from --postgres or TEST_POSTGRES_URL; without it the benchmark stops with
 an error (it measures several processes on one database, which SQLite cannot be).
@@ -66,6 +69,8 @@ class Result:
     lost: int
     unknown: int
     handled_per_second: float
+    burst_per_second: float
+    burst_flooded: int
 
 
 def free_port() -> int:
@@ -105,6 +110,36 @@ async def write_to_the_bot(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1 / rate)
     return posted
+
+
+async def burst(fake: FakeBotAPI, ports: list[int], uow: UnitOfWorkFactory, count: int) -> float:
+    """`count` people write at once (posted to the processes in turn, 32 posts in flight):
+    updates handled, each with its reply sent, per second until the last is handled."""
+    if count <= 0:
+        return 0.0
+    began = datetime.now(UTC)
+    started = time.monotonic()
+    gate = asyncio.Semaphore(32)
+    async with httpx.AsyncClient(timeout=60) as client:
+
+        async def post(n: int) -> None:
+            update = fake.message_update(700_000 + n, "/help")
+            update["update_id"] = 20_000_000 + n
+            async with gate:
+                await client.post(f"http://127.0.0.1:{ports[n % len(ports)]}/telegram", json=update)
+
+        await asyncio.gather(*(post(n) for n in range(count)))
+    deadline = time.monotonic() + 120 + count
+    while True:
+        async with uow() as work:
+            done = await work.session.scalar(
+                select(func.count(InboxUpdate.id)).where(InboxUpdate.handled_at >= began)
+            )
+        if int(done or 0) >= count:
+            return count / (time.monotonic() - started)
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the burst was not handled: {done} of {count}")
+        await asyncio.sleep(0.05)
 
 
 async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> Result:
@@ -161,6 +196,8 @@ async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> 
         ended = datetime.now(UTC)
         stop.set()
         await writers
+        flooded_in_broadcast = fake.flooded
+        burst_rate = await burst(fake, ports, uow, args.burst)
 
         broadcast = [
             (moment, str(params.get("chat_id")))
@@ -180,16 +217,20 @@ async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> 
                 )
             )
         times = [moment for moment, _ in broadcast]
+        # every message the fake accepted while the broadcast ran (replies too)
+        broadcast_window = [t for t in fake.send_times if times and min(times) <= t <= max(times)]
         seconds = max(times) - min(times) if times else 0.0
         return Result(
             processes=processes,
             seconds=seconds,
-            largest_second=max_in_window(sorted(fake.send_times), 1.0),
-            flooded=fake.flooded,
+            largest_second=max_in_window(sorted(broadcast_window), 1.0),
+            flooded=flooded_in_broadcast,
             duplicates=sum(1 for n in got.values() if n > 1),
             lost=max(0, len(people) - len(got) - int(unknown or 0)),
             unknown=int(unknown or 0),
             handled_per_second=int(handled or 0) / max((ended - began).total_seconds(), 1e-9),
+            burst_per_second=burst_rate,
+            burst_flooded=fake.flooded - flooded_in_broadcast,
         )
     finally:
         for child in children:
@@ -213,6 +254,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=30)
     parser.add_argument("--latency", default="0.05,0.15")
     parser.add_argument("--updates-per-second", type=float, default=5.0)
+    parser.add_argument("--burst", type=int, default=300)
     parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL", ""))
     args = parser.parse_args(argv)
     args.latency = tuple(float(x) for x in args.latency.split(","))
@@ -239,12 +281,18 @@ def main(argv: list[str]) -> int:
         f"{args.latency[0] * 1000:.0f}-{args.latency[1] * 1000:.0f} ms, "
         f"{args.updates_per_second:g} updates/s offered"
     )
-    print("procs  broadcast s  ×one  max/1s  429s  dup  lost  unknown  updates/s")
+    print(
+        "procs  broadcast s  ×one  max/1s  429s  dup  lost  unknown  updates/s"
+        f"  burst of {args.burst}/s  ×one  429s"
+    )
+    one_burst = next((r.burst_per_second for r in results if r.processes == 1), None)
     for r in results:
         ratio = f"{r.seconds / one:5.2f}" if one else "   - "
+        burst_ratio = f"{r.burst_per_second / one_burst:5.2f}" if one_burst else "   - "
         print(
             f"{r.processes:5}  {r.seconds:11.1f}  {ratio}  {r.largest_second:6}  {r.flooded:4}"
             f"  {r.duplicates:3}  {r.lost:4}  {r.unknown:7}  {r.handled_per_second:9.1f}"
+            f"  {r.burst_per_second:15.1f}  {burst_ratio}  {r.burst_flooded:4}"
         )
     return 0
 
