@@ -316,8 +316,8 @@ class DeliveryQueue:
         """What a process that stopped left on the way. Claimed rows never reached the wire,
         so they go back in the queue (the claim not counted as a try); rows whose request
         was on the wire may or may not have arrived, so they become `unknown` (reported,
-        never sent again by themselves). Replies its steps wrote but never sent are due now:
-        the person has waited long enough.
+        never sent again by themselves). Replies its steps wrote but never sent are due now
+        (one process): the person has waited long enough.
 
         `leased` (several processes on one database): only rows whose lease has run out
         and whose owner is not alive any more; a live process's rows are left alone. Else
@@ -337,17 +337,20 @@ class DeliveryQueue:
             .where(abandoned, o.status == OutboxStatus.SENDING)
             .values(status=OutboxStatus.PENDING, attempts=o.attempts - 1, **_held_by(None))
         )
-        await self._session.execute(
-            update(o)
-            .where(
-                o.platform == platform,
-                o.status == OutboxStatus.PENDING,
-                o.priority == Priority.REPLY,
-                o.next_attempt_at > now,
-                o.attempts == 0,
+        if not leased:
+            # (with several processes the step's own process may be about to send them;
+            # they fall due at their `resend_after` all the same)
+            await self._session.execute(
+                update(o)
+                .where(
+                    o.platform == platform,
+                    o.status == OutboxStatus.PENDING,
+                    o.priority == Priority.REPLY,
+                    o.next_attempt_at > now,
+                    o.attempts == 0,
+                )
+                .values(next_attempt_at=now)
             )
-            .values(next_attempt_at=now)
-        )
         unsure = await self._session.execute(
             update(o)
             .where(abandoned, o.status == OutboxStatus.ATTEMPTING)
