@@ -55,6 +55,8 @@ from tests.telegram_fake_api import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "4242:scale-out-benchmark"
+SECRET = "scale-out-benchmark-webhook-secret"  # what Telegram would send in its header
+SECRET_HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 BROADCAST_TEXT = "Kom og vær med i skoven lørdag!"
 WRITERS = 200  # people who write to the bot during the broadcast
 
@@ -88,6 +90,7 @@ def bot_process_env(url: str, api: str, port: int, limit: int) -> dict[str, str]
         "TMM_TELEGRAM_API_BASE_URL": api,
         "TMM_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
         "TMM_TELEGRAM_WEBHOOK_PORT": str(port),
+        "TMM_TELEGRAM_WEBHOOK_SECRET": SECRET,
         "TMM_TELEGRAM_RATE_PER_SECOND": str(limit),
         "TMM_LOG_LEVEL": "WARNING",
     }
@@ -98,7 +101,7 @@ async def write_to_the_bot(
 ) -> int:
     """People write `/help` at `rate` a second, posted to the processes' webhooks in turn."""
     posted = 0
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(timeout=30, headers=SECRET_HEADERS) as client:
         while not stop.is_set():
             user = 900_000 + posted % WRITERS
             update = fake.message_update(user, "/help")
@@ -120,7 +123,7 @@ async def burst(fake: FakeBotAPI, ports: list[int], uow: UnitOfWorkFactory, coun
     began = datetime.now(UTC)
     started = time.monotonic()
     gate = asyncio.Semaphore(32)
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(timeout=60, headers=SECRET_HEADERS) as client:
 
         async def post(n: int) -> None:
             update = fake.message_update(700_000 + n, "/help")

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from benchmarks.scale_out import bot_process_env, free_port
+from benchmarks.scale_out import SECRET_HEADERS, bot_process_env, free_port
 from storage.clock import FrozenClock
 from storage.models import InboxUpdate, OutboxMessage
 from tests.conftest import _empty_all_tables
@@ -95,7 +95,7 @@ async def database(postgres_url: str, clock: FrozenClock) -> AsyncIterator[Datab
 
 
 async def post_all(proxy: str, fake: FakeBotAPI, users: range, first_id: int) -> list[int]:
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(timeout=30, headers=SECRET_HEADERS) as client:
         statuses = []
         for n, user in enumerate(users):
             update = fake.message_update(user, "/help")

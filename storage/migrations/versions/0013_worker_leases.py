@@ -1,8 +1,8 @@
 """several processes on one database: workers with leases, claimed rows carry their owner,
 scheduled work held by one process at a time, one sending budget per platform
 
-Revision ID: 0010_worker_leases
-Revises: 0009_reminder_timing
+Revision ID: 0013_worker_leases
+Revises: 0012_inactivity
 Create Date: 2026-12-01
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 import storage.types
 
 
-revision: str = '0010_worker_leases'
-down_revision: str | None = '0009_reminder_timing'
+revision: str = '0013_worker_leases'
+down_revision: str | None = '0012_inactivity'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
