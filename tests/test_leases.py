@@ -353,7 +353,8 @@ async def test_real_processes_one_killed_mid_broadcast(
     for row in rows:
         if row.status == OutboxStatus.SENT:
             assert arrived[row.user_id] == 1, row.user_id
-    assert survivor.arrived().total() > total // 2
+    assert survivor.arrived().total() > 0
+    assert len(arrived) + len(unknown - set(arrived)) == total  # everyone, once or in doubt
 
 
 async def test_real_process_started_mid_broadcast_leaves_the_other_alone(
