@@ -23,6 +23,7 @@ import contextlib
 import html
 import itertools
 import json
+import random
 import re
 import time
 from collections import defaultdict, deque
@@ -106,8 +107,14 @@ class FakeBotAPI:
         *,
         per_chat_per_second: float | None = None,
         overall_per_second: float | None = None,
+        latency: tuple[float, float] | None = None,
     ) -> None:
+        """`latency`: every request is answered after a random pause in this range
+        (seconds), like a distant server (its flood limit counts the request on arrival)."""
+        self.latency = latency
         self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.send_times: list[float] = []  # time.monotonic() of each message accepted
+        self.flooded = 0  # 429s answered by the flood limit
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
         self.requests: list[str] = []
         self.blocked: set[str] = set()
@@ -155,6 +162,10 @@ class FakeBotAPI:
             length = len(text.split(" ", 1)[0])
             message["entities"] = [{"offset": 0, "length": length, "type": "bot_command"}]
         return {"message": message}
+
+    def sent_messages(self) -> list[tuple[str, dict[str, Any]]]:
+        """What `send_times` times: the messages sent (not edits), in order."""
+        return [(m, p) for m, p in self.sent if m in SEND_METHODS]
 
     def sent_to(self, chat_id: int | str, method: str | None = None) -> list[dict[str, Any]]:
         return [
@@ -220,6 +231,14 @@ class FakeBotAPI:
         method = request.match_info["method"]
         self.requests.append(method)
         params = await self._params(request)
+        response = await self._respond(request, method, params)
+        if self.latency is not None:  # counted on arrival, answered late
+            await asyncio.sleep(random.uniform(*self.latency))
+        return response
+
+    async def _respond(
+        self, request: web.Request, method: str, params: dict[str, Any]
+    ) -> web.StreamResponse:
         scripted = self._faults.get(method)
         if scripted:
             fault = scripted[0]
@@ -287,6 +306,7 @@ class FakeBotAPI:
             "setMyShortDescription",
             "deleteMyCommands",
             "deleteWebhook",
+            "setWebhook",
             "sendChatAction",
             "answerCallbackQuery",
         ):
@@ -346,9 +366,11 @@ class FakeBotAPI:
             while times and times[0] <= now - 1.0:
                 times.popleft()
             if len(times) >= limit:
+                self.flooded += 1
                 return self._error(429, "Too Many Requests: retry after 1", retry_after=1)
         self._chat_times[chat_id].append(now)
         self._all_times.append(now)
+        self.send_times.append(now)
         return None
 
     def _message(self, method: str, params: dict[str, Any]) -> web.Response:
