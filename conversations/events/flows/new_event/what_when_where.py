@@ -98,8 +98,11 @@ class EndQuestion(Question[NewEventData]):
     state = Step.END
 
     async def ask(self, ctx: FlowContext, data: NewEventData) -> OutMessage:
+        # the start read back in full, so a misread date is seen before anything else
         return OutMessage(
-            ctx._(N_('And when does it end? For example "13" or "kl 15:30".')),
+            ctx._(
+                N_('It starts {when}. And when does it end? For example "13" or "kl 15:30".')
+            ).format(when=data.when(ctx)),
             choices=(skip_choice(ctx),),
             expects_text=True,
         )
