@@ -19,3 +19,56 @@ def whole_number(text: str, *, at_most: int = 10**9) -> int | None:
         return None
     number = int(digits)
     return number if number <= at_most else None
+
+
+# Answers to an invitation, typed: besides the button labels, the ways people say them.
+COMING_WORDS = (
+    *YES_WORDS,
+    "jaa",
+    "jaaa",
+    "ja tak",
+    "ja gerne",
+    "ja da",
+    "kommer",
+    "jeg kommer",
+    "vi kommer",
+    "jeg er med",
+    "tæl mig med",
+    "yes please",
+    "yep",
+    "yeah",
+    "count me in",
+    "i'm in",
+    "i'm coming",
+    "i'll come",
+    "i will come",
+    "coming",
+)
+MAYBE_WORDS = (
+    "måske",
+    "måske nok",
+    "jeg kommer måske",
+    "ved ikke",
+    "det ved jeg ikke",
+    "vi får se",
+    "maybe",
+    "perhaps",
+    "not sure",
+    "i might come",
+)
+NOT_COMING_WORDS = (
+    *NO_WORDS,
+    "kan ikke",
+    "jeg kan ikke",
+    "kan ikke komme",
+    "kommer ikke",
+    "jeg kommer ikke",
+    "desværre",
+    "desværre ikke",
+    "can't",
+    "cannot",
+    "can't come",
+    "i can't",
+    "i can't come",
+    "not coming",
+)
