@@ -184,3 +184,29 @@ async def test_media_outside_a_conversation_points_to_the_snap_log(
     assert len(replies) == 1
     assert "/billede" in replies[0].text
     assert "ikke sikker" not in replies[0].text.lower()
+
+
+# -- smaller defects ------------------------------------------------------------------------
+
+
+async def test_feedback_opens_with_one_thank_you(chat: Chat, clock: FrozenClock) -> None:
+    from tests.test_feedback import after_event, event_with_yes
+
+    event = await event_with_yes(chat, "anna")
+    await after_event(chat, clock, event)
+    request = chat.last_question("anna").text
+    replies = await chat.tap("anna", "start")
+    thanks = [text for text in (request, *(r.text for r in replies)) if "thank" in text.lower()]
+    assert len(thanks) == 1, thanks
+
+
+async def test_the_moderation_card_is_in_a_coordinators_words(chat: Chat) -> None:
+    from tests.test_initiatives import open_as, people, post_initiative
+
+    await people(chat, "bo")
+    event = await post_initiative(chat)
+    assert "dit første" in chat.last_text("anna")  # the author hears it in their words
+    replies = await open_as(chat, "kim", event)
+    card = next(r for r in replies if any(c.id == "approve" for c in r.choices))
+    assert "dit første" not in card.text
+    assert "forfatterens første" in card.text.lower()
