@@ -31,6 +31,7 @@ class Step(StrEnum):
     PLACE = "place"
     PIN = "pin"
     CAPACITY = "capacity"
+    USUAL = "usual"
     GUESTS = "guests"
     JOURNEY = "journey"
     TASKS = "tasks"
@@ -44,7 +45,9 @@ class Step(StrEnum):
 
 
 ORDER = tuple(Step)
-LOCATION_STEPS = (Step.PLACE, Step.PIN)  # where a shared map pin is an answer
+# where a shared map pin is an answer: the place question, and the one after it (the pin
+# shared just after the name was typed)
+LOCATION_STEPS = (Step.PLACE, Step.PIN, Step.CAPACITY)
 
 
 class NewEventData(FlowData):
