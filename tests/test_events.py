@@ -54,6 +54,8 @@ async def create_event(
             await chat.say(coordinator, tasks)
         await chat.tap(coordinator, "done")
         await chat.tap(coordinator, reminders)
+        await chat.tap(coordinator, "done")  # nothing said about access
+        await chat.tap(coordinator, "skip")  # nor about getting there
     else:
         await chat.tap(coordinator, "usual")
     await chat.tap(coordinator, audience)
@@ -865,6 +867,8 @@ async def test_audience_by_interest_and_by_an_earlier_event(chat: Chat, clock: F
     await chat.tap("kim", "keep")
     await chat.tap("kim", "done")
     await chat.tap("kim", "none")
+    await chat.tap("kim", "done")  # access
+    await chat.tap("kim", "skip")  # getting there
     await chat.tap("kim", "topics")
     await chat.tap("kim", "done")  # nothing chosen yet: asked again
     await chat.tap("kim", f"t{topic_id}")

@@ -97,7 +97,9 @@ async def test_text_guests_tasks_and_a_send_time_are_reachable_from_the_preview(
     await chat.say("kim", "medbring brænde x2")
     await chat.tap("kim", "done")
     await chat.tap("kim", "none")  # no reminders
-    await chat.tap("kim", "everybody")
+    await chat.tap("kim", "step_free")
+    await chat.tap("kim", "done")
+    await chat.tap("kim", "skip")  # back at the preview: the audience was chosen already
     await chat.tap("kim", "later")
     await chat.say("kim", "i morgen kl 9")
     await chat.tap("kim", "publish")
@@ -135,3 +137,40 @@ async def test_a_wrong_time_can_be_changed_from_the_place_question(chat: Chat) -
     await chat.tap("kim", "again")
     replies = await chat.say("kim", "lørdag kl 10-12")
     assert "lørdag 6. juni 2026 kl. 10:00–12:00" in replies[-1].text
+
+
+async def test_access_and_getting_there_are_in_every_invitation(chat: Chat) -> None:
+    await everyone(chat, "anna")
+    await chat.onboard("bo", name="Bo", language="en")
+    await chat.say("kim", "/nytarrangement")
+    await chat.say("kim", "Skovtur")
+    await chat.say("kim", "lørdag kl 10-13")
+    await chat.say("kim", "Hald Ege")
+    await chat.tap("kim", "skip")
+    await chat.tap("kim", "usual")
+    await chat.tap("kim", "everybody")
+    await chat.tap("kim", "access")
+    await chat.tap("kim", "step_free")
+    await chat.tap("kim", "toilet")
+    await chat.tap("kim", "seating")
+    await chat.tap("kim", "seating")  # tapped again: taken off
+    assert [c.label.startswith("✅") for c in chat.last_question("kim").choices[:3]] == [
+        True,
+        True,
+        False,
+    ]
+    await chat.tap("kim", "done")
+    await chat.say("kim", "Bus 12 til Hald Ege, 5 minutters gang. Tag varmt tøj med.")
+    preview = chat.last_question("kim")
+    assert "♿ Trinfri adgang · 🚻 Toilet" in preview.text
+    assert "access" not in {c.id for c in preview.choices}
+    await chat.tap("kim", "publish")
+    event = await only_event(chat)
+    assert event.access_features == ["step_free", "toilet"]
+    await chat.deliver_outbox()
+    danish = (await invitation_for(chat, "anna")).text
+    assert "♿ Trinfri adgang · 🚻 Toilet" in danish
+    assert "🚌 Bus 12 til Hald Ege, 5 minutters gang. Tag varmt tøj med." in danish
+    assert "Pladser at sidde" not in danish
+    english = (await invitation_for(chat, "bo")).text
+    assert "♿ Step-free access · 🚻 Toilet" in english

@@ -15,6 +15,7 @@ from conversations.core.messages import ChatRef, Choice, OutMessage, message_to_
 from conversations.core.prompts import FORGIVING, TYPED_HINT, offer_to
 from conversations.core.services import Services
 from conversations.core.words import COMING_WORDS, MAYBE_WORDS, NOT_COMING_WORDS
+from conversations.events.rules.access import access_lines
 from conversations.events.rules.capacity import has_open_tasks, missing_hands, places_left
 from conversations.events.rules.notifier import choice_for
 from conversations.events.rules.wording import event_when, map_link
@@ -66,6 +67,7 @@ async def invitation_text(
     link = map_link(event)
     if link:
         lines.append("🗺 " + link)
+    lines += access_lines(tr, list(event.access_features or []), event.practical_note or "")
     left = await places_left(uow, event)
     if left is not None:
         if left > 0:

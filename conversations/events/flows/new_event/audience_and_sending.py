@@ -44,7 +44,7 @@ class RemindersQuestion(Question[NewEventData]):
         if answer.choice not in ("default", "none"):
             return Transition.stay(data)
         data.reminders = list(DEFAULT_REMINDERS) if answer.choice == "default" else []
-        return Transition.go(Step.AUDIENCE, data)
+        return Transition.go(Step.ACCESS, data)
 
 
 class AudienceQuestion(Question[NewEventData]):

@@ -36,6 +36,8 @@ class Step(StrEnum):
     JOURNEY = "journey"
     TASKS = "tasks"
     REMINDERS = "reminders"
+    ACCESS = "access"
+    PRACTICAL = "practical"
     AUDIENCE = "audience"
     TOPICS = "topics"
     EARLIER = "earlier"
@@ -68,6 +70,8 @@ class NewEventData(FlowData):
     journey: list[str] = Field(default_factory=lambda: list(DEFAULT_JOURNEY))
     tasks: list[tuple[str, int]] = Field(default_factory=list)
     reminders: list[int] = Field(default_factory=lambda: list(DEFAULT_REMINDERS))
+    access: list[str] = Field(default_factory=list)  # keys of ACCESS_FEATURES
+    practical: str = ""  # getting there, what to bring
     # the interests and areas tapped so far; `audience` once the question is answered
     topic_ids: list[int] = Field(default_factory=list)
     audience: dict[str, Any] | None = None  # stored on the event as it is (see audiences)

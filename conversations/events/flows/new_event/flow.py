@@ -13,6 +13,7 @@ from conversations.core.flow import Answer, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
 from conversations.core.questions import Question, QuestionFlow, by_state
+from conversations.events.flows.new_event.access import AccessQuestion, PracticalQuestion
 from conversations.events.flows.new_event.audience_and_sending import (
     AudienceQuestion,
     EarlierQuestion,
@@ -68,6 +69,8 @@ class NewEvent(QuestionFlow[NewEventData]):
             JourneyQuestion(),
             TasksQuestion(),
             RemindersQuestion(),
+            AccessQuestion(),
+            PracticalQuestion(),
             AudienceQuestion(),
             TopicsQuestion(),
             EarlierQuestion(),

@@ -11,6 +11,7 @@ from conversations.core.messages import Choice, OutMessage
 from conversations.core.questions import Question
 from conversations.events.flows.new_event.draft import NewEventData, Step
 from conversations.events.flows.new_event.publishing import publish_event
+from conversations.events.rules.access import access_lines
 from storage.repositories.audiences import (
     AUDIENCE_ATTENDEES,
     AUDIENCE_EVERYBODY,
@@ -101,6 +102,7 @@ class EventPreview(PreviewQuestion):
             lines.append("📍 " + data.place)
         if data.lat is not None:
             lines.append("🗺 " + ctx._(N_("with a map pin")))
+        lines += access_lines(ctx.translator, list(data.access), data.practical)
         if data.capacity:
             lines.append("👥 " + ctx._(N_("At most {n} people")).format(n=data.capacity))
         if data.guests:
@@ -127,6 +129,8 @@ class EventPreview(PreviewQuestion):
         ]
         if not data.text:
             more.append(ctx.choice("text", N_("Add an inviting text"), "✏️", "tekst", "text"))
+        if not data.access and not data.practical:
+            more.append(ctx.choice("access", N_("Access, getting there, what to bring"), "♿"))
         more.append(ctx.choice("more", N_("Guests, tasks, steps, reminders"), "⚙️"))
         return tuple(more)
 
@@ -143,6 +147,8 @@ class EventPreview(PreviewQuestion):
                 return Transition.go(Step.TEXT, data)
             case "more":
                 return Transition.go(Step.GUESTS, data)
+            case "access":
+                return Transition.go(Step.ACCESS, data)
         return Transition.stay(data)
 
     async def publish(self, ctx: FlowContext, data: NewEventData) -> Transition:
