@@ -42,6 +42,7 @@ from conversations.core.messages import (
     Reaction,
     parse_command,
 )
+from conversations.events.flows.new_event.draft import Step as NewEventStep
 from conversations.people.flows import become_coordinator as coordinator_invite
 from conversations.people.flows import change_settings as settings_flow
 from conversations.people.flows import manage_topics as topics_admin
@@ -63,6 +64,7 @@ VALID_STATES: dict[str, set[str]] = {
     "forget": {step.value for step in ForgetStep},
     "coordinator": {step.value for step in coordinator_invite.Step},
     "topics": {step.value for step in topics_admin.Step},
+    "newevent": {step.value for step in NewEventStep},
 }
 
 FLOW_NAMES = set(
@@ -133,6 +135,37 @@ def after_onboarding(
     return drive
 
 
+def coordinator_script(*steps: str, then_state: str | None = None) -> Driver:
+    """A coordinator's messages ("tap:<choice id>" is a tap); `then_state` puts the
+    conversation in a state only an earlier version's draft can be in, and asks it again."""
+    onboarded = after_onboarding(coordinator=True)
+
+    async def drive(chat: Chat, user: str) -> None:
+        await onboarded(chat, user)
+        for step in steps:
+            if step.startswith("tap:"):
+                await chat.tap(user, step.removeprefix("tap:"))
+            else:
+                await chat.say(user, step)
+        if then_state is not None:
+            ref = chat.ref(user)
+            async with chat.app.uow() as uow:
+                conversation = await uow.conversations.get(ref.platform, ref.chat_id, ref.user_id)
+                assert conversation is not None
+                conversation.state = then_state
+                await uow.commit()
+            await chat.say(user, "/help")
+
+    return drive
+
+
+async def _invited(chat: Chat, user: str) -> None:
+    """A citizen with an invitation in the chat, not answered yet (typed replies go to it)."""
+    await after_onboarding()(chat, user)
+    await coordinator_script(*new_event_until("preview"), "tap:publish")(chat, f"{user}-kim")
+    await chat.deliver_outbox()
+
+
 async def _refused(chat: Chat, user: str) -> None:
     await chat.say(user, "/start")
     await chat.tap(user, "da")
@@ -150,6 +183,60 @@ class Target:
     may_change: frozenset[str] = frozenset()  # what a plain answer here may change
 
 
+NEW_EVENT_STEPS = {
+    "title": ("/newevent",),
+    "when": ("Skovtur",),
+    "end": ("lørdag kl 10",),
+    "place": ("tap:skip",),
+    "capacity": ("Hald Ege",),
+    "usual": ("tap:skip",),
+    "guests": ("tap:choose",),
+    "journey": ("tap:no",),
+    "tasks": ("tap:keep",),
+    "reminders": ("tap:done",),
+    "access": ("tap:default",),
+    "practical": ("tap:done",),
+    "audience": ("tap:skip",),
+    "preview": ("tap:everybody",),
+}
+
+
+def new_event_until(state: str) -> tuple[str, ...]:
+    """The coordinator's messages that reach `state` of /newevent, one after another."""
+    order = list(NEW_EVENT_STEPS)
+    return tuple(step for name in order[: order.index(state) + 1] for step in NEW_EVENT_STEPS[name])
+
+
+NEW_EVENT_TARGETS: dict[str, Target] = {
+    **{
+        f"newevent:{state}": Target(
+            coordinator_script(*new_event_until(state)), ("newevent", state)
+        )
+        for state in NEW_EVENT_STEPS
+    },
+    "newevent:text": Target(
+        coordinator_script(*new_event_until("preview"), "tap:text"), ("newevent", "text")
+    ),
+    "newevent:send_at": Target(
+        coordinator_script(*new_event_until("preview"), "tap:later"), ("newevent", "send_at")
+    ),
+    "newevent:topics": Target(
+        coordinator_script(*new_event_until("audience"), "tap:topics"), ("newevent", "topics")
+    ),
+    "newevent:earlier": Target(
+        coordinator_script(*new_event_until("audience"), "tap:attendees"),
+        ("newevent", "earlier"),
+    ),
+    **{
+        f"newevent:{state}": Target(
+            coordinator_script(*new_event_until("preview"), then_state=state),
+            ("newevent", state),
+        )
+        for state in ("confirm_when", "pin", "send")  # drafts kept by an earlier version
+    },
+}
+
+
 PROFILE = frozenset({"consent", "display_name", "quiet", "topics"})
 
 TARGETS: dict[str, Target] = {
@@ -157,6 +244,7 @@ TARGETS: dict[str, Target] = {
     "refused": Target(_refused, None),
     "onboarded": Target(after_onboarding(), None, frozenset({"status"})),
     "stopped": Target(after_onboarding("/stop"), None, frozenset({"status"})),
+    "invited": Target(_invited, None, frozenset({"status"})),
     "onboarding:language": Target(
         onboarding_at("language"), ("onboarding", "language"), frozenset({"language"})
     ),
@@ -228,6 +316,7 @@ TARGETS: dict[str, Target] = {
     "topics:remove": Target(
         after_onboarding("/topics", taps=("remove",), coordinator=True), ("topics", "remove")
     ),
+    **NEW_EVENT_TARGETS,
 }
 
 
