@@ -174,3 +174,27 @@ async def test_access_and_getting_there_are_in_every_invitation(chat: Chat) -> N
     assert "Pladser at sidde" not in danish
     english = (await invitation_for(chat, "bo")).text
     assert "♿ Step-free access · 🚻 Toilet" in english
+
+
+async def test_questions_in_the_flow_take_typed_answers_too(chat: Chat) -> None:
+    await everyone(chat)
+    await chat.say("kim", "/nytarrangement")
+    await chat.say("kim", "Skovtur")
+    await chat.say("kim", "lørdag kl 10-13")
+    await chat.say("kim", "Hald Ege")
+    await chat.say("kim", "ingen")  # no limit
+    await chat.say("kim", "jeg vælger selv")
+    await chat.say("kim", "ja tak")  # guests
+    await chat.say("kim", "keep")
+    await chat.say("kim", "færdig")
+    await chat.say("kim", "nej")  # no reminders
+    await chat.say("kim", "Trinfri adgang")
+    await chat.say("kim", "færdig")
+    await chat.say("kim", "spring over")
+    await chat.say("kim", "alle")
+    await chat.say("kim", "udgiv")
+    event = await only_event(chat)
+    assert event.guests_allowed
+    assert event.capacity is None
+    assert event.reminder_offsets == []
+    assert event.access_features == ["step_free"]

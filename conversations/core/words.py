@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-YES_WORDS = ("ja", "yes", "jo", "ok", "okay", "jep", "gerne", "sure")
+YES_WORDS = (
+    "ja",
+    "yes",
+    "jo",
+    "ok",
+    "okay",
+    "jep",
+    "gerne",
+    "sure",
+    "jaa",
+    "ja tak",
+    "ja gerne",
+    "yes please",
+    "yep",
+    "yeah",
+)
 
 
-NO_WORDS = ("nej", "no", "nope", "ellers tak", "nej tak", "no thanks")
+NO_WORDS = ("nej", "no", "nope", "ellers tak", "nej tak", "no thanks", "nej ellers tak", "nah")
 
 
 SKIP_WORDS = ("spring over", "skip", "videre", "next", "-")
@@ -24,19 +39,13 @@ def whole_number(text: str, *, at_most: int = 10**9) -> int | None:
 # Answers to an invitation, typed: besides the button labels, the ways people say them.
 COMING_WORDS = (
     *YES_WORDS,
-    "jaa",
     "jaaa",
-    "ja tak",
-    "ja gerne",
     "ja da",
     "kommer",
     "jeg kommer",
     "vi kommer",
     "jeg er med",
     "tæl mig med",
-    "yes please",
-    "yep",
-    "yeah",
     "count me in",
     "i'm in",
     "i'm coming",
