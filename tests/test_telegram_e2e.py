@@ -534,8 +534,12 @@ async def test_an_invitation_broadcast_answered_by_button_and_a_reminder(
         replies = await anna.press(invitation, next(d for _, d in invitation.buttons))
         assert any("Dejligt, du er med!" in (m.text or "") for m in replies)
         answered = next(m for m in await anna.messages() if m.message_id == invitation.message_id)
-        assert answered.buttons == []  # the buttons are gone: no second tap by mistake
-        assert (answered.text or "").endswith("✓ Tæl mig med")
+        # the card now shows her answer and keeps the buttons that still make sense
+        assert (answered.text or "").startswith("✓ Du har svaret: tæl mig med")
+        assert "Skovtur med suppe" in (answered.text or "")
+        labels = [label for label, _ in answered.buttons]
+        assert "✅ ✓ Tæl mig med" in labels
+        assert any(label.endswith("Kan ikke") for label in labels)
         assert (await anna.state.read())["answers"], "the button press was not answered"
 
         # time travel to 24 hours before the start: only Anna is reminded, in Danish
