@@ -65,6 +65,18 @@ VALID_STATES: dict[str, set[str]] = {
     "coordinator": {step.value for step in coordinator_invite.Step},
     "topics": {step.value for step in topics_admin.Step},
     "newevent": {step.value for step in NewEventStep},
+    "initiative": {
+        "title",
+        "text",
+        "when",
+        "end",
+        "confirm_when",
+        "place",
+        "pin",
+        "tasks",
+        "topics",
+        "preview",
+    },
 }
 
 FLOW_NAMES = set(
@@ -135,10 +147,13 @@ def after_onboarding(
     return drive
 
 
-def coordinator_script(*steps: str, then_state: str | None = None) -> Driver:
-    """A coordinator's messages ("tap:<choice id>" is a tap); `then_state` puts the
-    conversation in a state only an earlier version's draft can be in, and asks it again."""
-    onboarded = after_onboarding(coordinator=True)
+def coordinator_script(
+    *steps: str, then_state: str | None = None, coordinator: bool = True
+) -> Driver:
+    """A coordinator's (or citizen's) messages ("tap:<choice id>" is a tap); `then_state`
+    puts the conversation in a state only an earlier version's draft can be in, and asks it
+    again."""
+    onboarded = after_onboarding(coordinator=coordinator)
 
     async def drive(chat: Chat, user: str) -> None:
         await onboarded(chat, user)
@@ -237,6 +252,43 @@ NEW_EVENT_TARGETS: dict[str, Target] = {
 }
 
 
+INITIATIVE_STEPS = {
+    "title": ("/initiativ",),
+    "text": ("Bålaften",),
+    "when": ("tap:skip",),
+    "end": ("lørdag kl 18",),
+    "place": ("tap:skip",),
+    "tasks": ("Byparken",),
+    "topics": ("tap:done",),
+    "preview": ("tap:done",),
+}
+
+
+def initiative_until(state: str) -> tuple[str, ...]:
+    order = list(INITIATIVE_STEPS)
+    return tuple(
+        step for name in order[: order.index(state) + 1] for step in INITIATIVE_STEPS[name]
+    )
+
+
+INITIATIVE_TARGETS: dict[str, Target] = {
+    **{
+        f"initiative:{state}": Target(
+            coordinator_script(*initiative_until(state), coordinator=False),
+            ("initiative", state),
+        )
+        for state in INITIATIVE_STEPS
+    },
+    **{
+        f"initiative:{state}": Target(
+            coordinator_script(*initiative_until("preview"), then_state=state, coordinator=False),
+            ("initiative", state),
+        )
+        for state in ("confirm_when", "pin")  # drafts kept by an earlier version
+    },
+}
+
+
 PROFILE = frozenset({"consent", "display_name", "quiet", "topics"})
 
 TARGETS: dict[str, Target] = {
@@ -317,6 +369,7 @@ TARGETS: dict[str, Target] = {
         after_onboarding("/topics", taps=("remove",), coordinator=True), ("topics", "remove")
     ),
     **NEW_EVENT_TARGETS,
+    **INITIATIVE_TARGETS,
 }
 
 
