@@ -51,6 +51,7 @@ from conversations.people.flows.forget_me import Forget, ForgetStep
 from conversations.people.flows.link_accounts import LinkAccounts
 from conversations.people.flows.pause import Stop
 from conversations.people.flows.see_my_data import MyData
+from conversations.tasks.flows.manage_tasks import Step as TasksStep
 from handlers.commands import BACK, CANCEL, HELP
 from storage.clock import FrozenClock
 from storage.models import Role
@@ -64,6 +65,7 @@ VALID_STATES: dict[str, set[str]] = {
     "forget": {step.value for step in ForgetStep},
     "coordinator": {step.value for step in coordinator_invite.Step},
     "topics": {step.value for step in topics_admin.Step},
+    "tasks": {step.value for step in TasksStep},
     "newevent": {step.value for step in NewEventStep},
     "initiative": {
         "title",
@@ -160,6 +162,8 @@ def coordinator_script(
         for step in steps:
             if step.startswith("tap:"):
                 await chat.tap(user, step.removeprefix("tap:"))
+            elif step.startswith("tap#"):  # by position: ids that carry a row's number
+                await chat.tap(user, int(step.removeprefix("tap#")))
             else:
                 await chat.say(user, step)
         if then_state is not None:
@@ -289,6 +293,34 @@ INITIATIVE_TARGETS: dict[str, Target] = {
 }
 
 
+# a published event with one task, then the organiser's task list
+WITH_A_TASK = (
+    *new_event_until("tasks"),
+    "medbring suppe x2",
+    "tap:done",
+    "tap:default",
+    "tap:done",
+    "tap:skip",
+    "tap:everybody",
+    "tap:publish",
+    "/opgaver",
+)
+
+
+def tasks_target(state: str, *before: str) -> Target:
+    return Target(coordinator_script(*WITH_A_TASK, *before), ("tasks", state))
+
+
+TASKS_TARGETS: dict[str, Target] = {
+    "tasks:choose": tasks_target("choose"),
+    "tasks:list": tasks_target("list", "tap#1"),
+    "tasks:add": tasks_target("add", "tap#1", "tap:add"),
+    "tasks:task": tasks_target("task", "tap#1", "tap#1"),
+    "tasks:rename": tasks_target("rename", "tap#1", "tap#1", "tap:rename"),
+    "tasks:hands": tasks_target("hands", "tap#1", "tap#1", "tap:hands"),
+}
+
+
 PROFILE = frozenset({"consent", "display_name", "quiet", "topics"})
 
 TARGETS: dict[str, Target] = {
@@ -370,6 +402,7 @@ TARGETS: dict[str, Target] = {
     ),
     **NEW_EVENT_TARGETS,
     **INITIATIVE_TARGETS,
+    **TASKS_TARGETS,
 }
 
 
