@@ -22,6 +22,7 @@ import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -43,6 +44,7 @@ from conversations.core.messages import (
     parse_command,
 )
 from conversations.events.flows.new_event.draft import Step as NewEventStep
+from conversations.feedback.rules.windows import event_end
 from conversations.people.flows import become_coordinator as coordinator_invite
 from conversations.people.flows import change_settings as settings_flow
 from conversations.people.flows import manage_topics as topics_admin
@@ -66,6 +68,7 @@ VALID_STATES: dict[str, set[str]] = {
     "coordinator": {step.value for step in coordinator_invite.Step},
     "topics": {step.value for step in topics_admin.Step},
     "tasks": {step.value for step in TasksStep},
+    "feedback": {"came", "step", "why", "matters", "next", "sign", "snapconsent", "again"},
     "newevent": {step.value for step in NewEventStep},
     "initiative": {
         "title",
@@ -321,6 +324,38 @@ TASKS_TARGETS: dict[str, Target] = {
 }
 
 
+def at_feedback(*steps: str) -> Driver:
+    """A citizen who said yes, an hour after the event, having tapped to give feedback;
+    then `steps` ("tap:<id>", "photo", or text)."""
+
+    async def drive(chat: Chat, user: str) -> None:
+        await after_onboarding()(chat, user)
+        await coordinator_script(*new_event_until("preview"), "tap:publish")(chat, f"{user}-kim")
+        await chat.deliver_outbox()
+        invitation = chat.last_question(user)
+        assert invitation.prompt_id is not None
+        await chat.press(user, invitation.prompt_id, "yes")
+        async with chat.app.uow() as uow:
+            prompt = await uow.prompts.get(invitation.prompt_id)
+            assert prompt is not None
+            event = await uow.events.get(int(prompt.context["event_id"]))
+        assert event is not None
+        assert isinstance(chat.app.clock, FrozenClock)
+        chat.app.clock.set(event_end(event) + timedelta(hours=1))
+        await chat.app.event_jobs.run_once()
+        await chat.deliver_outbox()
+        await chat.tap(user, "start")
+        for step in steps:
+            if step.startswith("tap:"):
+                await chat.tap(user, step.removeprefix("tap:"))
+            elif step == "photo":
+                await chat.send_media(user, Media(MediaKind.PHOTO, "file-1"))
+            else:
+                await chat.say(user, step)
+
+    return drive
+
+
 PROFILE = frozenset({"consent", "display_name", "quiet", "topics"})
 
 TARGETS: dict[str, Target] = {
@@ -403,6 +438,20 @@ TARGETS: dict[str, Target] = {
     **NEW_EVENT_TARGETS,
     **INITIATIVE_TARGETS,
     **TASKS_TARGETS,
+    "feedback:came": Target(at_feedback(), ("feedback", "came")),
+    "feedback:step": Target(at_feedback("tap:came"), ("feedback", "step")),
+    "feedback:why": Target(at_feedback("tap:came", "tap:bad"), ("feedback", "why")),
+    "feedback:snapconsent": Target(
+        at_feedback("tap:came", "photo"), ("feedback", "snapconsent"), frozenset({"photos"})
+    ),
+    "feedback:matters": Target(at_feedback("tap:notcame"), ("feedback", "matters")),
+    "feedback:next": Target(at_feedback("tap:notcame", "Naturen"), ("feedback", "next")),
+    "feedback:sign": Target(
+        at_feedback("tap:notcame", "Naturen", "tap:skip"), ("feedback", "sign")
+    ),
+    "feedback:again": Target(
+        at_feedback("tap:notcame", "tap:skip", "tap:skip", "/mening"), ("feedback", "again")
+    ),
 }
 
 
