@@ -68,6 +68,10 @@ VALID_STATES: dict[str, set[str]] = {
     "coordinator": {step.value for step in coordinator_invite.Step},
     "topics": {step.value for step in topics_admin.Step},
     "tasks": {step.value for step in TasksStep},
+    "editevent": {"choose", "what", "time", "end", "place", "confirm"},
+    "attendees": {"choose", "list", "write"},
+    "cancelevent": {"choose", "confirm"},
+    "eventqr": {"choose"},
     "feedback": {"came", "step", "why", "matters", "next", "sign", "snapconsent", "again"},
     "newevent": {step.value for step in NewEventStep},
     "initiative": {
@@ -438,6 +442,26 @@ TARGETS: dict[str, Target] = {
     **NEW_EVENT_TARGETS,
     **INITIATIVE_TARGETS,
     **TASKS_TARGETS,
+    **{
+        f"{flow}:{state}": Target(
+            coordinator_script(*new_event_until("preview"), "tap:publish", *then),
+            (flow, state),
+        )
+        for flow, state, then in (
+            ("editevent", "choose", ("/retarrangement",)),
+            ("editevent", "what", ("/retarrangement", "tap#1")),
+            ("editevent", "time", ("/retarrangement", "tap#1", "tap:time")),
+            ("editevent", "end", ("/retarrangement", "tap#1", "tap:time", "søndag kl 10")),
+            ("editevent", "place", ("/retarrangement", "tap#1", "tap:place")),
+            ("editevent", "confirm", ("/retarrangement", "tap#1", "tap:place", "Engen")),
+            ("attendees", "choose", ("/deltagere",)),
+            ("attendees", "list", ("/deltagere", "tap#1")),
+            ("attendees", "write", ("/deltagere", "tap#1", "tap:write")),
+            ("cancelevent", "choose", ("/aflys",)),
+            ("cancelevent", "confirm", ("/aflys", "tap#1")),
+            ("eventqr", "choose", ("/qrkode",)),
+        )
+    },
     "feedback:came": Target(at_feedback(), ("feedback", "came")),
     "feedback:step": Target(at_feedback("tap:came"), ("feedback", "step")),
     "feedback:why": Target(at_feedback("tap:came", "tap:bad"), ("feedback", "why")),
