@@ -72,6 +72,7 @@ VALID_STATES: dict[str, set[str]] = {
     "attendees": {"choose", "list", "write"},
     "cancelevent": {"choose", "confirm"},
     "eventqr": {"choose"},
+    "offer": {"menu", "text", "kind", "area", "when", "one"},
     "feedback": {"came", "step", "why", "matters", "next", "sign", "snapconsent", "again"},
     "newevent": {step.value for step in NewEventStep},
     "initiative": {
@@ -328,6 +329,9 @@ TASKS_TARGETS: dict[str, Target] = {
 }
 
 
+A_SAVED_OFFER = ("/tilbyd", "Jeg kan bage kage", "tap#1", "tap:anywhere", "tap:skip")
+
+
 def at_feedback(*steps: str) -> Driver:
     """A citizen who said yes, an hour after the event, having tapped to give feedback;
     then `steps` ("tap:<id>", "photo", or text)."""
@@ -460,6 +464,17 @@ TARGETS: dict[str, Target] = {
             ("cancelevent", "choose", ("/aflys",)),
             ("cancelevent", "confirm", ("/aflys", "tap#1")),
             ("eventqr", "choose", ("/qrkode",)),
+        )
+    },
+    **{
+        f"offer:{state}": Target(coordinator_script(*steps, coordinator=False), ("offer", state))
+        for state, steps in (
+            ("text", ("/tilbyd",)),
+            ("kind", ("/tilbyd", "Jeg kan bage kage")),
+            ("area", ("/tilbyd", "Jeg kan bage kage", "tap#1")),
+            ("when", ("/tilbyd", "Jeg kan bage kage", "tap#1", "tap:anywhere")),
+            ("menu", (*A_SAVED_OFFER, "/tilbyd")),
+            ("one", (*A_SAVED_OFFER, "/tilbyd", "tap#1")),
         )
     },
     "feedback:came": Target(at_feedback(), ("feedback", "came")),
