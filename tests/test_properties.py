@@ -73,6 +73,9 @@ VALID_STATES: dict[str, set[str]] = {
     "cancelevent": {"choose", "confirm"},
     "eventqr": {"choose"},
     "offer": {"menu", "text", "kind", "area", "when", "one"},
+    "offers": {"kind", "area", "list"},
+    "myinitiatives": {"choose", "view", "write"},
+    "snaplog": {"collect", "snapconsent"},
     "feedback": {"came", "step", "why", "matters", "next", "sign", "snapconsent", "again"},
     "newevent": {step.value for step in NewEventStep},
     "initiative": {
@@ -477,6 +480,28 @@ TARGETS: dict[str, Target] = {
             ("one", (*A_SAVED_OFFER, "/tilbyd", "tap#1")),
         )
     },
+    "offers:kind": Target(coordinator_script("/tilbud"), ("offers", "kind")),
+    "offers:area": Target(coordinator_script("/tilbud", "tap:all"), ("offers", "area")),
+    "offers:list": Target(
+        coordinator_script("/tilbud", "tap:all", "tap:anywhere"), ("offers", "list")
+    ),
+    **{
+        f"myinitiatives:{state}": Target(
+            coordinator_script(
+                *initiative_until("preview"),
+                "tap:publish",
+                "/mineinitiativer",
+                *then,
+                coordinator=False,
+            ),
+            ("myinitiatives", state),
+        )
+        for state, then in (("choose", ()), ("view", ("tap#1",)), ("write", ("tap#1", "tap:write")))
+    },
+    "snaplog:snapconsent": Target(
+        at_feedback("/billede"), ("snaplog", "snapconsent"), frozenset({"photos"})
+    ),
+    "snaplog:collect": Target(at_feedback("/billede", "tap:yes"), ("snaplog", "collect")),
     "feedback:came": Target(at_feedback(), ("feedback", "came")),
     "feedback:step": Target(at_feedback("tap:came"), ("feedback", "step")),
     "feedback:why": Target(at_feedback("tap:came", "tap:bad"), ("feedback", "why")),
