@@ -76,6 +76,7 @@ VALID_STATES: dict[str, set[str]] = {
     "offers": {"kind", "area", "list"},
     "myinitiatives": {"choose", "view", "write"},
     "snaplog": {"collect", "snapconsent"},
+    "initiatives": {"back_note", "back_wider", "hide_reason"},
     "feedback": {"came", "step", "why", "matters", "next", "sign", "snapconsent", "again"},
     "newevent": {step.value for step in NewEventStep},
     "initiative": {
@@ -335,6 +336,18 @@ TASKS_TARGETS: dict[str, Target] = {
 A_SAVED_OFFER = ("/tilbyd", "Jeg kan bage kage", "tap#1", "tap:anywhere", "tap:skip")
 
 
+def moderating(*taps: str) -> Driver:
+    """A coordinator at a citizen's new initiative, from the list of initiatives."""
+    coordinator = coordinator_script("/initiativer", "tap#1", *taps)
+
+    async def drive(chat: Chat, user: str) -> None:
+        author = coordinator_script(*initiative_until("preview"), "tap:publish", coordinator=False)
+        await author(chat, f"{user}-anna")
+        await coordinator(chat, user)
+
+    return drive
+
+
 def at_feedback(*steps: str) -> Driver:
     """A citizen who said yes, an hour after the event, having tapped to give feedback;
     then `steps` ("tap:<id>", "photo", or text)."""
@@ -502,6 +515,11 @@ TARGETS: dict[str, Target] = {
         at_feedback("/billede"), ("snaplog", "snapconsent"), frozenset({"photos"})
     ),
     "snaplog:collect": Target(at_feedback("/billede", "tap:yes"), ("snaplog", "collect")),
+    "initiatives:back_note": Target(moderating("tap:back"), ("initiatives", "back_note")),
+    "initiatives:back_wider": Target(
+        moderating("tap:back", "tap:skip"), ("initiatives", "back_wider")
+    ),
+    "initiatives:hide_reason": Target(moderating("tap:hide"), ("initiatives", "hide_reason")),
     "feedback:came": Target(at_feedback(), ("feedback", "came")),
     "feedback:step": Target(at_feedback("tap:came"), ("feedback", "step")),
     "feedback:why": Target(at_feedback("tap:came", "tap:bad"), ("feedback", "why")),
