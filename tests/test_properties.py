@@ -93,9 +93,8 @@ VALID_STATES: dict[str, set[str]] = {
     },
 }
 
-FLOW_NAMES = set(
-    build_router(Settings(_env_file=None), None, catalogs(), FrozenClock())._engine.flow_names  # type: ignore[arg-type,call-arg]
-)
+ROUTER = build_router(Settings(_env_file=None), None, catalogs(), FrozenClock())  # type: ignore[arg-type,call-arg]
+FLOW_NAMES = set(ROUTER._engine.flow_names)
 
 # PostgreSQL runs fewer: it is there for what only PostgreSQL refuses (a NUL in text, say)
 EXAMPLES_PER_STATE = {"sqlite": 20, "postgres": 8}
@@ -575,6 +574,8 @@ PEOPLE_FLOWS = (
 )
 COMMAND_NAMES = sorted(
     {name for flow in PEOPLE_FLOWS for spec in flow.commands for name in spec.names}
+    # every other flow's commands too: each may be typed in the middle of anything
+    | set(ROUTER.commands.all_names())
     | {*CANCEL, *BACK, *HELP}
 )
 WORDS = [
