@@ -210,3 +210,16 @@ async def test_the_moderation_card_is_in_a_coordinators_words(chat: Chat) -> Non
     card = next(r for r in replies if any(c.id == "approve" for c in r.choices))
     assert "dit første" not in card.text
     assert "forfatterens første" in card.text.lower()
+
+
+async def test_a_nul_typed_into_an_answer_is_left_out(chat: Chat) -> None:
+    # PostgreSQL refuses a NUL in text (the property tests found it in feedback's words)
+    await everyone(chat)
+    await chat.say("kim", "/nytarrangement")
+    await chat.say("kim", "Skov\x00tur")
+    assert "Skovtur" in chat.last_text("kim") or chat.last_question("kim").expects_text
+    from tests.helpers import conversation_of
+
+    conversation = await conversation_of(chat, "kim")
+    assert conversation is not None
+    assert conversation.data["title"] == "Skovtur"

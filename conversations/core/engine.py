@@ -100,7 +100,10 @@ class Engine:
         if inbound.media is not None:
             if not flow.takes_media(conversation.state):
                 return await self._cannot_use(ctx, conversation, bool(choices), expects_text)
-            answer = Answer(media=inbound.media, text=inbound.media.caption)
+            caption = inbound.media.caption
+            answer = Answer(
+                media=inbound.media, text=caption.replace("\x00", "") if caption else None
+            )
         elif inbound.location is not None:
             if not flow.takes_location(conversation.state):
                 return await self._cannot_use(ctx, conversation, bool(choices), expects_text)
@@ -112,7 +115,8 @@ class Engine:
             if picked is not None:
                 answer = Answer(choice=picked)
             elif expects_text or not choices:
-                answer = Answer(text=inbound.text)
+                # nobody means a NUL, and PostgreSQL refuses one in text: no flow gets it
+                answer = Answer(text=inbound.text.replace("\x00", ""))
         if answer is None:
             hint = ctx._(
                 N_("I didn't quite catch that. Tap one of the choices, or type its number.")
