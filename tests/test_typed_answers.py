@@ -217,7 +217,6 @@ async def test_a_nul_typed_into_an_answer_is_left_out(chat: Chat) -> None:
     await everyone(chat)
     await chat.say("kim", "/nytarrangement")
     await chat.say("kim", "Skov\x00tur")
-    assert "Skovtur" in chat.last_text("kim") or chat.last_question("kim").expects_text
     from tests.helpers import conversation_of
 
     conversation = await conversation_of(chat, "kim")
