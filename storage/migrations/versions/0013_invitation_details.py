@@ -1,7 +1,7 @@
 """what an invitation says about access: step-free, toilet, seating; getting there, bringing
 
-Revision ID: 0010_invitation_details
-Revises: 0009_reminder_timing
+Revision ID: 0013_invitation_details
+Revises: 0012_inactivity
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0010_invitation_details'
-down_revision: str | None = '0009_reminder_timing'
+revision: str = '0013_invitation_details'
+down_revision: str | None = '0012_inactivity'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
