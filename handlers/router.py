@@ -45,6 +45,8 @@ RoleListener = Callable[[ChatRef], Awaitable[None]]
 # platform's outbox worker, first in line; one still unsent after a day is let go.
 REPLY_HANDOVER = timedelta(seconds=30)
 REPLY_LIFETIME = timedelta(days=1)
+# The command a photo sent outside a conversation is pointed to (the snap-log).
+SNAP_COMMAND = "snap"
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +277,10 @@ class Router:
             answered = await self._engine.answer_latest_offer(ctx, inbound.text)
             if answered is not None:
                 return notes + answered
+        if inbound.media is not None:
+            media_note = self._media_outside_a_conversation(ctx)
+            if media_note is not None:
+                return [*notes, media_note]
         intro = ctx._(N_("Hello! I'm not sure what you mean, but this is what I can do:"))
         return notes + [Outgoing(ctx.ref, await self._menu.render(ctx, intro=intro))]
 
@@ -364,6 +370,19 @@ class Router:
         if ctx.person.status == PersonStatus.STOPPED and not spec.allowed_when_stopped:
             return self._stopped_note(ctx).message
         return None
+
+    def _media_outside_a_conversation(self, ctx: FlowContext) -> Outgoing | None:
+        """A photo or voice note out of the blue: where it can go, rather than the menu."""
+        spec = self._commands.find(SNAP_COMMAND)
+        if spec is None or not permits(ctx.role, spec.role):
+            return None
+        text = ctx._(
+            N_(
+                "Thank you! To add a photo or voice note to an event's snap-log, "
+                "write /{command} first, then send it."
+            )
+        ).format(command=spec.label(ctx.translator.language))
+        return Outgoing(ctx.ref, OutMessage(text))
 
     def _stopped_note(self, ctx: FlowContext) -> Outgoing:
         text = ctx._(N_("You have paused messages from me. Write /start to switch them back on."))

@@ -28,6 +28,27 @@ _NEXT_WEEKDAY = re.compile(
     r"\bn(?:æ|ae)ste\s+(?=(?:man|tirs|ons|tors|fre|lør|lor|søn|son)dag)", re.IGNORECASE
 )
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}|\d\s*(?:am|pm)\b|\b(?:in|om)\s+\d+\s*\w*", re.IGNORECASE)
+# Little words people put around a date ("på lørdag", "den 5.", "d. 5/12", "fra kl 10 til 13",
+# "on saturday"): they carry nothing the reader needs, and they stop dateparser.
+_FILLER = re.compile(r"(?<!\w)(?:på|paa|den|d\.|fra|on|from|the)(?!\w)", re.IGNORECASE)
+_KLOKKEN = re.compile(r"\bklokken\b", re.IGNORECASE)
+# "5.12 kl 10" is a date when a time follows; "18.30" alone stays a time.
+_DOT_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})(?:\.(\d{2,4}))?(?=\s+(?:kl|\d))", re.IGNORECASE)
+_WEEKDAYS = {
+    "man": 0,
+    "tirs": 1,
+    "ons": 2,
+    "tors": 3,
+    "fre": 4,
+    "lør": 5,
+    "lor": 5,
+    "søn": 6,
+    "son": 6,
+}
+_DAY_AFTER_TOMORROW = re.compile(r"\b(?:i\s+)?overmorgen\b|\bday after tomorrow\b", re.IGNORECASE)
+_NEXT_WEEK_DAY = re.compile(
+    r"\b(man|tirs|ons|tors|fre|lør|lor|søn|son)dag\s+(?:i\s+)?n(?:æ|ae)ste\s+uge\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +63,24 @@ def _clock_time(text: str) -> time | None:
     if not (0 <= h <= 24 and 0 <= m < 60):
         return None
     return time(0, m) if h == 24 else time(h, m)
+
+
+def _plain_words(text: str, today: date) -> str:
+    """The little words left out, and the days dateparser does not know named as dates."""
+
+    def next_week(match: re.Match[str]) -> str:
+        weekday = _WEEKDAYS[match.group(1).lower()]
+        monday = today + timedelta(days=7 - today.weekday())
+        return f"{monday + timedelta(days=weekday):%d/%m/%Y}"
+
+    text = _KLOKKEN.sub("kl", text)
+    text = _DAY_AFTER_TOMORROW.sub(f"{today + timedelta(days=2):%d/%m/%Y}", text)
+    text = _NEXT_WEEK_DAY.sub(next_week, text)
+    text = _DOT_DATE.sub(
+        lambda m: f"{m.group(1)}/{m.group(2)}" + (f"/{m.group(3)}" if m.group(3) else ""), text
+    )
+    text = _FILLER.sub(" ", text)
+    return " ".join(text.split())
 
 
 def _normalise(text: str) -> str:
@@ -72,7 +111,8 @@ def parse_when(text: str, now: datetime, timezone: str) -> ParsedWhen | None:
     """A start (and an end, for "10-13") in UTC, or None when no date and time was found."""
     zone = ZoneInfo(timezone)
     now_local = now.astimezone(zone)
-    range_match = _RANGE.match(" ".join(text.strip().split()))
+    text = _plain_words(text, now_local.date())
+    range_match = _RANGE.match(text)
     if range_match is not None:
         start_time = _clock_time(range_match.group("a"))
         end_time = _clock_time(range_match.group("b"))

@@ -22,6 +22,7 @@ from conversations.core.messages import (
     OutMessage,
     Reaction,
 )
+from conversations.core.prompts import FORGIVING, TYPED_HINT
 from storage.models import Conversation, Prompt
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,10 @@ class Engine:
         if inbound.media is not None:
             if not flow.takes_media(conversation.state):
                 return await self._cannot_use(ctx, conversation, bool(choices), expects_text)
-            answer = Answer(media=inbound.media, text=inbound.media.caption)
+            caption = inbound.media.caption
+            answer = Answer(
+                media=inbound.media, text=caption.replace("\x00", "") if caption else None
+            )
         elif inbound.location is not None:
             if not flow.takes_location(conversation.state):
                 return await self._cannot_use(ctx, conversation, bool(choices), expects_text)
@@ -120,7 +124,8 @@ class Engine:
             if picked is not None:
                 answer = Answer(choice=picked)
             elif expects_text or not choices:
-                answer = Answer(text=inbound.text)
+                # nobody means a NUL, and PostgreSQL refuses one in text: no flow gets it
+                answer = Answer(text=inbound.text.replace("\x00", ""))
         if answer is None:
             hint = ctx._(
                 N_("I didn't quite catch that. Tap one of the choices, or type its number.")
@@ -160,7 +165,10 @@ class Engine:
         """A typed reply ("1", "tæl mig med") to the newest message with buttons, if it fits.
 
         Only an exact answer counts (a number, an emoji, a label), and only to a message from
-        the last few days, so ordinary chatter is never taken as a choice.
+        the last few days, so ordinary chatter is never taken as a choice. A question that
+        says so in its context (`FORGIVING`, an invitation) also takes a typo or the start
+        of a label; one with a `TYPED_HINT` answers anything else with that one line, and
+        stays the question typed replies go to (no menu takes its place).
         """
         since = ctx.now() - DETACHED_REPLY_WINDOW
         ref = ctx.ref
@@ -169,8 +177,12 @@ class Engine:
         )
         if prompt is None:
             return None
-        picked = match_choice(text, prompt.choices, exact_only=True)
+        forgiving = bool(prompt.context.get(FORGIVING))
+        picked = match_choice(text, prompt.choices, exact_only=not forgiving)
         if picked is None:
+            hint = prompt.context.get(TYPED_HINT)
+            if isinstance(hint, str) and hint:
+                return [Outgoing(ctx.ref, OutMessage(ctx._(hint)))]
             return None
         return await self._resolve(ctx, prompt, picked)
 
@@ -252,7 +264,9 @@ class Engine:
     async def _resolve(
         self, ctx: FlowContext, prompt: Prompt, choice_id: str, *, message_id: str | None = None
     ) -> list[Outgoing]:
-        echo = self._echo(ctx, prompt, choice_id, message_id or prompt.platform_message_id)
+        carrier = message_id or prompt.platform_message_id
+        # read before the flow runs: an answered card may get other buttons
+        label = next((c["label"] for c in prompt.choices if c["id"] == choice_id), choice_id)
         if prompt.bound:
             conversation, out = await self.current(ctx)
             if conversation is None or conversation.prompt_id != prompt.id:
@@ -265,6 +279,7 @@ class Engine:
             transition = await flow.handle(
                 ctx, conversation.state, flow.load(conversation.data), Answer(choice=choice_id)
             )
+            echo = self._echo(ctx, label, carrier, transition)
             return echo + await self._apply(ctx, flow, conversation, transition)
 
         detached_flow = self._flows.get(prompt.flow)
@@ -272,6 +287,7 @@ class Engine:
         if detached_flow is None or detached is None:
             return await self._not_valid(ctx)
         flow, transition = detached_flow, detached
+        echo = self._echo(ctx, label, carrier, transition)
         existing: Conversation | None = None
         if not transition.ends:
             existing, _ = await self.current(ctx)
@@ -281,12 +297,17 @@ class Engine:
         return echo + await self._apply(ctx, flow, existing, transition)
 
     def _echo(
-        self, ctx: FlowContext, prompt: Prompt, choice_id: str, message_id: str | None
+        self,
+        ctx: FlowContext,
+        label: str,
+        message_id: str | None,
+        transition: Transition,
     ) -> list[Outgoing]:
-        if message_id is None:
+        """The mark on the answered message: only once the flow has taken the answer."""
+        if message_id is None or not transition.accepted:
             return []
-        label = next((c["label"] for c in prompt.choices if c["id"] == choice_id), choice_id)
-        return [Outgoing(ctx.ref, echo=ChoiceEcho(message_id, label))]
+        echo = ChoiceEcho(message_id, label, replacement=transition.replaces)
+        return [Outgoing(ctx.ref, echo=echo)]
 
     async def _not_valid(self, ctx: FlowContext) -> list[Outgoing]:
         text = ctx._(

@@ -132,6 +132,9 @@ class ChoiceEcho:
 
     prompt_message_id: str
     label: str
+    # the message as it should now read (an invitation card showing the answer, with the
+    # buttons that still make sense); None: mark it answered and take its buttons away
+    replacement: OutMessage | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,10 @@ class Event(Base):
     capacity: Mapped[int | None] = mapped_column(Integer)
     guests_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     journey_steps: Mapped[list[Any]] = mapped_column(default=list)
+    # what the invitation says about access ("step_free", "toilet", "seating"), and a
+    # free note: how to get there by bus or train, what to bring
+    access_features: Mapped[list[Any]] = mapped_column(default=list)
+    practical_note: Mapped[str] = mapped_column(Text, default="")
     reminder_offsets: Mapped[list[Any]] = mapped_column(default=list)  # minutes before start
     audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default=EventStatus.DRAFT)

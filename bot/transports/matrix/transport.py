@@ -272,8 +272,13 @@ class MatrixTransport:
         return await self._sender.send(ref, message)
 
     async def echo(self, ref: ChatRef, echo: ChoiceEcho) -> None:
-        """Nothing: the person's own reaction (or typed answer) already shows the choice."""
-        return None
+        """The person's own reaction (or typed answer) already shows the choice; an answered
+        invitation is edited to read as it now is (its answer, places, other choices)."""
+        if echo.replacement is not None and echo.prompt_message_id:
+            try:
+                await self._sender.edit(ref, echo.prompt_message_id, echo.replacement)
+            except DeliveryError:
+                log.debug("matrix: could not update answered message %s", echo.prompt_message_id)
 
     async def edit(self, ref: ChatRef, message_id: str, message: OutMessage) -> None:
         await self._sender.edit(ref, message_id, message)
