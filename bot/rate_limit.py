@@ -12,10 +12,10 @@ to send something takes its slot from it right before the request goes out
 `Push`, carried to the transport's request path in a context variable (so the `Transport`
 interface stays the same for every caller); its first request counts in its chat's window.
 
-Replies come first. A reply is an urgent push: it never waits a second for its chat (a
-person in a conversation gets the next question at once), though it counts there, so a
-broadcast to the same chat waits its second; and while an urgent push waits for its slot,
-a slot is held back for it from everything else. Broadcasts use what replies leave.
+Replies come first. A reply is an urgent push: while it waits for its slot, a slot is held
+back for it from everything else, so broadcasts use what replies leave. It keeps its chat's
+window like any message (Telegram answers a second message within a second to one private
+chat with 429), which costs a wait only when that chat had a message in the last second.
 
 Times come from a `Sleeper`, so tests run the limiter on a frozen clock.
 """
@@ -298,7 +298,7 @@ class RateLimiter:
         urgent = push is not None and push.urgent
         held_back = 0 if urgent else self._urgent
         delay = self.platform_delay(1 + held_back)
-        if push is not None and push.pending and not urgent:
+        if push is not None and push.pending:
             delay = max(delay, self.chat_delay(push.chat_id))
         return delay
 

@@ -10,6 +10,7 @@ Group chats have negative ids, as on Telegram.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import random
 import time
@@ -31,6 +32,8 @@ class Arrival:
     at: float  # time.monotonic() when the request reached the platform
     method: str
     text: str  # the visible text or caption ("" for a location or a file without one)
+    message_id: int = 0
+    buttons: tuple[str, ...] = ()  # the callback data of its inline buttons
 
 
 def is_group(chat_id: str) -> bool:
@@ -80,10 +83,8 @@ class Wire:
         self._per_chat[chat_id].append(now)
         return None
 
-    def record(self, chat_id: str, method: str, text: str, now: float | None = None) -> None:
-        self.arrived[chat_id].append(
-            Arrival(time.monotonic() if now is None else now, method, text)
-        )
+    def record(self, chat_id: str, arrival: Arrival) -> None:
+        self.arrived[chat_id].append(arrival)
 
     @property
     def refusals(self) -> int:
@@ -116,5 +117,5 @@ def largest_in_window(times: list[float], window: float) -> int:
 
 def smallest_gap(times: list[float]) -> float | None:
     ordered = sorted(times)
-    gaps = [b - a for a, b in zip(ordered, ordered[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(ordered)]
     return min(gaps) if gaps else None

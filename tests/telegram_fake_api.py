@@ -372,10 +372,17 @@ class FakeBotAPI:
         """Updates the bot has not yet confirmed with a later getUpdates offset."""
         return len(self._updates)
 
-    def _arrive(self, chat_id: str, method: str, params: dict[str, Any]) -> None:
-        text = str(params.get("text") or params.get("caption") or "")
-        self.wire.record(chat_id, method, text)
-        arrival = self.wire.arrived[chat_id][-1]
+    def _arrive(self, chat_id: str, method: str, params: dict[str, Any], message_id: int) -> None:
+        markup = params.get("reply_markup")
+        rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
+        arrival = Arrival(
+            time.monotonic(),
+            method,
+            str(params.get("text") or params.get("caption") or ""),
+            message_id,
+            tuple(str(b["callback_data"]) for row in rows for b in row if "callback_data" in b),
+        )
+        self.wire.record(chat_id, arrival)
         for callback in self.on_arrival:
             callback(chat_id, arrival)
 
@@ -400,8 +407,6 @@ class FakeBotAPI:
                     retry_after=retry_after,
                 )
         self.sent.append((method, params))
-        if method in SEND_METHODS:
-            self._arrive(chat_id, method, params)
         result: dict[str, Any]
         if method in EDIT_METHODS:
             key = (chat_id, int(params.get("message_id", 0)))
@@ -444,4 +449,5 @@ class FakeBotAPI:
         if isinstance(params.get("reply_markup"), dict):
             result["reply_markup"] = params["reply_markup"]
         self._messages[(chat_id, message_id)] = result
+        self._arrive(chat_id, method, params, message_id)
         return web.json_response({"ok": True, "result": result})
