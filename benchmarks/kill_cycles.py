@@ -71,6 +71,7 @@ class Run:
     seconds: float
     arrived: int  # messages that arrived at the platform
     refusals: int  # requests the platform answered with 429
+    torn: int  # requests the platform saw begin but never whole (the process died)
 
 
 async def run_cycles(cycles: int, people_count: int, seed: int) -> Run:
@@ -115,6 +116,7 @@ async def run_cycles(cycles: int, people_count: int, seed: int) -> Run:
                 time.perf_counter() - started,
                 sum(len(a) for a in fake.wire.arrived.values()),
                 fake.wire.refusals,
+                fake.wire.torn,
             )
         finally:
             await bot.kill()
@@ -135,7 +137,8 @@ def report(run: Run, cycles: int) -> bool:
     print(
         f"  unknown rows: {result.unknown} of {result.rows:,} ({100 * share:.2f} %; target "
         f"< 0.5 %): {result.unknown_arrived} arrived, {len(result.unknown_not_arrived)} never "
-        f"reached the platform {result.unknown_not_arrived[:3]}"
+        f"reached the platform {result.unknown_not_arrived[:3]}; requests the platform saw "
+        f"begin but never whole: {run.torn}"
     )
     print(f"  updates kept: {result.updates}")
     return not (

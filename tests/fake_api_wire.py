@@ -49,6 +49,7 @@ class Wire:
     seed: int = 0
     arrived: dict[str, list[Arrival]] = field(default_factory=lambda: defaultdict(list))
     refused: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    torn: int = 0  # requests that began to arrive but never whole (the sender died)
     _random: random.Random = field(init=False)
     _all: deque[float] = field(default_factory=deque)
     _per_chat: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))

@@ -234,7 +234,11 @@ class FakeBotAPI:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         self.requests.append(method)
-        params = await self._params(request)
+        try:
+            params = await self._params(request)
+        except ConnectionResetError:  # the sender died with its request half written
+            self.wire.torn += 1
+            return web.Response(status=400)  # nobody is there to read it
         scripted = self._faults.get(method)
         if scripted:
             fault = scripted[0]
