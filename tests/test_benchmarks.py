@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import broadcast_wire, kill_cycles, reminders, snap_download, telegram_updates
+from benchmarks import (
+    broadcast_wire,
+    kill_cycles,
+    reminders,
+    reply_latency,
+    snap_download,
+    telegram_updates,
+)
 from tests.conftest import BACKENDS, POSTGRES_URL
 
 PEOPLE = 4
@@ -125,3 +132,13 @@ async def test_the_broadcast_at_the_wire_benchmark_runs_small_against_its_baseli
     assert "tæl mig med (worker)" in out
     assert "PTB + AIORateLimiter" in out
     assert "ours ÷ PTB's" in out
+
+
+async def test_the_reply_latency_benchmark_measures_replies_during_a_broadcast(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    baseline, during = await reply_latency.measure(recipients=120, seconds=2, rate=5)
+    reply_latency.report(baseline, during)
+    assert len(during.handlers) == len(during.round_trips) == 10
+    assert len(during.slot_waits) >= 10
+    assert "broadcast while people wrote" in capsys.readouterr().out
