@@ -3,20 +3,21 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+RUNTIME_INSTALLED := $(VENV)/.installed-runtime
 INSTALLED := $(VENV)/.installed
 CATALOGS := $(wildcard bot/locale/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 PACKAGES := bot handlers conversations storage
 
-.PHONY: demo run test check lint typecheck format messages install migrate benchmark clean
+.PHONY: demo run test check lint typecheck format messages install install-runtime migrate benchmark clean
 
-demo: install $(COMPILED)  ## chat in the terminal as several people; pipe a script to run unattended
+demo: install-runtime $(COMPILED)  ## chat in the terminal as several people; pipe a script to run unattended
 	$(BIN)/python -m bot demo
 
-run: install $(COMPILED)  ## run every configured transport (see README: Configuration)
+run: install-runtime $(COMPILED)  ## run every configured transport (see README: Configuration)
 	$(BIN)/python -m bot run
 
-migrate: install
+migrate: install-runtime
 	$(BIN)/python -m bot migrate
 
 test: install $(COMPILED)  ## the whole suite, then lint, format check and type check
@@ -36,7 +37,7 @@ format: install
 	$(BIN)/ruff check --fix $(PACKAGES) tests benchmarks
 	$(BIN)/ruff format $(PACKAGES) tests benchmarks
 
-messages: install  ## refresh the catalogs after changing texts; then translate the Danish
+messages: install-runtime  ## refresh the catalogs after changing texts; then translate the Danish
 	$(BIN)/python -m bot.catalog_tool
 
 benchmark: install $(COMPILED)
@@ -45,6 +46,9 @@ benchmark: install $(COMPILED)
 EMULATOR := tests/telegram_emulator
 EMULATOR_INSTALLED := $(EMULATOR)/node_modules/.installed
 
+# Running needs Python only; the test extras and the emulator (Node.js) are for `make test`.
+install-runtime: $(RUNTIME_INSTALLED)
+
 install: $(INSTALLED) $(EMULATOR_INSTALLED)
 
 # the Telegram Bot API emulator the end-to-end tests start (telegram-test-api, pinned)
@@ -52,13 +56,17 @@ $(EMULATOR_INSTALLED): $(EMULATOR)/package.json $(EMULATOR)/package-lock.json
 	npm ci --prefix $(EMULATOR) --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(INSTALLED): pyproject.toml
+$(RUNTIME_INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(INSTALLED): pyproject.toml $(RUNTIME_INSTALLED)
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@touch $@
 
-%.mo: %.po $(INSTALLED)
+%.mo: %.po $(RUNTIME_INSTALLED)
 	$(BIN)/pybabel compile --statistics -D messages -i $< -o $@
 
 clean:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 import weakref
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
@@ -14,10 +15,13 @@ from bot.command_menus import RoleMenus
 from bot.composition import build_access, build_router
 from bot.delivery import DeliveryWorker
 from bot.delivery_outcomes import policy_from
+from bot.health import HealthServer
 from bot.i18n import catalogs
 from bot.intake import Intake
+from bot.metrics import HANDLER_SECONDS, UPDATES_HANDLED
 from bot.progress import BroadcastProgress
 from bot.rate_limit import RateLimiter, RateLimits, limiter_for
+from bot.retention import Retention
 from bot.scheduler import EventJobs, Housekeeping
 from bot.settings import Settings
 from bot.snap_files import SnapFiles
@@ -81,6 +85,19 @@ class BotApp:
             if isinstance(transport, RoleCommandMenus):
                 transport.when_ready(partial(self.role_menus.sync, transport.platform))
         self.housekeeping = Housekeeping(self.uow, self.clock)
+        self.retention = Retention(
+            self.uow, self.clock, settings.retention_policy(), catalogs(), settings.timezone
+        )
+        self.health = (
+            HealthServer(
+                self.uow,
+                self.connected,
+                listen=settings.http_listen,
+                port=settings.http_port,
+            )
+            if settings.http_port is not None
+            else None
+        )
         self._stopping: asyncio.Task[None] | None = None
         self.event_jobs = EventJobs(
             self.uow,
@@ -131,10 +148,13 @@ class BotApp:
             if inbound.membership is not None:
                 await self.set_blocked(inbound.ref, blocked=inbound.membership == Membership.LEFT)
                 return
+            began = time.perf_counter()
             handled = await self.router.handle(inbound)
             await self.deliver(handled.unsent + handled.echoes)
             if handled.replies and inbound.ref.platform in self.transports:
                 await self.delivery_worker(inbound.ref.platform).send_replies(handled.replies)
+            UPDATES_HANDLED.labels(platform=key[0]).inc()
+            HANDLER_SECONDS.labels(platform=key[0]).observe(time.perf_counter() - began)
         self.wake_delivery()  # the step may have enqueued messages (a broadcast, a notice)
         if take_files_to_fetch():
             self.snap_files.wake()
@@ -205,9 +225,12 @@ class BotApp:
         """Migrate, then run every transport until all have finished or one fails."""
         await self.migrate()
         self.housekeeping.start()
+        self.retention.start()
         self.event_jobs.start()
         self.start_delivery()
         self.snap_files.start()
+        if self.health is not None:
+            await self.health.start()
         for platform in self.transports:  # kept before the last stop, handled before new ones
             await self.intake.replay(platform)
         tasks = [
@@ -297,10 +320,27 @@ class BotApp:
                 with suppress(asyncio.CancelledError, Exception):
                     await task
 
+    def connected(self) -> dict[str, bool]:
+        """Whether each transport is connected to its platform (for /healthz)."""
+        states = {}
+        for name, transport in self.transports.items():
+            receiving = getattr(transport, "receiving", None)
+            ready = getattr(transport, "ready", None)
+            if isinstance(receiving, bool):
+                states[name] = receiving
+            elif isinstance(ready, asyncio.Event):
+                states[name] = ready.is_set()
+            else:
+                states[name] = True  # the console, a test transport: nothing to lose
+        return states
+
     async def close(self) -> None:
         await self.snap_files.stop()
         await self.stop_delivery()
         self.housekeeping.stop()
+        self.retention.stop()
+        if self.health is not None:
+            await self.health.stop()
         await self.event_jobs.close()  # its transaction in hand ends before the engine
         for transport in self.transports.values():
             with suppress(Exception):

@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.log_redaction import keep_secrets_out_of_logs
 from bot.settings import ConfigurationError, Settings, load_settings
 from storage.db import DatabaseUnreachable, check_reachable
-from storage.models import Role, TopicKind
+from storage.models import AuditAction, Role, TopicKind
 from storage.unit_of_work import UnitOfWorkFactory
 
 DEMO_COORDINATOR = "console:koordinator"
@@ -31,6 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep", action="store_true", help="keep the demo database from last time")
     demo.add_argument("--database", default=DEMO_DATABASE, help="database URL for the demo")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    backup = sub.add_parser(
+        "backup", help="copy the database, photos and Matrix store into a new folder"
+    )
+    backup.add_argument("folder", type=Path, help="a new or empty folder")
+    restore = sub.add_parser(
+        "restore", help="put a backup back (stop the bot first; what is there is kept aside)"
+    )
+    restore.add_argument("folder", type=Path, help="a folder made by `backup`")
 
     admin = sub.add_parser("admin", help="administration")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
@@ -88,6 +96,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         await upgrade_to_head_async(settings.database_url)
         print("The database is up to date.")
         return 0
+    if args.command in ("backup", "restore"):
+        return await _backup_or_restore(args, settings)
     if args.command == "demo":
         return await _demo(args, settings)
     if args.command == "run":
@@ -109,6 +119,21 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     await app.migrate()
     await seed_starter_topics(app.uow)
     await app.run()
+    return 0
+
+
+async def _backup_or_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.backup import backup, restore
+    from storage.migrate import upgrade_to_head_async
+
+    if args.command == "backup":
+        outcome = await asyncio.to_thread(backup, settings, args.folder)
+    else:
+        outcome = await asyncio.to_thread(restore, settings, args.folder)
+        await upgrade_to_head_async(settings.database_url)  # an older backup, newer code
+    for line in outcome.lines:
+        print(line)
+    print("Backup made." if args.command == "backup" else "Restored. Start the bot again.")
     return 0
 
 
@@ -175,6 +200,10 @@ async def _admin_action(
             )
             role = Role.COORDINATOR if action == "grant-coordinator" else Role.CITIZEN
             await work.persons.set_role(person, role)
+            action = (
+                AuditAction.ROLE_GRANTED if role == Role.COORDINATOR else AuditAction.ROLE_REVOKED
+            )
+            await work.audit.record(action, actor_id=None, subject_id=person.id, via="cli")
             changed_role = person.id
             became = "a coordinator" if role == Role.COORDINATOR else "a citizen"
             print(f"{args.identity} is now {became}.")
@@ -187,6 +216,7 @@ async def _admin_action(
                 created_by=None,
                 note=args.note,
             )
+            await work.audit.record(AuditAction.INVITE_CREATED, actor_id=None, via="cli")
             days = settings.invite_code_days
             print(f"Coordinator code: {code}  (one use, valid {days:g} days)")
             print(f"In chat: /coordinator {code}   or as a link payload: co_{code}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.privacy import load_privacy_notice
 from bot.settings import Settings
 from bot.transports.base import MenuCommand
 from conversations.core.deep_links import DeepLinks
@@ -24,6 +25,8 @@ from conversations.feedback.flows.share_photos import SnapLog
 from conversations.initiatives.flows.browse_initiatives import Initiatives
 from conversations.initiatives.flows.my_initiatives import MyInitiatives
 from conversations.initiatives.flows.new_initiative import NewInitiative
+from conversations.people.flows.accept_new_privacy import AcceptNewPrivacy
+from conversations.people.flows.administer import Administer
 from conversations.people.flows.become_coordinator import RedeemInvite
 from conversations.people.flows.change_settings import Settings as SettingsFlow
 from conversations.people.flows.forget_me import Forget
@@ -31,6 +34,7 @@ from conversations.people.flows.link_accounts import LinkAccounts
 from conversations.people.flows.manage_topics import ManageTopics
 from conversations.people.flows.onboarding import Onboarding
 from conversations.people.flows.pause import Stop
+from conversations.people.flows.read_privacy import ReadPrivacy
 from conversations.people.flows.see_my_data import MyData
 from conversations.tasks.flows.browse_offers import BrowseOffers
 from conversations.tasks.flows.manage_tasks import ManageTasks
@@ -51,13 +55,17 @@ def build_flows(settings: Settings) -> list[Flow]:
     links = DeepLinks()  # filled below, once every flow that declares a link exists
     feedback = JourneyFeedback(settings.feedback_options())
     bot_username = settings.telegram_bot_username
+    notice = load_privacy_notice(settings)
     people: list[Flow] = [
-        Onboarding(links),
+        Onboarding(links, notice),
+        ReadPrivacy(notice),
+        AcceptNewPrivacy(notice),
         SettingsFlow(),
-        MyData(),
+        MyData(settings.retention_policy()),
         Forget(),
         Stop(),
         RedeemInvite(),
+        Administer(settings.invite_code_days),
         ManageTopics(),
         LinkAccounts(),
     ]
@@ -142,7 +150,7 @@ def build_router(
         clock=clock,
         config=FlowConfig(
             timezone=settings.timezone,
-            consent_version=settings.consent_version,
+            consent_version=load_privacy_notice(settings).version,
             default_language=settings.default_language,
             late_withdrawal_hours=settings.late_withdrawal_hours,
             initiative_pushes_per_day=settings.initiative_pushes_per_day,

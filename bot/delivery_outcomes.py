@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
+from bot.metrics import SEND_OUTCOMES
 from bot.settings import Settings
 from bot.transports.base import (
     AmbiguousDelivery,
@@ -159,6 +160,8 @@ class OutcomeRecorder:
         for message, out, result in results:
             if result.outcome is not Outcome.SENT:
                 outcomes.append(await self.record(uow, message, out, result))
+        for outcome in outcomes:
+            SEND_OUTCOMES.labels(platform=self._platform, outcome=str(outcome.value)).inc()
         return outcomes
 
     async def record(

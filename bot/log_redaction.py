@@ -1,12 +1,16 @@
 """Keeps secrets (the bot token, passwords) out of every log line, tracebacks included.
 
 The Bot API puts the token in every request URL, so a failed request's exception (and
-its cause) can carry it; redacting only the log message is not enough.
+its cause) can carry it; redacting only the log message is not enough. A Matrix access
+token is learnt only at login, and nio logs the login response (`nio.responses` at DEBUG)
+before the bot sees it, so anything shaped like an access token is redacted by its shape
+too: a JSON or dict key, a query parameter, a bearer header.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 
 from sqlalchemy.engine import make_url
@@ -14,6 +18,12 @@ from sqlalchemy.engine import make_url
 from bot.settings import Settings
 
 REPLACEMENT = "<secret>"
+TOKEN_SHAPES = (
+    # "access_token": "…" (JSON), 'access_token': '…' (a dict's repr), access_token=… (a URL)
+    re.compile(r"""(?P<keep>['"]?(?:access|refresh)_token['"]?\s*[:=]\s*['"]?)[^'"&\s,}]+"""),
+    re.compile(r"(?P<keep>Bearer\s+)[^\s'\",}]+", re.IGNORECASE),
+)
+_installed: list[RedactSecrets] = []
 
 
 class RedactSecrets(logging.Filter):
@@ -24,9 +34,15 @@ class RedactSecrets(logging.Filter):
         # longest first, so a secret containing another is replaced whole
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
 
+    def add(self, secret: str) -> None:
+        if secret and secret not in self._secrets:
+            self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
+
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, REPLACEMENT)
+        for shape in TOKEN_SHAPES:
+            text = shape.sub(lambda match: match["keep"] + REPLACEMENT, text)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -65,8 +81,13 @@ def keep_secrets_out_of_logs(settings: Settings) -> None:
     """Install the redaction on the root logger's handlers (after logging is configured)."""
     # httpx logs every request URL at INFO, and Bot API URLs contain the token
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    secrets = secrets_of(settings)
-    if secrets:
-        redact = RedactSecrets(secrets)
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(redact)
+    redact = RedactSecrets(secrets_of(settings))
+    _installed.append(redact)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
+
+
+def also_redact(secret: str) -> None:
+    """A secret learnt while running (the Matrix access token) is redacted from now on."""
+    for redact in _installed:
+        redact.add(secret)

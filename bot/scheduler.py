@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.metrics import REMINDERS_FIRED, SCHEDULER_LAG, SCHEDULER_LAST_RUN
 from bot.timing import RealSleeper, Sleeper
 from conversations.core.chunks import Chunk
 from conversations.core.i18n import Translations
@@ -161,6 +163,8 @@ class EventJobs:
     async def _run_forever(self) -> None:
         while not self._stopping:
             began = self._clock.now()
+            if self.next_due is not None:
+                SCHEDULER_LAG.set(max(0.0, (began - self.next_due).total_seconds()))
             try:
                 await self._run(interruptible=True)
             except Exception:
@@ -214,13 +218,16 @@ class EventJobs:
         go = partial(self._chunks, interruptible=interruptible)
         counts = await go(expire_offers)
         counts |= await go(_counted(fill_free_places, "places_offered"))
-        counts |= await go(hand_over_due_reminders)
+        reminders = await go(hand_over_due_reminders)
+        REMINDERS_FIRED.inc(reminders.get("sent", 0))
+        counts |= reminders
         counts |= await go(partial(ask_after_events, options=self._feedback))
         counts |= await go(partial(remind_half_way, options=self._feedback))
         pushes = partial(push_deferred, per_day=self._pushes_per_day)
         counts |= await go(_counted(pushes, "initiatives_pushed"))
         if any(counts.values()):
             log.info("event jobs: %s", counts)
+        SCHEDULER_LAST_RUN.set(time.time())
         return counts
 
     def _services(self, uow: UnitOfWork) -> Services:

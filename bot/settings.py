@@ -15,6 +15,8 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.i18n import LANGUAGES
 from conversations.feedback.rules.snaps import FeedbackOptions
+from conversations.people.retention import RetentionPolicy
+from storage.db import DEFAULT_DATABASE_URL
 
 ENV_PREFIX = "TMM_"
 DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -31,7 +33,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field(
-        default="sqlite+aiosqlite:///data/taelmigmed.db",
+        default=DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL: sqlite+aiosqlite:///path.db or postgresql+asyncpg://...",
     )
     timezone: str = Field(default="Europe/Copenhagen", description="Time zone times are shown in.")
@@ -57,6 +59,40 @@ class Settings(BaseSettings):
     )
     consent_version: str = Field(
         default="2026-11", min_length=1, description="Version of the consent text people accept."
+    )
+    privacy_notice_path: Path | None = Field(
+        default=None,
+        description="The privacy notice the municipality fills in (TOML, see "
+        "deploy/privacy.example.toml); its version replaces TMM_CONSENT_VERSION.",
+    )
+    retention_feedback_months: float = Field(
+        default=24,
+        gt=0,
+        description="Written feedback words, photos and voice notes are deleted after this "
+        "many months.",
+    )
+    retention_rsvp_months: float = Field(
+        default=12,
+        gt=0,
+        description="Answers to events that are over lose the person's name after this many "
+        "months.",
+    )
+    retention_inactive_months: float = Field(
+        default=24,
+        gt=0,
+        description="People who have not written for this many months are asked once whether "
+        "to stay; without an answer everything about them is deleted, as by /forget.",
+    )
+    retention_stay_days: float = Field(
+        default=30,
+        gt=0,
+        description="How long an answer to that question is waited for.",
+    )
+    retention_payload_days: float = Field(
+        default=30,
+        gt=0,
+        description="The text of a sent message is deleted this many days after it was sent "
+        "(its key, status and time stay).",
     )
     invite_code_days: float = Field(
         default=7, gt=0, description="How long a coordinator invite code stays valid."
@@ -109,7 +145,8 @@ class Settings(BaseSettings):
     )
     telegram_webhook_secret: SecretStr | None = Field(
         default=None,
-        description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (A-Z a-z 0-9 _ -).",
+        description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (A-Z a-z 0-9 _ -); "
+        "required with a webhook URL.",
     )
     telegram_poll_timeout: float = Field(
         default=30, ge=0, le=50, description="Long-polling timeout for getUpdates, in seconds."
@@ -166,6 +203,16 @@ class Settings(BaseSettings):
             raise ValueError("set both TMM_MATRIX_HOMESERVER and TMM_MATRIX_USER_ID, or neither")
         return self
 
+    @model_validator(mode="after")
+    def _webhook_needs_a_secret(self) -> Settings:
+        # Without the secret anyone who finds the URL could post forged updates.
+        if self.telegram_webhook_url and self.telegram_webhook_secret is None:
+            raise ValueError(
+                "TMM_TELEGRAM_WEBHOOK_URL needs TMM_TELEGRAM_WEBHOOK_SECRET: set a long random "
+                "secret (A-Z a-z 0-9 _ -), e.g. the output of `openssl rand -hex 32`"
+            )
+        return self
+
     @field_validator("matrix_rooms", mode="before")
     @classmethod
     def _split_rooms(cls, value: object) -> object:
@@ -193,6 +240,17 @@ class Settings(BaseSettings):
                 "must be a URL starting with sqlite+aiosqlite:/// or postgresql+asyncpg://"
             )
         return value
+
+    http_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port of the operator's HTTP listener with GET /healthz and GET /metrics "
+        "(Prometheus); unset: no listener.",
+    )
+    http_listen: str = Field(
+        default="127.0.0.1", description="Address the /healthz and /metrics listener binds to."
+    )
 
     # --- delivery of the outbox (bot/delivery.py) ---------------------------------------
     telegram_rate_per_second: int = Field(
@@ -274,7 +332,12 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "telegram_token", "telegram_webhook_url", "telegram_webhook_secret", mode="before"
+        "telegram_token",
+        "telegram_webhook_url",
+        "telegram_webhook_secret",
+        "privacy_notice_path",
+        "http_port",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -319,6 +382,15 @@ class Settings(BaseSettings):
             snap_days=timedelta(days=self.snap_days),
             media_path=self.media_path,
             max_snap_bytes=int(self.snap_max_mb * 1024 * 1024),
+        )
+
+    def retention_policy(self) -> RetentionPolicy:
+        return RetentionPolicy(
+            feedback_months=self.retention_feedback_months,
+            rsvp_months=self.retention_rsvp_months,
+            payload_days=self.retention_payload_days,
+            inactive_months=self.retention_inactive_months,
+            stay_days=self.retention_stay_days,
         )
 
     @property

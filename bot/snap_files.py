@@ -34,7 +34,7 @@ from pathlib import Path
 from bot.timing import RealSleeper, Sleeper
 from bot.transports.base import PermanentFailure, RetryLater
 from conversations.core.i18n import Translations
-from conversations.core.media import MediaFetcher
+from conversations.core.media import MediaFetcher, TooLarge
 from conversations.core.services import Services
 from conversations.feedback.rules.snaps import (
     FeedbackOptions,
@@ -249,6 +249,8 @@ class SnapFiles:
                 content = await self.fetchers[snap.platform].fetch(snap.file_ref)
         except PermanentFailure as exc:
             return Fetched(Result.GONE, error=_describe(exc))
+        except TooLarge as exc:  # the platform stopped reading at the limit
+            return Fetched(Result.TOO_LARGE, size=exc.limit + 1, error=str(exc))
         except RetryLater as exc:
             return Fetched(Result.RETRY, error=_describe(exc), retry_after=exc.seconds)
         except TimeoutError:

@@ -28,6 +28,7 @@ from conversations.core.messages import (
     message_to_payload,
     parse_command,
 )
+from conversations.people.flows.accept_new_privacy import AcceptNewPrivacy
 from handlers.access import Access
 from handlers.commands import BACK, CANCEL, HELP, CommandRegistry
 from handlers.menu import Menu
@@ -162,6 +163,7 @@ class Router:
                 language=self._config.default_language,
                 conversations=uow.conversations,
             )
+            uow.persons.seen(person)
             ctx = FlowContext(
                 uow=uow,
                 person=person,
@@ -237,6 +239,10 @@ class Router:
 
     async def _route(self, ctx: FlowContext, inbound: Inbound) -> list[Outgoing]:
         command = inbound.command or (parse_command(inbound.text) if inbound.text else None)
+        if self._consented_to_an_older_version(ctx) and await self._hold_for_new_consent(
+            ctx, inbound, command
+        ):
+            return await self._engine.begin(ctx, AcceptNewPrivacy.name)
         if command is not None:
             return await self._command(ctx, command)
         if ctx.person.consent == ConsentState.REFUSED:
@@ -264,6 +270,31 @@ class Router:
                 return notes + answered
         intro = ctx._(N_("Hello! I'm not sure what you mean, but this is what I can do:"))
         return notes + [Outgoing(ctx.ref, await self._menu.render(ctx, intro=intro))]
+
+    def _consented_to_an_older_version(self, ctx: FlowContext) -> bool:
+        person = ctx.person
+        return (
+            person.consent == ConsentState.GIVEN
+            and person.onboarded_at is not None
+            and person.consent_version != self._config.consent_version
+        )
+
+    async def _hold_for_new_consent(
+        self, ctx: FlowContext, inbound: Inbound, command: Command | None
+    ) -> bool:
+        """Whether this message waits for a yes to the new privacy notice: everything but
+        commands that need no consent (/privacy, /forget, ...) and the answer itself."""
+        if command is not None:
+            name = command.name.lower()
+            spec = self._commands.find(name)
+            return not (name in (*CANCEL, *HELP) or (spec is not None and not spec.needs_consent))
+        conversation, _ = await self._engine.current(ctx)
+        if conversation is None or conversation.flow != AcceptNewPrivacy.name:
+            return True
+        if inbound.choice is None and inbound.reaction is None:
+            return False
+        prompt = await self._engine.prompt_answered(ctx, inbound)
+        return prompt is None or prompt.flow != AcceptNewPrivacy.name
 
     async def _after_refusal(self, ctx: FlowContext, inbound: Inbound) -> list[Outgoing] | None:
         """Someone who said no to consent: a short word, never the consent question unasked.

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 
 from storage.sqlite_driver import one_trip_connector
 
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/taelmigmed.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 REACH_TIMEOUT_SECONDS = 10.0
 DEFAULT_PORTS = {"postgresql": 5432}
@@ -66,11 +67,28 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows are overwritten with zeros, so a forgotten name is not left in the
+        # file's free pages (the WAL is checkpointed after a forget: checkpoint_wal).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def checkpoint_wal(engine: AsyncEngine) -> tuple[int, int, int] | None:
+    """Copy SQLite's write-ahead log into the database and truncate it (None elsewhere).
+    Returns SQLite's (busy, log pages, pages copied): busy 1 means a reader held it back,
+    and the next checkpoint finishes it."""
+    if engine.dialect.name != "sqlite":
+        return None
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        result = await autocommit.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, log_pages, copied = tuple(result.one())
+        return int(busy), int(log_pages), int(copied)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

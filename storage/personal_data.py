@@ -27,7 +27,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.forgetting import quotes_of, scrub_outbox, take_down_initiatives
 from storage.models import Base, Person
+
+# Set on a session whose commit deleted personal data: the unit of work then checkpoints
+# SQLite's write-ahead log, so deleted rows do not linger in it (secure_delete clears the
+# database file's own free pages).
+CLEAN_FILE_AFTER_COMMIT = "clean_file_after_commit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +92,18 @@ async def export_person(session: AsyncSession, person_id: int) -> dict[str, list
 
 
 async def forget_person(session: AsyncSession, person_id: int) -> dict[str, int]:
-    """Delete or anonymise every row about the person, then the person. Returns counts."""
+    """Delete or anonymise every row about the person, then the person. Returns counts.
+
+    First their initiatives are taken down and blanked, and others' messages that quote
+    them lose their text (storage/forgetting.py); the session then asks for the SQLite
+    file to be cleaned after the commit (`CLEAN_FILE_AFTER_COMMIT`)."""
     counts: dict[str, int] = {}
+    quotes = await quotes_of(session, person_id)
+    if taken_down := await take_down_initiatives(session, person_id):
+        counts["events.initiatives_taken_down"] = taken_down
+    if scrubbed := await scrub_outbox(session, person_id, quotes):
+        counts["outbox.scrubbed"] = scrubbed
+    session.info[CLEAN_FILE_AFTER_COMMIT] = True
     for link in person_links():
         if link.on_forget == "delete":
             result = await session.execute(delete(link.table).where(link.column == person_id))

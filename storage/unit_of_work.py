@@ -7,16 +7,20 @@ import logging
 from functools import cached_property
 from types import TracebackType
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.clock import Clock
+from storage.db import checkpoint_wal
+from storage.personal_data import CLEAN_FILE_AFTER_COMMIT
 from storage.repositories.audiences import AudienceRepository
+from storage.repositories.audit import AuditRepository
 from storage.repositories.batches import BatchRepository
 from storage.repositories.broadcasts import BroadcastRepository
 from storage.repositories.citizen_initiatives import InitiativeRepository
 from storage.repositories.conversation_state import ConversationRepository
 from storage.repositories.delivery_queue import DeliveryQueue
 from storage.repositories.feedback import FeedbackRepository
+from storage.repositories.health import HealthRepository
 from storage.repositories.help_offers import OfferRepository
 from storage.repositories.inbox import Inbox
 from storage.repositories.moderation_log import ModerationLogRepository
@@ -25,6 +29,7 @@ from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PersonRepository
 from storage.repositories.personal_records import PersonalRecordsRepository
 from storage.repositories.prompts import PromptRepository
+from storage.repositories.retention import RetentionRepository
 from storage.repositories.scheduled_events import EventRepository
 from storage.repositories.task_pledges import PledgeRepository
 from storage.repositories.topics import TopicRepository
@@ -135,6 +140,18 @@ class UnitOfWork:
         return PersonalRecordsRepository(self.session, self.clock)
 
     @cached_property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self.session, self.clock)
+
+    @cached_property
+    def health(self) -> HealthRepository:
+        return HealthRepository(self.session)
+
+    @cached_property
+    def retention(self) -> RetentionRepository:
+        return RetentionRepository(self.session, self.clock)
+
+    @cached_property
     def transport_state(self) -> TransportStateRepository:
         return TransportStateRepository(self.session, self.clock)
 
@@ -163,6 +180,12 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+        if self.session.info.pop(CLEAN_FILE_AFTER_COMMIT, False):
+            engine = self.session.bind
+            assert isinstance(engine, AsyncEngine)
+            outcome = await checkpoint_wal(engine)
+            if outcome is not None and outcome[0]:
+                log.info("database: the log checkpoint after a forget waits for a reader")
 
     async def rollback(self) -> None:
         await self.session.rollback()

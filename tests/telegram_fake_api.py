@@ -305,6 +305,8 @@ class FakeBotAPI:
             return web.json_response({"ok": True, "result": result})
         if method in (
             "setMyCommands",
+            "setMyDescription",
+            "setMyShortDescription",
             "deleteMyCommands",
             "deleteWebhook",
             "sendChatAction",

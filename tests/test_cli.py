@@ -109,6 +109,22 @@ def test_a_malformed_setting_in_a_dot_env_file(tmp_path: Path) -> None:
     assert result.stderr.strip().startswith("Configuration error: TMM_TIMEZONE")
 
 
+def test_webhook_mode_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
+    result = run_bot(
+        "run",
+        cwd=tmp_path,
+        TMM_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+        TMM_TELEGRAM_TOKEN="1:abc",
+        TMM_TELEGRAM_WEBHOOK_URL="https://bot.example.org/tg",
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Configuration error: TMM_TELEGRAM_WEBHOOK_URL needs")
+    assert "TMM_TELEGRAM_WEBHOOK_SECRET" in lines[0]
+    assert not (tmp_path / "x.db").exists()
+
+
 def test_migrate_creates_the_database(tmp_path: Path) -> None:
     database = tmp_path / "sub" / "bot.db"
     result = run_bot("migrate", cwd=tmp_path, TMM_DATABASE_URL=f"sqlite+aiosqlite:///{database}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -19,7 +20,7 @@ from storage.migrate import alembic_config
 from storage.models import ConsentState, Identity, Person, PersonTopic
 from tests.fakes import Chat, RecordingTransport
 
-CODE = re.compile(r"/(?:link|forbind) ([A-Z0-9]{3}-[A-Z0-9]{3})")
+CODE = re.compile(r"/(?:link|forbind) ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})")
 
 
 class OtherChat(Chat):
@@ -136,6 +137,53 @@ async def test_wrong_own_and_used_codes_are_refused(
     clock.advance(timedelta(minutes=31))
     [late] = await there.say("cy", f"/link {code_in(code_message.text)}")
     assert late.text == wrong.text
+
+
+async def test_codes_have_sixty_bits_and_are_typeable(
+    two_platforms: tuple[BotApp, Chat, OtherChat],
+) -> None:
+    from storage.repositories.one_time_codes import LinkCodeRepository
+
+    app, here, there = two_platforms
+    await here.onboard("dan")
+    [code_message] = await here.say("dan", "/link")
+    code = code_in(code_message.text)
+    letters = code.replace("-", "")
+    assert set(letters) <= set(LinkCodeRepository.ALPHABET)  # no 0/O, no 1/I
+    assert len(letters) * math.log2(len(LinkCodeRepository.ALPHABET)) >= 60
+    # typed in small letters, with spaces instead of dashes, it still works
+    await there.say("dan", f"/link {code.lower().replace('-', ' ')}")
+    assert await count(app, Person) == 1
+
+
+async def test_five_wrong_codes_an_hour_then_a_pause(
+    two_platforms: tuple[BotApp, Chat, OtherChat],
+    clock: FrozenClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app, here, there = two_platforms
+    await here.onboard("eli")
+    wrong_codes = [f"AAAA-BBBB-CCC{n}" for n in range(2, 7)]
+    first = None
+    for wrong_code in wrong_codes:
+        [wrong] = await there.say("eli", f"/link {wrong_code}")
+        first = first or wrong.text
+        assert wrong.text == first
+        clock.advance(timedelta(minutes=1))
+    assert "paused" in caplog.text
+    assert all(wrong_code not in caplog.text for wrong_code in wrong_codes)
+    # even the right code waits now: guessing cannot go on
+    clock.advance(timedelta(minutes=40))
+    [code_message] = await here.say("eli", "/link")
+    code = code_in(code_message.text)
+    [paused] = await there.say("eli", f"/link {code}")
+    assert paused.text != first
+    assert "vent" in paused.text
+    assert await count(app, Person) == 2
+    # an hour after the first wrong try, trying is allowed again
+    clock.advance(timedelta(minutes=16))
+    await there.say("eli", f"/link {code}")
+    assert await count(app, Person) == 1
 
 
 def test_models_and_migrations_agree(database_url: str) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 
 import pytest
 from telegram.error import NetworkError
 
-from bot.log_redaction import keep_secrets_out_of_logs
+from bot.log_redaction import also_redact, keep_secrets_out_of_logs
 from bot.settings import Settings
 
 TOKEN = "123456:AAH-very-secret-token"
@@ -89,3 +90,34 @@ def test_nothing_is_changed_without_secrets(root_output: io.StringIO) -> None:
     written = root_output.getvalue()
     assert "ValueError: plain trouble" in written
     assert "<secret>" not in written
+
+
+def test_a_matrix_login_response_is_redacted_at_debug(root_output: io.StringIO) -> None:
+    from nio import LoginResponse
+
+    logging.getLogger().setLevel(logging.DEBUG)
+    keep_secrets_out_of_logs(settings())
+    token = "syt_dGFlbG1pZ21lZA_vErYsEcReTmAtRiXtOkEn_1a2b3c"
+    response = LoginResponse.from_dict(
+        {"user_id": "@bot:example.org", "device_id": "DEVICE", "access_token": token}
+    )
+    assert isinstance(response, LoginResponse)
+    log = logging.getLogger("tmm.test")
+    log.debug("GET https://matrix.example.org/_matrix/client/v3/sync?access_token=%s&x=1", token)
+    log.debug("headers %s", {"Authorization": f"Bearer {token}"})
+    log.debug("as JSON %s", json.dumps({"access_token": token}))
+    written = root_output.getvalue()
+    assert "nio.responses" in written  # nio's own DEBUG line went through the filter
+    assert "<secret>" in written
+    assert token not in written
+    assert "vErYsEcReT" not in written
+
+
+def test_a_token_learnt_at_login_is_redacted_wherever_it_appears(
+    root_output: io.StringIO,
+) -> None:
+    keep_secrets_out_of_logs(settings())
+    also_redact("learnt-at-login-0123456789")
+    logging.getLogger("tmm.test").warning("odd: learnt-at-login-0123456789 came back")
+    written = root_output.getvalue()
+    assert "odd: <secret> came back" in written

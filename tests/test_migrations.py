@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -64,3 +69,41 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Any) -> None:
     assert (str(mode).lower(), keys) == ("wal", 1)
     assert busy is not None
     assert int(busy) >= 5000
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _alembic(*args: str, url: str) -> str:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TMM_")}
+    env["TMM_DATABASE_URL"] = url
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_alembic_works_from_the_project_root(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    assert head is not None
+    assert _alembic("current", url=url).strip() == ""  # nothing applied yet
+    assert head in _alembic("history", url=url)
+    _alembic("upgrade", "head", url=url)
+    assert _alembic("current", url=url).split() == [head, "(head)"]
+
+
+def test_the_licence_file_matches_pyproject() -> None:
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["license"] == "MIT"
+    assert "LICENSE" in project["project"]["license-files"]
+    text = (PROJECT_ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License")
+    assert "Permission is hereby granted, free of charge" in text

@@ -119,7 +119,7 @@ def after_onboarding(
             person, _ = await uow.persons.get_or_create(
                 ref.platform, ref.user_id, ref.chat_id, language="da"
             )
-            await uow.persons.record_consent(person, "test", given=True)
+            await uow.persons.record_consent(person, chat.app.settings.consent_version, given=True)
             person.display_name = "Navn"
             person.onboarded_at = uow.clock.now()
             if coordinator:

@@ -9,7 +9,8 @@ from typing import Protocol, runtime_checkable
 
 @runtime_checkable
 class MediaFetcher(Protocol):
-    """Gets a file's bytes from the platform it was sent on."""
+    """Gets a file's bytes from the platform it was sent on; `TooLarge` when the platform
+    stops reading at the size limit."""
 
     async def fetch(self, file_ref: str) -> bytes: ...
 

@@ -6,6 +6,7 @@ Every model is imported here, so `Base.metadata` is complete (Alembic, `/mydata`
 
 from __future__ import annotations
 
+from storage.models.audit import AuditAction, AuditEntry
 from storage.models.base import FORGET_ANONYMISE, FORGET_DELETE, NAMING_CONVENTION, Base
 from storage.models.chat_state import Conversation, Prompt
 from storage.models.citizen_initiatives import EventOrigin, ModerationLog, PushState
@@ -21,7 +22,7 @@ from storage.models.feedback import (
     Verdict,
 )
 from storage.models.help_offers import Offer, OfferKind, OfferMessage, OfferStatus
-from storage.models.one_time_codes import InviteCode, LinkCode
+from storage.models.one_time_codes import InviteCode, LinkAttempt, LinkCode
 from storage.models.outbox import Batch, OutboxMessage, OutboxStatus, Priority
 from storage.models.people import ConsentRecord, ConsentState, Identity, Person, PersonStatus, Role
 from storage.models.scheduled_events import (
@@ -43,6 +44,8 @@ __all__ = [
     "FORGET_ANONYMISE",
     "FORGET_DELETE",
     "NAMING_CONVENTION",
+    "AuditAction",
+    "AuditEntry",
     "Base",
     "Batch",
     "ConsentRecord",
@@ -61,6 +64,7 @@ __all__ = [
     "InboxUpdate",
     "Invitation",
     "InviteCode",
+    "LinkAttempt",
     "LinkCode",
     "ModerationLog",
     "Offer",

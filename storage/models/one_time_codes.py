@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import FORGET_ANONYMISE, FORGET_DELETE, Base
@@ -43,3 +43,17 @@ class LinkCode(Base):
     )
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class LinkAttempt(Base):
+    """A wrong `/link` code someone typed (never the code itself): five an hour, then a
+    pause, so codes cannot be guessed."""
+
+    __tablename__ = "link_attempts"
+    __table_args__ = (Index("ix_link_attempts_person_at", "person_id", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), info=FORGET_DELETE
+    )
+    attempted_at: Mapped[datetime]

@@ -50,6 +50,9 @@ class Person(Base):
     hear_initiatives: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # the last message from them (to the hour), and when retention asked whether to stay
+    last_seen_at: Mapped[datetime | None]
+    stay_asked_at: Mapped[datetime | None]
 
     identities: Mapped[list[Identity]] = relationship(
         back_populates="person", cascade="all, delete-orphan", passive_deletes=True

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
-from storage.models import InviteCode, LinkCode
+from storage.models import InviteCode, LinkAttempt, LinkCode
 
 
 def hash_code(code: str) -> str:
@@ -69,10 +69,13 @@ class InviteRepository:
 
 
 class LinkCodeRepository:
-    """One-time codes for `/link`: short, case-insensitive, valid for minutes."""
+    """One-time codes for `/link`: case-insensitive, valid for minutes, 60 bits (twelve
+    letters and digits of 32, in three groups of four), so that five wrong tries an hour
+    never find one."""
 
     ALPHABET = InviteRepository.ALPHABET
-    LENGTH = 6
+    LENGTH = 12
+    GROUP = 4
 
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self._session = session
@@ -92,7 +95,7 @@ class LinkCodeRepository:
             )
         )
         await self._session.flush()
-        return f"{code[:3]}-{code[3:]}"
+        return "-".join(code[i : i + self.GROUP] for i in range(0, self.LENGTH, self.GROUP))
 
     async def redeem(self, code: str) -> int | None:
         """The person who made the code, once; None if unknown or expired."""
@@ -107,3 +110,22 @@ class LinkCodeRepository:
         await self._session.delete(link)
         await self._session.flush()
         return None if expired else person_id
+
+    async def wrong_tries_since(self, person_id: int, since: datetime) -> list[datetime]:
+        """When the person typed a wrong code since `since`, oldest first."""
+        result = await self._session.execute(
+            select(LinkAttempt.attempted_at)
+            .where(LinkAttempt.person_id == person_id, LinkAttempt.attempted_at > since)
+            .order_by(LinkAttempt.attempted_at)
+        )
+        return list(result.scalars())
+
+    async def record_wrong_try(self, person_id: int, *, forget_before: datetime) -> None:
+        """One more wrong code; the person's tries older than `forget_before` go."""
+        await self._session.execute(
+            delete(LinkAttempt).where(
+                LinkAttempt.person_id == person_id, LinkAttempt.attempted_at <= forget_before
+            )
+        )
+        self._session.add(LinkAttempt(person_id=person_id, attempted_at=self._clock.now()))
+        await self._session.flush()

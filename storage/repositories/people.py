@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select
@@ -31,6 +32,9 @@ _PERSON_AND_CONVERSATION_BY_USER = (
     )
     .outerjoin(Prompt, Prompt.id == Conversation.prompt_id)
 )
+
+
+SEEN_PRECISION = timedelta(hours=1)
 
 
 class PersonRepository:
@@ -120,6 +124,14 @@ class PersonRepository:
         """False once the person loaded in this unit of work was forgotten or merged into
         another (both delete the row and let go of everything loaded)."""
         return person in self._session
+
+    def seen(self, person: Person) -> None:
+        """They wrote: they are active (kept to the hour, so not every message writes)."""
+        now = self._clock.now()
+        if person.last_seen_at is None or now - person.last_seen_at >= SEEN_PRECISION:
+            person.last_seen_at = now
+        if person.stay_asked_at is not None:
+            person.stay_asked_at = None  # asked whether to stay: writing is the answer
 
     def touch(self, person: Person) -> None:
         person.updated_at = self._clock.now()

@@ -25,6 +25,8 @@ class MatrixConfig:
     # A token made elsewhere (an admin tool, a test): used instead of a password login.
     access_token: str | None = None
     device_id: str | None = None
+    # Largest file people send that is downloaded (the snap limit); None reads any size.
+    max_download_bytes: int | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MatrixConfig:
@@ -43,4 +45,5 @@ class MatrixConfig:
             rooms=tuple(settings.matrix_rooms),
             max_retries=settings.matrix_max_retries,
             sync_timeout_ms=settings.matrix_sync_timeout_ms,
+            max_download_bytes=settings.feedback_options().max_snap_bytes,
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 from nio import AsyncClient, LoginResponse
 
+from bot.log_redaction import also_redact
 from bot.settings import ConfigurationError
 from bot.transports.matrix.config import MatrixConfig
 from bot.transports.matrix.store import Credentials
@@ -48,12 +49,14 @@ class Login:
                 config.homeserver, response.user_id, response.device_id, response.access_token
             )
             log.info("matrix: logged in as %s, new device %s", response.user_id, response.device_id)
+        also_redact(credentials.access_token)
         credentials.save(self._credentials_path)
         if not self._client.access_token:
             self._restore(credentials)
 
     def _restore(self, credentials: Credentials) -> None:
         """Take up the kept login; this opens nio's encryption store."""
+        also_redact(credentials.access_token)
         try:
             self._client.restore_login(
                 credentials.user_id, credentials.device_id, credentials.access_token

@@ -1,5 +1,8 @@
 """What the bot keeps in its store folder beside nio's crypto store: the login (so a restart
-is the same device) and the sync position (so a restart neither skips nor repeats)."""
+is the same device) and the sync position (so a restart neither skips nor repeats).
+
+The folder holds the bot's login and its encryption keys, so it is the owner's alone:
+the folder 0700 and every file in it 0600, including the ones nio makes itself."""
 
 from __future__ import annotations
 
@@ -7,6 +10,26 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+STORE_FOLDER_MODE = 0o700
+STORE_FILE_MODE = 0o600
+
+
+def keep_private(folder: Path) -> None:
+    """Create the store folder for the owner only, and close what is already in it (a
+    store from before, nio's database and its journal files)."""
+    folder.mkdir(mode=STORE_FOLDER_MODE, parents=True, exist_ok=True)
+    folder.chmod(STORE_FOLDER_MODE)
+    for path in folder.rglob("*"):
+        path.chmod(STORE_FOLDER_MODE if path.is_dir() else STORE_FILE_MODE)
+
+
+def _write_private(path: Path, text: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, STORE_FILE_MODE)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    tmp.replace(path)
 
 
 @dataclass
@@ -31,11 +54,7 @@ class Credentials:
 
     def save(self, path: Path) -> None:
         """Readable by the owner only: the token is the bot's login."""
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(self.__dict__, handle)
-        tmp.replace(path)
+        _write_private(path, json.dumps(self.__dict__))
 
 
 class SyncToken:
@@ -52,6 +71,4 @@ class SyncToken:
         return token or None
 
     def save(self, token: str) -> None:
-        tmp = self._path.with_suffix(".tmp")
-        tmp.write_text(token)
-        tmp.replace(self._path)
+        _write_private(self._path, token)

@@ -34,7 +34,7 @@ from bot.transports.matrix.login import Login
 from bot.transports.matrix.media import download
 from bot.transports.matrix.rendering import formatted_body
 from bot.transports.matrix.sending import MatrixSender
-from bot.transports.matrix.store import SyncToken
+from bot.transports.matrix.store import SyncToken, keep_private
 from bot.transports.matrix.sync import Checkpoint, Item, SyncLoop, Undecryptable
 from bot.transports.matrix.trust import TrustOnFirstUse
 from bot.transports.pacing import RequestGate
@@ -92,7 +92,7 @@ class MatrixTransport:
         self._translations = translations
         self._default_language = default_language
         self._language_of: LanguageLookup | None = None
-        config.store_path.mkdir(parents=True, exist_ok=True)
+        keep_private(config.store_path)
         self.client = _client(config)
         self._login = Login(self.client, config, config.store_path / "credentials.json")
         self._token = SyncToken(config.store_path / "next_batch")
@@ -152,6 +152,7 @@ class MatrixTransport:
     async def login(self, *, with_password: bool = False) -> None:
         """Restore the kept login, or log in once with the password and keep it."""
         await self._login.login(with_password=with_password)
+        keep_private(self.config.store_path)  # nio has opened (perhaps made) its database
 
     def to_inbound(self, room: MatrixRoom, event: Any) -> Inbound | None:
         """A nio event as a neutral message, or None for what the bot does not handle."""
@@ -213,4 +214,4 @@ class MatrixTransport:
 
     async def download(self, file_ref: str) -> bytes:
         """The bytes of a file a person sent (decrypted when it came in an encrypted room)."""
-        return await download(self.client, file_ref)
+        return await download(self.client, file_ref, max_bytes=self.config.max_download_bytes)

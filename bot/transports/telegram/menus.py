@@ -15,6 +15,7 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from bot.i18n import Catalogs
 from bot.transports.base import DeliveryError, MenuCommand, PermanentFailure
 from bot.transports.telegram.sending import TelegramSender
+from conversations.core.i18n import N_
 from storage.models import Role
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,14 @@ log = logging.getLogger(__name__)
 # Telegram picks a menu by the language of the person's app; None is the fallback
 MENU_LANGUAGES: tuple[str | None, ...] = (None, "da", "en")
 MAX_DESCRIPTION = 256
+# What people see before they press Start: the profile's short line, and the empty chat's text
+BOT_SHORT_DESCRIPTION = N_("Things to do together nearby: walks, picnics, a hand with a task.")
+BOT_DESCRIPTION = N_(
+    "Hello! I'm Tæl mig med, the municipality's chat companion. I invite you to things "
+    "happening nearby (a walk, a picnic in the forest, cooking together), remind you, and "
+    "let you lend a hand or say how it went. Press Start: it only takes a few taps, and "
+    "/privacy says how your information is looked after."
+)
 _MENU_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 
 
@@ -60,6 +69,35 @@ class CommandMenus:
             language: self.commands_for(Role.CITIZEN, language or "da")
             for language in MENU_LANGUAGES
         }
+
+    async def set_descriptions(self) -> None:
+        """The bot's description and short description in each language; a failure is
+        logged, never fatal."""
+        if self._translations is None:
+            return
+        bot = self._sender.bot
+        for language in MENU_LANGUAGES:
+            translator = self._translations.get(language or "da")
+            description = translator.gettext(BOT_DESCRIPTION)[:512]
+            short = translator.gettext(BOT_SHORT_DESCRIPTION)[:120]
+            try:
+                await self._sender.call(
+                    "setMyDescription",
+                    lambda text=description, code=language: bot.set_my_description(  # type: ignore[misc]
+                        text, language_code=code
+                    ),
+                )
+                await self._sender.call(
+                    "setMyShortDescription",
+                    lambda text=short, code=language: bot.set_my_short_description(  # type: ignore[misc]
+                        text, language_code=code
+                    ),
+                )
+            except DeliveryError as exc:
+                log.warning(
+                    "Telegram: could not set the %s description: %s", language or "default", exc
+                )
+                return
 
     async def set_common_menus(self) -> None:
         """Register the common command menus; a failure is logged, never fatal."""

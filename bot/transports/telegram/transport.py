@@ -115,6 +115,7 @@ class TelegramTransport:
 
     async def _before_updates(self) -> None:
         await self.menus.set_common_menus()
+        await self.menus.set_descriptions()
         if self._ready is not None:
             try:
                 await self._ready()

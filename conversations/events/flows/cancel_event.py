@@ -20,7 +20,7 @@ from conversations.events.flows.pick_event import (
 )
 from conversations.events.rules.changes import cancel_event
 from conversations.events.rules.notifier import concerned_answers
-from storage.models import Event, EventStatus, Role
+from storage.models import AuditAction, Event, EventStatus, Role
 
 
 class CancelStep(StrEnum):
@@ -65,6 +65,9 @@ class ConfirmCancelling(Question[ChosenEventData]):
         if event.status != EventStatus.PUBLISHED:
             return Transition.end(OutMessage(ctx._(N_("That event is already cancelled."))))
         count = await cancel_event(ctx.services, event)
+        await ctx.uow.audit.record(
+            AuditAction.EVENT_CANCELLED, actor_id=ctx.person.id, event_id=event.id
+        )
         return Transition.end(
             OutMessage(
                 ctx.ngettext(

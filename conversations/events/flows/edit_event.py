@@ -22,7 +22,7 @@ from conversations.events.flows.pick_event import (
     chosen_event,
 )
 from conversations.events.rules.changes import EventChange, apply_change, change_text
-from storage.models import Event, EventStatus, Role
+from storage.models import AuditAction, Event, EventStatus, Role
 
 MAX_PLACE = 200
 
@@ -173,6 +173,9 @@ class ConfirmChange(Question[EditEventData]):
         if event.status != EventStatus.PUBLISHED:
             return Transition.end(OutMessage(ctx._(N_("That event is cancelled."))))
         count = await apply_change(ctx.services, event, data.change)
+        await ctx.uow.audit.record(
+            AuditAction.EVENT_CHANGED, actor_id=ctx.person.id, event_id=event.id
+        )
         return Transition.end(
             OutMessage(
                 ctx.ngettext(

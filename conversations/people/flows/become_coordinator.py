@@ -8,7 +8,7 @@ from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, NoData, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
-from storage.models import Role
+from storage.models import AuditAction, Role
 
 
 class Step(StrEnum):
@@ -54,6 +54,9 @@ class RedeemInvite(Flow):
             )
             return Transition.end(sorry)
         await ctx.uow.persons.set_role(ctx.person, Role(invite.role))
+        await ctx.uow.audit.record(
+            AuditAction.ROLE_GRANTED, actor_id=invite.created_by_id, subject_id=ctx.person.id
+        )
         return Transition.end(
             OutMessage(
                 ctx._(

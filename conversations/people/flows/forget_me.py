@@ -10,6 +10,7 @@ from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
 from conversations.core.words import NO_WORDS
 from conversations.feedback.rules.snaps import remove_files
+from storage.models import AuditAction
 
 
 class ForgetStep(StrEnum):
@@ -59,6 +60,8 @@ class Forget(Flow):
                 "If you write to me again, we start afresh."
             )
         )
+        # recorded first: forgetting then clears who it was, and the entry keeps only when
+        await ctx.uow.audit.record(AuditAction.FORGET_REQUESTED, actor_id=ctx.person.id)
         files = await ctx.uow.feedback.snap_paths_of(ctx.person.id)
         await ctx.uow.personal_records.forget(ctx.person.id)
         remove_files(files)  # the stored photos and voice notes, not only their rows

@@ -5,11 +5,15 @@ on the other platform they write `/link CODE`. The two identities then belong to
 person: the one who made the code is kept, and everything of the other (answers, consent,
 topics, ...) is moved over by `storage.personal_data.merge_persons`. Both chats get a
 confirmation, and the person chooses where reminders should go.
+
+Codes have 60 bits and a person may type five wrong ones an hour; then `/link CODE` waits
+until the hour has passed. The log says that someone paused, never which code they tried.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from conversations.core.commands import CommandSpec
@@ -18,6 +22,10 @@ from conversations.core.i18n import N_
 from conversations.core.messages import ChatRef, Choice, Outgoing, OutMessage
 
 CODE_VALIDITY = timedelta(minutes=30)
+MAX_WRONG_TRIES = 5
+WRONG_TRIES_WINDOW = timedelta(hours=1)
+
+log = logging.getLogger(__name__)
 
 
 class Step(StrEnum):
@@ -59,8 +67,20 @@ class LinkAccounts(Flow):
         return Transition.end(OutMessage(text))
 
     async def _redeem(self, ctx: FlowContext, code: str) -> Transition:
+        window_start = ctx.now() - WRONG_TRIES_WINDOW
+        wrong = await ctx.uow.link_codes.wrong_tries_since(ctx.person.id, window_start)
+        if len(wrong) >= MAX_WRONG_TRIES:
+            return Transition.end(self._pause(ctx, wrong[-MAX_WRONG_TRIES] + WRONG_TRIES_WINDOW))
         owner_id = await ctx.uow.link_codes.redeem(code)
         if owner_id is None:
+            await ctx.uow.link_codes.record_wrong_try(ctx.person.id, forget_before=window_start)
+            if len(wrong) + 1 >= MAX_WRONG_TRIES:
+                log.warning(
+                    "link: person %d typed %d wrong codes within %s; paused",
+                    ctx.person.id,
+                    MAX_WRONG_TRIES,
+                    WRONG_TRIES_WINDOW,
+                )
             return Transition.end(
                 OutMessage(
                     ctx._(
@@ -105,6 +125,17 @@ class LinkAccounts(Flow):
         platforms = ", ".join(sorted({platform_name(r.platform) for r in other_refs}))
         return Transition.go(
             Step.WHERE, NoData(), OutMessage(here_text.format(platforms=platforms or "-"))
+        )
+
+    def _pause(self, ctx: FlowContext, until: datetime) -> OutMessage:
+        return OutMessage(
+            ctx._(
+                N_(
+                    "That was too many codes that didn't work. To keep your account safe, "
+                    "please wait until {time} and try again. Write /link on your other app "
+                    "to get a new code."
+                )
+            ).format(time=ctx.when(until))
         )
 
     async def prompt(self, ctx: FlowContext, state: str, data: NoData) -> OutMessage:

@@ -16,6 +16,7 @@ from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
 from conversations.core.words import NO_WORDS, YES_WORDS
 from conversations.people import profile_questions as profile
+from conversations.people.privacy_notice import PrivacyNotice, render_notice
 from storage.models import ConsentState, PersonStatus, TopicKind
 
 
@@ -47,22 +48,11 @@ def consent_explanation(ctx: FlowContext) -> str:
             "I keep only what helps me invite you and remind you: the name you give me, "
             "your language, what you would like to hear about, your quiet hours and your "
             "answers to invitations. The organisers of an event can see that you are coming. "
-            "Nothing is sold or shared with anyone else.\n\n"
+            "Our messages travel through the chat app you use, whose servers carry them. "
+            "Nothing is sold, and nothing is passed on for any other purpose.\n\n"
             "You can see everything I keep with /mydata and delete it with /forget, "
             "at any time.\n\n"
             "Is that all right with you?"
-        )
-    )
-
-
-def consent_details(ctx: FlowContext) -> str:
-    return ctx._(
-        N_(
-            "A little more detail: your information is kept in the municipality's own "
-            "database until you delete it. Feedback you give after an event is shown to the "
-            "organisers "
-            "without your name unless you choose to sign it. You can change your mind at any "
-            "time: /forget deletes everything at once."
         )
     )
 
@@ -87,8 +77,9 @@ class Onboarding(Flow):
         ),
     )
 
-    def __init__(self, links: DeepLinks) -> None:
+    def __init__(self, links: DeepLinks, notice: PrivacyNotice) -> None:
         self._links = links
+        self._notice = notice
 
     @property
     def links(self) -> DeepLinks:
@@ -184,7 +175,7 @@ class Onboarding(Flow):
     async def _consent(self, ctx: FlowContext, data: OnboardingData, answer: Answer) -> Transition:
         if answer.choice == "more":
             data.told_more = True
-            return Transition.stay(data, OutMessage(consent_details(ctx)))
+            return Transition.stay(data, OutMessage(render_notice(self._notice, ctx.translator)))
         if answer.choice == "no":
             await ctx.uow.persons.record_consent(
                 ctx.person, ctx.config.consent_version, given=False

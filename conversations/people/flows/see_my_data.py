@@ -10,6 +10,7 @@ from conversations.core.i18n import N_
 from conversations.core.messages import Attachment, OutMessage
 from conversations.people import profile_questions as profile
 from conversations.people.flows.link_accounts import platform_name
+from conversations.people.retention import RetentionPolicy, retention_lines
 from storage.models import ConsentState
 
 # What each kind of record means to the person reading /mydata. A table missing here is
@@ -43,6 +44,8 @@ RECORD_LABELS = {
 
 
 class MyData(SingleStepFlow):
+    """`retention`: how long things are kept, told with the summary."""
+
     name = "mydata"
     commands = (
         CommandSpec(
@@ -54,6 +57,9 @@ class MyData(SingleStepFlow):
             button=N_("My data"),
         ),
     )
+
+    def __init__(self, retention: RetentionPolicy | None = None) -> None:
+        self._retention = retention or RetentionPolicy()
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         person = ctx.person
@@ -76,6 +82,7 @@ class MyData(SingleStepFlow):
                 "This is everything I keep about you.\n\n{summary}\n"
                 "Your permission: {consent}\nWhere I can reach you: {platforms}\n\n"
                 "What is stored, and how much:\n{records}\n\n"
+                "How long it is kept:\n{retention}\n\n"
                 "The attached file has all of it. /forget deletes it."
             )
         ).format(
@@ -83,6 +90,7 @@ class MyData(SingleStepFlow):
             consent=consent,
             platforms=", ".join(sorted({platform_name(i.platform) for i in identities})),
             records=records,
+            retention=retention_lines(self._retention, ctx.translator),
         )
         payload = json.dumps(exported, ensure_ascii=False, indent=2, default=str).encode()
         filename = ctx._(N_("my-data.json"))

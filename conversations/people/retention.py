@@ -1,0 +1,70 @@
+"""How long each kind of data is kept: set by the municipality (TMM_RETENTION_*), carried out
+daily by bot/retention.py, and told to people in /mydata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from conversations.core.i18n import N_, Translator
+
+DAYS_PER_MONTH = 30.4375  # months are calendar-ish: 12 of them make a year
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionPolicy:
+    feedback_months: float = 24
+    rsvp_months: float = 12
+    payload_days: float = 30
+    inactive_months: float = 24
+    stay_days: float = 30  # after asking whether to stay, how long until everything goes
+
+    @property
+    def inactive(self) -> timedelta:
+        return timedelta(days=self.inactive_months * DAYS_PER_MONTH)
+
+    @property
+    def stay(self) -> timedelta:
+        return timedelta(days=self.stay_days)
+
+    @property
+    def feedback(self) -> timedelta:
+        return timedelta(days=self.feedback_months * DAYS_PER_MONTH)
+
+    @property
+    def rsvps(self) -> timedelta:
+        return timedelta(days=self.rsvp_months * DAYS_PER_MONTH)
+
+    @property
+    def payloads(self) -> timedelta:
+        return timedelta(days=self.payload_days)
+
+
+def retention_lines(policy: RetentionPolicy, translator: Translator) -> str:
+    """What is deleted when, in the reader's language, one line each."""
+    _ = translator.gettext
+    return "\n".join(
+        (
+            _(
+                N_(
+                    "• What you wrote, photos and voice notes from feedback: deleted after "
+                    "{months:g} months"
+                )
+            ).format(months=policy.feedback_months),
+            _(
+                N_(
+                    "• Your answers to events that are over: without your name after "
+                    "{months:g} months"
+                )
+            ).format(months=policy.rsvp_months),
+            _(
+                N_("• The text of messages I sent you: deleted {days:g} days after they were sent")
+            ).format(days=policy.payload_days),
+            _(
+                N_(
+                    "• Everything else: until you delete it with /forget, or after "
+                    "{months:g} months without a word from you (I ask first)"
+                )
+            ).format(months=policy.inactive_months),
+        )
+    )

@@ -1,0 +1,161 @@
+"""Retention: what is older than the municipality's cut-offs goes in the daily run, counted
+in the log without personal data, and /mydata says how long each kind is kept."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import BotApp
+from storage.clock import FrozenClock
+from storage.models import (
+    FeedbackComment,
+    FeedbackIdea,
+    FeedbackRequest,
+    OutboxMessage,
+    Person,
+    Rsvp,
+    Snap,
+)
+from tests.fakes import Chat
+from tests.snap_support import ready_to_send_snaps
+
+
+async def kept_feedback(chat: Chat, tmp_path: Path) -> tuple[int, Path]:
+    """Eva's event (ended yesterday) with her answer, words, an idea and a photo file."""
+    app = chat.app
+    event = await ready_to_send_snaps(app, "fake", "eva", "chat-eva")
+    photo = tmp_path / "media" / "photo.jpg"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(b"jpeg")
+    async with app.uow() as uow:
+        now = uow.clock.now()
+        request = (await uow.session.execute(select(FeedbackRequest))).scalar_one()
+        person_id = request.person_id
+        assert person_id is not None
+        uow.session.add(Rsvp(event_id=event.id, person_id=person_id, answer="yes", answered_at=now))
+        uow.session.add_all(
+            [
+                FeedbackComment(
+                    request_id=request.id,
+                    event_id=event.id,
+                    person_id=person_id,
+                    step_index=0,
+                    text="Suppen var kold",
+                    created_at=now,
+                ),
+                FeedbackIdea(
+                    request_id=request.id,
+                    event_id=event.id,
+                    person_id=person_id,
+                    kind="next",
+                    text="Mere bål",
+                    created_at=now,
+                ),
+                Snap(
+                    event_id=event.id,
+                    person_id=person_id,
+                    kind="photo",
+                    platform="fake",
+                    file_ref="f1",
+                    path=str(photo),
+                    created_at=now,
+                ),
+            ]
+        )
+        await uow.outbox.enqueue(
+            dedupe_key="test:sent",
+            person_id=person_id,
+            platform="fake",
+            chat_id="chat-eva",
+            user_id="eva",
+            kind="notice",
+            payload={"text": "Hej Eva, husk bålet"},
+        )
+        await uow.commit()
+    await chat.deliver_outbox()
+    return event.id, photo
+
+
+async def rows(app: BotApp, model: type) -> list:  # type: ignore[type-arg]
+    async with app.uow() as uow:
+        return list((await uow.session.execute(select(model))).scalars().all())
+
+
+async def test_each_kind_goes_after_its_own_cut_off(
+    chat: Chat, clock: FrozenClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = chat.app
+    _, photo = await kept_feedback(chat, tmp_path)
+    retention = app.retention
+    caplog.set_level(logging.INFO, logger="bot.retention")
+
+    first = await retention.run_once()
+    assert set(first.values()) == {0}
+    assert set(first) >= {"message_texts", "feedback_comments", "snaps", "rsvp_names"}
+    clock.advance(timedelta(days=31))  # sent message texts go after 30 days
+    counts = await retention.run_once()
+    assert counts["message_texts"] >= 1
+    (sent,) = [row for row in await rows(app, OutboxMessage) if row.dedupe_key == "test:sent"]
+    assert sent.payload == {"text": "", "scrubbed": True}
+    assert sent.status == "sent"  # the key, status and time stay
+    assert (await rows(app, FeedbackComment))[0].text == "Suppen var kold"
+
+    clock.advance(timedelta(days=365))  # answers to past events lose the name after 12 months
+    counts = await retention.run_once()
+    assert counts["rsvp_names"] == 1
+    assert [r.person_id for r in await rows(app, Rsvp)] == [None]
+    assert await rows(app, FeedbackIdea)
+
+    clock.advance(timedelta(days=365))  # feedback words, photos, voice notes after 24 months
+    async with app.uow() as uow:  # (eva is still here: she wrote lately)
+        eva = (await uow.session.execute(select(Person))).scalar_one()
+        eva.last_seen_at = uow.clock.now()
+        await uow.commit()
+    counts = await retention.run_once()
+    assert (counts["feedback_comments"], counts["feedback_ideas"], counts["snaps"]) == (1, 1, 1)
+    assert await rows(app, FeedbackComment) == []
+    assert await rows(app, Snap) == []
+    assert not await asyncio.to_thread(photo.exists)
+    assert await rows(app, FeedbackRequest)  # the good/bad answers and counts stay
+
+    logged = caplog.text
+    assert "feedback_comments 1, feedback_ideas 1, inactive_forgotten 0" in logged
+    for personal in ("Eva", "Suppen", "bål", "photo.jpg"):
+        assert personal not in logged
+
+
+async def test_mydata_says_how_long_things_are_kept(chat: Chat) -> None:
+    await chat.onboard("eva")
+    summary = (await chat.say("eva", "/minedata"))[0].text
+    assert "Hvor længe det gemmes:" in summary
+    assert "efter 24 måneder" in summary
+    assert "30 dage" in summary
+
+
+async def test_the_inactive_are_asked_once_then_forgotten_unless_they_write(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    await chat.onboard("ole", name="Ole")
+    await chat.onboard("pia", name="Pia")
+    await chat.deliver_outbox()
+    retention = chat.app.retention
+    clock.advance(timedelta(days=24 * 30.5))  # 24 months without a word
+    assert (await retention.run_once())["asked_to_stay"] == 2
+    asked = await chat.deliver_outbox()
+    assert {d.ref.user_id for d in asked} == {"ole", "pia"}
+    assert all("Skal jeg gemme det, jeg ved om dig?" in d.message.text for d in asked)
+    assert (await retention.run_once())["asked_to_stay"] == 0  # asked once
+
+    await chat.say("pia", "hej, jeg er her endnu")  # writing is the answer
+    clock.advance(timedelta(days=31))
+    counts = await retention.run_once()
+    assert counts["inactive_forgotten"] == 1
+    async with chat.app.uow() as uow:
+        names = [p.display_name for p in (await uow.session.execute(select(Person))).scalars()]
+    assert names == ["Pia"]
