@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from bot.i18n import catalogs
+from bot.settings import Settings
 from conversations.core.services import Services
 from conversations.events.rules.invitations import publish
 from storage.clock import SystemClock
@@ -53,6 +54,7 @@ REMINDER_TITLE = "Bål og suppe"
 CONFIRMED = "Dejligt, du er med!"  # the reply to a press on "count me in"
 HELP = "Det her kan jeg hjælpe med"  # the reply to /hjaelp
 OFFSET_MINUTES = 120
+CONSENT_VERSION = str(Settings.model_fields["consent_version"].default)
 SETTLED = ("sent", "unknown", "failed", "blocked", "expired", "cancelled")
 
 
@@ -73,6 +75,7 @@ async def _people(work: Any, now: datetime, chats: list[str]) -> list[int]:
                 "display_name": f"P{chat}",
                 "language": "da",
                 "consent": ConsentState.GIVEN,
+                "consent_version": CONSENT_VERSION,  # the notice they accepted is current
                 "onboarded_at": now,
                 "created_at": now,
                 "updated_at": now,
