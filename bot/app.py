@@ -35,12 +35,18 @@ from bot.transports.base import (
     Transport,
 )
 from bot.transports.pacing import paced
+from conversations.core.engine import QuestionOnItsWay
 from conversations.core.media import MediaFetcher, take_files_to_fetch
 from conversations.core.messages import ChatRef, Inbound, Membership, Outgoing
+from handlers.router import Handled
 from storage.clock import Clock, SystemClock
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head_async
 from storage.unit_of_work import UnitOfWorkFactory
+
+# A reaction whose question is on its way waits for it: at most this often, this long.
+QUESTION_WAIT_TRIES = 40
+QUESTION_WAIT_SECONDS = 0.25
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +112,7 @@ class BotApp:
             settings.timezone,
             settings.feedback_options(),
             initiative_pushes_per_day=settings.initiative_pushes_per_day,
+            missing_hands_lead=settings.missing_hands_lead,
         )
         self._chat_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -149,7 +156,7 @@ class BotApp:
                 await self.set_blocked(inbound.ref, blocked=inbound.membership == Membership.LEFT)
                 return
             began = time.perf_counter()
-            handled = await self.router.handle(inbound)
+            handled = await self._handle_when_tied(inbound)
             await self.deliver(handled.unsent + handled.echoes)
             if handled.replies and inbound.ref.platform in self.transports:
                 await self.delivery_worker(inbound.ref.platform).send_replies(handled.replies)
@@ -159,6 +166,17 @@ class BotApp:
         if take_files_to_fetch():
             self.snap_files.wake()
         self.event_jobs.wake()  # or made timed work due sooner (a reminder, a moved event)
+
+    async def _handle_when_tied(self, inbound: Inbound) -> Handled:
+        """A reaction on a message whose question is still on its way (its outcome not yet
+        written, or its row sent again after a restart) waits for it, a few seconds at most,
+        holding the chat's later updates back so they stay in order."""
+        for _ in range(QUESTION_WAIT_TRIES):
+            try:
+                return await self.router.handle(inbound, last_try=False)
+            except QuestionOnItsWay:
+                await asyncio.sleep(QUESTION_WAIT_SECONDS)
+        return await self.router.handle(inbound)
 
     async def deliver(self, replies: Sequence[Outgoing]) -> None:
         """Send messages directly, without the outbox: marks on answered questions, and

@@ -56,9 +56,9 @@ from bot.delivery_outcomes import (
 from bot.progress import BroadcastProgress
 from bot.rate_limit import Push, RateLimiter, RateLimits
 from bot.timing import RealSleeper, Sleeper
-from bot.transports.base import Transport
+from bot.transports.base import SENDING_TRANSACTION, Transport
 from bot.transports.pacing import paced
-from conversations.core.messages import ChatRef, OutMessage, message_from_payload
+from conversations.core.messages import EDIT_OF, ChatRef, OutMessage, message_from_payload
 from storage.clock import Clock
 from storage.models import OutboxStatus
 from storage.repositories.outbox import ClaimedMessage, DueMessage, Recovered
@@ -99,6 +99,8 @@ class DeliveryWorker:
             limiter = RateLimiter(limits, self._sleeper)
         self.limiter = limiter
         self.transport = paced(transport, limiter)
+        # rows cut off on the wire are sent again (the platform drops a duplicate)
+        self._resends_safely = bool(getattr(transport, "deduplicates_sends", False))
         self.progress = progress
         self.stats = DeliveryStats()
         self._wake = asyncio.Event()
@@ -138,7 +140,9 @@ class DeliveryWorker:
         """What a stopped process left on the way: rows never sent go back in the queue,
         rows whose request was on the wire become `unknown` (maybe they arrived)."""
         async with self._db_lock, self._uow() as uow:
-            recovered = await uow.delivery.recover_interrupted(self.platform, INTERRUPTED)
+            recovered = await uow.delivery.recover_interrupted(
+                self.platform, INTERRUPTED, resend_attempting=self._resends_safely
+            )
             await uow.commit()
         self._recovered = True
         self.stats.recovered_unknown += recovered.unsure
@@ -343,7 +347,13 @@ class DeliveryWorker:
         try:
             with push:
                 if out is not None and await self._on_the_wire(message, push, claimed=claimed):
-                    result = await try_send(self.transport, ref, out)
+                    edit_of = message.payload.get(EDIT_OF)
+                    edit = str(edit_of) if edit_of else None
+                    transaction = SENDING_TRANSACTION.set(message.transaction_id)
+                    try:
+                        result = await try_send(self.transport, ref, out, edit_of=edit)
+                    finally:
+                        SENDING_TRANSACTION.reset(transaction)
         finally:
             self._sending.pop(message.id, None)
             self._send_done.set()

@@ -41,6 +41,13 @@ from conversations.feedback.rules.requests import (
 )
 from conversations.feedback.rules.snaps import FeedbackOptions
 from conversations.initiatives.rules.pushes import next_push_due, push_deferred
+from conversations.tasks.rules.missing_hands import (
+    DEFAULT_LEAD as DEFAULT_HANDS_LEAD,
+)
+from conversations.tasks.rules.missing_hands import (
+    ask_for_missing_hands,
+    next_missing_hands_due,
+)
 from storage.clock import Clock
 from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -111,8 +118,10 @@ class EventJobs:
         feedback: FeedbackOptions | None = None,
         *,
         initiative_pushes_per_day: int = 1,
+        missing_hands_lead: timedelta = DEFAULT_HANDS_LEAD,
         sleeper: Sleeper | None = None,
     ) -> None:
+        self._hands_lead = missing_hands_lead
         self._feedback = feedback or FeedbackOptions()
         self._uow = uow
         self._clock = clock
@@ -203,6 +212,7 @@ class EventJobs:
                 await next_offer_expiry(uow, after),
                 await next_feedback_due(services, self._feedback, after),
                 await next_push_due(services, after),
+                await next_missing_hands_due(services, self._hands_lead, after),
             ]
         return min((moment for moment in moments if moment is not None), default=None)
 
@@ -225,6 +235,7 @@ class EventJobs:
         counts |= await go(partial(remind_half_way, options=self._feedback))
         pushes = partial(push_deferred, per_day=self._pushes_per_day)
         counts |= await go(_counted(pushes, "initiatives_pushed"))
+        counts |= await go(partial(ask_for_missing_hands, lead=self._hands_lead))
         if any(counts.values()):
             log.info("event jobs: %s", counts)
         SCHEDULER_LAST_RUN.set(time.time())

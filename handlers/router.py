@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from conversations.core.commands import CommandSpec, permits
-from conversations.core.engine import Engine
+from conversations.core.engine import Engine, QuestionOnItsWay
 from conversations.core.flow import FlowConfig, FlowContext
 from conversations.core.i18n import N_, Translations
 from conversations.core.matching import closest
@@ -96,10 +96,14 @@ class Router:
     def engine(self) -> Engine:
         return self._engine
 
-    async def handle(self, inbound: Inbound) -> Handled:
-        """Handle one message. Never raises: a failure is logged and gets a short apology."""
+    async def handle(self, inbound: Inbound, *, last_try: bool = True) -> Handled:
+        """Handle one message. Never raises but `QuestionOnItsWay` (unless `last_try`):
+        nothing is committed then, and the caller hands the update in again shortly. Any
+        other failure is logged and gets a short apology."""
         try:
-            return await self._handle(inbound)
+            return await self._handle(inbound, last_try=last_try)
+        except QuestionOnItsWay:
+            raise
         except Exception:
             log.exception(
                 "failed to handle %s %s from %s (text=%r command=%r choice=%r)",
@@ -141,7 +145,7 @@ class Router:
             )
         )
 
-    async def _handle(self, inbound: Inbound) -> Handled:
+    async def _handle(self, inbound: Inbound, *, last_try: bool) -> Handled:
         ref = inbound.ref
         async with self._uow() as uow:
             if inbound.event_id and not await uow.inbox.begin_handling(
@@ -174,6 +178,7 @@ class Router:
                 clock=self._clock,
                 config=self._config,
                 inbound=inbound,
+                last_try=last_try,
             )
             before = (ctx.role, person.language)
             out = await self._route(ctx, inbound) + ctx.notices

@@ -25,6 +25,7 @@ from storage.repositories.help_offers import OfferRepository
 from storage.repositories.inbox import Inbox
 from storage.repositories.moderation_log import ModerationLogRepository
 from storage.repositories.one_time_codes import InviteRepository, LinkCodeRepository
+from storage.repositories.organising import CheckInRepository, OrganiserRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PersonRepository
 from storage.repositories.personal_records import PersonalRecordsRepository
@@ -134,6 +135,14 @@ class UnitOfWork:
     @cached_property
     def moderation(self) -> ModerationLogRepository:
         return ModerationLogRepository(self.session, self.clock)
+
+    @cached_property
+    def organisers(self) -> OrganiserRepository:
+        return OrganiserRepository(self.session, self.clock)
+
+    @cached_property
+    def check_ins(self) -> CheckInRepository:
+        return CheckInRepository(self.session, self.clock)
 
     @cached_property
     def personal_records(self) -> PersonalRecordsRepository:

@@ -575,6 +575,7 @@ async def test_cancelling_tells_those_concerned_and_stops_what_is_pending(chat: 
         await uow.commit()
     await chat.say("kim", "/aflys")
     await chat.tap("kim", f"e{event.id}")
+    await chat.tap("kim", "skip")  # no reason given
     await chat.tap("kim", "yes")
     delivered = await chat.deliver_outbox()
     assert [d.ref.user_id for d in delivered] == ["anna"]
@@ -848,6 +849,7 @@ async def test_notices_keep_quiet_hours_unless_the_event_is_close(
     clock.set(datetime(2026, 6, 6, 5, 0, tzinfo=UTC))  # 07:00 local, quiet, 3 h before
     await chat.say("kim", "/aflys")
     await chat.tap("kim", f"e{event.id}")
+    await chat.tap("kim", "skip")  # no reason given
     await chat.tap("kim", "yes")
     delivered = await chat.deliver_outbox()
     texts = [d.message.text for d in delivered]

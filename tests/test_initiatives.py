@@ -395,9 +395,9 @@ async def test_only_a_coordinator_can_show_a_hidden_initiative_again(chat: Chat)
     # a citizen pressing the coordinator's buttons
     for choice in ("unhide", "hide"):
         replies = await chat.press("bo", stale_moderation, choice)
-        assert "knap virker ikke længere" in replies[-1].text
+        assert "valg er ikke længere muligt" in replies[-1].text
     replies = await chat.press("bo", stale_list, "hidden")
-    assert "knap virker ikke længere" in replies[-1].text
+    assert "valg er ikke længere muligt" in replies[-1].text
     # a coordinator no longer: her own old buttons prove nothing
     await lis_becomes("citizen")
     replies = await chat.press("lis", stale_moderation, "unhide")

@@ -32,3 +32,4 @@ class ChoiceKey:
 
 EVENT = ChoiceKey("e")
 TOPIC = ChoiceKey("t")
+IDEA = ChoiceKey("i")

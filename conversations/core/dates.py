@@ -90,6 +90,22 @@ def parse_when(text: str, now: datetime, timezone: str) -> ParsedWhen | None:
     return ParsedWhen(start.astimezone(UTC), None)
 
 
+def parse_date(text: str, now: datetime, timezone: str) -> date | None:
+    """A day without a time ("20/12", "11. juli"), the next such day from now, local."""
+    now_local = now.astimezone(ZoneInfo(timezone))
+    settings = {
+        "PREFER_DATES_FROM": "future",
+        "RELATIVE_BASE": now_local.replace(tzinfo=None),
+        "DATE_ORDER": "DMY",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    try:
+        parsed = dateparser.parse(text, languages=["da", "en"], settings=settings)
+    except (ValueError, OverflowError):
+        return None
+    return parsed.date() if parsed is not None else None
+
+
 def parse_end(text: str, start: datetime, now: datetime, timezone: str) -> datetime | None:
     """An end: a bare time ("13", "kl 13:30") on the start's day, or a full date and time."""
     zone = ZoneInfo(timezone)

@@ -33,6 +33,15 @@ MAX_HISTORY = 30
 DETACHED_REPLY_WINDOW = timedelta(days=3)
 
 
+class QuestionOnItsWay(Exception):
+    """A reaction on a message that is not tied to a question (yet) while a question to
+    this chat is still on its way: the message it answers may be that one, sent before the
+    outcome was written (or before a crash). Nothing is committed; handle it again shortly."""
+
+
+QUESTION_ON_ITS_WAY_WINDOW = timedelta(days=1)
+
+
 class UnknownFlow(KeyError):
     pass
 
@@ -169,6 +178,12 @@ class Engine:
         """A reaction on one of the bot's messages, mapped to the choice with that emoji."""
         prompt = await self._reacted_on(ctx, reaction)
         if prompt is None:
+            ref = ctx.ref
+            since = ctx.now() - QUESTION_ON_ITS_WAY_WINDOW
+            if not ctx.last_try and await ctx.uow.prompts.on_its_way(
+                ref.platform, ref.chat_id, since=since
+            ):
+                raise QuestionOnItsWay(reaction.message_id)
             return []  # reactions on other messages, or by other people, are just reactions
         key = reaction.key.replace("\ufe0f", "")
         matches = [c for c in prompt.choices if (c.get("emoji") or "").replace("\ufe0f", "") == key]
@@ -178,7 +193,11 @@ class Engine:
             by_position = prompt.choices[number - 1]
             matches = [] if by_position.get("emoji") else [by_position]
         if len(matches) != 1:
-            return []
+            hint = N_(
+                "That is not one of the answers. Pick one of those shown with the question, "
+                "or write the number of your answer."
+            )
+            return [Outgoing(ctx.ref, OutMessage(ctx._(hint)))]
         return await self._resolve(ctx, prompt, str(matches[0]["id"]))
 
     async def back(self, ctx: FlowContext) -> list[Outgoing]:
@@ -271,7 +290,7 @@ class Engine:
 
     async def _not_valid(self, ctx: FlowContext) -> list[Outgoing]:
         text = ctx._(
-            N_("That button is no longer in use. Here is where we are; nothing has been lost.")
+            N_("That choice is no longer open. Here is where we are; nothing has been lost.")
         )
         conversation, out = await self.current(ctx)
         reply = [Outgoing(ctx.ref, OutMessage(text))]

@@ -149,6 +149,8 @@ class FlowContext:
     clock: Clock
     config: FlowConfig
     inbound: Inbound | None = None
+    # The last time this update is handled: nothing is left to wait for (QuestionOnItsWay).
+    last_try: bool = True
     # What the person asked for before they could have it (a command typed before consent):
     # (flow, args) that onboarding goes on with when it is done. Set only by the server,
     # never from what was typed, so no one can steer it to a flow of their choosing.

@@ -159,6 +159,11 @@ def parse_command(text: str) -> Command | None:
     return Command(name=match.group(1).lower(), args=(match.group(2) or "").strip())
 
 
+# An outbox payload with this key (the platform's id of a message already sent) puts the
+# message in place of that one instead of sending a new one (a changed invitation).
+EDIT_OF = "edit_of"
+
+
 def message_to_payload(message: OutMessage) -> dict[str, Any]:
     """A JSON-safe form of a message, for the outbox."""
     payload: dict[str, Any] = {

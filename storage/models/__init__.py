@@ -23,6 +23,7 @@ from storage.models.feedback import (
 )
 from storage.models.help_offers import Offer, OfferKind, OfferMessage, OfferStatus
 from storage.models.one_time_codes import InviteCode, LinkAttempt, LinkCode
+from storage.models.organising import CheckIn, CheckInVia, EventOrganiser, OrganiserAction
 from storage.models.outbox import Batch, OutboxMessage, OutboxStatus, Priority
 from storage.models.people import ConsentRecord, ConsentState, Identity, Person, PersonStatus, Role
 from storage.models.scheduled_events import (
@@ -48,10 +49,13 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Batch",
+    "CheckIn",
+    "CheckInVia",
     "ConsentRecord",
     "ConsentState",
     "Conversation",
     "Event",
+    "EventOrganiser",
     "EventOrigin",
     "EventStatus",
     "EventTask",
@@ -71,6 +75,7 @@ __all__ = [
     "OfferKind",
     "OfferMessage",
     "OfferStatus",
+    "OrganiserAction",
     "OutboxMessage",
     "OutboxStatus",
     "Person",

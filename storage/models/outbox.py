@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -30,6 +31,10 @@ class Priority(IntEnum):
 
     REPLY = 0
     NOTICE = 1
+
+
+def new_transaction_id() -> str:
+    return secrets.token_hex(12)
 
 
 class OutboxMessage(Base):
@@ -71,6 +76,10 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     platform_message_id: Mapped[str | None] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Given with every request for this row where the platform deduplicates by it (Matrix's
+    # transaction id): sent again after a crash, the row arrives once. Random, not the row
+    # id: a new database on the same device must not meet the old one's ids.
+    transaction_id: Mapped[str | None] = mapped_column(String(64), default=new_transaction_id)
 
 
 class Batch(Base):

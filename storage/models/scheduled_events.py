@@ -64,6 +64,9 @@ class Event(Base):
     audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default=EventStatus.DRAFT)
     link_code: Mapped[str] = mapped_column(String(24), unique=True)
+    # the unguessable part of the check-in link `/start in_<code>` (its own QR code), made
+    # when first asked for
+    check_in_code: Mapped[str | None] = mapped_column(String(24), unique=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     series: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(
@@ -99,6 +102,8 @@ class EventTask(Base):
     hands: Mapped[int] = mapped_column(Integer, default=1)
     position: Mapped[int] = mapped_column(Integer, default=0)
     closed_at: Mapped[datetime | None]  # no more hands wanted; its pledges were let go
+    # when the hands still missing were asked for again, once, a while before the event
+    hands_asked_at: Mapped[datetime | None]
 
 
 class Invitation(Base):

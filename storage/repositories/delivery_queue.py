@@ -107,6 +107,7 @@ class DeliveryQueue:
                 o.deferrals,
                 o.batch,
                 o.priority,
+                o.transaction_id,
             )
         )
         claimed = {
@@ -120,6 +121,7 @@ class DeliveryQueue:
                 deferrals=row[6],
                 batch=row[7],
                 priority=row[8],
+                transaction_id=row[9],
             )
             for row in result.all()
         }
@@ -263,12 +265,16 @@ class DeliveryQueue:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def recover_interrupted(self, platform: str, error: str) -> Recovered:
+    async def recover_interrupted(
+        self, platform: str, error: str, *, resend_attempting: bool = False
+    ) -> Recovered:
         """What a process that stopped left on the way. Claimed rows never reached the wire,
         so they go back in the queue (the claim not counted as a try); rows whose request
         was on the wire may or may not have arrived, so they become `unknown` (reported,
-        never sent again by themselves). Replies its steps wrote but never sent are due now:
-        the person has waited long enough."""
+        never sent again by themselves), unless `resend_attempting` (the platform drops a
+        request sent again with the row's transaction id): then a row with one is due again.
+        Replies its steps wrote but never sent are due now: the person has waited long
+        enough."""
         o = OutboxMessage
         now = self._clock.now()
         requeued = await self._session.execute(
@@ -276,6 +282,18 @@ class DeliveryQueue:
             .where(o.platform == platform, o.status == OutboxStatus.SENDING)
             .values(status=OutboxStatus.PENDING, attempts=o.attempts - 1)
         )
+        resent = 0
+        if resend_attempting:
+            again = await self._session.execute(
+                update(o)
+                .where(
+                    o.platform == platform,
+                    o.status == OutboxStatus.ATTEMPTING,
+                    o.transaction_id.is_not(None),
+                )
+                .values(status=OutboxStatus.PENDING, next_attempt_at=now)
+            )
+            resent = int(getattr(again, "rowcount", 0) or 0)
         await self._session.execute(
             update(o)
             .where(
@@ -293,7 +311,7 @@ class DeliveryQueue:
             .values(status=OutboxStatus.UNKNOWN, last_error=error)
         )
         return Recovered(
-            requeued=int(getattr(requeued, "rowcount", 0) or 0),
+            requeued=int(getattr(requeued, "rowcount", 0) or 0) + resent,
             unsure=int(getattr(unsure, "rowcount", 0) or 0),
         )
 
