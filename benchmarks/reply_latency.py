@@ -82,12 +82,12 @@ def _watch_slots(run: Run) -> Callable[[], None]:
 
 
 def _watch_handler(app: BotApp, run: Run) -> None:
-    handle: Callable[[Inbound], Coroutine[Any, Any, Any]] = app.router.handle
+    handle: Callable[..., Coroutine[Any, Any, Any]] = app.router.handle
 
-    async def timed(inbound: Inbound) -> Any:
+    async def timed(inbound: Inbound, **options: Any) -> Any:
         started = time.perf_counter()
         try:
-            return await handle(inbound)
+            return await handle(inbound, **options)
         finally:
             run.handlers.append(time.perf_counter() - started)
 
