@@ -18,12 +18,14 @@ from bot.delivery_outcomes import policy_from
 from bot.health import HealthServer
 from bot.i18n import catalogs
 from bot.intake import Intake
+from bot.leases import ProcessLease
 from bot.metrics import HANDLER_SECONDS, UPDATES_HANDLED
 from bot.progress import BroadcastProgress
 from bot.rate_limit import RateLimiter, RateLimits, limiter_for
 from bot.retention import Retention
 from bot.scheduler import EventJobs, Housekeeping
 from bot.settings import Settings
+from bot.shared_budget import SharedBudget
 from bot.snap_files import SnapFiles
 from bot.timing import RealSleeper, Sleeper
 from bot.transports.base import (
@@ -90,9 +92,19 @@ class BotApp:
                 hook(self.language_of)
             if isinstance(transport, RoleCommandMenus):
                 transport.when_ready(partial(self.role_menus.sync, transport.platform))
-        self.housekeeping = Housekeeping(self.uow, self.clock)
+        self.sleeper = sleeper or RealSleeper()
+        # Several processes may share a PostgreSQL database: this one's lease (bot/leases.py).
+        self.lease: ProcessLease | None = None
+        if self.uow.shared:
+            self.lease = ProcessLease(self.uow, self.clock, seconds=settings.lease_seconds)
+        self.housekeeping = Housekeeping(self.uow, self.clock, self.lease)
         self.retention = Retention(
-            self.uow, self.clock, settings.retention_policy(), catalogs(), settings.timezone
+            self.uow,
+            self.clock,
+            settings.retention_policy(),
+            catalogs(),
+            settings.timezone,
+            lease=self.lease,
         )
         self.health = (
             HealthServer(
@@ -113,11 +125,11 @@ class BotApp:
             settings.feedback_options(),
             initiative_pushes_per_day=settings.initiative_pushes_per_day,
             missing_hands_lead=settings.missing_hands_lead,
+            lease=self.lease,
         )
         self._chat_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
-        self.sleeper = sleeper or RealSleeper()
         # photos' files, fetched after the step that kept them has committed
         self.snap_files = SnapFiles(
             fetchers,
@@ -242,6 +254,8 @@ class BotApp:
     async def run(self) -> None:
         """Migrate, then run every transport until all have finished or one fails."""
         await self.migrate()
+        if self.lease is not None:
+            await self.lease.start()  # registered before anything is claimed
         self.housekeeping.start()
         self.retention.start()
         self.event_jobs.start()
@@ -278,6 +292,10 @@ class BotApp:
                 limiter = limiter_for(self.settings, platform, self.sleeper)
             else:
                 limiter = RateLimiter(limits, self.sleeper)
+            if self.uow.shared:  # other processes may send for the platform too
+                # on the database's clock: real waits, whatever sleeper the app has
+                budget = SharedBudget(self.uow, platform, limiter.limits, RealSleeper())
+                limiter.share(budget)
             self.limiters[platform] = limiter
             self._paced[platform] = paced(transport, limiter)
         return limiter
@@ -303,6 +321,7 @@ class BotApp:
                 policy=policy_from(self.settings),
                 sleeper=self.sleeper,
                 progress=progress,
+                lease=self.lease,
             )
             self.delivery_workers[platform] = worker
         return worker
@@ -360,6 +379,8 @@ class BotApp:
         if self.health is not None:
             await self.health.stop()
         await self.event_jobs.close()  # its transaction in hand ends before the engine
+        if self.lease is not None:
+            await self.lease.close()  # what it held is free for the others at once
         for transport in self.transports.values():
             with suppress(Exception):
                 await transport.stop()

@@ -28,6 +28,7 @@ from collections import deque
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Protocol
 
 from bot.settings import Settings
 from bot.timing import Sleeper
@@ -149,6 +150,12 @@ def limiter_for(settings: Settings, platform: str, sleeper: Sleeper) -> RateLimi
     )
 
 
+class SharedSlots(Protocol):
+    """The budget several processes share (bot/shared_budget.py)."""
+
+    async def take(self, chat_id: str | None, *, urgent: bool) -> float: ...
+
+
 _current_push: ContextVar[Push | None] = ContextVar("current_push", default=None)
 
 
@@ -215,6 +222,12 @@ class RateLimiter:
         self._urgent = 0
         self._reserve = max(1, int(limits.per_second * REPLY_RESERVE_SHARE))
         self._last_reply = float("-inf")
+        self._shared: SharedSlots | None = None
+
+    def share(self, budget: SharedSlots) -> None:
+        """Several processes send for this platform: every request also takes a slot of
+        their shared budget, after this process's own limits allow it."""
+        self._shared = budget
 
     def _now(self) -> float:
         return self._sleeper.monotonic()
@@ -356,6 +369,14 @@ class RateLimiter:
             push = None
         while (delay := self._request_delay(push)) > 0:
             await self._sleeper.sleep(self._nap(push, delay))
+        if self._shared is not None:
+            # last, right before the request: the time between the slot and the request
+            # reaching the platform is what could put one too many in a second
+            first = push is not None and push.pending
+            await self._shared.take(
+                push.chat_id if push is not None and first else None,
+                urgent=push is not None and push.urgent,
+            )
         self._take(push)
 
     def _nap(self, push: Push | None, delay: float) -> float:

@@ -23,6 +23,7 @@ from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.leases import ProcessLease
 from bot.metrics import REMINDERS_FIRED, SCHEDULER_LAG, SCHEDULER_LAST_RUN
 from bot.timing import RealSleeper, Sleeper
 from conversations.core.chunks import Chunk
@@ -53,8 +54,14 @@ from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
+# the scheduled jobs one process of several holds at a time (bot/leases.py)
+EVENT_JOBS = "event_jobs"
+HOUSEKEEPING = "housekeeping"
+
 PROMPT_RETENTION = timedelta(days=90)
 UPDATE_LOG_RETENTION = timedelta(days=2)
+WORKER_RETENTION = timedelta(days=1)  # a dead process stays listed this long
+IDLE_RATE_ROW_SECONDS = 3600.0  # a chat's row in the shared rate budget, unused
 
 # At most this long between runs, whatever the due times say: the sweep for places freed
 # without an answer has no due time, and another process may have written rows.
@@ -66,11 +73,15 @@ MAX_CHUNKS = 500
 
 
 class Housekeeping:
-    """Closes expired conversations and trims old prompts and the update log, hourly."""
+    """Closes expired conversations and trims old prompts and the update log, hourly (in
+    one process of several: the one holding the job's lease)."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, lease: ProcessLease | None = None
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._lease = lease
         self._scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
@@ -85,6 +96,8 @@ class Housekeeping:
             self._scheduler.shutdown(wait=False)
 
     async def run_once(self) -> dict[str, int]:
+        if self._lease is not None and not await self._lease.hold(HOUSEKEEPING):
+            return {}  # another process does it
         now = self._clock.now()
         async with self._uow() as uow:
             counts = {
@@ -92,6 +105,9 @@ class Housekeeping:
                 "prompts": await uow.prompts.remove_older_than(now - PROMPT_RETENTION),
                 "updates": await uow.inbox.forget_handled_before(now - UPDATE_LOG_RETENTION),
             }
+            if self._lease is not None:  # several processes: their traces in the database
+                counts["workers"] = await uow.workers.forget_expired(now - WORKER_RETENTION)
+                counts["rate_rows"] = await uow.rate_budget.forget_idle(IDLE_RATE_ROW_SECONDS)
             await uow.commit()
         log.debug("housekeeping removed %s", counts)
         return counts
@@ -120,7 +136,11 @@ class EventJobs:
         initiative_pushes_per_day: int = 1,
         missing_hands_lead: timedelta = DEFAULT_HANDS_LEAD,
         sleeper: Sleeper | None = None,
+        lease: ProcessLease | None = None,
     ) -> None:
+        """`lease`: this process's, when several share the database: the jobs then run in
+        the one process holding them, and another takes over when that one dies."""
+        self._lease = lease
         self._hands_lead = missing_hands_lead
         self._feedback = feedback or FeedbackOptions()
         self._uow = uow
@@ -137,6 +157,7 @@ class EventJobs:
         # due time (after each run and each wake), and the due time it last found
         self.runs = 0
         self.looks = 0
+        self.looks_for_the_holder = 0  # asks while another process held the jobs
         self.next_due: datetime | None = None
 
     # --- the loop ------------------------------------------------------------------------
@@ -175,6 +196,9 @@ class EventJobs:
             if self.next_due is not None:
                 SCHEDULER_LAG.set(max(0.0, (began - self.next_due).total_seconds()))
             try:
+                if not await self._holding():
+                    await self._wait_for_the_holder()
+                    continue
                 await self._run(interruptible=True)
             except Exception:
                 log.exception("event jobs failed; trying again in a minute")
@@ -182,6 +206,24 @@ class EventJobs:
                 continue
             self.runs += 1
             await self._sleep_until_due(began)
+
+    async def _holding(self) -> bool:
+        if self._lease is None:
+            return True
+        self._busy = True  # a transaction: `stop()` lets it finish
+        try:
+            return await self._lease.hold(EVENT_JOBS)
+        finally:
+            self._busy = False
+
+    async def _wait_for_the_holder(self) -> None:
+        """Another process runs the jobs; ask again a beat later, ready to take over once its
+        lease has run out (its heartbeat renews the job with its own lease)."""
+        assert self._lease is not None
+        self.looks_for_the_holder += 1
+        self.next_due = None
+        await self._sleeper.wait(self._woken, self._lease.beat_seconds)
+        self._woken.clear()
 
     async def _sleep_until_due(self, last_run: datetime) -> None:
         """Until the next due time (or the sweep), looking again whenever woken."""

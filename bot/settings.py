@@ -308,6 +308,14 @@ class Settings(BaseSettings):
     delivery_progress_seconds: float = Field(
         default=5.0, gt=0, description="How often a broadcast's progress message is updated."
     )
+    lease_seconds: float = Field(
+        default=15.0,
+        ge=1,
+        le=300,
+        description="PostgreSQL, several processes: how long a process's lease lasts without "
+        "renewal (renewed every third of it); a dead process's messages and jobs are taken "
+        "over after it.",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -148,6 +148,8 @@ class Router:
     async def _handle(self, inbound: Inbound, *, last_try: bool) -> Handled:
         ref = inbound.ref
         async with self._uow() as uow:
+            # another process may be handling this chat's previous update: after it
+            await uow.chat_turns.wait_turn(ref.platform, ref.chat_id)
             if inbound.event_id and not await uow.inbox.begin_handling(
                 ref.platform, inbound.event_id
             ):

@@ -16,6 +16,7 @@ from storage.repositories.audiences import AudienceRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.batches import BatchRepository
 from storage.repositories.broadcasts import BroadcastRepository
+from storage.repositories.chat_turns import ChatTurns
 from storage.repositories.citizen_initiatives import InitiativeRepository
 from storage.repositories.conversation_state import ConversationRepository
 from storage.repositories.delivery_queue import DeliveryQueue
@@ -30,11 +31,13 @@ from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PersonRepository
 from storage.repositories.personal_records import PersonalRecordsRepository
 from storage.repositories.prompts import PromptRepository
+from storage.repositories.rate_budget import RateBudgetRepository
 from storage.repositories.retention import RetentionRepository
 from storage.repositories.scheduled_events import EventRepository
 from storage.repositories.task_pledges import PledgeRepository
 from storage.repositories.topics import TopicRepository
 from storage.repositories.transport_state import TransportStateRepository
+from storage.repositories.workers import WorkerRegistry
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +171,18 @@ class UnitOfWork:
     def inbox(self) -> Inbox:
         return Inbox(self.session, self.clock)
 
+    @cached_property
+    def workers(self) -> WorkerRegistry:
+        return WorkerRegistry(self.session)
+
+    @cached_property
+    def chat_turns(self) -> ChatTurns:
+        return ChatTurns(self.session)
+
+    @cached_property
+    def rate_budget(self) -> RateBudgetRepository:
+        return RateBudgetRepository(self.session)
+
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
@@ -247,6 +262,8 @@ class UnitOfWorkFactory:
         bind = sessionmaker.kw.get("bind")
         sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._writers = WriterQueue() if sqlite else None
+        # Several processes may share a server database; an SQLite file has one process.
+        self.shared = bind is not None and not sqlite
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.sessionmaker, self.clock, self._writers)

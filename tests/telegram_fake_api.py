@@ -118,9 +118,15 @@ class FakeBotAPI:
         latency: tuple[float, float] | None = None,
         seed: int = 0,
     ) -> None:
+        """`latency`: every request is answered after a random pause in this range
+        (seconds, seeded with `seed`), like a distant server (its flood limit counts the
+        request on arrival). `flood`: Telegram's flood control (tests/fake_api_wire.py)."""
+        self.latency = latency
         self.wire = Wire(flood=flood, latency=latency, seed=seed)
         self.on_arrival: list[Callable[[str, Arrival], None]] = []
         self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.send_times: list[float] = []  # time.monotonic() of each message accepted
+        self.flooded = 0  # 429s answered by the flood limit
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
         self.requests: list[str] = []
         self.blocked: set[str] = set()
@@ -168,6 +174,10 @@ class FakeBotAPI:
             length = len(text.split(" ", 1)[0])
             message["entities"] = [{"offset": 0, "length": length, "type": "bot_command"}]
         return {"message": message}
+
+    def sent_messages(self) -> list[tuple[str, dict[str, Any]]]:
+        """What `send_times` times: the messages sent (not edits), in order."""
+        return [(m, p) for m, p in self.sent if m in SEND_METHODS]
 
     def sent_to(self, chat_id: int | str, method: str | None = None) -> list[dict[str, Any]]:
         return [
@@ -239,6 +249,13 @@ class FakeBotAPI:
         except ConnectionResetError:  # the sender died with its request half written
             self.wire.torn += 1
             return web.Response(status=400)  # nobody is there to read it
+        response = await self._respond(request, method, params)
+        await self.wire.answer_delay()  # counted on arrival, answered late
+        return response
+
+    async def _respond(
+        self, request: web.Request, method: str, params: dict[str, Any]
+    ) -> web.StreamResponse:
         scripted = self._faults.get(method)
         if scripted:
             fault = scripted[0]
@@ -248,10 +265,7 @@ class FakeBotAPI:
             response = await self._fault(request, method, params, fault)
             if response is not None:
                 return response
-        answer = await self._answer(method, params)
-        if method != "getUpdates":
-            await self.wire.answer_delay()
-        return answer
+        return await self._answer(method, params)
 
     async def _fault(
         self, request: web.Request, method: str, params: dict[str, Any], fault: _Scripted
@@ -309,6 +323,7 @@ class FakeBotAPI:
             "setMyShortDescription",
             "deleteMyCommands",
             "deleteWebhook",
+            "setWebhook",
             "sendChatAction",
             "answerCallbackQuery",
         ):
@@ -368,9 +383,11 @@ class FakeBotAPI:
             while times and times[0] <= now - 1.0:
                 times.popleft()
             if len(times) >= limit:
+                self.flooded += 1
                 return self._error(429, "Too Many Requests: retry after 1", retry_after=1)
         self._chat_times[chat_id].append(now)
         self._all_times.append(now)
+        self.send_times.append(now)
         return None
 
     @property

@@ -40,6 +40,7 @@ from storage.models.scheduled_events import (
 from storage.models.task_pledges import Pledge, TaskAsk
 from storage.models.topics import PersonTopic, Topic, TopicKind
 from storage.models.transport_state import InboxUpdate, TransportState
+from storage.models.workers import JobLease, RateBudget, Worker
 
 __all__ = [
     "FORGET_ANONYMISE",
@@ -68,6 +69,7 @@ __all__ = [
     "InboxUpdate",
     "Invitation",
     "InviteCode",
+    "JobLease",
     "LinkAttempt",
     "LinkCode",
     "ModerationLog",
@@ -85,6 +87,7 @@ __all__ = [
     "Priority",
     "Prompt",
     "PushState",
+    "RateBudget",
     "Reminder",
     "ReminderKind",
     "ReminderStatus",
@@ -99,4 +102,5 @@ __all__ = [
     "TopicKind",
     "TransportState",
     "Verdict",
+    "Worker",
 ]

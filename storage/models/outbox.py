@@ -48,7 +48,9 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_due", "status", "platform", "priority", "next_attempt_at"),
+        # in the due rows' order to the last column, so the worker's query is a walk along
+        # it up to its limit whatever the statistics say (no sort of every pending row)
+        Index("ix_outbox_due", "status", "platform", "priority", "next_attempt_at", "id"),
         Index("ix_outbox_batch", "batch"),
     )
 
@@ -80,6 +82,10 @@ class OutboxMessage(Base):
     # transaction id): sent again after a crash, the row arrives once. Random, not the row
     # id: a new database on the same device must not meet the old one's ids.
     transaction_id: Mapped[str | None] = mapped_column(String(64), default=new_transaction_id)
+    # The process holding the row (`sending` or `attempting`) and until when: its lease,
+    # renewed with its heartbeat. Recovery touches a row only once both have run out.
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
 
 
 class Batch(Base):
