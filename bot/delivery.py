@@ -338,7 +338,9 @@ class DeliveryWorker:
                 wait = max(self.limiter.chat_delay(message.chat_id), SAME_CHAT_PAUSE)
                 postpones.append((message.id, now + timedelta(seconds=wait)))
             elif (wait := self.limiter.chat_delay(message.chat_id)) > 0:
-                postpones.append((message.id, now + timedelta(seconds=wait)))
+                # at least a millisecond: a wait of a rounding error (1e-16 s) would be no
+                # postponement at all, and the row would come straight back, forever
+                postpones.append((message.id, now + timedelta(seconds=max(wait, 0.001))))
                 busy.add(message.chat_id)
             elif len(chosen) < slots:
                 chosen.append(message)
