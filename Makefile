@@ -9,7 +9,7 @@ CATALOGS := $(wildcard bot/locale/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 PACKAGES := bot handlers conversations storage
 
-.PHONY: demo run test check lint typecheck format messages language install install-runtime migrate benchmark clean
+.PHONY: demo run test check lint typecheck format messages language install install-runtime migrate benchmark clean proxy-nginx
 
 demo: install-runtime $(COMPILED)  ## chat in the terminal as several people; pipe a script to run unattended
 	$(BIN)/python -m bot demo
@@ -36,6 +36,19 @@ typecheck: install
 format: install
 	$(BIN)/ruff check --fix $(PACKAGES) tests benchmarks
 	$(BIN)/ruff format $(PACKAGES) tests benchmarks
+
+# Debian's nginx, unpacked (not installed: no service started) for the proxy's end-to-end
+# test (tests/test_proxy_e2e.py runs this target when the binary is missing).
+NGINX_DIR := .cache/nginx
+NGINX := $(NGINX_DIR)/usr/sbin/nginx
+
+proxy-nginx: $(NGINX)  ## Debian's nginx for the webhook proxy test (deploy/proxy/)
+
+$(NGINX):
+	mkdir -p $(NGINX_DIR)/deb
+	cd $(NGINX_DIR)/deb && apt-get download nginx
+	dpkg-deb -x $$(ls $(NGINX_DIR)/deb/nginx_*.deb | tail -1) $(NGINX_DIR)
+	touch $@
 
 LOCALES := bot/locale
 TEMPLATE := $(LOCALES)/messages.pot

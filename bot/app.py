@@ -18,12 +18,14 @@ from bot.delivery_outcomes import policy_from
 from bot.health import HealthServer
 from bot.i18n import catalogs
 from bot.intake import Intake
+from bot.leases import ProcessLease
 from bot.metrics import HANDLER_SECONDS, UPDATES_HANDLED
 from bot.progress import BroadcastProgress
 from bot.rate_limit import RateLimiter, RateLimits, limiter_for
 from bot.retention import Retention
 from bot.scheduler import EventJobs, Housekeeping
 from bot.settings import Settings
+from bot.shared_budget import SharedBudget
 from bot.snap_files import SnapFiles
 from bot.timing import RealSleeper, Sleeper
 from bot.transports.base import (
@@ -35,12 +37,18 @@ from bot.transports.base import (
     Transport,
 )
 from bot.transports.pacing import paced
+from conversations.core.engine import QuestionOnItsWay
 from conversations.core.media import MediaFetcher, take_files_to_fetch
 from conversations.core.messages import ChatRef, Inbound, Membership, Outgoing
+from handlers.router import Handled
 from storage.clock import Clock, SystemClock
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head_async
 from storage.unit_of_work import UnitOfWorkFactory
+
+# A reaction whose question is on its way waits for it: at most this often, this long.
+QUESTION_WAIT_TRIES = 40
+QUESTION_WAIT_SECONDS = 0.25
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +92,19 @@ class BotApp:
                 hook(self.language_of)
             if isinstance(transport, RoleCommandMenus):
                 transport.when_ready(partial(self.role_menus.sync, transport.platform))
-        self.housekeeping = Housekeeping(self.uow, self.clock)
+        self.sleeper = sleeper or RealSleeper()
+        # Several processes may share a PostgreSQL database: this one's lease (bot/leases.py).
+        self.lease: ProcessLease | None = None
+        if self.uow.shared:
+            self.lease = ProcessLease(self.uow, self.clock, seconds=settings.lease_seconds)
+        self.housekeeping = Housekeeping(self.uow, self.clock, self.lease)
         self.retention = Retention(
-            self.uow, self.clock, settings.retention_policy(), catalogs(), settings.timezone
+            self.uow,
+            self.clock,
+            settings.retention_policy(),
+            catalogs(),
+            settings.timezone,
+            lease=self.lease,
         )
         self.health = (
             HealthServer(
@@ -106,11 +124,12 @@ class BotApp:
             settings.timezone,
             settings.feedback_options(),
             initiative_pushes_per_day=settings.initiative_pushes_per_day,
+            missing_hands_lead=settings.missing_hands_lead,
+            lease=self.lease,
         )
         self._chat_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
-        self.sleeper = sleeper or RealSleeper()
         # photos' files, fetched after the step that kept them has committed
         self.snap_files = SnapFiles(
             fetchers,
@@ -149,7 +168,7 @@ class BotApp:
                 await self.set_blocked(inbound.ref, blocked=inbound.membership == Membership.LEFT)
                 return
             began = time.perf_counter()
-            handled = await self.router.handle(inbound)
+            handled = await self._handle_when_tied(inbound)
             await self.deliver(handled.unsent + handled.echoes)
             if handled.replies and inbound.ref.platform in self.transports:
                 await self.delivery_worker(inbound.ref.platform).send_replies(handled.replies)
@@ -159,6 +178,17 @@ class BotApp:
         if take_files_to_fetch():
             self.snap_files.wake()
         self.event_jobs.wake()  # or made timed work due sooner (a reminder, a moved event)
+
+    async def _handle_when_tied(self, inbound: Inbound) -> Handled:
+        """A reaction on a message whose question is still on its way (its outcome not yet
+        written, or its row sent again after a restart) waits for it, a few seconds at most,
+        holding the chat's later updates back so they stay in order."""
+        for _ in range(QUESTION_WAIT_TRIES):
+            try:
+                return await self.router.handle(inbound, last_try=False)
+            except QuestionOnItsWay:
+                await asyncio.sleep(QUESTION_WAIT_SECONDS)
+        return await self.router.handle(inbound)
 
     async def deliver(self, replies: Sequence[Outgoing]) -> None:
         """Send messages directly, without the outbox: marks on answered questions, and
@@ -224,6 +254,8 @@ class BotApp:
     async def run(self) -> None:
         """Migrate, then run every transport until all have finished or one fails."""
         await self.migrate()
+        if self.lease is not None:
+            await self.lease.start()  # registered before anything is claimed
         self.housekeeping.start()
         self.retention.start()
         self.event_jobs.start()
@@ -260,6 +292,10 @@ class BotApp:
                 limiter = limiter_for(self.settings, platform, self.sleeper)
             else:
                 limiter = RateLimiter(limits, self.sleeper)
+            if self.uow.shared:  # other processes may send for the platform too
+                # on the database's clock: real waits, whatever sleeper the app has
+                budget = SharedBudget(self.uow, platform, limiter.limits, RealSleeper())
+                limiter.share(budget)
             self.limiters[platform] = limiter
             self._paced[platform] = paced(transport, limiter)
         return limiter
@@ -285,6 +321,7 @@ class BotApp:
                 policy=policy_from(self.settings),
                 sleeper=self.sleeper,
                 progress=progress,
+                lease=self.lease,
             )
             self.delivery_workers[platform] = worker
         return worker
@@ -342,6 +379,8 @@ class BotApp:
         if self.health is not None:
             await self.health.stop()
         await self.event_jobs.close()  # its transaction in hand ends before the engine
+        if self.lease is not None:
+            await self.lease.close()  # what it held is free for the others at once
         for transport in self.transports.values():
             with suppress(Exception):
                 await transport.stop()

@@ -14,6 +14,9 @@ from conversations.core.i18n import Translations
 from conversations.events.flows.answer_invitation import Rsvp
 from conversations.events.flows.attendees import Attendees
 from conversations.events.flows.cancel_event import CancelEvent
+from conversations.events.flows.check_in import CheckIn
+from conversations.events.flows.co_organisers import CoOrganisers
+from conversations.events.flows.copy_event import CopyEvent
 from conversations.events.flows.edit_event import EditEvent
 from conversations.events.flows.event_qr import EventQr
 from conversations.events.flows.my_events import MyEvents
@@ -76,8 +79,14 @@ def build_flows(settings: Settings) -> list[Flow]:
         Attendees(bot_username=bot_username),
         EditEvent(),
         CancelEvent(),
+        CopyEvent(
+            bot_username=bot_username,
+            invite_lead=settings.series_invite_lead,
+        ),
         EventQr(bot_username=bot_username),
         SendAgain(),
+        CoOrganisers(),
+        CheckIn(),
     ]
     feedback_flows: list[Flow] = [feedback, SnapLog(feedback), Report()]
     tasks: list[Flow] = [Pledges(), ManageTasks(), MyOffers(), BrowseOffers(), CarriedMessages()]

@@ -53,14 +53,16 @@ from bot.delivery_outcomes import (
     policy_from,
     try_send,
 )
+from bot.leases import ProcessLease
 from bot.progress import BroadcastProgress
 from bot.rate_limit import Push, RateLimiter, RateLimits
 from bot.timing import RealSleeper, Sleeper
-from bot.transports.base import Transport
+from bot.transports.base import SENDING_TRANSACTION, Transport
 from bot.transports.pacing import paced
-from conversations.core.messages import ChatRef, OutMessage, message_from_payload
+from conversations.core.messages import EDIT_OF, ChatRef, OutMessage, message_from_payload
 from storage.clock import Clock
 from storage.models import OutboxStatus
+from storage.repositories.delivery_queue import Lease
 from storage.repositories.outbox import ClaimedMessage, DueMessage, Recovered
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -85,8 +87,11 @@ class DeliveryWorker:
         sleeper: Sleeper | None = None,
         rng: random.Random | None = None,
         progress: BroadcastProgress | None = None,
+        lease: ProcessLease | None = None,
     ) -> None:
-        """`limiter`: the platform's one limiter; or `limits` to make the worker its own."""
+        """`limiter`: the platform's one limiter; or `limits` to make the worker its own.
+        `lease`: this process's, when several processes share the database (the rows it
+        claims carry it, and recovery leaves live processes' rows alone)."""
         self.platform = transport.platform
         self._uow = uow
         self._clock = clock
@@ -99,7 +104,11 @@ class DeliveryWorker:
             limiter = RateLimiter(limits, self._sleeper)
         self.limiter = limiter
         self.transport = paced(transport, limiter)
+        # rows cut off on the wire are sent again (the platform drops a duplicate)
+        self._resends_safely = bool(getattr(transport, "deduplicates_sends", False))
         self.progress = progress
+        self.lease = lease
+        self._last_recovery = float("-inf")
         self.stats = DeliveryStats()
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
@@ -137,8 +146,14 @@ class DeliveryWorker:
     async def recover(self) -> Recovered:
         """What a stopped process left on the way: rows never sent go back in the queue,
         rows whose request was on the wire become `unknown` (maybe they arrived)."""
+        self._last_recovery = self._sleeper.monotonic()
         async with self._db_lock, self._uow() as uow:
-            recovered = await uow.delivery.recover_interrupted(self.platform, INTERRUPTED)
+            recovered = await uow.delivery.recover_interrupted(
+                self.platform,
+                INTERRUPTED,
+                resend_attempting=self._resends_safely,
+                leased=self.lease is not None,
+            )
             await uow.commit()
         self._recovered = True
         self.stats.recovered_unknown += recovered.unsure
@@ -170,6 +185,7 @@ class DeliveryWorker:
             while not self._stop.is_set():
                 self._wake.clear()
                 try:
+                    await self._take_over_the_dead()
                     handled = await self.run_once()
                     await self.report_progress()
                 except asyncio.CancelledError:
@@ -194,8 +210,17 @@ class DeliveryWorker:
             for task in self._in_flight:
                 task.cancel()
 
+    async def _take_over_the_dead(self) -> None:
+        """With several processes: now and then, the rows of those whose lease ran out."""
+        if self.lease is None:
+            return
+        if self._sleeper.monotonic() - self._last_recovery >= self.lease.beat_seconds:
+            await self.recover()
+
     async def _idle_timeout(self) -> float:
         timeout = self.policy.poll_seconds
+        if self.lease is not None:
+            timeout = min(timeout, self.lease.beat_seconds)
         async with self._db_lock, self._uow() as uow:
             next_due = await uow.delivery.next_due_at(self.platform)
         if next_due is not None:
@@ -271,7 +296,9 @@ class DeliveryWorker:
                 (message.id, status, error) for message, status, error in closes
             )
             await uow.delivery.postpone_pending(postpones)
-            claimed = await uow.delivery.claim([message.id for message in chosen])
+            claimed = await uow.delivery.claim(
+                [message.id for message in chosen], self._lease_now()
+            )
             await uow.commit()
         for _message, status, _error in closes:
             self.stats.outcomes[status] += 1
@@ -311,7 +338,9 @@ class DeliveryWorker:
                 wait = max(self.limiter.chat_delay(message.chat_id), SAME_CHAT_PAUSE)
                 postpones.append((message.id, now + timedelta(seconds=wait)))
             elif (wait := self.limiter.chat_delay(message.chat_id)) > 0:
-                postpones.append((message.id, now + timedelta(seconds=wait)))
+                # at least a millisecond: a wait of a rounding error (1e-16 s) would be no
+                # postponement at all, and the row would come straight back, forever
+                postpones.append((message.id, now + timedelta(seconds=max(wait, 0.001))))
                 busy.add(message.chat_id)
             elif len(chosen) < slots:
                 chosen.append(message)
@@ -341,7 +370,13 @@ class DeliveryWorker:
         try:
             with push:
                 if out is not None and await self._on_the_wire(message, push, claimed=claimed):
-                    result = await try_send(self.transport, ref, out)
+                    edit_of = message.payload.get(EDIT_OF)
+                    edit = str(edit_of) if edit_of else None
+                    transaction = SENDING_TRANSACTION.set(message.transaction_id)
+                    try:
+                        result = await try_send(self.transport, ref, out, edit_of=edit)
+                    finally:
+                        SENDING_TRANSACTION.reset(transaction)
         finally:
             self._sending.pop(message.id, None)
             self._send_done.set()
@@ -381,6 +416,7 @@ class DeliveryWorker:
                         got = await uow.delivery.attempt(
                             [m for m, was_claimed, _ in marks if was_claimed],
                             [m for m, was_claimed, _ in marks if not was_claimed],
+                            self._lease_now(),
                         )
                         await uow.commit()
                 except Exception as exc:
@@ -392,6 +428,9 @@ class DeliveryWorker:
                         if not future.done():
                             future.set_result(row_id in got)
         return bool(await marked)
+
+    def _lease_now(self) -> Lease | None:
+        return None if self.lease is None else self.lease.current()
 
     async def _release(self, message_id: int) -> None:
         async with self._db_lock, self._uow() as uow:

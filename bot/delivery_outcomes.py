@@ -102,9 +102,15 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
 
 
-async def try_send(transport: Transport, ref: ChatRef, message: OutMessage) -> TryResult:
-    """Send once; whatever goes wrong becomes the outcome it means."""
+async def try_send(
+    transport: Transport, ref: ChatRef, message: OutMessage, *, edit_of: str | None = None
+) -> TryResult:
+    """Send once (or, with `edit_of`, put it in place of that message, keeping its buttons'
+    stored question); whatever goes wrong becomes the outcome it means."""
     try:
+        if edit_of is not None:
+            await transport.edit(ref, edit_of, message)
+            return TryResult(Outcome.SENT, message_id=edit_of)
         sent = await transport.send(ref, message)
     except RetryLater as exc:  # the platform is paused already (bot/transports/pacing.py)
         return TryResult(Outcome.POSTPONED, describe(exc), retry_after=exc.seconds)

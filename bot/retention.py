@@ -14,6 +14,7 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.leases import ProcessLease
 from conversations.core.i18n import N_, Translations
 from conversations.core.messages import OutMessage
 from conversations.core.services import Services
@@ -32,6 +33,9 @@ ASK_TO_STAY = N_(
 )
 
 
+RETENTION = "retention"  # the scheduled job one process of several holds
+
+
 class Retention:
     def __init__(
         self,
@@ -40,9 +44,13 @@ class Retention:
         policy: RetentionPolicy,
         translations: Translations,
         timezone: str,
+        lease: ProcessLease | None = None,
     ) -> None:
+        """`lease`: this process's, when several share the database: the job then runs in
+        the one holding it (bot/leases.py)."""
         self._uow = uow
         self._clock = clock
+        self._lease = lease
         self.policy = policy
         self._translations = translations
         self._timezone = timezone
@@ -60,6 +68,8 @@ class Retention:
             self._scheduler.shutdown(wait=False)
 
     async def run_once(self) -> dict[str, int]:
+        if self._lease is not None and not await self._lease.hold(RETENTION):
+            return {}  # another process does it
         now = self._clock.now()
         counts = {"message_texts": 0}
         while True:  # in chunks, so chat steps never wait long for the writer

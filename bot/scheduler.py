@@ -23,6 +23,7 @@ from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.leases import ProcessLease
 from bot.metrics import REMINDERS_FIRED, SCHEDULER_LAG, SCHEDULER_LAST_RUN
 from bot.timing import RealSleeper, Sleeper
 from conversations.core.chunks import Chunk
@@ -41,13 +42,26 @@ from conversations.feedback.rules.requests import (
 )
 from conversations.feedback.rules.snaps import FeedbackOptions
 from conversations.initiatives.rules.pushes import next_push_due, push_deferred
+from conversations.tasks.rules.missing_hands import (
+    DEFAULT_LEAD as DEFAULT_HANDS_LEAD,
+)
+from conversations.tasks.rules.missing_hands import (
+    ask_for_missing_hands,
+    next_missing_hands_due,
+)
 from storage.clock import Clock
 from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
+# the scheduled jobs one process of several holds at a time (bot/leases.py)
+EVENT_JOBS = "event_jobs"
+HOUSEKEEPING = "housekeeping"
+
 PROMPT_RETENTION = timedelta(days=90)
 UPDATE_LOG_RETENTION = timedelta(days=2)
+WORKER_RETENTION = timedelta(days=1)  # a dead process stays listed this long
+IDLE_RATE_ROW_SECONDS = 3600.0  # a chat's row in the shared rate budget, unused
 
 # At most this long between runs, whatever the due times say: the sweep for places freed
 # without an answer has no due time, and another process may have written rows.
@@ -59,11 +73,15 @@ MAX_CHUNKS = 500
 
 
 class Housekeeping:
-    """Closes expired conversations and trims old prompts and the update log, hourly."""
+    """Closes expired conversations and trims old prompts and the update log, hourly (in
+    one process of several: the one holding the job's lease)."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, lease: ProcessLease | None = None
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._lease = lease
         self._scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
@@ -78,6 +96,8 @@ class Housekeeping:
             self._scheduler.shutdown(wait=False)
 
     async def run_once(self) -> dict[str, int]:
+        if self._lease is not None and not await self._lease.hold(HOUSEKEEPING):
+            return {}  # another process does it
         now = self._clock.now()
         async with self._uow() as uow:
             counts = {
@@ -85,6 +105,9 @@ class Housekeeping:
                 "prompts": await uow.prompts.remove_older_than(now - PROMPT_RETENTION),
                 "updates": await uow.inbox.forget_handled_before(now - UPDATE_LOG_RETENTION),
             }
+            if self._lease is not None:  # several processes: their traces in the database
+                counts["workers"] = await uow.workers.forget_expired(now - WORKER_RETENTION)
+                counts["rate_rows"] = await uow.rate_budget.forget_idle(IDLE_RATE_ROW_SECONDS)
             await uow.commit()
         log.debug("housekeeping removed %s", counts)
         return counts
@@ -111,8 +134,14 @@ class EventJobs:
         feedback: FeedbackOptions | None = None,
         *,
         initiative_pushes_per_day: int = 1,
+        missing_hands_lead: timedelta = DEFAULT_HANDS_LEAD,
         sleeper: Sleeper | None = None,
+        lease: ProcessLease | None = None,
     ) -> None:
+        """`lease`: this process's, when several share the database: the jobs then run in
+        the one process holding them, and another takes over when that one dies."""
+        self._lease = lease
+        self._hands_lead = missing_hands_lead
         self._feedback = feedback or FeedbackOptions()
         self._uow = uow
         self._clock = clock
@@ -128,6 +157,7 @@ class EventJobs:
         # due time (after each run and each wake), and the due time it last found
         self.runs = 0
         self.looks = 0
+        self.looks_for_the_holder = 0  # asks while another process held the jobs
         self.next_due: datetime | None = None
 
     # --- the loop ------------------------------------------------------------------------
@@ -166,6 +196,9 @@ class EventJobs:
             if self.next_due is not None:
                 SCHEDULER_LAG.set(max(0.0, (began - self.next_due).total_seconds()))
             try:
+                if not await self._holding():
+                    await self._wait_for_the_holder()
+                    continue
                 await self._run(interruptible=True)
             except Exception:
                 log.exception("event jobs failed; trying again in a minute")
@@ -173,6 +206,24 @@ class EventJobs:
                 continue
             self.runs += 1
             await self._sleep_until_due(began)
+
+    async def _holding(self) -> bool:
+        if self._lease is None:
+            return True
+        self._busy = True  # a transaction: `stop()` lets it finish
+        try:
+            return await self._lease.hold(EVENT_JOBS)
+        finally:
+            self._busy = False
+
+    async def _wait_for_the_holder(self) -> None:
+        """Another process runs the jobs; ask again a beat later, ready to take over once its
+        lease has run out (its heartbeat renews the job with its own lease)."""
+        assert self._lease is not None
+        self.looks_for_the_holder += 1
+        self.next_due = None
+        await self._sleeper.wait(self._woken, self._lease.beat_seconds)
+        self._woken.clear()
 
     async def _sleep_until_due(self, last_run: datetime) -> None:
         """Until the next due time (or the sweep), looking again whenever woken."""
@@ -203,6 +254,7 @@ class EventJobs:
                 await next_offer_expiry(uow, after),
                 await next_feedback_due(services, self._feedback, after),
                 await next_push_due(services, after),
+                await next_missing_hands_due(services, self._hands_lead, after),
             ]
         return min((moment for moment in moments if moment is not None), default=None)
 
@@ -225,6 +277,7 @@ class EventJobs:
         counts |= await go(partial(remind_half_way, options=self._feedback))
         pushes = partial(push_deferred, per_day=self._pushes_per_day)
         counts |= await go(_counted(pushes, "initiatives_pushed"))
+        counts |= await go(partial(ask_for_missing_hands, lead=self._hands_lead))
         if any(counts.values()):
             log.info("event jobs: %s", counts)
         SCHEDULER_LAST_RUN.set(time.time())

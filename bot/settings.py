@@ -57,6 +57,16 @@ class Settings(BaseSettings):
         ge=0,
         description="A task let go this close to the event tells the coordinator and asks again.",
     )
+    missing_hands_hours: float = Field(
+        default=48,
+        gt=0,
+        description="How long before an event the hands its tasks still miss are asked for again.",
+    )
+    series_invite_lead_days: float = Field(
+        default=7,
+        gt=0,
+        description="How long before each meeting of a series its invitations go out.",
+    )
     initiative_pushes_per_day: int = Field(
         default=1, ge=0, description="How many initiatives one citizen may push to others a day."
     )
@@ -301,6 +311,14 @@ class Settings(BaseSettings):
     delivery_progress_seconds: float = Field(
         default=5.0, gt=0, description="How often a broadcast's progress message is updated."
     )
+    lease_seconds: float = Field(
+        default=15.0,
+        ge=1,
+        le=300,
+        description="PostgreSQL, several processes: how long a process's lease lasts without "
+        "renewal (renewed every third of it); a dead process's messages and jobs are taken "
+        "over after it.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -395,6 +413,14 @@ class Settings(BaseSettings):
             inactive_months=self.retention_inactive_months,
             stay_days=self.retention_stay_days,
         )
+
+    @property
+    def missing_hands_lead(self) -> timedelta:
+        return timedelta(hours=self.missing_hands_hours)
+
+    @property
+    def series_invite_lead(self) -> timedelta:
+        return timedelta(days=self.series_invite_lead_days)
 
     @property
     def invite_code_validity(self) -> timedelta:

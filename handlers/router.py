@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from conversations.core.commands import CommandSpec, permits
-from conversations.core.engine import Engine
+from conversations.core.engine import Engine, QuestionOnItsWay
 from conversations.core.flow import FlowConfig, FlowContext
 from conversations.core.i18n import N_, Translations
 from conversations.core.matching import closest
@@ -45,6 +45,8 @@ RoleListener = Callable[[ChatRef], Awaitable[None]]
 # platform's outbox worker, first in line; one still unsent after a day is let go.
 REPLY_HANDOVER = timedelta(seconds=30)
 REPLY_LIFETIME = timedelta(days=1)
+# The command a photo sent outside a conversation is pointed to (the snap-log).
+SNAP_COMMAND = "snap"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +98,14 @@ class Router:
     def engine(self) -> Engine:
         return self._engine
 
-    async def handle(self, inbound: Inbound) -> Handled:
-        """Handle one message. Never raises: a failure is logged and gets a short apology."""
+    async def handle(self, inbound: Inbound, *, last_try: bool = True) -> Handled:
+        """Handle one message. Never raises but `QuestionOnItsWay` (unless `last_try`):
+        nothing is committed then, and the caller hands the update in again shortly. Any
+        other failure is logged and gets a short apology."""
         try:
-            return await self._handle(inbound)
+            return await self._handle(inbound, last_try=last_try)
+        except QuestionOnItsWay:
+            raise
         except Exception:
             log.exception(
                 "failed to handle %s %s from %s (text=%r command=%r choice=%r)",
@@ -141,9 +147,11 @@ class Router:
             )
         )
 
-    async def _handle(self, inbound: Inbound) -> Handled:
+    async def _handle(self, inbound: Inbound, *, last_try: bool) -> Handled:
         ref = inbound.ref
         async with self._uow() as uow:
+            # another process may be handling this chat's previous update: after it
+            await uow.chat_turns.wait_turn(ref.platform, ref.chat_id)
             if inbound.event_id and not await uow.inbox.begin_handling(
                 ref.platform, inbound.event_id
             ):
@@ -178,6 +186,7 @@ class Router:
                 clock=self._clock,
                 config=self._config,
                 inbound=inbound,
+                last_try=last_try,
             )
             before = (ctx.role, person.language)
             out = await self._route(ctx, inbound) + ctx.notices
@@ -275,6 +284,10 @@ class Router:
             answered = await self._engine.answer_latest_offer(ctx, inbound.text)
             if answered is not None:
                 return notes + answered
+        if inbound.media is not None:
+            media_note = self._media_outside_a_conversation(ctx)
+            if media_note is not None:
+                return [*notes, media_note]
         intro = ctx._(N_("Hello! I'm not sure what you mean, but this is what I can do:"))
         return notes + [Outgoing(ctx.ref, await self._menu.render(ctx, intro=intro))]
 
@@ -364,6 +377,19 @@ class Router:
         if ctx.person.status == PersonStatus.STOPPED and not spec.allowed_when_stopped:
             return self._stopped_note(ctx).message
         return None
+
+    def _media_outside_a_conversation(self, ctx: FlowContext) -> Outgoing | None:
+        """A photo or voice note out of the blue: where it can go, rather than the menu."""
+        spec = self._commands.find(SNAP_COMMAND)
+        if spec is None or not permits(ctx.role, spec.role):
+            return None
+        text = ctx._(
+            N_(
+                "Thank you! To add a photo or voice note to an event's snap-log, "
+                "write /{command} first, then send it."
+            )
+        ).format(command=spec.label(ctx.translator.language))
+        return Outgoing(ctx.ref, OutMessage(text))
 
     def _stopped_note(self, ctx: FlowContext) -> Outgoing:
         text = ctx._(N_("You have paused messages from me. Write /start to switch them back on."))

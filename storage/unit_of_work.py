@@ -16,6 +16,7 @@ from storage.repositories.audiences import AudienceRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.batches import BatchRepository
 from storage.repositories.broadcasts import BroadcastRepository
+from storage.repositories.chat_turns import ChatTurns
 from storage.repositories.citizen_initiatives import InitiativeRepository
 from storage.repositories.conversation_state import ConversationRepository
 from storage.repositories.delivery_queue import DeliveryQueue
@@ -25,16 +26,19 @@ from storage.repositories.help_offers import OfferRepository
 from storage.repositories.inbox import Inbox
 from storage.repositories.moderation_log import ModerationLogRepository
 from storage.repositories.one_time_codes import InviteRepository, LinkCodeRepository
+from storage.repositories.organising import CheckInRepository, OrganiserRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PersonRepository
 from storage.repositories.personal_records import PersonalRecordsRepository
 from storage.repositories.prompts import PromptRepository
+from storage.repositories.rate_budget import RateBudgetRepository
 from storage.repositories.retention import RetentionRepository
 from storage.repositories.scheduled_events import EventRepository
 from storage.repositories.task_pledges import PledgeRepository
 from storage.repositories.topics import TopicRepository
 from storage.repositories.translations import TranslationRepository
 from storage.repositories.transport_state import TransportStateRepository
+from storage.repositories.workers import WorkerRegistry
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +145,14 @@ class UnitOfWork:
         return ModerationLogRepository(self.session, self.clock)
 
     @cached_property
+    def organisers(self) -> OrganiserRepository:
+        return OrganiserRepository(self.session, self.clock)
+
+    @cached_property
+    def check_ins(self) -> CheckInRepository:
+        return CheckInRepository(self.session, self.clock)
+
+    @cached_property
     def personal_records(self) -> PersonalRecordsRepository:
         return PersonalRecordsRepository(self.session, self.clock)
 
@@ -163,6 +175,18 @@ class UnitOfWork:
     @cached_property
     def inbox(self) -> Inbox:
         return Inbox(self.session, self.clock)
+
+    @cached_property
+    def workers(self) -> WorkerRegistry:
+        return WorkerRegistry(self.session)
+
+    @cached_property
+    def chat_turns(self) -> ChatTurns:
+        return ChatTurns(self.session)
+
+    @cached_property
+    def rate_budget(self) -> RateBudgetRepository:
+        return RateBudgetRepository(self.session)
 
     async def __aexit__(
         self,
@@ -243,6 +267,8 @@ class UnitOfWorkFactory:
         bind = sessionmaker.kw.get("bind")
         sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._writers = WriterQueue() if sqlite else None
+        # Several processes may share a server database; an SQLite file has one process.
+        self.shared = bind is not None and not sqlite
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.sessionmaker, self.clock, self._writers)

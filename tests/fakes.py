@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bot.app import BotApp
 from bot.transports.base import Dispatch, RecipientBlocked
 from conversations.core.messages import (
+    EDIT_OF,
     ChatRef,
     ChoiceEcho,
     ChoicePick,
@@ -168,6 +169,11 @@ class Chat:
                     continue
                 message = message_from_payload(row.payload)
                 ref = ChatRef(row.platform, row.chat_id, row.user_id)
+                if row.payload.get(EDIT_OF):  # a changed invitation, put in place of the old
+                    await self.transport.edit(ref, str(row.payload[EDIT_OF]), message)
+                    row.status, row.sent_at = OutboxStatus.SENT, now
+                    row.platform_message_id = str(row.payload[EDIT_OF])
+                    continue
                 sent = await self.transport.send(ref, message)
                 row.status, row.sent_at = OutboxStatus.SENT, now
                 row.platform_message_id = sent.message_id

@@ -51,6 +51,7 @@ class BotMessage:
     event_id: str
     content: dict[str, Any]
     reactions: list[str] = field(default_factory=list)
+    sender: str = ""
 
     @property
     def body(self) -> str:
@@ -87,6 +88,7 @@ class Citizen:
         self.bot_user_id = bot_user_id
         self.from_bot: list[BotMessage] = []
         self._seen: set[str] = set()
+        self._joining: set[str] = set()
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self.syncs = 0
@@ -143,6 +145,10 @@ class Citizen:
             await client.keys_claim(client.get_users_for_key_claiming())
         if not isinstance(response, SyncResponse):
             return
+        for room_id in response.rooms.invite:  # a direct chat the bot opened, a shared room
+            if room_id not in self._joining:
+                self._joining.add(room_id)
+                await client.join(room_id)
         for room_id, info in response.rooms.join.items():
             for event in info.timeline.events:
                 self._record(room_id, event)
@@ -167,7 +173,7 @@ class Citizen:
             content = dict(event.source.get("content", {}))
             if "m.new_content" in content:
                 return
-            self.from_bot.append(BotMessage(room_id, event.event_id, content))
+            self.from_bot.append(BotMessage(room_id, event.event_id, content, sender=sender))
 
     async def wait_until(self, check: Callable[[], bool], what: str) -> None:
         async def waiting() -> None:
@@ -309,7 +315,7 @@ class Citizen:
         )
         return message.reactions
 
-    async def settled(self, bot: RunningBot) -> None:
+    async def settled(self, bot: RunningBot | CollectingTransport) -> None:
         """Let the bot handle everything it has received, then sync once more."""
         await bot.transport.drain()
         await self._sync_once()

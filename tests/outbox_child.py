@@ -1,6 +1,9 @@
 """A delivery worker in a process of its own, for the test that kills it with SIGKILL.
 
-    python -m tests.outbox_child <database url> <deliveries file> <starts file>
+    python -m tests.outbox_child <database url> <deliveries file> <starts file> [lease s]
+
+With a lease (PostgreSQL, several of these at once) the worker registers as a process with
+that lease, as `python -m bot run` does on a shared database.
 
 Every request that begins is appended to the starts file, and every message that "arrives"
 to the deliveries file (one user id a line, flushed and synced), so the parent sees exactly
@@ -15,6 +18,7 @@ import os
 import sys
 
 from bot.delivery import DeliveryPolicy, DeliveryWorker
+from bot.leases import ProcessLease
 from bot.rate_limit import RateLimits
 from bot.transports.base import Dispatch
 from conversations.core.messages import ChatRef, ChoiceEcho, OutMessage, Sent
@@ -55,18 +59,25 @@ class FileTransport:
         return None
 
 
-async def main(url: str, path: str, starts: str) -> None:
+async def main(url: str, path: str, starts: str, lease_seconds: float | None) -> None:
     clock = SystemClock()
     engine = create_engine(url)
+    uow = UnitOfWorkFactory(create_sessionmaker(engine), clock)
+    lease = None
+    if lease_seconds is not None:
+        lease = ProcessLease(uow, clock, seconds=lease_seconds)
+        await lease.start()
     worker = DeliveryWorker(
         FileTransport(path, starts),
-        UnitOfWorkFactory(create_sessionmaker(engine), clock),
+        uow,
         clock,
         limits=RateLimits(per_second=200),
         policy=DeliveryPolicy(concurrency=8),
+        lease=lease,
     )
     await worker.run()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))
+    lease_arg = float(sys.argv[4]) if len(sys.argv) > 4 else None
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], lease_arg))

@@ -4,8 +4,11 @@ benchmarks.
 Unlike the emulator it is strict where Telegram is strict and can misbehave on purpose:
 
 - limits: text ≤ 4096 and captions ≤ 1024 characters *after* HTML parsing, callback_data
-  ≤ 64 bytes, only Telegram's HTML tags, an optional flood limit (messages a second per
-  chat and overall) answered with 429 + retry_after;
+  ≤ 64 bytes, only Telegram's HTML tags; Telegram's flood control (`flood=FloodControl()`:
+  30 a second overall, 1 a second per private chat, 20 a minute per group, 429 with
+  retry_after; `tests/fake_api_wire.py`), or the older simple limits per chat and overall;
+- latency: `latency=(0.05, 0.15)` answers each request after a random time in that range
+  (seeded with `seed`); the message has arrived when the request did, as on Telegram;
 - faults, scripted per method: `fake.fail("sendMessage", Fault.RETRY_AFTER, retry_after=3)`,
   `Fault.FORBIDDEN`, `Fault.BAD_REQUEST`, `Fault.SERVER_ERROR` (500), `Fault.BAD_GATEWAY`
   (502), `Fault.SLOW` (answers after `delay` seconds), `Fault.DROP` (processes the request,
@@ -13,7 +16,9 @@ Unlike the emulator it is strict where Telegram is strict and can misbehave on p
 - `fake.blocked` chat ids answer 403 like a person who blocked the bot;
 - updates: `fake.push_update({...})` is handed out by long-polling getUpdates with offsets.
 
-Everything the bot sent is in `fake.sent` (method, params), in order.
+Everything the bot sent is in `fake.sent` (method, params), in order; every message that
+arrived is in `fake.wire.arrived[chat_id]` with the time it arrived, and `on_arrival`
+callbacks hear of each as it arrives. `python -m tests.fake_api_server` runs one on its own.
 """
 
 from __future__ import annotations
@@ -26,12 +31,15 @@ import json
 import re
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from html.parser import HTMLParser
 from typing import Any
 
 from aiohttp import web
+
+from tests.fake_api_wire import Arrival, FloodControl, Wire, is_group
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Fake", "username": "FakeBot"}
 ALLOWED_TAGS = {
@@ -106,8 +114,19 @@ class FakeBotAPI:
         *,
         per_chat_per_second: float | None = None,
         overall_per_second: float | None = None,
+        flood: FloodControl | None = None,
+        latency: tuple[float, float] | None = None,
+        seed: int = 0,
     ) -> None:
+        """`latency`: every request is answered after a random pause in this range
+        (seconds, seeded with `seed`), like a distant server (its flood limit counts the
+        request on arrival). `flood`: Telegram's flood control (tests/fake_api_wire.py)."""
+        self.latency = latency
+        self.wire = Wire(flood=flood, latency=latency, seed=seed)
+        self.on_arrival: list[Callable[[str, Arrival], None]] = []
         self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.send_times: list[float] = []  # time.monotonic() of each message accepted
+        self.flooded = 0  # 429s answered by the flood limit
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
         self.requests: list[str] = []
         self.blocked: set[str] = set()
@@ -156,6 +175,10 @@ class FakeBotAPI:
             message["entities"] = [{"offset": 0, "length": length, "type": "bot_command"}]
         return {"message": message}
 
+    def sent_messages(self) -> list[tuple[str, dict[str, Any]]]:
+        """What `send_times` times: the messages sent (not edits), in order."""
+        return [(m, p) for m, p in self.sent if m in SEND_METHODS]
+
     def sent_to(self, chat_id: int | str, method: str | None = None) -> list[dict[str, Any]]:
         return [
             params
@@ -163,13 +186,15 @@ class FakeBotAPI:
             if str(params.get("chat_id")) == str(chat_id) and (method is None or name == method)
         ]
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0, extra: dict[str, web.Application] | None = None) -> str:
         app = web.Application(client_max_size=60 * 1024 * 1024)
+        for prefix, subapp in (extra or {}).items():
+            app.add_subapp(prefix, subapp)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.*}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         server = site._server
         assert server is not None
@@ -219,7 +244,18 @@ class FakeBotAPI:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         self.requests.append(method)
-        params = await self._params(request)
+        try:
+            params = await self._params(request)
+        except ConnectionResetError:  # the sender died with its request half written
+            self.wire.torn += 1
+            return web.Response(status=400)  # nobody is there to read it
+        response = await self._respond(request, method, params)
+        await self.wire.answer_delay()  # counted on arrival, answered late
+        return response
+
+    async def _respond(
+        self, request: web.Request, method: str, params: dict[str, Any]
+    ) -> web.StreamResponse:
         scripted = self._faults.get(method)
         if scripted:
             fault = scripted[0]
@@ -287,6 +323,7 @@ class FakeBotAPI:
             "setMyShortDescription",
             "deleteMyCommands",
             "deleteWebhook",
+            "setWebhook",
             "sendChatAction",
             "answerCallbackQuery",
         ):
@@ -346,10 +383,31 @@ class FakeBotAPI:
             while times and times[0] <= now - 1.0:
                 times.popleft()
             if len(times) >= limit:
+                self.flooded += 1
                 return self._error(429, "Too Many Requests: retry after 1", retry_after=1)
         self._chat_times[chat_id].append(now)
         self._all_times.append(now)
+        self.send_times.append(now)
         return None
+
+    @property
+    def unconfirmed_updates(self) -> int:
+        """Updates the bot has not yet confirmed with a later getUpdates offset."""
+        return len(self._updates)
+
+    def _arrive(self, chat_id: str, method: str, params: dict[str, Any], message_id: int) -> None:
+        markup = params.get("reply_markup")
+        rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
+        arrival = Arrival(
+            time.monotonic(),
+            method,
+            str(params.get("text") or params.get("caption") or ""),
+            message_id,
+            tuple(str(b["callback_data"]) for row in rows for b in row if "callback_data" in b),
+        )
+        self.wire.record(chat_id, arrival)
+        for callback in self.on_arrival:
+            callback(chat_id, arrival)
 
     def _message(self, method: str, params: dict[str, Any]) -> web.Response:
         chat_id = str(params.get("chat_id", ""))
@@ -364,6 +422,13 @@ class FakeBotAPI:
             flooded = self._flood(chat_id)
             if flooded is not None:
                 return flooded
+            retry_after = self.wire.admit(chat_id)
+            if retry_after is not None:
+                return self._error(
+                    429,
+                    f"Too Many Requests: retry after {retry_after}",
+                    retry_after=retry_after,
+                )
         self.sent.append((method, params))
         result: dict[str, Any]
         if method in EDIT_METHODS:
@@ -383,7 +448,7 @@ class FakeBotAPI:
         result = {
             "message_id": message_id,
             "date": int(time.time()),
-            "chat": {"id": int(chat_id), "type": "private"},
+            "chat": {"id": int(chat_id), "type": "group" if is_group(chat_id) else "private"},
             "from": BOT_USER,
         }
         if method == "sendMessage":
@@ -407,4 +472,5 @@ class FakeBotAPI:
         if isinstance(params.get("reply_markup"), dict):
             result["reply_markup"] = params["reply_markup"]
         self._messages[(chat_id, message_id)] = result
+        self._arrive(chat_id, method, params, message_id)
         return web.json_response({"ok": True, "result": result})

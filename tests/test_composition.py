@@ -49,7 +49,7 @@ def test_every_deep_link_opens_a_registered_flow(settings: Settings) -> None:
     onboarding = next(flow for flow in flows if isinstance(flow, Onboarding))
     links: DeepLinks = onboarding.links
     names = {flow.name for flow in flows}
-    assert set(links.targets) == {"ev", "fb", "co"}
+    assert set(links.targets) == {"ev", "fb", "co", "in"}
     assert set(links.targets.values()) <= names
 
 

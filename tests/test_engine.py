@@ -86,7 +86,7 @@ async def test_tell_me_more_stays_on_consent(chat: Chat) -> None:
     await chat.say("anna", "/start")
     await chat.tap("anna", "en")
     replies = await chat.tap("anna", "more")
-    assert "A little more detail" in replies[0].text
+    assert "How we look after your information" in replies[0].text
     assert choice_ids(replies[-1]) == ["yes", "more", "no"]
 
 
@@ -106,7 +106,7 @@ async def test_a_choice_on_another_persons_prompt_is_refused(chat: Chat) -> None
     bos_prompt = await _at_consent(chat, "bo")
     before = await snapshot(chat, "anna")
     replies = await chat.press("anna", bos_prompt, "yes")
-    assert "That button is no longer in use" in replies[0].text
+    assert "That choice is no longer open" in replies[0].text
     assert choice_ids(replies[-1]) == ["yes", "more", "no"]  # anna's own question again
     assert await snapshot(chat, "anna") == before
     assert (await known_person(chat, "anna")).consent == "unasked"
@@ -118,7 +118,7 @@ async def test_a_choice_id_that_was_not_offered_is_refused(chat: Chat) -> None:
     before = await snapshot(chat, "anna")
     for forged in ("maybe", "da", "", "yes " * 100, "t1"):
         replies = await chat.press("anna", prompt_id, forged)
-        assert "That button is no longer in use" in replies[0].text
+        assert "That choice is no longer open" in replies[0].text
         assert await snapshot(chat, "anna") == before
     assert (await known_person(chat, "anna")).consent == "unasked"
 
@@ -128,14 +128,14 @@ async def test_a_random_prompt_id_is_refused(chat: Chat) -> None:
     before = await snapshot(chat, "anna")
     for forged in ("nonsense", "", "x" * 500, "'; drop table prompts; --"):
         replies = await chat.press("anna", forged, "yes")
-        assert "That button is no longer in use" in replies[0].text
+        assert "That choice is no longer open" in replies[0].text
         assert await snapshot(chat, "anna") == before
 
 
 async def test_a_forged_choice_without_a_conversation_gets_a_friendly_word(chat: Chat) -> None:
     await onboard_en(chat, "anna")
     replies = await chat.press("anna", "nonsense", "settings")
-    assert texts(replies).startswith("That button is no longer in use")
+    assert texts(replies).startswith("That choice is no longer open")
     assert await conversation_of(chat, "anna") is None
 
 
@@ -192,7 +192,8 @@ async def test_other_reactions_are_just_reactions(chat: Chat) -> None:
     delivered = chat.transport.to("anna")[-1]
     await chat.say("bo", "/start")
     before = await snapshot(chat, "anna")
-    assert await chat.react("anna", delivered.message_id, "❤️") == []  # no such choice
+    [hint] = await chat.react("anna", delivered.message_id, "❤️")  # no such choice
+    assert "ikke et af svarene" in hint.text
     assert await chat.react("anna", "999999", "🇬🇧") == []  # not a prompt
     assert await chat.react("bo", delivered.message_id, "🇬🇧") == []  # not bo's prompt
     assert await snapshot(chat, "anna") == before

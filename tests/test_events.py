@@ -39,24 +39,26 @@ async def create_event(
     coordinator: str = "kim",
 ) -> Event:
     await chat.say(coordinator, "/newevent")
-    await chat.say(coordinator, "Skovtur med suppe")
-    await chat.say(coordinator, "Vi går en tur i skoven og spiser suppe sammen.")
+    await chat.say(coordinator, "Skovtur med suppe\nVi går en tur i skoven og spiser suppe sammen.")
     await chat.say(coordinator, when)
-    await chat.tap(coordinator, "yes")
     await chat.say(coordinator, "Hald Ege")
-    await chat.tap(coordinator, "skip")
     if capacity is None:
         await chat.tap(coordinator, "skip")
     else:
         await chat.say(coordinator, str(capacity))
-    await chat.tap(coordinator, "yes" if guests else "no")
-    await chat.tap(coordinator, "keep")
-    if tasks:
-        await chat.say(coordinator, tasks)
-    await chat.tap(coordinator, "done")
-    await chat.tap(coordinator, reminders)
+    if guests or tasks or reminders != "default":
+        await chat.tap(coordinator, "choose")
+        await chat.tap(coordinator, "yes" if guests else "no")
+        await chat.tap(coordinator, "keep")
+        if tasks:
+            await chat.say(coordinator, tasks)
+        await chat.tap(coordinator, "done")
+        await chat.tap(coordinator, reminders)
+        await chat.tap(coordinator, "done")  # nothing said about access
+        await chat.tap(coordinator, "skip")  # nor about getting there
+    else:
+        await chat.tap(coordinator, "usual")
     await chat.tap(coordinator, audience)
-    await chat.tap(coordinator, "now")
     await chat.tap(coordinator, "publish")
     async with chat.app.uow() as uow:
         event = (
@@ -144,18 +146,15 @@ async def test_typed_dates_are_echoed_back_and_the_past_is_refused(chat: Chat) -
     await chat.onboard("kim", name="Kim")
     await chat.say("kim", "/newevent")
     await chat.say("kim", "Bål")
-    await chat.tap("kim", "skip")
     replies = await chat.say("kim", "i går kl 10")
     assert chat.last_question("kim").expects_text  # still asking when
     replies = await chat.say("kim", "bananer")
     replies = await chat.say("kim", "tomorrow 18:00")
     assert any("når" in m.text.lower() or "end" in m.text.lower() for m in replies)
+    assert "2. juni 2026 kl. 18:00" in replies[-1].text  # the start read back at once
     await chat.say("kim", "kl 20")
-    confirm = chat.last_question("kim")
-    assert "2. juni 2026 kl. 18:00" in confirm.text
+    confirm = chat.last_question("kim")  # the place question reads the time back
     assert "2. juni 2026 kl. 18:00–20:00" in confirm.text
-    await chat.say("kim", "søndag kl 11-13")  # typed instead of tapping "type it again"
-    assert "søndag 7. juni 2026 kl. 11:00–13:00" in chat.last_question("kim").text
     await chat.tap("kim", "again")
     await chat.say("kim", "5/12 10-13")
     assert "5. december 2026 kl. 10:00" in chat.last_question("kim").text
@@ -169,18 +168,12 @@ async def test_a_shared_location_becomes_the_map_pin(chat: Chat) -> None:
     await everyone(chat, "anna")
     await chat.say("kim", "/newevent")
     await chat.say("kim", "Bål")
-    await chat.tap("kim", "skip")
     await chat.say("kim", "lørdag kl 10-12")
-    await chat.tap("kim", "yes")
     await chat.say("kim", "Skovbrynet")
-    await chat.send_location("kim", Location(56.1234, 9.5678))
+    await chat.send_location("kim", Location(56.1234, 9.5678))  # just after the name
     await chat.tap("kim", "skip")
-    await chat.tap("kim", "no")
-    await chat.tap("kim", "keep")
-    await chat.tap("kim", "done")
-    await chat.tap("kim", "none")
+    await chat.tap("kim", "usual")
     await chat.tap("kim", "everybody")
-    await chat.tap("kim", "now")
     await chat.tap("kim", "publish")
     await chat.deliver_outbox()
     invitation = await invitation_for(chat, "anna")
@@ -575,6 +568,7 @@ async def test_cancelling_tells_those_concerned_and_stops_what_is_pending(chat: 
         await uow.commit()
     await chat.say("kim", "/aflys")
     await chat.tap("kim", f"e{event.id}")
+    await chat.tap("kim", "skip")  # no reason given
     await chat.tap("kim", "yes")
     delivered = await chat.deliver_outbox()
     assert [d.ref.user_id for d in delivered] == ["anna"]
@@ -604,16 +598,10 @@ async def test_invitations_at_a_set_time_wait_and_follow_a_change(
     await everyone(chat, "anna")
     await chat.say("kim", "/newevent")
     await chat.say("kim", "Bål")
-    await chat.tap("kim", "skip")
     await chat.say("kim", "lørdag kl 10-12")
-    await chat.tap("kim", "yes")
     await chat.say("kim", "Skovbrynet")
-    await chat.tap("kim", "skip")
     await chat.say("kim", "1")  # a capacity of one, not the first button
-    await chat.tap("kim", "no")
-    await chat.tap("kim", "keep")
-    await chat.tap("kim", "done")
-    await chat.tap("kim", "default")
+    await chat.tap("kim", "usual")
     await chat.tap("kim", "everybody")
     await chat.tap("kim", "later")
     await chat.say("kim", "i morgen kl 9")
@@ -642,7 +630,6 @@ async def test_back_in_the_middle_of_creating(chat: Chat) -> None:
     await chat.onboard("kim", name="Kim")
     await chat.say("kim", "/newevent")
     await chat.say("kim", "Bål")
-    await chat.tap("kim", "skip")
     await chat.say("kim", "lørdag kl 10-12")
     replies = await chat.say("kim", "/tilbage")
     assert replies[-1].expects_text
@@ -848,6 +835,7 @@ async def test_notices_keep_quiet_hours_unless_the_event_is_close(
     clock.set(datetime(2026, 6, 6, 5, 0, tzinfo=UTC))  # 07:00 local, quiet, 3 h before
     await chat.say("kim", "/aflys")
     await chat.tap("kim", f"e{event.id}")
+    await chat.tap("kim", "skip")  # no reason given
     await chat.tap("kim", "yes")
     delivered = await chat.deliver_outbox()
     texts = [d.message.text for d in delivered]
@@ -873,22 +861,21 @@ async def test_audience_by_interest_and_by_an_earlier_event(chat: Chat, clock: F
 
     await chat.say("kim", "/newevent")
     await chat.say("kim", "Fuglekig")
-    await chat.tap("kim", "skip")
     await chat.say("kim", "lørdag kl 7-9")
-    await chat.tap("kim", "yes")
     await chat.say("kim", "Engen")
     await chat.tap("kim", "skip")
-    await chat.tap("kim", "skip")
+    await chat.tap("kim", "choose")
     await chat.tap("kim", "no")
     await chat.tap("kim", "keep")
     await chat.tap("kim", "done")
     await chat.tap("kim", "none")
+    await chat.tap("kim", "done")  # access
+    await chat.tap("kim", "skip")  # getting there
     await chat.tap("kim", "topics")
     await chat.tap("kim", "done")  # nothing chosen yet: asked again
     await chat.tap("kim", f"t{topic_id}")
     assert chat.last_question("kim").choices[0].label.startswith("✅")
     await chat.tap("kim", "done")
-    await chat.tap("kim", "now")
     await chat.tap("kim", "publish")
     delivered = await chat.deliver_outbox()
     assert [d.ref.user_id for d in delivered] == ["anna"]
@@ -897,21 +884,14 @@ async def test_audience_by_interest_and_by_an_earlier_event(chat: Chat, clock: F
     clock.set(datetime(2026, 6, 7, 8, 0, tzinfo=UTC))  # the day after
     await chat.say("kim", "/newevent")
     await chat.say("kim", "Fuglekig igen")
-    await chat.tap("kim", "skip")
     await chat.say("kim", "lørdag kl 7-9")
-    await chat.tap("kim", "yes")
     await chat.say("kim", "Engen")
     await chat.tap("kim", "skip")
-    await chat.tap("kim", "skip")
-    await chat.tap("kim", "no")
-    await chat.tap("kim", "keep")
-    await chat.tap("kim", "done")
-    await chat.tap("kim", "none")
+    await chat.tap("kim", "usual")
     await chat.tap("kim", "attendees")
     earlier = chat.last_question("kim")
     assert "Fuglekig" in earlier.choices[0].label
     await chat.tap("kim", earlier.choices[0].id)
-    await chat.tap("kim", "now")
     preview = chat.last_question("kim")
     assert "Fuglekig" in preview.text
     await chat.tap("kim", "publish")
@@ -1085,14 +1065,11 @@ async def test_a_capacity_in_other_digits_is_asked_again_not_a_crash(chat: Chat)
     await everyone(chat)
     await chat.say("kim", "/newevent")
     await chat.say("kim", "Bål")
-    await chat.tap("kim", "skip")
     await chat.say("kim", "lørdag kl 10-12")
-    await chat.tap("kim", "yes")
     await chat.say("kim", "Skovbrynet")
-    await chat.tap("kim", "skip")
     for not_a_number in ("²", "١٢", "0", "10001"):
         replies = await chat.say("kim", not_a_number)
         assert "tal" in replies[0].text.lower(), replies[0].text  # "Skriv et tal, fx 20."
         assert chat.last_question("kim").choices[0].id == "skip"  # still the same question
     await chat.say("kim", "12")
-    assert chat.last_question("kim").choices[0].id == "yes"  # on to guests
+    assert chat.last_question("kim").choices[0].id == "usual"  # on to the rest

@@ -31,8 +31,8 @@ QUESTIONS = (
 class BotProcess:
     """`python -m bot run` on Matrix, as an operator would start it, and killed like a crash."""
 
-    def __init__(self, synapse: Synapse, folder: Path) -> None:
-        account = synapse.register("crashbot")
+    def __init__(self, synapse: Synapse, folder: Path, localpart: str = "crashbot") -> None:
+        account = synapse.register(localpart)
         admin = synapse.register("admin", admin=True)
         synapse.override_ratelimit(admin, account.user_id)
         self.user_id = account.user_id
@@ -64,6 +64,20 @@ class BotProcess:
             self._process.send_signal(signal.SIGKILL)
         await self._process.wait()
         self._process = None
+
+    async def signal(self, signum: signal.Signals, *, within: float) -> int:
+        """Send `signum` and wait for the process to end (failing after `within` seconds, with
+        the log); returns its exit code."""
+        assert self._process is not None
+        self._process.send_signal(signum)
+        try:
+            code = await asyncio.wait_for(self._process.wait(), within)
+        except TimeoutError:
+            raise AssertionError(
+                f"still running {within}s after {signum.name}: {self.log.read_text()[-3000:]}"
+            ) from None
+        self._process = None
+        return code
 
     async def stop(self) -> None:
         if self._process is not None:

@@ -22,6 +22,7 @@ import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -42,6 +43,8 @@ from conversations.core.messages import (
     Reaction,
     parse_command,
 )
+from conversations.events.flows.new_event.draft import Step as NewEventStep
+from conversations.feedback.rules.windows import event_end
 from conversations.people.flows import become_coordinator as coordinator_invite
 from conversations.people.flows import change_settings as settings_flow
 from conversations.people.flows import manage_topics as topics_admin
@@ -50,6 +53,7 @@ from conversations.people.flows.forget_me import Forget, ForgetStep
 from conversations.people.flows.link_accounts import LinkAccounts
 from conversations.people.flows.pause import Stop
 from conversations.people.flows.see_my_data import MyData
+from conversations.tasks.flows.manage_tasks import Step as TasksStep
 from handlers.commands import BACK, CANCEL, HELP
 from storage.clock import FrozenClock
 from storage.models import Role
@@ -63,11 +67,34 @@ VALID_STATES: dict[str, set[str]] = {
     "forget": {step.value for step in ForgetStep},
     "coordinator": {step.value for step in coordinator_invite.Step},
     "topics": {step.value for step in topics_admin.Step},
+    "tasks": {step.value for step in TasksStep},
+    "editevent": {"choose", "what", "time", "end", "place", "confirm"},
+    "attendees": {"choose", "list", "write"},
+    "cancelevent": {"choose", "confirm"},
+    "eventqr": {"choose"},
+    "offer": {"menu", "text", "kind", "area", "when", "one"},
+    "offers": {"kind", "area", "list"},
+    "myinitiatives": {"choose", "view", "write"},
+    "snaplog": {"collect", "snapconsent"},
+    "initiatives": {"back_note", "back_wider", "hide_reason"},
+    "feedback": {"came", "step", "why", "matters", "next", "sign", "snapconsent", "again"},
+    "newevent": {step.value for step in NewEventStep},
+    "initiative": {
+        "title",
+        "text",
+        "when",
+        "end",
+        "confirm_when",
+        "place",
+        "pin",
+        "tasks",
+        "topics",
+        "preview",
+    },
 }
 
-FLOW_NAMES = set(
-    build_router(Settings(_env_file=None), None, catalogs(), FrozenClock())._engine.flow_names  # type: ignore[arg-type,call-arg]
-)
+ROUTER = build_router(Settings(_env_file=None), None, catalogs(), FrozenClock())  # type: ignore[arg-type,call-arg]
+FLOW_NAMES = set(ROUTER._engine.flow_names)
 
 # PostgreSQL runs fewer: it is there for what only PostgreSQL refuses (a NUL in text, say)
 EXAMPLES_PER_STATE = {"sqlite": 20, "postgres": 8}
@@ -133,6 +160,42 @@ def after_onboarding(
     return drive
 
 
+def coordinator_script(
+    *steps: str, then_state: str | None = None, coordinator: bool = True
+) -> Driver:
+    """A coordinator's (or citizen's) messages ("tap:<choice id>" is a tap); `then_state`
+    puts the conversation in a state only an earlier version's draft can be in, and asks it
+    again."""
+    onboarded = after_onboarding(coordinator=coordinator)
+
+    async def drive(chat: Chat, user: str) -> None:
+        await onboarded(chat, user)
+        for step in steps:
+            if step.startswith("tap:"):
+                await chat.tap(user, step.removeprefix("tap:"))
+            elif step.startswith("tap#"):  # by position: ids that carry a row's number
+                await chat.tap(user, int(step.removeprefix("tap#")))
+            else:
+                await chat.say(user, step)
+        if then_state is not None:
+            ref = chat.ref(user)
+            async with chat.app.uow() as uow:
+                conversation = await uow.conversations.get(ref.platform, ref.chat_id, ref.user_id)
+                assert conversation is not None
+                conversation.state = then_state
+                await uow.commit()
+            await chat.say(user, "/help")
+
+    return drive
+
+
+async def _invited(chat: Chat, user: str) -> None:
+    """A citizen with an invitation in the chat, not answered yet (typed replies go to it)."""
+    await after_onboarding()(chat, user)
+    await coordinator_script(*new_event_until("preview"), "tap:publish")(chat, f"{user}-kim")
+    await chat.deliver_outbox()
+
+
 async def _refused(chat: Chat, user: str) -> None:
     await chat.say(user, "/start")
     await chat.tap(user, "da")
@@ -150,6 +213,172 @@ class Target:
     may_change: frozenset[str] = frozenset()  # what a plain answer here may change
 
 
+NEW_EVENT_STEPS = {
+    "title": ("/newevent",),
+    "when": ("Skovtur",),
+    "end": ("lørdag kl 10",),
+    "place": ("tap:skip",),
+    "capacity": ("Hald Ege",),
+    "usual": ("tap:skip",),
+    "guests": ("tap:choose",),
+    "journey": ("tap:no",),
+    "tasks": ("tap:keep",),
+    "reminders": ("tap:done",),
+    "access": ("tap:default",),
+    "practical": ("tap:done",),
+    "audience": ("tap:skip",),
+    "preview": ("tap:everybody",),
+}
+
+
+def new_event_until(state: str) -> tuple[str, ...]:
+    """The coordinator's messages that reach `state` of /newevent, one after another."""
+    order = list(NEW_EVENT_STEPS)
+    return tuple(step for name in order[: order.index(state) + 1] for step in NEW_EVENT_STEPS[name])
+
+
+NEW_EVENT_TARGETS: dict[str, Target] = {
+    **{
+        f"newevent:{state}": Target(
+            coordinator_script(*new_event_until(state)), ("newevent", state)
+        )
+        for state in NEW_EVENT_STEPS
+    },
+    "newevent:text": Target(
+        coordinator_script(*new_event_until("preview"), "tap:text"), ("newevent", "text")
+    ),
+    "newevent:send_at": Target(
+        coordinator_script(*new_event_until("preview"), "tap:later"), ("newevent", "send_at")
+    ),
+    "newevent:topics": Target(
+        coordinator_script(*new_event_until("audience"), "tap:topics"), ("newevent", "topics")
+    ),
+    "newevent:earlier": Target(
+        coordinator_script(*new_event_until("audience"), "tap:attendees"),
+        ("newevent", "earlier"),
+    ),
+    **{
+        f"newevent:{state}": Target(
+            coordinator_script(*new_event_until("preview"), then_state=state),
+            ("newevent", state),
+        )
+        for state in ("confirm_when", "pin", "send")  # drafts kept by an earlier version
+    },
+}
+
+
+INITIATIVE_STEPS = {
+    "title": ("/initiativ",),
+    "text": ("Bålaften",),
+    "when": ("tap:skip",),
+    "end": ("lørdag kl 18",),
+    "place": ("tap:skip",),
+    "tasks": ("Byparken",),
+    "topics": ("tap:done",),
+    "preview": ("tap:done",),
+}
+
+
+def initiative_until(state: str) -> tuple[str, ...]:
+    order = list(INITIATIVE_STEPS)
+    return tuple(
+        step for name in order[: order.index(state) + 1] for step in INITIATIVE_STEPS[name]
+    )
+
+
+INITIATIVE_TARGETS: dict[str, Target] = {
+    **{
+        f"initiative:{state}": Target(
+            coordinator_script(*initiative_until(state), coordinator=False),
+            ("initiative", state),
+        )
+        for state in INITIATIVE_STEPS
+    },
+    **{
+        f"initiative:{state}": Target(
+            coordinator_script(*initiative_until("preview"), then_state=state, coordinator=False),
+            ("initiative", state),
+        )
+        for state in ("confirm_when", "pin")  # drafts kept by an earlier version
+    },
+}
+
+
+# a published event with one task, then the organiser's task list
+WITH_A_TASK = (
+    *new_event_until("tasks"),
+    "medbring suppe x2",
+    "tap:done",
+    "tap:default",
+    "tap:done",
+    "tap:skip",
+    "tap:everybody",
+    "tap:publish",
+    "/opgaver",
+)
+
+
+def tasks_target(state: str, *before: str) -> Target:
+    return Target(coordinator_script(*WITH_A_TASK, *before), ("tasks", state))
+
+
+TASKS_TARGETS: dict[str, Target] = {
+    "tasks:choose": tasks_target("choose"),
+    "tasks:list": tasks_target("list", "tap#1"),
+    "tasks:add": tasks_target("add", "tap#1", "tap:add"),
+    "tasks:task": tasks_target("task", "tap#1", "tap#1"),
+    "tasks:rename": tasks_target("rename", "tap#1", "tap#1", "tap:rename"),
+    "tasks:hands": tasks_target("hands", "tap#1", "tap#1", "tap:hands"),
+}
+
+
+A_SAVED_OFFER = ("/tilbyd", "Jeg kan bage kage", "tap#1", "tap:anywhere", "tap:skip")
+
+
+def moderating(*taps: str) -> Driver:
+    """A coordinator at a citizen's new initiative, from the list of initiatives."""
+    coordinator = coordinator_script("/initiativer", "tap#1", *taps)
+
+    async def drive(chat: Chat, user: str) -> None:
+        author = coordinator_script(*initiative_until("preview"), "tap:publish", coordinator=False)
+        await author(chat, f"{user}-anna")
+        await coordinator(chat, user)
+
+    return drive
+
+
+def at_feedback(*steps: str) -> Driver:
+    """A citizen who said yes, an hour after the event, having tapped to give feedback;
+    then `steps` ("tap:<id>", "photo", or text)."""
+
+    async def drive(chat: Chat, user: str) -> None:
+        await after_onboarding()(chat, user)
+        await coordinator_script(*new_event_until("preview"), "tap:publish")(chat, f"{user}-kim")
+        await chat.deliver_outbox()
+        invitation = chat.last_question(user)
+        assert invitation.prompt_id is not None
+        await chat.press(user, invitation.prompt_id, "yes")
+        async with chat.app.uow() as uow:
+            prompt = await uow.prompts.get(invitation.prompt_id)
+            assert prompt is not None
+            event = await uow.events.get(int(prompt.context["event_id"]))
+        assert event is not None
+        assert isinstance(chat.app.clock, FrozenClock)
+        chat.app.clock.set(event_end(event) + timedelta(hours=1))
+        await chat.app.event_jobs.run_once()
+        await chat.deliver_outbox()
+        await chat.tap(user, "start")
+        for step in steps:
+            if step.startswith("tap:"):
+                await chat.tap(user, step.removeprefix("tap:"))
+            elif step == "photo":
+                await chat.send_media(user, Media(MediaKind.PHOTO, "file-1"))
+            else:
+                await chat.say(user, step)
+
+    return drive
+
+
 PROFILE = frozenset({"consent", "display_name", "quiet", "topics"})
 
 TARGETS: dict[str, Target] = {
@@ -157,6 +386,7 @@ TARGETS: dict[str, Target] = {
     "refused": Target(_refused, None),
     "onboarded": Target(after_onboarding(), None, frozenset({"status"})),
     "stopped": Target(after_onboarding("/stop"), None, frozenset({"status"})),
+    "invited": Target(_invited, None, frozenset({"status"})),
     "onboarding:language": Target(
         onboarding_at("language"), ("onboarding", "language"), frozenset({"language"})
     ),
@@ -239,6 +469,81 @@ TARGETS: dict[str, Target] = {
         after_onboarding("/topics", taps=("names", "s0", "uk"), coordinator=True),
         ("topics", "name_text"),
     ),
+    **NEW_EVENT_TARGETS,
+    **INITIATIVE_TARGETS,
+    **TASKS_TARGETS,
+    **{
+        f"{flow}:{state}": Target(
+            coordinator_script(*new_event_until("preview"), "tap:publish", *then),
+            (flow, state),
+        )
+        for flow, state, then in (
+            ("editevent", "choose", ("/retarrangement",)),
+            ("editevent", "what", ("/retarrangement", "tap#1")),
+            ("editevent", "time", ("/retarrangement", "tap#1", "tap:time")),
+            ("editevent", "end", ("/retarrangement", "tap#1", "tap:time", "søndag kl 10")),
+            ("editevent", "place", ("/retarrangement", "tap#1", "tap:place")),
+            ("editevent", "confirm", ("/retarrangement", "tap#1", "tap:place", "Engen")),
+            ("attendees", "choose", ("/deltagere",)),
+            ("attendees", "list", ("/deltagere", "tap#1")),
+            ("attendees", "write", ("/deltagere", "tap#1", "tap:write")),
+            ("cancelevent", "choose", ("/aflys",)),
+            ("cancelevent", "confirm", ("/aflys", "tap#1")),
+            ("eventqr", "choose", ("/qrkode",)),
+        )
+    },
+    **{
+        f"offer:{state}": Target(coordinator_script(*steps, coordinator=False), ("offer", state))
+        for state, steps in (
+            ("text", ("/tilbyd",)),
+            ("kind", ("/tilbyd", "Jeg kan bage kage")),
+            ("area", ("/tilbyd", "Jeg kan bage kage", "tap#1")),
+            ("when", ("/tilbyd", "Jeg kan bage kage", "tap#1", "tap:anywhere")),
+            ("menu", (*A_SAVED_OFFER, "/tilbyd")),
+            ("one", (*A_SAVED_OFFER, "/tilbyd", "tap#1")),
+        )
+    },
+    "offers:kind": Target(coordinator_script("/tilbud"), ("offers", "kind")),
+    "offers:area": Target(coordinator_script("/tilbud", "tap:all"), ("offers", "area")),
+    "offers:list": Target(
+        coordinator_script("/tilbud", "tap:all", "tap:anywhere"), ("offers", "list")
+    ),
+    **{
+        f"myinitiatives:{state}": Target(
+            coordinator_script(
+                *initiative_until("preview"),
+                "tap:publish",
+                "/mineinitiativer",
+                *then,
+                coordinator=False,
+            ),
+            ("myinitiatives", state),
+        )
+        for state, then in (("choose", ()), ("view", ("tap#1",)), ("write", ("tap#1", "tap:write")))
+    },
+    "snaplog:snapconsent": Target(
+        at_feedback("/billede"), ("snaplog", "snapconsent"), frozenset({"photos"})
+    ),
+    "snaplog:collect": Target(at_feedback("/billede", "tap:yes"), ("snaplog", "collect")),
+    "initiatives:back_note": Target(moderating("tap:back"), ("initiatives", "back_note")),
+    "initiatives:back_wider": Target(
+        moderating("tap:back", "tap:skip"), ("initiatives", "back_wider")
+    ),
+    "initiatives:hide_reason": Target(moderating("tap:hide"), ("initiatives", "hide_reason")),
+    "feedback:came": Target(at_feedback(), ("feedback", "came")),
+    "feedback:step": Target(at_feedback("tap:came"), ("feedback", "step")),
+    "feedback:why": Target(at_feedback("tap:came", "tap:bad"), ("feedback", "why")),
+    "feedback:snapconsent": Target(
+        at_feedback("tap:came", "photo"), ("feedback", "snapconsent"), frozenset({"photos"})
+    ),
+    "feedback:matters": Target(at_feedback("tap:notcame"), ("feedback", "matters")),
+    "feedback:next": Target(at_feedback("tap:notcame", "Naturen"), ("feedback", "next")),
+    "feedback:sign": Target(
+        at_feedback("tap:notcame", "Naturen", "tap:skip"), ("feedback", "sign")
+    ),
+    "feedback:again": Target(
+        at_feedback("tap:notcame", "tap:skip", "tap:skip", "/mening"), ("feedback", "again")
+    ),
 }
 
 
@@ -280,6 +585,8 @@ PEOPLE_FLOWS = (
 )
 COMMAND_NAMES = sorted(
     {name for flow in PEOPLE_FLOWS for spec in flow.commands for name in spec.names}
+    # every other flow's commands too: each may be typed in the middle of anything
+    | set(ROUTER.commands.all_names())
     | {*CANCEL, *BACK, *HELP}
 )
 WORDS = [

@@ -141,3 +141,28 @@ def test_limits_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TMM_TELEGRAM_RATE_PER_SECOND", "31")
     with pytest.raises(ConfigurationError, match="TMM_TELEGRAM_RATE_PER_SECOND"):
         load_settings(_env_file=None)
+
+
+async def test_while_people_write_a_broadcast_leaves_a_tenth_of_the_window_for_replies() -> None:
+    time = ManualTime()
+    limiter = RateLimiter(RateLimits(per_second=30), time)
+    for n in range(30):  # a broadcast alone may use the whole window
+        with limiter.push(f"b{n}"):
+            await limiter.before_request()
+    assert time.now < 1000.01
+    time.now += 1.1  # the window is empty again
+    with limiter.push("person", urgent=True):
+        await limiter.before_request()  # someone is writing
+    started = time.now
+    for n in range(26):  # 1 reply + 26 = 27: three slots stay free
+        with limiter.push(f"c{n}"):
+            await limiter.before_request()
+    assert time.now == started
+    with limiter.push("c26"):
+        await limiter.before_request()  # the 28th waits for the window to move on
+    assert time.now > started + 0.9
+    for n in range(3):  # replies find their slots at once
+        at = time.now
+        with limiter.push(f"p{n}", urgent=True):
+            await limiter.before_request()
+        assert time.now == at

@@ -247,7 +247,7 @@ async def test_nobody_else_can_send_it_again(chat: Chat, platform: FaultTranspor
     # Kim's button pressed from another chat: the stored question is not theirs
     assert summary.prompt_id is not None
     replies = await chat.press("cy", summary.prompt_id, "again")
-    assert "Den knap virker ikke længere" in texts(replies)
+    assert "Det valg er ikke længere muligt" in texts(replies)
     # a question of their own about Kim's broadcast (as if one had been sent to them)
     for user in ("lis", "cy"):
         offered = await offer_for(chat, user, batch)

@@ -4,6 +4,7 @@ description of a command menu the app hands to transports that show one."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -11,6 +12,12 @@ from conversations.core.messages import ChatRef, ChoiceEcho, Inbound, OutMessage
 from storage.models import Role
 
 Dispatch = Callable[[Inbound], Awaitable[None]]
+
+# The transaction id of the outbox row a delivery worker is sending, while it sends it. A
+# transport whose platform drops a request it has seen with the same id (Matrix) gives it
+# with every request of the row and says so with `deduplicates_sends = True`: the worker
+# then sends a row interrupted on the wire again instead of calling it unknown.
+SENDING_TRANSACTION: ContextVar[str | None] = ContextVar("sending_transaction", default=None)
 
 
 @runtime_checkable
@@ -22,6 +29,10 @@ class KeepingIntake(Protocol):
     async def __call__(self, inbound: Inbound) -> None: ...
 
     async def receive(self, platform: str, inbounds: Sequence[Inbound]) -> None: ...
+
+    async def finish(self) -> None:
+        """Wait until every update in hand is handled."""
+        ...
 
 
 class Transport(Protocol):

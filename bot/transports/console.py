@@ -116,6 +116,18 @@ class ConsoleTransport:
 
     async def echo(self, ref: ChatRef, echo: ChoiceEcho) -> None:
         self._write(f"{INDENT}✓ {echo.label}")
+        card = echo.replacement
+        if card is None or card.prompt_id is None or not card.choices:
+            return
+        # the answered message keeps buttons: its numbers now stand for those
+        for number, choice in enumerate(card.choices, start=1):
+            emoji = f"{choice.emoji} " if choice.emoji else ""
+            self._write(f"{INDENT}  {number}. {emoji}{choice.label}")
+        self._last_choices[ref.user_id] = (
+            card.prompt_id,
+            tuple(choice.id for choice in card.choices),
+            echo.prompt_message_id,
+        )
 
     def _write(self, line: str) -> None:
         self._output.write(line + "\n")

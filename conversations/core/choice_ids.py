@@ -32,4 +32,5 @@ class ChoiceKey:
 
 EVENT = ChoiceKey("e")
 TOPIC = ChoiceKey("t")
+IDEA = ChoiceKey("i")
 STEP = ChoiceKey("s")  # a default step of the journey, by its place

@@ -28,6 +28,27 @@ _NEXT_WEEKDAY = re.compile(
     r"\bn(?:æ|ae)ste\s+(?=(?:man|tirs|ons|tors|fre|lør|lor|søn|son)dag)", re.IGNORECASE
 )
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}|\d\s*(?:am|pm)\b|\b(?:in|om)\s+\d+\s*\w*", re.IGNORECASE)
+# Little words people put around a date ("på lørdag", "den 5.", "d. 5/12", "fra kl 10 til 13",
+# "on saturday"): they carry nothing the reader needs, and they stop dateparser.
+_FILLER = re.compile(r"(?<!\w)(?:på|paa|den|d\.|fra|on|from|the)(?!\w)", re.IGNORECASE)
+_KLOKKEN = re.compile(r"\bklokken\b", re.IGNORECASE)
+# "5.12 kl 10" is a date when a time follows; "18.30" alone stays a time.
+_DOT_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})(?:\.(\d{2,4}))?(?=\s+(?:kl|\d))", re.IGNORECASE)
+_WEEKDAYS = {
+    "man": 0,
+    "tirs": 1,
+    "ons": 2,
+    "tors": 3,
+    "fre": 4,
+    "lør": 5,
+    "lor": 5,
+    "søn": 6,
+    "son": 6,
+}
+_DAY_AFTER_TOMORROW = re.compile(r"\b(?:i\s+)?overmorgen\b|\bday after tomorrow\b", re.IGNORECASE)
+_NEXT_WEEK_DAY = re.compile(
+    r"\b(man|tirs|ons|tors|fre|lør|lor|søn|son)dag\s+(?:i\s+)?n(?:æ|ae)ste\s+uge\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +65,24 @@ def _clock_time(text: str) -> time | None:
     return time(0, m) if h == 24 else time(h, m)
 
 
+def _plain_words(text: str, today: date) -> str:
+    """The little words left out, and the days dateparser does not know named as dates."""
+
+    def next_week(match: re.Match[str]) -> str:
+        weekday = _WEEKDAYS[match.group(1).lower()]
+        monday = today + timedelta(days=7 - today.weekday())
+        return f"{monday + timedelta(days=weekday):%d/%m/%Y}"
+
+    text = _KLOKKEN.sub("kl", text)
+    text = _DAY_AFTER_TOMORROW.sub(f"{today + timedelta(days=2):%d/%m/%Y}", text)
+    text = _NEXT_WEEK_DAY.sub(next_week, text)
+    text = _DOT_DATE.sub(
+        lambda m: f"{m.group(1)}/{m.group(2)}" + (f"/{m.group(3)}" if m.group(3) else ""), text
+    )
+    text = _FILLER.sub(" ", text)
+    return " ".join(text.split())
+
+
 def _normalise(text: str) -> str:
     text = " ".join(text.strip().split())
     text = _NEXT_WEEKDAY.sub("", text)
@@ -57,6 +96,10 @@ def _normalise(text: str) -> str:
 _ALWAYS_READ = ("da", "en")
 
 
+def _languages(language: str) -> list[str]:
+    return list(dict.fromkeys((language, *_ALWAYS_READ)))
+
+
 def _parse_one(text: str, now_local: datetime, language: str) -> datetime | None:
     settings = {
         "PREFER_DATES_FROM": "future",
@@ -64,7 +107,7 @@ def _parse_one(text: str, now_local: datetime, language: str) -> datetime | None
         "DATE_ORDER": "DMY",
         "RETURN_AS_TIMEZONE_AWARE": False,
     }
-    languages = list(dict.fromkeys((language, *_ALWAYS_READ)))
+    languages = _languages(language)
     try:
         parsed: datetime | None = dateparser.parse(text, languages=languages, settings=settings)
     except ValueError:  # a language dateparser does not know: read as Danish and English
@@ -85,7 +128,8 @@ def parse_when(
     read in `language` (the writer's), Danish and English."""
     zone = ZoneInfo(timezone)
     now_local = now.astimezone(zone)
-    range_match = _RANGE.match(" ".join(text.strip().split()))
+    text = _plain_words(text, now_local.date())
+    range_match = _RANGE.match(text)
     if range_match is not None:
         start_time = _clock_time(range_match.group("a"))
         end_time = _clock_time(range_match.group("b"))
@@ -103,6 +147,27 @@ def parse_when(
     if start is None:
         return None
     return ParsedWhen(start.astimezone(UTC), None)
+
+
+def parse_date(
+    text: str, now: datetime, timezone: str, language: str = _ALWAYS_READ[0]
+) -> date | None:
+    """A day without a time ("20/12", "11. juli"), the next such day from now, local; read
+    in `language` (the writer's), Danish and English."""
+    now_local = now.astimezone(ZoneInfo(timezone))
+    settings = {
+        "PREFER_DATES_FROM": "future",
+        "RELATIVE_BASE": now_local.replace(tzinfo=None),
+        "DATE_ORDER": "DMY",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    try:
+        parsed = dateparser.parse(text, languages=_languages(language), settings=settings)
+    except ValueError:  # a language dateparser does not know
+        return parse_date(text, now, timezone) if language != _ALWAYS_READ[0] else None
+    except OverflowError:
+        return None
+    return parsed.date() if parsed is not None else None
 
 
 def parse_end(

@@ -22,6 +22,7 @@ from conversations.core.messages import (
     OutMessage,
     Reaction,
 )
+from conversations.core.prompts import FORGIVING, TYPED_HINT
 from storage.models import Conversation, Prompt
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,15 @@ MAX_HISTORY = 30
 
 
 DETACHED_REPLY_WINDOW = timedelta(days=3)
+
+
+class QuestionOnItsWay(Exception):
+    """A reaction on a message that is not tied to a question (yet) while a question to
+    this chat is still on its way: the message it answers may be that one, sent before the
+    outcome was written (or before a crash). Nothing is committed; handle it again shortly."""
+
+
+QUESTION_ON_ITS_WAY_WINDOW = timedelta(days=1)
 
 
 class UnknownFlow(KeyError):
@@ -99,7 +109,10 @@ class Engine:
         if inbound.media is not None:
             if not flow.takes_media(conversation.state):
                 return await self._cannot_use(ctx, conversation, bool(choices), expects_text)
-            answer = Answer(media=inbound.media, text=inbound.media.caption)
+            caption = inbound.media.caption
+            answer = Answer(
+                media=inbound.media, text=caption.replace("\x00", "") if caption else None
+            )
         elif inbound.location is not None:
             if not flow.takes_location(conversation.state):
                 return await self._cannot_use(ctx, conversation, bool(choices), expects_text)
@@ -111,7 +124,8 @@ class Engine:
             if picked is not None:
                 answer = Answer(choice=picked)
             elif expects_text or not choices:
-                answer = Answer(text=inbound.text)
+                # nobody means a NUL, and PostgreSQL refuses one in text: no flow gets it
+                answer = Answer(text=inbound.text.replace("\x00", ""))
         if answer is None:
             hint = ctx._(
                 N_("I didn't quite catch that. Tap one of the choices, or type its number.")
@@ -151,7 +165,10 @@ class Engine:
         """A typed reply ("1", "tæl mig med") to the newest message with buttons, if it fits.
 
         Only an exact answer counts (a number, an emoji, a label), and only to a message from
-        the last few days, so ordinary chatter is never taken as a choice.
+        the last few days, so ordinary chatter is never taken as a choice. A question that
+        says so in its context (`FORGIVING`, an invitation) also takes a typo or the start
+        of a label; one with a `TYPED_HINT` answers anything else with that one line, and
+        stays the question typed replies go to (no menu takes its place).
         """
         since = ctx.now() - DETACHED_REPLY_WINDOW
         ref = ctx.ref
@@ -160,8 +177,12 @@ class Engine:
         )
         if prompt is None:
             return None
-        picked = match_choice(text, prompt.choices, exact_only=True)
+        forgiving = bool(prompt.context.get(FORGIVING))
+        picked = match_choice(text, prompt.choices, exact_only=not forgiving)
         if picked is None:
+            hint = prompt.context.get(TYPED_HINT)
+            if isinstance(hint, str) and hint:
+                return [Outgoing(ctx.ref, OutMessage(ctx._(hint)))]
             return None
         return await self._resolve(ctx, prompt, picked)
 
@@ -169,6 +190,12 @@ class Engine:
         """A reaction on one of the bot's messages, mapped to the choice with that emoji."""
         prompt = await self._reacted_on(ctx, reaction)
         if prompt is None:
+            ref = ctx.ref
+            since = ctx.now() - QUESTION_ON_ITS_WAY_WINDOW
+            if not ctx.last_try and await ctx.uow.prompts.on_its_way(
+                ref.platform, ref.chat_id, since=since
+            ):
+                raise QuestionOnItsWay(reaction.message_id)
             return []  # reactions on other messages, or by other people, are just reactions
         key = reaction.key.replace("\ufe0f", "")
         matches = [c for c in prompt.choices if (c.get("emoji") or "").replace("\ufe0f", "") == key]
@@ -178,7 +205,11 @@ class Engine:
             by_position = prompt.choices[number - 1]
             matches = [] if by_position.get("emoji") else [by_position]
         if len(matches) != 1:
-            return []
+            hint = N_(
+                "That is not one of the answers. Pick one of those shown with the question, "
+                "or write the number of your answer."
+            )
+            return [Outgoing(ctx.ref, OutMessage(ctx._(hint)))]
         return await self._resolve(ctx, prompt, str(matches[0]["id"]))
 
     async def back(self, ctx: FlowContext) -> list[Outgoing]:
@@ -233,7 +264,9 @@ class Engine:
     async def _resolve(
         self, ctx: FlowContext, prompt: Prompt, choice_id: str, *, message_id: str | None = None
     ) -> list[Outgoing]:
-        echo = self._echo(ctx, prompt, choice_id, message_id or prompt.platform_message_id)
+        carrier = message_id or prompt.platform_message_id
+        # read before the flow runs: an answered card may get other buttons
+        label = next((c["label"] for c in prompt.choices if c["id"] == choice_id), choice_id)
         if prompt.bound:
             conversation, out = await self.current(ctx)
             if conversation is None or conversation.prompt_id != prompt.id:
@@ -246,6 +279,7 @@ class Engine:
             transition = await flow.handle(
                 ctx, conversation.state, flow.load(conversation.data), Answer(choice=choice_id)
             )
+            echo = self._echo(ctx, label, carrier, transition)
             return echo + await self._apply(ctx, flow, conversation, transition)
 
         detached_flow = self._flows.get(prompt.flow)
@@ -253,6 +287,7 @@ class Engine:
         if detached_flow is None or detached is None:
             return await self._not_valid(ctx)
         flow, transition = detached_flow, detached
+        echo = self._echo(ctx, label, carrier, transition)
         existing: Conversation | None = None
         if not transition.ends:
             existing, _ = await self.current(ctx)
@@ -262,16 +297,21 @@ class Engine:
         return echo + await self._apply(ctx, flow, existing, transition)
 
     def _echo(
-        self, ctx: FlowContext, prompt: Prompt, choice_id: str, message_id: str | None
+        self,
+        ctx: FlowContext,
+        label: str,
+        message_id: str | None,
+        transition: Transition,
     ) -> list[Outgoing]:
-        if message_id is None:
+        """The mark on the answered message: only once the flow has taken the answer."""
+        if message_id is None or not transition.accepted:
             return []
-        label = next((c["label"] for c in prompt.choices if c["id"] == choice_id), choice_id)
-        return [Outgoing(ctx.ref, echo=ChoiceEcho(message_id, label))]
+        echo = ChoiceEcho(message_id, label, replacement=transition.replaces)
+        return [Outgoing(ctx.ref, echo=echo)]
 
     async def _not_valid(self, ctx: FlowContext) -> list[Outgoing]:
         text = ctx._(
-            N_("That button is no longer in use. Here is where we are; nothing has been lost.")
+            N_("That choice is no longer open. Here is where we are; nothing has been lost.")
         )
         conversation, out = await self.current(ctx)
         reply = [Outgoing(ctx.ref, OutMessage(text))]

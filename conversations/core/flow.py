@@ -87,6 +87,11 @@ class Transition:
     say: tuple[OutMessage, ...] = ()
     ask: bool = True
     then: tuple[str, str] | None = None
+    # False when the answer was refused (closed, full, not theirs): the pressed message is
+    # then not marked as answered
+    accepted: bool = True
+    # what the answered message (outside a conversation) now reads, buttons and all
+    replaces: OutMessage | None = None
 
     @classmethod
     def go(cls, state: str, data: FlowData, *say: OutMessage) -> Transition:
@@ -98,9 +103,20 @@ class Transition:
         return cls(state=STAY, data=data, say=say, ask=ask)
 
     @classmethod
-    def end(cls, *say: OutMessage, then: tuple[str, str] | None = None) -> Transition:
-        """Finish the conversation; `then` starts another flow (name, args) right after."""
-        return cls(state=None, say=say, then=then)
+    def end(
+        cls,
+        *say: OutMessage,
+        then: tuple[str, str] | None = None,
+        replaces: OutMessage | None = None,
+    ) -> Transition:
+        """Finish the conversation; `then` starts another flow (name, args) right after;
+        `replaces` is what a pressed message outside a conversation now reads."""
+        return cls(state=None, say=say, then=then, replaces=replaces)
+
+    @classmethod
+    def refuse(cls, *say: OutMessage) -> Transition:
+        """Finish without taking the answer: the person hears why, nothing is marked."""
+        return cls(state=None, say=say, accepted=False)
 
     @property
     def ends(self) -> bool:
@@ -149,6 +165,8 @@ class FlowContext:
     clock: Clock
     config: FlowConfig
     inbound: Inbound | None = None
+    # The last time this update is handled: nothing is left to wait for (QuestionOnItsWay).
+    last_try: bool = True
     # What the person asked for before they could have it (a command typed before consent):
     # (flow, args) that onboarding goes on with when it is done. Set only by the server,
     # never from what was typed, so no one can steer it to a flow of their choosing.

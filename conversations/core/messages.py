@@ -132,6 +132,9 @@ class ChoiceEcho:
 
     prompt_message_id: str
     label: str
+    # the message as it should now read (an invitation card showing the answer, with the
+    # buttons that still make sense); None: mark it answered and take its buttons away
+    replacement: OutMessage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +160,11 @@ def parse_command(text: str) -> Command | None:
     if match is None:
         return None
     return Command(name=match.group(1).lower(), args=(match.group(2) or "").strip())
+
+
+# An outbox payload with this key (the platform's id of a message already sent) puts the
+# message in place of that one instead of sending a new one (a changed invitation).
+EDIT_OF = "edit_of"
 
 
 def message_to_payload(message: OutMessage) -> dict[str, Any]:

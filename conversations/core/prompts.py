@@ -14,6 +14,10 @@ from conversations.core.messages import (
 )
 from storage.unit_of_work import UnitOfWork
 
+# Keys of a detached prompt's context that say how typed replies to it are read.
+FORGIVING = "forgiving"  # typos and the start of a label count, not only exact words
+TYPED_HINT = "typed_hint"  # the catalog text (N_) that says what a reply can be
+
 
 async def offer(
     ctx: FlowContext,

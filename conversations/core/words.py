@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-YES_WORDS = ("ja", "yes", "jo", "ok", "okay", "jep", "gerne", "sure")
+YES_WORDS = (
+    "ja",
+    "yes",
+    "jo",
+    "ok",
+    "okay",
+    "jep",
+    "gerne",
+    "sure",
+    "jaa",
+    "ja tak",
+    "ja gerne",
+    "yes please",
+    "yep",
+    "yeah",
+)
 
 
-NO_WORDS = ("nej", "no", "nope", "ellers tak", "nej tak", "no thanks")
+NO_WORDS = ("nej", "no", "nope", "ellers tak", "nej tak", "no thanks", "nej ellers tak", "nah")
 
 
 SKIP_WORDS = ("spring over", "skip", "videre", "next", "-")
@@ -19,3 +34,50 @@ def whole_number(text: str, *, at_most: int = 10**9) -> int | None:
         return None
     number = int(digits)
     return number if number <= at_most else None
+
+
+# Answers to an invitation, typed: besides the button labels, the ways people say them.
+COMING_WORDS = (
+    *YES_WORDS,
+    "jaaa",
+    "ja da",
+    "kommer",
+    "jeg kommer",
+    "vi kommer",
+    "jeg er med",
+    "tæl mig med",
+    "count me in",
+    "i'm in",
+    "i'm coming",
+    "i'll come",
+    "i will come",
+    "coming",
+)
+MAYBE_WORDS = (
+    "måske",
+    "måske nok",
+    "jeg kommer måske",
+    "ved ikke",
+    "det ved jeg ikke",
+    "vi får se",
+    "maybe",
+    "perhaps",
+    "not sure",
+    "i might come",
+)
+NOT_COMING_WORDS = (
+    *NO_WORDS,
+    "kan ikke",
+    "jeg kan ikke",
+    "kan ikke komme",
+    "kommer ikke",
+    "jeg kommer ikke",
+    "desværre",
+    "desværre ikke",
+    "can't",
+    "cannot",
+    "can't come",
+    "i can't",
+    "i can't come",
+    "not coming",
+)

@@ -23,6 +23,7 @@ from storage.models.feedback import (
 )
 from storage.models.help_offers import Offer, OfferKind, OfferMessage, OfferStatus
 from storage.models.one_time_codes import InviteCode, LinkAttempt, LinkCode
+from storage.models.organising import CheckIn, CheckInVia, EventOrganiser, OrganiserAction
 from storage.models.outbox import Batch, OutboxMessage, OutboxStatus, Priority
 from storage.models.people import ConsentRecord, ConsentState, Identity, Person, PersonStatus, Role
 from storage.models.scheduled_events import (
@@ -40,6 +41,7 @@ from storage.models.task_pledges import Pledge, TaskAsk
 from storage.models.topics import PersonTopic, Topic, TopicKind
 from storage.models.translations import NamedSubject, TextTranslation
 from storage.models.transport_state import InboxUpdate, TransportState
+from storage.models.workers import JobLease, RateBudget, Worker
 
 __all__ = [
     "FORGET_ANONYMISE",
@@ -49,10 +51,13 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Batch",
+    "CheckIn",
+    "CheckInVia",
     "ConsentRecord",
     "ConsentState",
     "Conversation",
     "Event",
+    "EventOrganiser",
     "EventOrigin",
     "EventStatus",
     "EventTask",
@@ -65,6 +70,7 @@ __all__ = [
     "InboxUpdate",
     "Invitation",
     "InviteCode",
+    "JobLease",
     "LinkAttempt",
     "LinkCode",
     "ModerationLog",
@@ -73,6 +79,7 @@ __all__ = [
     "OfferKind",
     "OfferMessage",
     "OfferStatus",
+    "OrganiserAction",
     "OutboxMessage",
     "OutboxStatus",
     "Person",
@@ -82,6 +89,7 @@ __all__ = [
     "Priority",
     "Prompt",
     "PushState",
+    "RateBudget",
     "Reminder",
     "ReminderKind",
     "ReminderStatus",
@@ -97,4 +105,5 @@ __all__ = [
     "TopicKind",
     "TransportState",
     "Verdict",
+    "Worker",
 ]

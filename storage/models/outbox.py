@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -32,6 +33,10 @@ class Priority(IntEnum):
     NOTICE = 1
 
 
+def new_transaction_id() -> str:
+    return secrets.token_hex(12)
+
+
 class OutboxMessage(Base):
     """A message waiting to be delivered to one person (a reply, a broadcast, a reminder).
 
@@ -43,7 +48,9 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_due", "status", "platform", "priority", "next_attempt_at"),
+        # in the due rows' order to the last column, so the worker's query is a walk along
+        # it up to its limit whatever the statistics say (no sort of every pending row)
+        Index("ix_outbox_due", "status", "platform", "priority", "next_attempt_at", "id"),
         Index("ix_outbox_batch", "batch"),
     )
 
@@ -71,6 +78,14 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     platform_message_id: Mapped[str | None] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Given with every request for this row where the platform deduplicates by it (Matrix's
+    # transaction id): sent again after a crash, the row arrives once. Random, not the row
+    # id: a new database on the same device must not meet the old one's ids.
+    transaction_id: Mapped[str | None] = mapped_column(String(64), default=new_transaction_id)
+    # The process holding the row (`sending` or `attempting`) and until when: its lease,
+    # renewed with its heartbeat. Recovery touches a row only once both have run out.
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
 
 
 class Batch(Base):

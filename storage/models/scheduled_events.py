@@ -60,10 +60,17 @@ class Event(Base):
     capacity: Mapped[int | None] = mapped_column(Integer)
     guests_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     journey_steps: Mapped[list[Any]] = mapped_column(default=list)
+    # what the invitation says about access ("step_free", "toilet", "seating"), and a
+    # free note: how to get there by bus or train, what to bring
+    access_features: Mapped[list[Any]] = mapped_column(default=list)
+    practical_note: Mapped[str] = mapped_column(Text, default="")
     reminder_offsets: Mapped[list[Any]] = mapped_column(default=list)  # minutes before start
     audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default=EventStatus.DRAFT)
     link_code: Mapped[str] = mapped_column(String(24), unique=True)
+    # the unguessable part of the check-in link `/start in_<code>` (its own QR code), made
+    # when first asked for
+    check_in_code: Mapped[str | None] = mapped_column(String(24), unique=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     series: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(
@@ -99,6 +106,8 @@ class EventTask(Base):
     hands: Mapped[int] = mapped_column(Integer, default=1)
     position: Mapped[int] = mapped_column(Integer, default=0)
     closed_at: Mapped[datetime | None]  # no more hands wanted; its pledges were let go
+    # when the hands still missing were asked for again, once, a while before the event
+    hands_asked_at: Mapped[datetime | None]
 
 
 class Invitation(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -56,7 +56,8 @@ class AudienceRepository:
     ) -> list[tuple[Person, Identity]]:
         """Persons who consented, are active and have a chat that has not blocked us.
 
-        One identity per person (the oldest unblocked one). `person_ids=None` means all.
+        One identity per person: on the platform they chose for messages, else (not chosen,
+        or blocked there, or gone) the oldest unblocked one. `person_ids=None` means all.
         """
         query = (
             select(Person, Identity)
@@ -66,7 +67,11 @@ class AudienceRepository:
                 Person.status == PersonStatus.ACTIVE,
                 Identity.blocked_at.is_(None),
             )
-            .order_by(Person.id, Identity.id)
+            .order_by(
+                Person.id,
+                case((Identity.platform == Person.preferred_platform, 0), else_=1),
+                Identity.id,
+            )
         )
         if person_ids is not None:
             if not person_ids:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
-from storage.models import Invitation, OutboxMessage, OutboxStatus, Prompt
+from storage.models import Invitation, OutboxMessage, OutboxStatus, Prompt, Rsvp
 from storage.repositories.dialect_insert import insert_for
 
 BULK_CHUNK = 500
@@ -70,6 +70,23 @@ class BroadcastRepository:
             )
             total += int(getattr(result, "rowcount", 0) or 0)
         return total
+
+    async def delivered_unanswered(self, batch: str, event_id: int) -> Sequence[OutboxMessage]:
+        """Messages of `batch` that arrived (with the platform's id) at people who have not
+        answered `event_id`: the invitations a change can still be written into."""
+        answered = select(Rsvp.person_id).where(
+            Rsvp.event_id == event_id, Rsvp.person_id.is_not(None)
+        )
+        result = await self._session.execute(
+            select(OutboxMessage).where(
+                OutboxMessage.batch == batch,
+                OutboxMessage.status == OutboxStatus.SENT,
+                OutboxMessage.platform_message_id.is_not(None),
+                OutboxMessage.person_id.is_not(None),
+                OutboxMessage.person_id.not_in(answered),
+            )
+        )
+        return result.scalars().all()
 
     async def pending_outbox(self, batch: str) -> Sequence[OutboxMessage]:
         result = await self._session.execute(

@@ -4,11 +4,13 @@ row goes on the wire, and each outcome; and what a stopped process left on the w
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.clock import Clock
 from storage.models import (
@@ -19,8 +21,24 @@ from storage.models import (
     Person,
     PersonStatus,
     Priority,
+    Worker,
 )
 from storage.repositories.outbox import ON_THE_WAY, ClaimedMessage, DueMessage, Recovered
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Who holds a claimed row, and until when (the owner's lease, renewed with its
+    heartbeat)."""
+
+    owner: str
+    expires_at: datetime
+
+
+def _held_by(lease: Lease | None) -> dict[str, Any]:
+    if lease is None:
+        return {"owner": None, "lease_expires_at": None}
+    return {"owner": lease.owner, "lease_expires_at": lease.expires_at}
 
 
 class DeliveryQueue:
@@ -30,28 +48,36 @@ class DeliveryQueue:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self._session = session
         self._clock = clock
+        self._shared = session.get_bind().dialect.name == "postgresql"
 
     async def due(self, platform: str, now: datetime, limit: int) -> list[DueMessage]:
         """Pending messages for a platform whose time has come, oldest first.
 
         Only what the worker needs to decide (not the payload), with whether the person
-        has stopped or blocked the bot, so those rows can be closed without sending.
+        has stopped or blocked the bot, so those rows can be closed without sending. The
+        person and identity are looked up per row found (by their keys), never joined: the
+        plan is then a walk along `ix_outbox_due` up to `limit` whatever the tables' sizes
+        and statistics. On PostgreSQL the rows are locked for this transaction and rows
+        another worker has locked are skipped, so workers in several processes take
+        different rows from the head of the queue instead of racing for the same ones.
         """
         o = OutboxMessage
-        result = await self._session.execute(
+        person_status = select(Person.status).where(Person.id == o.person_id).scalar_subquery()
+        blocked_at = (
+            select(Identity.blocked_at)
+            .where(Identity.platform == o.platform, Identity.user_id == o.user_id)
+            .scalar_subquery()
+        )
+        statement = (
             select(
                 o.id,
                 o.chat_id,
                 o.user_id,
                 o.person_id,
                 o.expires_at,
-                Person.status,
-                Identity.blocked_at,
+                person_status,
+                blocked_at,
                 o.priority,
-            )
-            .outerjoin(Person, Person.id == o.person_id)
-            .outerjoin(
-                Identity, and_(Identity.platform == o.platform, Identity.user_id == o.user_id)
             )
             .where(
                 o.status == OutboxStatus.PENDING, o.platform == platform, o.next_attempt_at <= now
@@ -59,6 +85,9 @@ class DeliveryQueue:
             .order_by(o.priority, o.next_attempt_at, o.id)
             .limit(limit)
         )
+        if self._shared:
+            statement = statement.with_for_update(skip_locked=True, of=o)
+        result = await self._session.execute(statement)
         return [
             DueMessage(
                 id=row[0],
@@ -83,20 +112,33 @@ class DeliveryQueue:
         value: datetime | None = result.scalar_one_or_none()
         return value
 
-    async def claim(self, ids: Sequence[int]) -> list[ClaimedMessage]:
+    async def claim(self, ids: Sequence[int], lease: Lease | None = None) -> list[ClaimedMessage]:
         """Mark pending messages as being sent; returns those this caller got.
 
         The update is conditional on the row still being pending, so when two workers
-        reach for the same row only one of them gets it back (row locks on PostgreSQL,
-        the write lock on SQLite). Commit before sending.
+        reach for the same row only one of them gets it back (row locks on PostgreSQL, rows
+        another transaction has locked skipped; the write lock on SQLite). The row then
+        carries `lease`: its owner and until when. Commit before sending.
         """
         if not ids:
             return []
         o = OutboxMessage
+        condition = o.id.in_(ids)
+        if self._shared:
+            free = aliased(OutboxMessage)
+            condition = o.id.in_(
+                select(free.id)
+                .where(free.id.in_(ids), free.status == OutboxStatus.PENDING)
+                .with_for_update(skip_locked=True)
+            )
         result = await self._session.execute(
             update(o)
-            .where(o.id.in_(ids), o.status == OutboxStatus.PENDING)
-            .values(status=OutboxStatus.SENDING, attempts=o.attempts + 1)
+            .where(condition, o.status == OutboxStatus.PENDING)
+            .values(
+                status=OutboxStatus.SENDING,
+                attempts=o.attempts + 1,
+                **_held_by(lease),
+            )
             .returning(
                 o.id,
                 o.chat_id,
@@ -107,6 +149,7 @@ class DeliveryQueue:
                 o.deferrals,
                 o.batch,
                 o.priority,
+                o.transaction_id,
             )
         )
         claimed = {
@@ -120,23 +163,28 @@ class DeliveryQueue:
                 deferrals=row[6],
                 batch=row[7],
                 priority=row[8],
+                transaction_id=row[9],
             )
             for row in result.all()
         }
         return [claimed[i] for i in ids if i in claimed]
 
-    async def attempt(self, claimed: Sequence[int], replies: Sequence[int]) -> set[int]:
+    async def attempt(
+        self, claimed: Sequence[int], replies: Sequence[int], lease: Lease | None = None
+    ) -> set[int]:
         """Mark rows as on the wire, right before their requests: `claimed` rows this
-        worker holds (`sending`), `replies` still pending (a reply sent at once after its
-        step). Returns the ids marked; a row someone else took meanwhile is not among them.
-        Commit before sending: after a crash only these rows can be in doubt."""
+        worker holds (`sending`, and still its own: a worker whose lease ran out may have
+        lost them), `replies` still pending (a reply sent at once after its step). Returns
+        the ids marked; a row someone else took meanwhile is not among them. Commit before
+        sending: after a crash only these rows can be in doubt."""
         o = OutboxMessage
         marked: set[int] = set()
         if claimed:
+            ours = o.owner.is_(None) if lease is None else o.owner == lease.owner
             result = await self._session.execute(
                 update(o)
-                .where(o.id.in_(claimed), o.status == OutboxStatus.SENDING)
-                .values(status=OutboxStatus.ATTEMPTING)
+                .where(o.id.in_(claimed), o.status == OutboxStatus.SENDING, ours)
+                .values(status=OutboxStatus.ATTEMPTING, **_held_by(lease))
                 .returning(o.id)
             )
             marked.update(row[0] for row in result.all())
@@ -144,7 +192,7 @@ class DeliveryQueue:
             result = await self._session.execute(
                 update(o)
                 .where(o.id.in_(replies), o.status == OutboxStatus.PENDING)
-                .values(status=OutboxStatus.ATTEMPTING, attempts=o.attempts + 1)
+                .values(status=OutboxStatus.ATTEMPTING, attempts=o.attempts + 1, **_held_by(lease))
                 .returning(o.id)
             )
             marked.update(row[0] for row in result.all())
@@ -159,7 +207,7 @@ class DeliveryQueue:
         result = await self._session.execute(
             update(o)
             .where(o.id.in_(ids), o.status == OutboxStatus.SENDING)
-            .values(status=OutboxStatus.PENDING, attempts=o.attempts - 1)
+            .values(status=OutboxStatus.PENDING, attempts=o.attempts - 1, **_held_by(None))
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
@@ -251,6 +299,7 @@ class DeliveryQueue:
             "status": OutboxStatus.PENDING,
             "next_attempt_at": moment,
             "last_error": error,
+            **_held_by(None),
         }
         if attempts is not None:
             values["attempts"] = attempts
@@ -263,37 +312,73 @@ class DeliveryQueue:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def recover_interrupted(self, platform: str, error: str) -> Recovered:
+    async def recover_interrupted(
+        self,
+        platform: str,
+        error: str,
+        *,
+        resend_attempting: bool = False,
+        leased: bool = False,
+    ) -> Recovered:
         """What a process that stopped left on the way. Claimed rows never reached the wire,
         so they go back in the queue (the claim not counted as a try); rows whose request
         was on the wire may or may not have arrived, so they become `unknown` (reported,
-        never sent again by themselves). Replies its steps wrote but never sent are due now:
-        the person has waited long enough."""
+        never sent again by themselves), unless `resend_attempting` (the platform drops a
+        request sent again with the row's transaction id): then a row with one is due again.
+        Replies its steps wrote but never sent are due now (one process): the person has
+        waited long enough.
+
+        `leased` (several processes on one database): only rows whose lease has run out
+        and whose owner is not alive any more; a live process's rows are left alone. Else
+        (one process, at its start) every row on the way is a stopped process's."""
         o = OutboxMessage
         now = self._clock.now()
+        abandoned = o.platform == platform
+        if leased:
+            live = select(Worker.id).where(Worker.lease_expires_at > now)
+            abandoned = and_(
+                abandoned,
+                or_(o.lease_expires_at.is_(None), o.lease_expires_at <= now),
+                or_(o.owner.is_(None), o.owner.not_in(live)),
+            )
         requeued = await self._session.execute(
             update(o)
-            .where(o.platform == platform, o.status == OutboxStatus.SENDING)
-            .values(status=OutboxStatus.PENDING, attempts=o.attempts - 1)
+            .where(abandoned, o.status == OutboxStatus.SENDING)
+            .values(status=OutboxStatus.PENDING, attempts=o.attempts - 1, **_held_by(None))
         )
-        await self._session.execute(
-            update(o)
-            .where(
-                o.platform == platform,
-                o.status == OutboxStatus.PENDING,
-                o.priority == Priority.REPLY,
-                o.next_attempt_at > now,
-                o.attempts == 0,
+        resent = 0
+        if resend_attempting:
+            again = await self._session.execute(
+                update(o)
+                .where(
+                    abandoned,
+                    o.status == OutboxStatus.ATTEMPTING,
+                    o.transaction_id.is_not(None),
+                )
+                .values(status=OutboxStatus.PENDING, next_attempt_at=now, **_held_by(None))
             )
-            .values(next_attempt_at=now)
-        )
+            resent = int(getattr(again, "rowcount", 0) or 0)
+        if not leased:
+            # (with several processes the step's own process may be about to send them;
+            # they fall due at their `resend_after` all the same)
+            await self._session.execute(
+                update(o)
+                .where(
+                    o.platform == platform,
+                    o.status == OutboxStatus.PENDING,
+                    o.priority == Priority.REPLY,
+                    o.next_attempt_at > now,
+                    o.attempts == 0,
+                )
+                .values(next_attempt_at=now)
+            )
         unsure = await self._session.execute(
             update(o)
-            .where(o.platform == platform, o.status == OutboxStatus.ATTEMPTING)
-            .values(status=OutboxStatus.UNKNOWN, last_error=error)
+            .where(abandoned, o.status == OutboxStatus.ATTEMPTING)
+            .values(status=OutboxStatus.UNKNOWN, last_error=error, **_held_by(None))
         )
         return Recovered(
-            requeued=int(getattr(requeued, "rowcount", 0) or 0),
+            requeued=int(getattr(requeued, "rowcount", 0) or 0) + resent,
             unsure=int(getattr(unsure, "rowcount", 0) or 0),
         )
 

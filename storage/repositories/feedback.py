@@ -326,6 +326,12 @@ class FeedbackRepository:
         )
         return [(i, r, p) for i, r, p in result.all()]
 
+    async def ideas_by_id(self, ids: Sequence[int]) -> Sequence[FeedbackIdea]:
+        result = await self._session.execute(
+            select(FeedbackIdea).where(FeedbackIdea.id.in_(ids)).order_by(FeedbackIdea.id)
+        )
+        return result.scalars().all()
+
     # -- the snap-log ---------------------------------------------------------------------
 
     async def snap_consent(self, person_id: int) -> bool | None:

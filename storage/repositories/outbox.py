@@ -49,6 +49,8 @@ class ClaimedMessage:
     deferrals: int
     batch: str | None
     priority: int = Priority.NOTICE
+    # Sent with the row's requests where the platform deduplicates by it (Matrix).
+    transaction_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,10 +192,12 @@ class OutboxRepository:
             for reply in replies
         ]
         result = await self._session.execute(
-            insert_for(self._session)(table).returning(table.c.id, sort_by_parameter_order=True),
+            insert_for(self._session)(table).returning(
+                table.c.id, table.c.transaction_id, sort_by_parameter_order=True
+            ),
             rows,
         )
-        ids = [row[0] for row in result.all()]
+        inserted = [(row[0], row[1]) for row in result.all()]
         return [
             ClaimedMessage(
                 id=message_id,
@@ -205,8 +209,9 @@ class OutboxRepository:
                 deferrals=0,
                 batch=None,
                 priority=Priority.REPLY,
+                transaction_id=transaction_id,
             )
-            for message_id, reply in zip(ids, replies, strict=True)
+            for (message_id, transaction_id), reply in zip(inserted, replies, strict=True)
             if not reply.handed_over
         ]
 

@@ -66,6 +66,22 @@ class PromptRepository:
         )
         return result.scalars().first()
 
+    async def on_its_way(self, platform: str, chat_id: str, *, since: datetime) -> bool:
+        """Whether a question made since `since` for this chat still waits to be tied to
+        the message that carries it (in the outbox, or sent and its outcome not written)."""
+        result = await self._session.execute(
+            select(Prompt.id)
+            .where(
+                Prompt.platform == platform,
+                Prompt.chat_id == chat_id,
+                Prompt.platform_message_id.is_(None),
+                Prompt.sent_at.is_(None),
+                Prompt.created_at >= since,
+            )
+            .limit(1)
+        )
+        return result.first() is not None
+
     async def latest_detached(
         self, platform: str, chat_id: str, user_id: str, *, since: datetime
     ) -> Prompt | None:

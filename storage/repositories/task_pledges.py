@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
-from storage.models import EventTask, Invitation, Pledge, TaskAsk
+from storage.models import Event, EventStatus, EventTask, Invitation, Pledge, TaskAsk
 
 
 class PledgeRepository:
@@ -143,3 +144,34 @@ class PledgeRepository:
         if declined and row.declined_at is None:
             row.declined_at = now
         await self._session.flush()
+
+    # -- missing hands, asked for again a while before the event --------------------------
+
+    def _not_asked_yet(self) -> list[ColumnElement[bool]]:
+        return [
+            EventTask.closed_at.is_(None),
+            EventTask.hands_asked_at.is_(None),
+            Event.status == EventStatus.PUBLISHED,
+        ]
+
+    async def to_ask_again(
+        self, now: datetime, until: datetime, limit: int
+    ) -> Sequence[tuple[Event, EventTask]]:
+        """Open tasks not asked again yet, of events starting after now and by `until`."""
+        result = await self._session.execute(
+            select(Event, EventTask)
+            .join(EventTask, EventTask.event_id == Event.id)
+            .where(*self._not_asked_yet(), Event.starts_at > now, Event.starts_at <= until)
+            .order_by(Event.starts_at, EventTask.id)
+            .limit(limit)
+        )
+        return [(event, task) for event, task in result.all()]
+
+    async def next_ask_again_start(self, after: datetime) -> datetime | None:
+        """The start of the first event after `after` with a task not asked again yet."""
+        result = await self._session.execute(
+            select(func.min(Event.starts_at))
+            .join(EventTask, EventTask.event_id == Event.id)
+            .where(*self._not_asked_yet(), Event.starts_at > after)
+        )
+        return result.scalar_one_or_none()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.settings import Settings
+from bot.settings import ConfigurationError, Settings
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,11 @@ class MatrixConfig:
     def from_settings(cls, settings: Settings) -> MatrixConfig:
         assert settings.matrix_homeserver
         assert settings.matrix_user_id
+        if not settings.matrix_homeserver.startswith(("https://", "http://")):
+            raise ConfigurationError(
+                f"TMM_MATRIX_HOMESERVER should be the homeserver's address with https://, "
+                f"e.g. https://matrix.example.org (got {settings.matrix_homeserver!r})"
+            )
         password = settings.matrix_password
         return cls(
             homeserver=settings.matrix_homeserver.rstrip("/"),

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from aiohttp import ClientError
 from nio import AsyncClient, LoginResponse
 
 from bot.log_redaction import also_redact
@@ -15,6 +16,12 @@ from bot.transports.matrix.config import MatrixConfig
 from bot.transports.matrix.store import Credentials
 
 log = logging.getLogger(__name__)
+
+
+def reason(exc: BaseException) -> str:
+    """What went wrong, in one short line (the exception's own words, else its kind)."""
+    words = str(exc).strip().splitlines()
+    return words[0] if words else type(exc).__name__
 
 
 class Login:
@@ -42,9 +49,19 @@ class Login:
                 raise ConfigurationError(
                     "Matrix: no saved login and no TMM_MATRIX_PASSWORD for the first login"
                 )
-            response = await self._client.login(config.password, device_name=config.device_name)
+            try:
+                response = await self._client.login(config.password, device_name=config.device_name)
+            except (ClientError, OSError, TimeoutError) as exc:
+                raise ConfigurationError(
+                    f"Matrix: cannot reach the homeserver at {config.homeserver} "
+                    f"({reason(exc)}); check TMM_MATRIX_HOMESERVER and that the server is up"
+                ) from None
             if not isinstance(response, LoginResponse):
-                raise ConfigurationError(f"Matrix login failed: {response}")
+                raise ConfigurationError(
+                    f"Matrix: the homeserver refused to log in {config.user_id} "
+                    f"({getattr(response, 'message', None) or response}); check "
+                    "TMM_MATRIX_USER_ID and TMM_MATRIX_PASSWORD"
+                )
             credentials = Credentials(
                 config.homeserver, response.user_id, response.device_id, response.access_token
             )
@@ -61,11 +78,12 @@ class Login:
             self._client.restore_login(
                 credentials.user_id, credentials.device_id, credentials.access_token
             )
-        except Exception as exc:
+        except Exception:
             raise ConfigurationError(
-                f"Matrix: the encryption store in {self._config.store_path} could not be opened "
-                f"({type(exc).__name__}). Was it made with another TMM_MATRIX_STORE_KEY?"
-            ) from exc
+                f"Matrix: the encryption store in {self._config.store_path} cannot be opened "
+                "with this TMM_MATRIX_STORE_KEY; it was made with another passphrase (or "
+                "without one). Start with the passphrase it was made with."
+            ) from None
 
     async def again(self, refused: Any) -> None:
         """The kept token was revoked: log in with the password once more, or give up."""

@@ -11,7 +11,13 @@ from aiohttp import ClientConnectionError, ClientError
 from nio import AsyncClient, LocalProtocolError, RoomSendResponse, SendRetryError, UploadResponse
 from nio.api import Api
 
-from bot.transports.base import AmbiguousDelivery, DeliveryError, TemporaryFailure
+from bot.transports.base import (
+    SENDING_TRANSACTION,
+    AmbiguousDelivery,
+    DeliveryError,
+    TemporaryFailure,
+)
+from bot.transports.matrix.community import CommunityRooms
 from bot.transports.matrix.errors import map_error
 from bot.transports.matrix.rendering import formatted_body, reaction_keys, render_text
 from bot.transports.pacing import RequestGate
@@ -20,20 +26,50 @@ from conversations.core.messages import ChatRef, OutMessage, Sent
 log = logging.getLogger(__name__)
 
 
+class TransactionIds:
+    """The transaction ids of one outbox row's requests: the row's id and the part, the
+    same every time the row is sent; none without the row's id."""
+
+    def __init__(self, base: str | None) -> None:
+        self.base = base
+
+    def next(self, part: str) -> str | None:
+        return None if self.base is None else f"{self.base}.{part}"
+
+
 class MatrixSender:
-    def __init__(self, client: AsyncClient, gate: RequestGate) -> None:
+    def __init__(self, client: AsyncClient, gate: RequestGate, community: CommunityRooms) -> None:
         self._client = client
         self.gate = gate
+        self._community = community
+
+    async def _private_room(self, ref: ChatRef) -> str:
+        """The room a message for one person goes to: never a community room (their direct
+        chat instead, say for a person whose chat was recorded before rooms were told apart)."""
+        bot_user_id = str(self._client.user_id)
+        if not self._community.is_community_id(ref.chat_id, bot_user_id):
+            return ref.chat_id
+        direct = await self._community.direct_chat(ref.user_id, bot_user_id)
+        if direct is None:
+            raise TemporaryFailure(f"no direct chat with {ref.user_id} yet")
+        log.warning("matrix: a message for %s goes to their direct chat, not a shared room", ref)
+        return direct
 
     async def send(self, ref: ChatRef, message: OutMessage) -> Sent:
-        room_id = ref.chat_id
+        """Text, file, place and the reactions of one outbox row. Given the row's
+        transaction id (`SENDING_TRANSACTION`), each request carries one made from it, so
+        the row sent again (after a crash, a 429, a timeout) arrives once: the homeserver
+        answers a request it has seen with the event it made then, and the reactions
+        already there are not added twice; the ones missing are."""
+        room_id = await self._private_room(ref)
+        ids = TransactionIds(SENDING_TRANSACTION.get())
         first_id: str | None = None
         text = render_text(message)
         if text.strip() or (message.attachment is None and message.location is None):
             content = {"msgtype": "m.text", "body": text, **formatted_body(text)}
-            first_id = await self.room_send(room_id, "m.room.message", content)
+            first_id = await self.room_send(room_id, "m.room.message", content, ids.next("text"))
         if message.attachment is not None:
-            event_id = await self._send_attachment(room_id, message)
+            event_id = await self._send_attachment(room_id, message, ids.next("file"))
             first_id = first_id or event_id
         if message.location is not None:
             loc = message.location
@@ -42,32 +78,32 @@ class MatrixSender:
                 "body": loc.title or f"{loc.latitude:.5f}, {loc.longitude:.5f}",
                 "geo_uri": f"geo:{loc.latitude},{loc.longitude}",
             }
-            event_id = await self.room_send(room_id, "m.room.message", content)
+            event_id = await self.room_send(room_id, "m.room.message", content, ids.next("place"))
             first_id = first_id or event_id
         if first_id is not None:
-            await self._add_reactions(room_id, first_id, reaction_keys(message))
+            await self._add_reactions(room_id, first_id, reaction_keys(message), ids)
         return Sent(first_id)
 
-    async def _add_reactions(self, room_id: str, event_id: str, keys: list[str]) -> None:
-        """The choices as reactions under the bot's message; one that fails costs only
-        itself (the numbered list still works)."""
-        for key in keys:
+    async def _add_reactions(
+        self, room_id: str, event_id: str, keys: list[str], ids: TransactionIds
+    ) -> None:
+        """The choices as reactions under the bot's message. With a transaction id a
+        failure fails the row, which is tried again (after `retry_after` on a 429) and
+        adds only what is missing: for someone who only taps, a missing reaction is a
+        missing button. Without one (nothing to deduplicate by) a failure costs only
+        itself; the numbered list still works."""
+        for number, key in enumerate(keys):
+            relation = {"rel_type": "m.annotation", "event_id": event_id, "key": key}
+            content = {"m.relates_to": relation}
             try:
-                await self.room_send(
-                    room_id,
-                    "m.reaction",
-                    {
-                        "m.relates_to": {
-                            "rel_type": "m.annotation",
-                            "event_id": event_id,
-                            "key": key,
-                        }
-                    },
-                )
+                await self.room_send(room_id, "m.reaction", content, ids.next(f"r{number}"))
             except DeliveryError:
+                if ids.base is not None:
+                    raise
                 log.warning("matrix: could not add reaction %s", key, exc_info=True)
 
     async def edit(self, ref: ChatRef, message_id: str, message: OutMessage) -> None:
+        room_id = await self._private_room(ref)
         text = render_text(message)
         new = {"msgtype": "m.text", "body": text, **formatted_body(text)}
         content = {
@@ -76,9 +112,11 @@ class MatrixSender:
             "m.new_content": new,
             "m.relates_to": {"rel_type": "m.replace", "event_id": message_id},
         }
-        await self.room_send(ref.chat_id, "m.room.message", content)
+        await self.room_send(room_id, "m.room.message", content)
 
-    async def _send_attachment(self, room_id: str, message: OutMessage) -> str:
+    async def _send_attachment(
+        self, room_id: str, message: OutMessage, transaction_id: str | None
+    ) -> str:
         attachment = message.attachment
         assert attachment is not None
         room = self._client.rooms.get(room_id)
@@ -111,13 +149,23 @@ class MatrixSender:
             content["file"] = {**keys, "url": upload.content_uri, "mimetype": attachment.mime_type}
         else:
             content["url"] = upload.content_uri
-        return await self.room_send(room_id, "m.room.message", content)
+        return await self.room_send(room_id, "m.room.message", content, transaction_id)
 
-    async def room_send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+    async def room_send(
+        self,
+        room_id: str,
+        event_type: str,
+        content: dict[str, Any],
+        transaction_id: str | None = None,
+    ) -> str:
         async with self.gate.slot():
             try:
                 response = await self._client.room_send(
-                    room_id, event_type, content, ignore_unverified_devices=True
+                    room_id,
+                    event_type,
+                    content,
+                    tx_id=transaction_id,
+                    ignore_unverified_devices=True,
                 )
             except LocalProtocolError as exc:
                 # nio says this when it does not (yet) know the room: just joined and not
@@ -128,6 +176,8 @@ class MatrixSender:
             except SendRetryError as exc:
                 raise TemporaryFailure(str(exc)) from exc
             except TimeoutError as exc:
+                if transaction_id is not None:  # sent again, it arrives once
+                    raise TemporaryFailure(f"{room_id}: timed out") from exc
                 raise AmbiguousDelivery(f"{room_id}: timed out") from exc
             except (ClientConnectionError, ClientError) as exc:
                 raise TemporaryFailure(str(exc)) from exc

@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import ClientError
 from nio import (
     AsyncClient,
-    ErrorResponse,
+    JoinResponse,
     MatrixRoom,
     MegolmEvent,
     RoomMemberEvent,
@@ -27,6 +27,7 @@ from nio import (
 )
 from nio.api import MessageDirection
 
+from bot.transports.matrix.community import CommunityRooms
 from bot.transports.matrix.config import MatrixConfig
 from bot.transports.matrix.inbound import PLATFORM, to_inbound
 from bot.transports.matrix.login import Login
@@ -51,7 +52,15 @@ class Undecryptable:
     event_id: str
 
 
-Item = Inbound | Checkpoint | Undecryptable
+@dataclass(frozen=True, slots=True)
+class FromCommunity:
+    """A command typed in a community room: answered with a pointer there, handled in the
+    person's direct chat (community.py)."""
+
+    inbound: Inbound
+
+
+Item = Inbound | Checkpoint | Undecryptable | FromCommunity
 
 
 class SyncLoop:
@@ -64,6 +73,7 @@ class SyncLoop:
         token: SyncToken,
         trust: TrustOnFirstUse,
         queue: asyncio.Queue[Item],
+        community: CommunityRooms,
     ) -> None:
         self._client = client
         self._config = config
@@ -71,6 +81,7 @@ class SyncLoop:
         self._token = token
         self._trust = trust
         self._queue = queue
+        self._community = community
         self.stopping = asyncio.Event()
         self.ready = asyncio.Event()
 
@@ -115,6 +126,7 @@ class SyncLoop:
                 )
                 if isinstance(response, SyncResponse):
                     await self._after_sync()
+                    await self._community.synced()
                     return response
                 if getattr(response, "status_code", None) == "M_UNKNOWN_TOKEN":
                     self._trust.forget()
@@ -162,9 +174,18 @@ class SyncLoop:
                 events = await self._backfill(room_id, info.timeline.prev_batch, since) + events
             for event in events:
                 self._take(room, event)
-            if any(isinstance(e, RoomMemberEvent) for e in events):
+            if any(self._someone_left(e) for e in events):
                 await self._leave_if_alone(room)
         self._queue.put_nowait(Checkpoint(response.next_batch))
+
+    def _someone_left(self, event: Any) -> bool:
+        """Only a leave makes the bot look whether it is alone: a room it has just opened
+        for a person may come in two syncs, its own join before the invitation."""
+        return (
+            isinstance(event, RoomMemberEvent)
+            and event.state_key != self.user_id
+            and event.membership in ("leave", "ban")
+        )
 
     def _own_join(self, events: list[Any]) -> int | None:
         for index, event in enumerate(events):
@@ -202,15 +223,16 @@ class SyncLoop:
 
     async def _join(self, room: str) -> None:
         result = await self._client.join(room)
-        if isinstance(result, ErrorResponse):
-            log.warning("matrix: could not join %s: %s", room, result)
-        else:
+        if isinstance(result, JoinResponse):
             log.info("matrix: joined %s", room)
+            if room in self._config.rooms:
+                self._community.joined(str(result.room_id))
+        else:
+            log.warning("matrix: could not join %s: %s", room, result)
 
     async def _leave_if_alone(self, room: MatrixRoom) -> None:
-        others = [
-            user for user in room.users if user != self.user_id and not room.users[user].invited
-        ]
+        # Someone invited still counts: a direct chat the bot opened waits for its person.
+        others = [user for user in room.users if user != self.user_id]
         if others or room.invited_count:
             return
         log.info("matrix: everyone else left %s; leaving too", room.room_id)
@@ -229,11 +251,15 @@ class SyncLoop:
         inbound = to_inbound(room, event)
         if inbound is None:
             return
-        if self._is_group(room) and inbound.command is None and inbound.reaction is None:
+        if self._is_group(room):
+            # In a community room only commands are for the bot, and they are answered in
+            # the person's direct chat; the bot never asks anything there, so a reaction
+            # there answers nothing.
             text = inbound.text or ""
-            if not text.lstrip().startswith(("/", "!")):
-                return  # in a community room, only commands and reactions are for the bot
+            if inbound.command is not None or text.lstrip().startswith(("/", "!")):
+                self._queue.put_nowait(FromCommunity(inbound))
+            return
         self._queue.put_nowait(inbound)
 
     def _is_group(self, room: MatrixRoom) -> bool:
-        return bool(room.joined_count > 2 or room.room_id in self._config.rooms)
+        return self._community.is_community(room, self.user_id)

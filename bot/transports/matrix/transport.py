@@ -3,9 +3,12 @@ buttons, files.
 
 - Login once with the password; the access token and device id are kept beside nio's
   crypto store, so a restart is the same device (login.py, store.py).
-- The sync loop reads each sync into a queue; a consumer task here hands the items to the
-  bot one by one and saves the sync position once a sync's events are all handled
-  (sync.py).
+- The sync loop reads each sync into a queue; a consumer task here hands each sync's
+  events to the intake as one batch (kept in the inbox, then handled in the background:
+  rooms at the same time, one room in order) and saves the sync position once the batch is
+  kept (sync.py, bot/intake.py).
+- Community rooms get only a short public pointer; the conversation goes to the person's
+  direct chat (community.py).
 - Choices go out as a numbered list plus one reaction per choice on the bot's own message
   (rendering.py, sending.py); every request takes its slot from the platform's rate
   limiter right before it goes.
@@ -27,7 +30,8 @@ from nio import AsyncClient, AsyncClientConfig, MatrixRoom
 from bot.i18n import catalogs
 from bot.rate_limit import RateLimiter
 from bot.settings import Settings
-from bot.transports.base import DeliveryError, Dispatch
+from bot.transports.base import DeliveryError, Dispatch, KeepingIntake
+from bot.transports.matrix.community import POINTER, CommunityRooms, matrix_to
 from bot.transports.matrix.config import MatrixConfig
 from bot.transports.matrix.inbound import PLATFORM, to_inbound
 from bot.transports.matrix.login import Login
@@ -35,7 +39,7 @@ from bot.transports.matrix.media import download
 from bot.transports.matrix.rendering import formatted_body
 from bot.transports.matrix.sending import MatrixSender
 from bot.transports.matrix.store import SyncToken, keep_private
-from bot.transports.matrix.sync import Checkpoint, Item, SyncLoop, Undecryptable
+from bot.transports.matrix.sync import Checkpoint, FromCommunity, Item, SyncLoop, Undecryptable
 from bot.transports.matrix.trust import TrustOnFirstUse
 from bot.transports.pacing import RequestGate
 from conversations.core.i18n import N_, Translations
@@ -77,6 +81,8 @@ def _client(config: MatrixConfig) -> AsyncClient:
 
 class MatrixTransport:
     platform = PLATFORM
+    # Every request of an outbox row carries a transaction id kept with the row (sending.py)
+    deduplicates_sends = True
 
     def __init__(
         self,
@@ -98,6 +104,7 @@ class MatrixTransport:
         self._token = SyncToken(config.store_path / "next_batch")
         self._trust = TrustOnFirstUse(self.client)
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
+        self.community = CommunityRooms(self.client, config.rooms)
         self._sync = SyncLoop(
             self.client,
             config,
@@ -105,9 +112,12 @@ class MatrixTransport:
             token=self._token,
             trust=self._trust,
             queue=self._queue,
+            community=self.community,
         )
         self.ready = self._sync.ready
-        self._sender = MatrixSender(self.client, RequestGate(limiter))
+        self._sender = MatrixSender(self.client, RequestGate(limiter), self.community)
+        self._sync_task: asyncio.Task[None] | None = None
+        self._intake: KeepingIntake | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MatrixTransport:
@@ -136,18 +146,41 @@ class MatrixTransport:
     # -- running -------------------------------------------------------------------------
 
     async def run(self, dispatch: Dispatch) -> None:
-        await self.login()
-        consumer = asyncio.create_task(self._consume(dispatch), name="matrix-consumer")
+        """Until `stop()`: then the long-poll is cancelled at once, what was read is handed
+        over, and the connection stays open for the replies (`close()` lets go of it)."""
+        self._intake = dispatch if isinstance(dispatch, KeepingIntake) else None
+        stopped = False
         try:
-            await self._sync.run()
+            await self.login()
+        except BaseException:
+            await self.client.close()
+            raise
+        consumer = asyncio.create_task(self._consume(dispatch), name="matrix-consumer")
+        self._sync_task = asyncio.create_task(self._sync.run(), name="matrix-sync")
+        try:
+            try:
+                await self._sync_task
+            except asyncio.CancelledError:
+                if not self._sync.stopping.is_set():
+                    raise
+            stopped = True
+            await self._queue.join()  # a sync cut short has no checkpoint: it comes again
         finally:
             consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await consumer
-            await self.client.close()
+            if not stopped:
+                await self.client.close()
 
     async def stop(self) -> None:
+        """Stop receiving now: the long-poll is cancelled rather than waited out."""
         self._sync.stopping.set()
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+
+    async def close(self) -> None:
+        """Let go of the connection once nothing more is sent (`Closable`)."""
+        await self.client.close()
 
     async def login(self, *, with_password: bool = False) -> None:
         """Restore the kept login, or log in once with the password and keep it."""
@@ -158,19 +191,27 @@ class MatrixTransport:
         """A nio event as a neutral message, or None for what the bot does not handle."""
         return to_inbound(room, event)
 
-    # -- handing over (the slow part, one at a time) ---------------------------------------
+    # -- handing over: a sync's events as one batch ---------------------------------------
 
     async def _consume(self, dispatch: Dispatch) -> None:
+        batch: list[Inbound] = []
         while True:
             item = await self._queue.get()
             try:
                 if isinstance(item, Checkpoint):
+                    # Kept (or handled) before the token moves on: a crash never skips one.
+                    # If keeping fails, the batch waits for the next checkpoint.
+                    await self._hand_over(dispatch, batch)
+                    batch = []
                     self._token.save(item.next_batch)
                 elif isinstance(item, Undecryptable):
                     await self._explain_undecryptable(item)
+                elif isinstance(item, FromCommunity):
+                    moved = await self._from_community(item.inbound)
+                    if moved is not None:
+                        batch.append(moved)
                 else:
-                    await self._trust.trust_sender(item.ref)
-                    await dispatch(item)
+                    batch.append(item)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -178,9 +219,40 @@ class MatrixTransport:
             finally:
                 self._queue.task_done()
 
+    async def _hand_over(self, dispatch: Dispatch, batch: list[Inbound]) -> None:
+        for ref in dict.fromkeys(inbound.ref for inbound in batch):
+            await self._trust.trust_sender(ref)
+        if isinstance(dispatch, KeepingIntake):
+            await dispatch.receive(PLATFORM, batch)
+            return
+        for inbound in batch:
+            try:
+                await dispatch(inbound)
+            except Exception:
+                log.exception("matrix: failed to handle %r", inbound)
+
+    async def _from_community(self, inbound: Inbound) -> Inbound | None:
+        """A command typed in a community room: a short public pointer there, and the
+        command handed over as if typed in the person's direct chat."""
+        user_id = inbound.ref.user_id
+        direct = await self.community.direct_chat(user_id, self.user_id)
+        language = self._default_language
+        if self._language_of is not None:
+            language = await self._language_of(inbound.ref) or language
+        translations = self._translations or catalogs()
+        text = translations.get(language).gettext(POINTER).format(link=matrix_to(self.user_id))
+        content = {"msgtype": "m.notice", "body": text, **formatted_body(text)}
+        try:
+            await self._sender.room_send(inbound.ref.chat_id, "m.room.message", content)
+        except DeliveryError:
+            log.warning("matrix: could not point %s to a direct chat", user_id, exc_info=True)
+        return None if direct is None else CommunityRooms.moved(inbound, direct)
+
     async def drain(self) -> None:
         """Wait until everything received so far has been handled (for tests)."""
         await self._queue.join()
+        if self._intake is not None:
+            await self._intake.finish()
 
     async def _explain_undecryptable(self, item: Undecryptable) -> None:
         language = self._default_language
@@ -200,8 +272,13 @@ class MatrixTransport:
         return await self._sender.send(ref, message)
 
     async def echo(self, ref: ChatRef, echo: ChoiceEcho) -> None:
-        """Nothing: the person's own reaction (or typed answer) already shows the choice."""
-        return None
+        """The person's own reaction (or typed answer) already shows the choice; an answered
+        invitation is edited to read as it now is (its answer, places, other choices)."""
+        if echo.replacement is not None and echo.prompt_message_id:
+            try:
+                await self._sender.edit(ref, echo.prompt_message_id, echo.replacement)
+            except DeliveryError:
+                log.debug("matrix: could not update answered message %s", echo.prompt_message_id)
 
     async def edit(self, ref: ChatRef, message_id: str, message: OutMessage) -> None:
         await self._sender.edit(ref, message_id, message)

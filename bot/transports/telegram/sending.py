@@ -157,6 +157,14 @@ class TelegramSender:
         mark = escape(f"✓ {echo.label}")
         known = self._texts.pop((chat_id, message_id), None)
         bot = self.bot
+        card = echo.replacement
+        if card is not None and (known is None or not known[1]):
+            # the answered invitation as it now reads, with the buttons that still make sense
+            try:
+                await self.edit(ref, message_id, card)
+            except PermanentFailure:
+                log.debug("Telegram: could not update answered message %s", message_id)
+            return
         try:
             if known is not None and not known[1]:
                 await self.call(

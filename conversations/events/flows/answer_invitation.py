@@ -15,15 +15,17 @@ from conversations.events.rules.answers import Outcome, record_answer, waitlist_
 from conversations.events.rules.attachments import ics_attachment
 from conversations.events.rules.invitations import (
     RSVP_FLOW,
+    answered_card,
     invitation_message,
     is_open,
     may_answer,
 )
+from conversations.events.rules.reminders import reminder_coming
 from conversations.events.rules.waiting_list import take_offer
 from conversations.events.rules.wording import event_when
 from conversations.tasks.flows.take_task import show_tasks
 from conversations.tasks.rules.pledges import release_tasks
-from storage.models import Event, EventStatus, Prompt, RsvpAnswer
+from storage.models import Event, EventStatus, Prompt
 
 
 def closed_reply(ctx: FlowContext, event: Event | None) -> Transition:
@@ -37,11 +39,11 @@ def closed_reply(ctx: FlowContext, event: Event | None) -> Transition:
         )
     else:
         text = ctx._(N_("I can't find that event, sorry."))
-    return Transition.end(OutMessage(text))
+    return Transition.refuse(OutMessage(text))
 
 
 def not_yours_reply(ctx: FlowContext) -> Transition:
-    return Transition.end(OutMessage(ctx._(N_("That invitation isn't one I sent to you."))))
+    return Transition.refuse(OutMessage(ctx._(N_("That invitation isn't one I sent to you."))))
 
 
 async def show_invitation(
@@ -77,9 +79,11 @@ class Rsvp(SingleStepFlow):
             return Transition.end(await show_invitation(ctx, event))
         if kind != "invite":
             return None
-        return await self._on_invitation(ctx, event, choice_id)
+        return await self._on_invitation(ctx, event, prompt, choice_id)
 
-    async def _on_invitation(self, ctx: FlowContext, event: Event, choice_id: str) -> Transition:
+    async def _on_invitation(
+        self, ctx: FlowContext, event: Event, prompt: Prompt, choice_id: str
+    ) -> Transition:
         """A button under the invitation: the calendar, details, tasks or an answer."""
         if choice_id == "calendar":
             return Transition.end(
@@ -96,6 +100,8 @@ class Rsvp(SingleStepFlow):
             return Transition.end(await show_tasks(ctx, event))
         outcome = await record_answer(ctx.services, event, ctx.person, choice_id)
         text = await self._confirmation(ctx, event, outcome)
+        if outcome in (Outcome.NO_ROOM_FOR_GUEST, Outcome.NO_GUESTS):
+            return Transition.refuse(OutMessage(text))
         if outcome == Outcome.NO:
             late = timedelta(hours=ctx.config.late_withdrawal_hours)
             released = await release_tasks(ctx.services, event, ctx.person.id, late_window=late)
@@ -103,18 +109,19 @@ class Rsvp(SingleStepFlow):
                 text += "\n" + ctx._(N_("I've also let go of your tasks: {tasks}.")).format(
                     tasks=", ".join(released)
                 )
-        return Transition.end(OutMessage(text))
+        card = await answered_card(ctx.services, event, ctx.person, prompt)
+        return Transition.end(OutMessage(text), replaces=card)
 
     async def _confirmation(self, ctx: FlowContext, event: Event, outcome: Outcome) -> str:
         when = event_when(ctx.translator, event, ctx.config.timezone)
         match outcome:
             case Outcome.YES:
-                text = ctx._(
-                    N_("Lovely, you're in! 🎉 See you {when}. I'll remind you before.")
-                ).format(when=when)
-                if not event.reminder_offsets:
-                    text = ctx._(N_("Lovely, you're in! 🎉 See you {when}.")).format(when=when)
-                return text
+                # the promise only when a reminder is really on its way (not minutes before)
+                if await reminder_coming(ctx.uow, event, ctx.person.id):
+                    return ctx._(
+                        N_("Lovely, you're in! 🎉 See you {when}. I'll remind you before.")
+                    ).format(when=when)
+                return ctx._(N_("Lovely, you're in! 🎉 See you {when}.")).format(when=when)
             case Outcome.MAYBE:
                 return ctx._(
                     N_("Thanks, noted as maybe. You can change your answer until it begins.")
@@ -142,16 +149,7 @@ class Rsvp(SingleStepFlow):
         return ""
 
     async def _details(self, ctx: FlowContext, event: Event) -> OutMessage:
-        rsvp = await ctx.uow.events.rsvp(event.id, ctx.person.id)
-        lines = []
-        if rsvp is not None:
-            label = {
-                RsvpAnswer.YES: N_("You said: count me in"),
-                RsvpAnswer.MAYBE: N_("You said: maybe"),
-                RsvpAnswer.NO: N_("You said: can't come"),
-                RsvpAnswer.WAITLISTED: N_("You are on the waiting list"),
-            }[RsvpAnswer(rsvp.answer)]
-            lines.append(ctx._(label) + (" (+1)" if rsvp.guests else ""))
+        lines = []  # the person's own answer is on the card itself
         mine = await ctx.uow.pledges.of_person(event.id, ctx.person.id)
         if mine:
             lines.append(
@@ -178,7 +176,7 @@ class Rsvp(SingleStepFlow):
             return not_yours_reply(ctx)
         took = await take_offer(ctx.services, event, ctx.person, choice_id == "take")
         if not took:
-            return Transition.end(
+            return Transition.refuse(
                 OutMessage(ctx._(N_("Sorry, that offer has run out or the place is gone.")))
             )
         if choice_id == "take":

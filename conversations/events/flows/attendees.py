@@ -1,19 +1,23 @@
 """`/attendees`: who is coming to one of my events, and writing to them.
 
-Coordinators manage their own events; admins manage all. Checked on every step, because a
-role can be taken away in the middle of a conversation.
+Coordinators manage their own events; admins manage all; co-organisers (citizens too, who
+get here by the button they were sent) see and write to those of the events they help
+run, and what they do is logged. Checked on every step, because a role can be taken away
+in the middle of a conversation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, FlowContext, FlowData, Transition
 from conversations.core.i18n import N_
-from conversations.core.messages import OutMessage
+from conversations.core.messages import Attachment, OutMessage
 from conversations.core.questions import Question, by_state
+from conversations.events.flows.check_in_ticks import TickNames, check_in_qr, open_ticks
 from conversations.events.flows.event_qr import qr_message
 from conversations.events.flows.pick_event import (
     CHOOSE,
@@ -21,11 +25,22 @@ from conversations.events.flows.pick_event import (
     ChosenEventData,
     ManageEventFlow,
     chosen_event,
+    managed_event,
+)
+from conversations.events.flows.write_to_task import (
+    CHOOSE_TASK,
+    ChooseTaskToWrite,
+    TaskNoteData,
+    WriteToTaskPeople,
 )
 from conversations.events.rules.attendee_messages import write_to_attendees
-from storage.models import Event, EventStatus, Role, RsvpAnswer
+from conversations.events.rules.live_view import task_line, task_people
+from conversations.events.rules.organisers import HELPER_STATE, Action, log_if_co_organiser
+from conversations.events.rules.sign_in_sheet import sheet_files
+from storage.models import Event, EventStatus, Prompt, Role, RsvpAnswer
 
 MAX_NOTE = 1500
+REPORT_FLOW = "report"
 
 
 HEADINGS = (
@@ -40,6 +55,7 @@ class AttendeesStep(StrEnum):
     CHOOSE = CHOOSE
     LIST = "list"
     WRITE = "write"
+    TICK = "tick"
 
 
 async def attendance(ctx: FlowContext, event: Event) -> str:
@@ -58,6 +74,9 @@ async def attendance(ctx: FlowContext, event: Event) -> str:
     counts = await ctx.uow.events.answer_counts(event.id)
     for answer, heading in HEADINGS:
         lines.append(await _answered(ctx, event, answer, heading, counts.get(answer, 0)))
+    tasks = await task_people(ctx.uow, event)
+    if tasks:  # who does what
+        lines += ["", ctx._(N_("Tasks:")), *(task_line(ctx.translator, t) for t in tasks)]
     return "\n".join(lines)
 
 
@@ -113,9 +132,15 @@ async def send_note(
 
 class ChooseEventToList(ChooseEvent[ChosenEventData]):
     question = N_("Which event?")
+    co_organisers_may = True
 
     async def chosen(self, ctx: FlowContext, event: Event) -> Transition:
-        return Transition.go(AttendeesStep.LIST, ChosenEventData(event_id=event.id))
+        return await list_attendees(ctx, event)
+
+
+async def list_attendees(ctx: FlowContext, event: Event) -> Transition:
+    await log_if_co_organiser(ctx.services, event, ctx.person, Action.VIEWED, is_admin=ctx.is_admin)
+    return Transition.go(AttendeesStep.LIST, ChosenEventData(event_id=event.id))
 
 
 class ListAttendees(Question[ChosenEventData]):
@@ -129,7 +154,12 @@ class ListAttendees(Question[ChosenEventData]):
             await attendance(ctx, await chosen_event(ctx, data)),
             choices=(
                 ctx.choice("write", N_("Write to those coming"), "✉️"),
+                ctx.choice("writetask", N_("Write to the people of a task"), "🙋"),
+                ctx.choice("tick", N_("Check people in"), "✅"),
+                ctx.choice("sheet", N_("A list to print (PDF and CSV)"), "🖨"),
+                ctx.choice("report", N_("The report"), "📊"),
                 ctx.choice("qr", N_("QR code for a poster"), "🔳", "qr"),
+                ctx.choice("checkinqr", N_("Check-in QR code"), "📍"),
                 ctx.choice("done", N_("Done"), "👍", "ok"),
             ),
         )
@@ -137,10 +167,40 @@ class ListAttendees(Question[ChosenEventData]):
     async def take(self, ctx: FlowContext, data: ChosenEventData, answer: Answer) -> Transition:
         if answer.choice == "write":
             return Transition.go(AttendeesStep.WRITE, data)
+        if answer.choice == "writetask":
+            return Transition.go(CHOOSE_TASK, data)
+        if answer.choice == "report":  # also a citizen helper's way to it
+            event = await chosen_event(ctx, data)
+            return Transition.end(then=(REPORT_FLOW, str(event.id)))
+        if answer.choice == "sheet":
+            return Transition.stay(data, *await sheet_messages(ctx, data), ask=False)
+        if answer.choice == "tick":
+            return await open_ticks(ctx, data)
+        if answer.choice == "checkinqr":
+            event = await chosen_event(ctx, data)
+            return Transition.stay(
+                data, await check_in_qr(ctx, event, self._bot_username), ask=False
+            )
         if answer.choice == "qr":
             event = await chosen_event(ctx, data)
             return Transition.stay(data, qr_message(ctx, event, self._bot_username), ask=False)
         return Transition.end(OutMessage(ctx._(N_("All right. 👍"))))
+
+
+async def sheet_messages(ctx: FlowContext, data: ChosenEventData) -> list[OutMessage]:
+    event = await chosen_event(ctx, data)
+    heading, files = await sheet_files(ctx.services, ctx.translator, event)
+    await log_if_co_organiser(
+        ctx.services, event, ctx.person, Action.PRINTED, is_admin=ctx.is_admin
+    )
+    captions = (
+        ctx._(N_("A sign-in sheet to print: {heading}")).format(heading=heading),
+        ctx._(N_("Those coming, as a table (CSV).")),
+    )
+    return [
+        OutMessage(caption, attachment=Attachment(name, content, mime))
+        for caption, (name, content, mime) in zip(captions, files, strict=True)
+    ]
 
 
 class WriteToAttendees(Question[ChosenEventData]):
@@ -151,12 +211,18 @@ class WriteToAttendees(Question[ChosenEventData]):
 
     async def take(self, ctx: FlowContext, data: ChosenEventData, answer: Answer) -> Transition:
         event = await chosen_event(ctx, data)
-        return await send_note(ctx, event, data, answer, longest=MAX_NOTE)
+        sent = await send_note(ctx, event, data, answer, longest=MAX_NOTE)
+        if sent.ends:  # what was done, not what was said: the words are not kept twice
+            await log_if_co_organiser(
+                ctx.services, event, ctx.person, Action.WROTE, is_admin=ctx.is_admin
+            )
+        return sent
 
 
-class Attendees(ManageEventFlow[ChosenEventData]):
+class Attendees(ManageEventFlow[TaskNoteData]):
     name = "attendees"
-    data_model = ChosenEventData
+    data_model = TaskNoteData
+    co_organisers_may = True
     commands = (
         CommandSpec(
             "attendees",
@@ -167,10 +233,29 @@ class Attendees(ManageEventFlow[ChosenEventData]):
     )
 
     def __init__(self, *, bot_username: str | None = None) -> None:
-        self._questions = by_state(
-            ChooseEventToList(), ListAttendees(bot_username), WriteToAttendees()
+        # the task note's data holds the chosen event too, so every question reads it
+        asked: tuple[Question[Any], ...] = (
+            ChooseEventToList(),
+            ListAttendees(bot_username),
+            WriteToAttendees(),
+            TickNames(),
+            ChooseTaskToWrite(),
+            WriteToTaskPeople(),
         )
+        self._questions: dict[str, Question[TaskNoteData]] = by_state(*asked)
 
     @property
-    def questions(self) -> Mapping[str, Question[ChosenEventData]]:
+    def questions(self) -> Mapping[str, Question[TaskNoteData]]:
         return self._questions
+
+    async def detached(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> Transition | None:
+        """ "See who is coming" on the message that made someone a co-organiser."""
+        if prompt.state != HELPER_STATE or choice_id != "list":
+            return None
+        event_id = prompt.context.get("event_id")
+        event = await managed_event(
+            ctx, event_id if isinstance(event_id, int) else None, assisting=True
+        )
+        if event is None:
+            return Transition.end(OutMessage(ctx._(N_("You no longer help to run that event."))))
+        return await list_attendees(ctx, event)

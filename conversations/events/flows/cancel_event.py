@@ -1,4 +1,5 @@
-"""`/cancelevent`: cancel an event and tell everyone who answered."""
+"""`/cancelevent`: cancel an event and tell everyone who answered, with a reason if the
+coordinator gives one."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from conversations.core.flow import Answer, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
 from conversations.core.questions import Question, by_state
-from conversations.core.words import NO_WORDS, YES_WORDS
+from conversations.core.words import NO_WORDS, SKIP_WORDS, YES_WORDS
 from conversations.events.flows.pick_event import (
     CHOOSE,
     ChooseEvent,
@@ -22,24 +23,58 @@ from conversations.events.rules.changes import cancel_event
 from conversations.events.rules.notifier import concerned_answers
 from storage.models import AuditAction, Event, EventStatus, Role
 
+MAX_REASON = 500
+
 
 class CancelStep(StrEnum):
     CHOOSE = CHOOSE
+    REASON = "reason"
     CONFIRM = "confirm"
 
 
-class ChooseEventToCancel(ChooseEvent[ChosenEventData]):
+class CancelData(ChosenEventData):
+    reason: str = ""
+
+
+class ChooseEventToCancel(ChooseEvent[CancelData]):
     question = N_("Which event should be cancelled?")
     published_only = True
 
     async def chosen(self, ctx: FlowContext, event: Event) -> Transition:
-        return Transition.go(CancelStep.CONFIRM, ChosenEventData(event_id=event.id))
+        return Transition.go(CancelStep.REASON, CancelData(event_id=event.id))
 
 
-class ConfirmCancelling(Question[ChosenEventData]):
+class WhyCancel(Question[CancelData]):
+    state = CancelStep.REASON
+
+    async def ask(self, ctx: FlowContext, data: CancelData) -> OutMessage:
+        return OutMessage(
+            ctx._(
+                N_(
+                    "Would you like to tell people why? A short line, for example "
+                    '"Storm warning". They get it with the cancellation.'
+                )
+            ),
+            choices=(ctx.choice("skip", N_("Skip"), "⏭", *SKIP_WORDS),),
+            expects_text=True,
+        )
+
+    async def take(self, ctx: FlowContext, data: CancelData, answer: Answer) -> Transition:
+        if answer.choice == "skip":
+            data.reason = ""
+            return Transition.go(CancelStep.CONFIRM, data)
+        reason = " ".join((answer.text or "").split())
+        if not reason or len(reason) > MAX_REASON:
+            note = ctx._(N_("Please write a short line, or skip."))
+            return Transition.stay(data, OutMessage(note))
+        data.reason = reason
+        return Transition.go(CancelStep.CONFIRM, data)
+
+
+class ConfirmCancelling(Question[CancelData]):
     state = CancelStep.CONFIRM
 
-    async def ask(self, ctx: FlowContext, data: ChosenEventData) -> OutMessage:
+    async def ask(self, ctx: FlowContext, data: CancelData) -> OutMessage:
         event = await chosen_event(ctx, data)
         concerned = len(await concerned_answers(ctx.uow, event))
         return OutMessage(
@@ -56,7 +91,7 @@ class ConfirmCancelling(Question[ChosenEventData]):
             ),
         )
 
-    async def take(self, ctx: FlowContext, data: ChosenEventData, answer: Answer) -> Transition:
+    async def take(self, ctx: FlowContext, data: CancelData, answer: Answer) -> Transition:
         if answer.choice == "no":
             return Transition.end(OutMessage(ctx._(N_("It stays on. 👍"))))
         if answer.choice != "yes":
@@ -64,7 +99,7 @@ class ConfirmCancelling(Question[ChosenEventData]):
         event = await chosen_event(ctx, data)
         if event.status != EventStatus.PUBLISHED:
             return Transition.end(OutMessage(ctx._(N_("That event is already cancelled."))))
-        count = await cancel_event(ctx.services, event)
+        count = await cancel_event(ctx.services, event, data.reason)
         await ctx.uow.audit.record(
             AuditAction.EVENT_CANCELLED, actor_id=ctx.person.id, event_id=event.id
         )
@@ -79,13 +114,13 @@ class ConfirmCancelling(Question[ChosenEventData]):
         )
 
 
-class CancelEvent(ManageEventFlow[ChosenEventData]):
+class CancelEvent(ManageEventFlow[CancelData]):
     name = "cancelevent"
-    data_model = ChosenEventData
+    data_model = CancelData
     commands = (CommandSpec("cancelevent", "aflys", N_("Cancel an event"), role=Role.COORDINATOR),)
 
-    _questions = by_state(ChooseEventToCancel(), ConfirmCancelling())
+    _questions = by_state(ChooseEventToCancel(), WhyCancel(), ConfirmCancelling())
 
     @property
-    def questions(self) -> Mapping[str, Question[ChosenEventData]]:
+    def questions(self) -> Mapping[str, Question[CancelData]]:
         return self._questions

@@ -1,5 +1,6 @@
 """The first question of a coordinator's event tools: which of my events? And who may
-manage an event (its creator, or an admin), checked again at every step.
+manage an event (its creator, or an admin) or help run it (also its co-organisers, citizens
+too), checked again at every step.
 """
 
 from __future__ import annotations
@@ -37,9 +38,22 @@ def can_manage(ctx: FlowContext, event: Event | None) -> bool:
     return ctx.is_admin or event.created_by_id == ctx.person.id
 
 
-async def managed_event(ctx: FlowContext, event_id: int | None) -> Event | None:
-    """The event, if this person may manage it now (a role can be taken away)."""
+async def can_assist(ctx: FlowContext, event: Event | None) -> bool:
+    """Whether this person may see who comes, write to them, check them in and read the
+    report: whoever may manage the event, and its co-organisers."""
+    if event is None:
+        return False
+    return can_manage(ctx, event) or await ctx.uow.organisers.is_organiser(event.id, ctx.person.id)
+
+
+async def managed_event(
+    ctx: FlowContext, event_id: int | None, *, assisting: bool = False
+) -> Event | None:
+    """The event, if this person may manage it now (a role can be taken away), or with
+    `assisting` help run it."""
     event = await ctx.uow.events.get(event_id) if event_id is not None else None
+    if assisting:
+        return event if await can_assist(ctx, event) else None
     return event if can_manage(ctx, event) else None
 
 
@@ -51,9 +65,18 @@ async def chosen_event(ctx: FlowContext, data: ChosenEventData) -> Event:
     return event
 
 
-async def manageable(ctx: FlowContext) -> list[Event]:
-    owner = None if ctx.is_admin else ctx.person.id
-    events = await ctx.uow.events.managed_by(owner)
+async def manageable(ctx: FlowContext, *, assisting: bool = False) -> list[Event]:
+    """My recent events (everybody's for an admin); with `assisting`, those I help run too."""
+    events: list[Event] = []
+    if ctx.is_coordinator:
+        owner = None if ctx.is_admin else ctx.person.id
+        events += await ctx.uow.events.managed_by(owner)
+    if assisting:
+        known = {e.id for e in events}
+        events += [
+            e for e in await ctx.uow.organisers.events_of(ctx.person.id) if e.id not in known
+        ]
+        events.sort(key=lambda e: e.starts_at, reverse=True)
     recent = ctx.now() - timedelta(days=2)
     return [e for e in events if e.starts_at > recent][:9]
 
@@ -62,22 +85,29 @@ def no_events(ctx: FlowContext) -> OutMessage:
     return OutMessage(ctx._(N_("You have no published events yet. /newevent creates one.")))
 
 
-async def choose_event_question(ctx: FlowContext, text: str) -> OutMessage:
-    events = await manageable(ctx)
+async def choose_event_question(
+    ctx: FlowContext, text: str, *, assisting: bool = False
+) -> OutMessage:
+    events = await manageable(ctx, assisting=assisting)
     if not events:
         return no_events(ctx)
     choices = tuple(Choice(EVENT.of(e.id), f"{e.title} · {ctx.when(e.starts_at)}") for e in events)
     return OutMessage(text, choices=choices)
 
 
-async def picked_event(ctx: FlowContext, answer: Answer) -> Event | None:
-    return await managed_event(ctx, EVENT.parse(answer.choice))
+async def picked_event(
+    ctx: FlowContext, answer: Answer, *, assisting: bool = False
+) -> Event | None:
+    return await managed_event(ctx, EVENT.parse(answer.choice), assisting=assisting)
 
 
-async def start_choosing(ctx: FlowContext, data: FlowData) -> Transition:
-    if not ctx.is_coordinator:
+async def start_choosing(
+    ctx: FlowContext, data: FlowData, *, assisting: bool = False
+) -> Transition:
+    events = await manageable(ctx, assisting=assisting)
+    if not ctx.is_coordinator and not events:
         return only_coordinators(ctx)
-    if not await manageable(ctx):
+    if not events:
         return Transition.end(no_events(ctx))
     return Transition.go(CHOOSE, data)
 
@@ -88,12 +118,15 @@ class ChooseEvent(Question[DataT]):
     state = CHOOSE
     question: ClassVar[str]  # the untranslated text (marked with `N_`)
     published_only: ClassVar[bool] = False  # a cancelled event can't change or be cancelled
+    co_organisers_may: ClassVar[bool] = False  # its co-organisers may use the tool too
 
     async def ask(self, ctx: FlowContext, data: DataT) -> OutMessage:
-        return await choose_event_question(ctx, ctx._(self.question))
+        return await choose_event_question(
+            ctx, ctx._(self.question), assisting=self.co_organisers_may
+        )
 
     async def take(self, ctx: FlowContext, data: DataT, answer: Answer) -> Transition:
-        event = await picked_event(ctx, answer)
+        event = await picked_event(ctx, answer, assisting=self.co_organisers_may)
         if event is None or (self.published_only and event.status != EventStatus.PUBLISHED):
             return Transition.stay(data)
         return await self.chosen(ctx, event)
@@ -107,17 +140,24 @@ class ManageEventFlow(QuestionFlow[ChosenT]):
     """A coordinator's tool on one event: which one first (`CHOOSE`), then its questions.
 
     Who may use it is checked before every answer, and who may manage the chosen event
-    before every answer after the first: a role can be taken away mid-conversation.
+    before every answer after the first: a role can be taken away mid-conversation. With
+    `co_organisers_may`, an event's co-organisers (citizens too) may use it on that event.
     """
 
+    co_organisers_may: ClassVar[bool] = False
+
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
-        return await start_choosing(ctx, self.data_model())
+        return await start_choosing(ctx, self.data_model(), assisting=self.co_organisers_may)
 
     async def handle(
         self, ctx: FlowContext, state: str, data: ChosenT, answer: Answer
     ) -> Transition:
-        if not ctx.is_coordinator:
+        assisting = self.co_organisers_may
+        if not ctx.is_coordinator and not assisting:
             return only_coordinators(ctx)
-        if state != CHOOSE and await managed_event(ctx, data.event_id) is None:
+        if state != CHOOSE:
+            if await managed_event(ctx, data.event_id, assisting=assisting) is None:
+                return only_coordinators(ctx)
+        elif not ctx.is_coordinator and not await manageable(ctx, assisting=True):
             return only_coordinators(ctx)
         return await super().handle(ctx, state, data, answer)

@@ -26,6 +26,7 @@ def ics_attachment(event: Event) -> Attachment:
     entry.add("dtstart", event.starts_at)
     entry.add("dtend", event.ends_at or event.starts_at + timedelta(hours=2))
     entry.add("dtstamp", event.updated_at)
+    entry.add("sequence", event.revision)  # a calendar replaces its entry by a later one
     if event.invitation:
         entry.add("description", event.invitation)
     if event.place:

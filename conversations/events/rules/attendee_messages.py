@@ -6,7 +6,7 @@ from conversations.core.i18n import N_, Translator
 from conversations.core.messages import ChatRef
 from conversations.core.services import Services
 from conversations.events.rules.notifier import Notifier, person_ids_of
-from storage.models import Event, Person, RsvpAnswer
+from storage.models import Event, EventTask, Person, RsvpAnswer
 from storage.unit_of_work import UnitOfWork
 
 
@@ -32,6 +32,43 @@ async def write_to_attendees(
 
     count = await notifier.tell(
         [pid for pid in person_ids_of(rows) if pid != sender.id],  # not back to the writer
+        render,
+        key=lambda person: f"{batch}:{person.id}",
+        kind="message",
+        batch=batch,
+        event=event,
+    )
+    if count:
+        await uow.batches.create(
+            batch, kind="message", reporter=sender_chat, reporter_person_id=sender.id, total=count
+        )
+    return count
+
+
+async def write_to_task_people(
+    services: Services,
+    event: Event,
+    task: EventTask,
+    note: str,
+    *,
+    sender: Person,
+    sender_chat: ChatRef,
+) -> int:
+    """The note to those who took one task, with the task's name on top."""
+    uow = services.uow
+    batch = await next_batch(uow, f"taskmsg:{task.id}:")
+
+    def render(tr: Translator) -> str:
+        heading = tr.gettext(N_("About {task} at {title}, from {sender}:")).format(
+            task=task.title,
+            title=event.title,
+            sender=sender.display_name or tr.gettext(N_("the organiser")),
+        )
+        return f"{heading}\n\n{note}"
+
+    people = [pid for pid in await uow.pledges.pledgers(task.id) if pid != sender.id]
+    count = await Notifier(services).tell(
+        people,
         render,
         key=lambda person: f"{batch}:{person.id}",
         kind="message",

@@ -10,6 +10,7 @@ from datetime import datetime
 from conversations.core.i18n import N_, Translator
 from conversations.core.services import Services
 from conversations.events.rules.attendee_messages import next_batch
+from conversations.events.rules.change_notices import edit_unanswered_invitations, tell_of_change
 from conversations.events.rules.invitations import batch_invitations, refresh_pending_invitations
 from conversations.events.rules.notifier import Notifier, concerned_answers, person_ids_of
 from conversations.events.rules.reminders import sync_reminders
@@ -60,7 +61,6 @@ def _change_event(event: Event, change: EventChange) -> None:
 async def apply_change(services: Services, event: Event, change: EventChange) -> int:
     """Save the new time or place and tell everyone concerned; returns how many."""
     uow, now, translations = services.uow, services.now(), services.translations
-    notifier = Notifier(services)
     rendered = {
         lang: change_text(translations.get(lang), services.timezone, event, change)
         for lang in translations.languages
@@ -77,18 +77,13 @@ async def apply_change(services: Services, event: Event, change: EventChange) ->
     await uow.flush()
     await refresh_pending_invitations(services, event)
     batch = await next_batch(uow, f"chg:{event.id}:")
-    return await notifier.tell(
-        person_ids_of(rows),
-        lambda tr: rendered.get(tr.language, rendered[translations.languages[0]]),
-        key=lambda person: f"{batch}:{person.id}",
-        kind="change",
-        batch=batch,
-        event=event,
-    )
+    await edit_unanswered_invitations(services, event, batch)
+    return await tell_of_change(services, event, rows, rendered, batch)
 
 
-async def cancel_event(services: Services, event: Event) -> int:
-    """Cancel it: no more reminders or invitations; everyone concerned is told. Returns how many."""
+async def cancel_event(services: Services, event: Event, reason: str = "") -> int:
+    """Cancel it: no more reminders or invitations; everyone concerned is told, with the
+    coordinator's `reason` if one was given. Returns how many."""
     uow, tz = services.uow, services.timezone
     event.status = EventStatus.CANCELLED
     event.cancelled_at = services.now()
@@ -108,9 +103,12 @@ async def cancel_event(services: Services, event: Event) -> int:
     notifier = Notifier(services)
 
     def render(tr: Translator) -> str:
-        return tr.gettext(
+        text = tr.gettext(
             N_("Sorry: {title} ({when}) has been cancelled. We hope to see you another time. 🌿")
         ).format(title=event.title, when=event_when(tr, event, tz))
+        if reason:
+            text += "\n\n" + tr.gettext(N_("Why: {reason}")).format(reason=reason)
+        return text
 
     return await notifier.tell(
         person_ids_of(rows),

@@ -5,15 +5,17 @@ event to its audience through the outbox, and who may answer it.
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
 from conversations.core.dates import next_allowed_time
 from conversations.core.i18n import N_, Translations, Translator
 from conversations.core.messages import ChatRef, Choice, OutMessage, message_to_payload
-from conversations.core.prompts import offer_to
+from conversations.core.prompts import FORGIVING, TYPED_HINT, offer_to
 from conversations.core.services import Services
+from conversations.core.words import COMING_WORDS, MAYBE_WORDS, NOT_COMING_WORDS
+from conversations.events.rules.access import access_lines
 from conversations.events.rules.capacity import has_open_tasks, missing_hands, places_left
 from conversations.events.rules.notifier import choice_for
 from conversations.events.rules.wording import event_when, map_link
@@ -22,6 +24,9 @@ from storage.models import (
     EventStatus,
     OutboxStatus,
     Person,
+    Prompt,
+    Rsvp,
+    RsvpAnswer,
 )
 from storage.repositories.batches import again_batch
 from storage.unit_of_work import UnitOfWork
@@ -33,7 +38,19 @@ def batch_invitations(event_id: int) -> str:
     return f"bc:{event_id}"
 
 
-async def invitation_text(uow: UnitOfWork, tr: Translator, event: Event, timezone: str) -> str:
+# How a typed reply under an invitation is read (see `Engine.answer_latest_offer`).
+INVITATION_HINT = N_("Answer yes, maybe or no, or tap a button. /help shows all I can do.")
+
+
+def invite_context(event_id: int) -> dict[str, Any]:
+    """The stored context of an invitation's buttons, for one person."""
+    return {"event_id": event_id, "kind": "invite", FORGIVING: True, TYPED_HINT: INVITATION_HINT}
+
+
+async def invitation_text(
+    uow: UnitOfWork, tr: Translator, event: Event, timezone: str, *, rsvp: Rsvp | None = None
+) -> str:
+    """The card's text; with the reader's `rsvp`, what is full reads as it is for them."""
     lines = [f"🌿 {event.title}"]
     if event.invitation:
         lines += ["", event.invitation]
@@ -50,12 +67,17 @@ async def invitation_text(uow: UnitOfWork, tr: Translator, event: Event, timezon
     link = map_link(event)
     if link:
         lines.append("🗺 " + link)
+    lines += access_lines(tr, list(event.access_features or []), event.practical_note or "")
     left = await places_left(uow, event)
     if left is not None:
         if left > 0:
             lines.append(
                 "👥 " + tr.ngettext("{n} place left", "{n} places left", left).format(n=left)
             )
+        elif rsvp is not None and rsvp.answer == RsvpAnswer.YES:
+            lines.append("👥 " + tr.gettext(N_("Full now, and you have your place.")))
+        elif rsvp is not None and rsvp.answer == RsvpAnswer.WAITLISTED:
+            lines.append("👥 " + tr.gettext(N_("Full now: you are on the waiting list.")))
         else:
             lines.append("👥 " + tr.gettext(N_("Full: you can join the waiting list.")))
     if event.guests_allowed:
@@ -76,22 +98,43 @@ async def invitation_text(uow: UnitOfWork, tr: Translator, event: Event, timezon
 
 
 def invitation_choices(
-    tr: Translator, translations: Translations, event: Event, *, tasks: bool = False
+    tr: Translator,
+    translations: Translations,
+    event: Event,
+    *,
+    tasks: bool = False,
+    rsvp: Rsvp | None = None,
 ) -> tuple[Choice, ...]:
-    choices = [
-        choice_for(tr, translations, "yes", N_("Count me in"), "✅", "ja", "yes"),
-        choice_for(tr, translations, "maybe", N_("Maybe"), "🤔"),
-        choice_for(tr, translations, "no", N_("Can't come"), "❌", "nej", "no"),
+    """The card's buttons; once answered (`rsvp`), those that still make sense: the answers
+    (the one given ticked), the guest (saying what a tap will do), a task, details, the
+    calendar."""
+    answer = RsvpAnswer(rsvp.answer) if rsvp is not None else None
+    answers = [
+        choice_for(tr, translations, "yes", N_("Count me in"), "✅", *COMING_WORDS),
+        choice_for(tr, translations, "maybe", N_("Maybe"), "🤔", *MAYBE_WORDS),
+        choice_for(tr, translations, "no", N_("Can't come"), "❌", *NOT_COMING_WORDS),
     ]
+    # all three stay (a second "yes" typed or tapped is harmless); the one given is ticked
+    choices = [replace(c, label="✓ " + c.label) if c.id == answer else c for c in answers]
     if event.guests_allowed:
-        choices.append(choice_for(tr, translations, "guest", N_("+1 guest"), "➕"))
-    if tasks:
+        choices.append(_guest_choice(tr, translations, rsvp))
+    if tasks and answer != RsvpAnswer.NO:
         choices.append(choice_for(tr, translations, "tasks", N_("Count me in for a task"), "🙋"))
     choices += [
         choice_for(tr, translations, "details", N_("Details"), "ℹ️"),
         choice_for(tr, translations, "calendar", N_("Calendar"), "📅"),
     ]
     return tuple(choices)
+
+
+def _guest_choice(tr: Translator, translations: Translations, rsvp: Rsvp | None) -> Choice:
+    """The guest button says what a tap does: a guest is a toggle on a yes."""
+    guest_words = ("gæst", "en gæst", "+1", "guest", "a guest")
+    if rsvp is not None and rsvp.answer == RsvpAnswer.YES and rsvp.guests:
+        return choice_for(tr, translations, "guest", N_("Come without my guest"), "➖")
+    if rsvp is not None and rsvp.answer == RsvpAnswer.YES:
+        return choice_for(tr, translations, "guest", N_("Bring a guest (+1)"), "➕", *guest_words)
+    return choice_for(tr, translations, "guest", N_("Count me and a guest in"), "➕", *guest_words)
 
 
 async def invitation_message(
@@ -105,21 +148,51 @@ async def invitation_message(
     """The invitation for one person, with its buttons stored for that person only."""
     uow = services.uow
     tr = services.translations.get(person.language)
-    text = await invitation_text(uow, tr, event, services.timezone)
-    if intro:
-        text = intro + "\n\n" + text
+    rsvp = await uow.events.rsvp(event.id, person.id)
+    text = await invitation_text(uow, tr, event, services.timezone, rsvp=rsvp)
+    said = answer_line(tr, rsvp)
+    text = "\n\n".join(part for part in (intro, said, text) if part)
     tasks = await has_open_tasks(uow, event)
-    message = OutMessage(
-        text, choices=invitation_choices(tr, services.translations, event, tasks=tasks)
-    )
+    choices = invitation_choices(tr, services.translations, event, tasks=tasks, rsvp=rsvp)
     return await offer_to(
         uow,
         recipient,
         person.id,
         RSVP_FLOW,
-        message,
+        OutMessage(text, choices=choices),
         state="invite",
-        context={"event_id": event.id, "kind": "invite"},
+        context=invite_context(event.id),
+    )
+
+
+def answer_line(tr: Translator, rsvp: Rsvp | None) -> str | None:
+    """ "✓ You said: count me in (+1)", for a card shown to someone who has answered."""
+    if rsvp is None:
+        return None
+    label = {
+        RsvpAnswer.YES: N_("You said: count me in"),
+        RsvpAnswer.MAYBE: N_("You said: maybe"),
+        RsvpAnswer.NO: N_("You said: can't come"),
+        RsvpAnswer.WAITLISTED: N_("You are on the waiting list"),
+    }[RsvpAnswer(rsvp.answer)]
+    return "✓ " + tr.gettext(label) + (" (+1)" if rsvp.guests else "")
+
+
+async def answered_card(
+    services: Services, event: Event, person: Person, prompt: Prompt
+) -> OutMessage:
+    """The invitation a person answered, as it now reads: their answer, current places and
+    hands, and the buttons that still make sense, kept on the same stored question."""
+    uow = services.uow
+    tr = services.translations.get(person.language)
+    rsvp = await uow.events.rsvp(event.id, person.id)
+    text = await invitation_text(uow, tr, event, services.timezone, rsvp=rsvp)
+    said = answer_line(tr, rsvp)
+    tasks = await has_open_tasks(uow, event)
+    choices = invitation_choices(tr, services.translations, event, tasks=tasks, rsvp=rsvp)
+    prompt.choices = [choice.as_record() for choice in choices]
+    return OutMessage(
+        "\n\n".join(part for part in (said, text) if part), choices=choices, prompt_id=prompt.id
     )
 
 
@@ -169,7 +242,7 @@ async def publish(services: Services, event: Event) -> int:
                 "flow": RSVP_FLOW,
                 "state": "invite",
                 "choices": stored_choices,
-                "context": {"event_id": event.id, "kind": "invite"},
+                "context": invite_context(event.id),
                 "bound": False,
                 "created_at": now,
             }

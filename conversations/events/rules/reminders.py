@@ -20,7 +20,12 @@ from conversations.core.messages import ChatRef, Choice, OutMessage, message_to_
 from conversations.core.prompts import offer_to
 from conversations.core.services import Services
 from conversations.events.rules.capacity import has_open_tasks
-from conversations.events.rules.invitations import RSVP_FLOW, invitation_choices, invitation_text
+from conversations.events.rules.invitations import (
+    RSVP_FLOW,
+    invitation_choices,
+    invitation_text,
+    invite_context,
+)
 from conversations.events.rules.notifier import polite_time
 from conversations.events.rules.wording import event_when, map_link
 from storage.models import (
@@ -43,6 +48,15 @@ DEFAULT_REMINDERS = (24 * 60, 2 * 60)
 NUDGE_OFFSET = 24 * 60
 
 REMINDER_CHUNK = 200  # reminders handed over in one transaction
+
+
+async def reminder_coming(uow: UnitOfWork, event: Event, person_id: int) -> bool:
+    """Whether a reminder (not a nudge) is scheduled for this person: what "I'll remind
+    you" may promise."""
+    return any(
+        r.status == ReminderStatus.SCHEDULED and r.kind == ReminderKind.REMINDER
+        for r in await uow.events.reminders_of(event.id, person_id)
+    )
 
 
 async def sync_reminders(
@@ -156,7 +170,7 @@ class _Texts:
             RSVP_FLOW,
             OutMessage(text, choices=choices),
             state="invite",
-            context={"event_id": event.id, "kind": "invite"},
+            context=invite_context(event.id),
         )
 
 

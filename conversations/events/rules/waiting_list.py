@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from conversations.core.chunks import Chunk
 from conversations.core.i18n import N_
 from conversations.core.messages import ChatRef, OutMessage
-from conversations.core.prompts import offer_to
+from conversations.core.prompts import FORGIVING, TYPED_HINT, offer_to
 from conversations.core.services import Services
+from conversations.core.words import COMING_WORDS, NOT_COMING_WORDS
 from conversations.events.rules.invitations import RSVP_FLOW, is_open
 from conversations.events.rules.notifier import Notifier, choice_for, person_ids_of, polite_time
 from conversations.events.rules.reminders import sync_reminders
@@ -23,6 +24,7 @@ from storage.unit_of_work import UnitOfWork
 
 OFFER_WINDOW = timedelta(hours=2)
 OFFER_CHUNK = 100  # lapsed offers handled in one transaction
+OFFER_HINT = N_("Answer yes to take the place, or no to give it on.")
 
 
 def offer_window_end(event: Event, sent_at: datetime) -> datetime:
@@ -69,10 +71,15 @@ async def offer_free_places(services: Services, event: Event) -> int:
             text,
             choices=(
                 choice_for(
-                    tr, services.translations, "take", N_("Yes, I'll take it"), "✅", "ja", "yes"
+                    tr, services.translations, "take", N_("Yes, I'll take it"), "✅", *COMING_WORDS
                 ),
                 choice_for(
-                    tr, services.translations, "decline", N_("No, give it on"), "↪️", "nej", "no"
+                    tr,
+                    services.translations,
+                    "decline",
+                    N_("No, give it on"),
+                    "↪️",
+                    *NOT_COMING_WORDS,
                 ),
             ),
         )
@@ -84,7 +91,13 @@ async def offer_free_places(services: Services, event: Event) -> int:
             RSVP_FLOW,
             message,
             state="offer",
-            context={"event_id": event.id, "kind": "offer", "round": row.offers},
+            context={
+                "event_id": event.id,
+                "kind": "offer",
+                "round": row.offers,
+                FORGIVING: True,
+                TYPED_HINT: OFFER_HINT,
+            },
         )
         await notifier.enqueue(
             person,

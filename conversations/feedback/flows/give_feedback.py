@@ -44,6 +44,9 @@ from storage.unit_of_work import UnitOfWork
 async def resume_state(uow: UnitOfWork, event: Event, request: FeedbackRequest) -> Transition:
     """Where to go on: the first unanswered question, or 'again?' when all is done."""
     data = FeedbackData(event_id=event.id)
+    checked_in = request.came is None and request.person_id is not None
+    if checked_in and await uow.check_ins.is_checked_in(event.id, request.person_id or 0):
+        request.came = True  # no need to ask whether they came
     if request.came is None:
         return Transition.go(Step.CAME, data)
     if request.came:

@@ -203,9 +203,10 @@ class DidYouCome(JourneyQuestion):
         event = await event_of(ctx, data)
         return OutMessage(
             ctx._(
+                # no thanks here: the request that leads here has just said them
                 N_(
-                    "Thank you for {title}! 🌿 A few quick questions; skip any you "
-                    "like, and stop whenever you want.\n\nFirst: did you come?"
+                    "A few quick questions about {title}; skip any you like, and stop "
+                    "whenever you want.\n\nFirst: did you come?"
                 )
             ).format(title=event.title),
             choices=(

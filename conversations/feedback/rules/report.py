@@ -28,6 +28,7 @@ MAX_TEXT = 3500
 
 
 SERIES_MAX = 4
+SERIES_LINES = 8
 
 
 MAX_LOG_FILES = 10  # the newest photos and voice notes go along with the report
@@ -108,6 +109,13 @@ async def build_report(services: Services, tr: Translator, event: Event) -> list
     invited = await uow.events.invited_count(event.id)
     said_yes = (await uow.events.answer_counts(event.id)).get(RsvpAnswer.YES, 0)
     reminded = await uow.feedback.reminded_count(event.id)
+    # who checked in is what really happened; what people said afterwards is the fallback
+    checked_in = await uow.check_ins.count(event.id)
+    came = (
+        tr.gettext(N_("Came (checked in): {n}")).format(n=tr.format_number(checked_in))
+        if checked_in
+        else tr.gettext(N_("Came: {n}")).format(n=tr.format_number(data.came))
+    )
     when = tr.format_datetime(event.starts_at, timezone)
     lines = [
         tr.gettext(N_("Report: {title}, {when}")).format(title=event.title, when=when),
@@ -116,7 +124,7 @@ async def build_report(services: Services, tr: Translator, event: Event) -> list
         tr.gettext(N_("Invited: {n}")).format(n=tr.format_number(max(invited, said_yes))),
         tr.gettext(N_("Said yes: {n}")).format(n=tr.format_number(said_yes)),
         tr.gettext(N_("Reminded: {n}")).format(n=tr.format_number(reminded)),
-        tr.gettext(N_("Came: {n}")).format(n=tr.format_number(data.came)),
+        came,
         tr.gettext(N_("Gave feedback: {n}")).format(n=tr.format_number(data.gave_feedback)),
     ]
     few = data.respondents < MIN_ANSWERS
@@ -153,6 +161,7 @@ async def build_report(services: Services, tr: Translator, event: Event) -> list
     coverage = task_coverage(tr, event)
     if coverage:
         lines += ["", *coverage]
+    lines += await _series_lines(uow, tr, event, timezone)
     messages = [OutMessage(part) for part in _chunks("\n".join(lines))]
     if not few and data.steps:
         messages.append(
@@ -198,6 +207,26 @@ async def build_report(services: Services, tr: Translator, event: Event) -> list
             )
         )
     return messages
+
+
+async def _series_lines(uow: UnitOfWork, tr: Translator, event: Event, timezone: str) -> list[str]:
+    """A series' meetings so far side by side: who said yes, who came (checked in, or as
+    they said afterwards)."""
+    if not event.series:
+        return []
+    meetings = list(await uow.feedback.events_alike(event))[-SERIES_LINES:]
+    if len(meetings) < 2:
+        return []
+    lines = ["", tr.gettext(N_("The series so far:"))]
+    for meeting in meetings:
+        said_yes = (await uow.events.answer_counts(meeting.id)).get(RsvpAnswer.YES, 0)
+        came = await uow.check_ins.count(meeting.id) or (await gather(uow, meeting)).came
+        lines.append(
+            tr.gettext(N_("• {when}: {yes} said yes, {came} came")).format(
+                when=tr.format_datetime(meeting.starts_at, timezone), yes=said_yes, came=came
+            )
+        )
+    return lines
 
 
 async def _log_files(tr: Translator, snaps: Sequence[Snap]) -> list[OutMessage]:

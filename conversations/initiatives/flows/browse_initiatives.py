@@ -134,7 +134,7 @@ class Initiatives(QuestionFlow[ModerationData]):
 
     async def detached(self, ctx: FlowContext, prompt: Prompt, choice_id: str) -> Transition | None:
         if prompt.person_id != ctx.person.id:
-            return Transition.end(OutMessage(ctx._(N_("That button wasn't for you."))))
+            return Transition.end(OutMessage(ctx._(N_("That choice wasn't for you."))))
         if prompt.state == LIST:
             return await self._from_list(ctx, choice_id)
         if prompt.state != MODERATE:

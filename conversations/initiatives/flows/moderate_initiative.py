@@ -14,7 +14,7 @@ from conversations.core.words import NO_WORDS, SKIP_WORDS, YES_WORDS
 from conversations.events.flows.new_event.draft import skip_choice
 from conversations.initiatives.flows.new_initiative import push_limits
 from conversations.initiatives.rules import moderation
-from conversations.initiatives.rules.pushes import initiative_status
+from conversations.initiatives.rules.pushes import moderator_status
 from storage.models import Event, EventOrigin, EventStatus, PushState
 
 MODERATE = "moderate"  # the state of the buttons under an initiative's status
@@ -46,7 +46,7 @@ async def moderated(ctx: FlowContext, data: ModerationData) -> Event:
 
 async def moderation_card(ctx: FlowContext, flow: Flow, event: Event) -> OutMessage:
     """Where the initiative stands, with what a coordinator can do about it now."""
-    status = initiative_status(ctx.translator, event, ctx.config.timezone)
+    status = moderator_status(ctx.translator, event, ctx.config.timezone)
     choices = []
     if event.push_state == PushState.AWAITING_APPROVAL:
         choices.append(ctx.choice("approve", N_("Looks fine: send it out"), "👍"))

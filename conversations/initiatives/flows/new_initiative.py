@@ -73,7 +73,9 @@ class PlaceOrNone(PlaceQuestion):
 
     async def ask(self, ctx: FlowContext, data: NewEventData) -> OutMessage:
         question = await super().ask(ctx, data)
-        return OutMessage(question.text, choices=(skip_choice(ctx),), expects_text=True)
+        return OutMessage(
+            question.text, choices=(*question.choices, skip_choice(ctx)), expects_text=True
+        )
 
     async def take(self, ctx: FlowContext, data: NewEventData, answer: Answer) -> Transition:
         if answer.choice == "skip":

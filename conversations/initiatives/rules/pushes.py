@@ -102,6 +102,26 @@ async def next_push_due(services: Services, after: datetime | None = None) -> da
     return await services.uow.initiatives.next_deferred_push(services.now(), after)
 
 
+def moderator_status(tr: Translator, event: Event, timezone: str) -> str:
+    """Where an initiative stands, told to a coordinator (not in the author's words)."""
+    if event.status == EventStatus.HIDDEN or event.push_state not in (
+        PushState.AWAITING_APPROVAL,
+        PushState.DEFERRED,
+    ):
+        return initiative_status(tr, event, timezone)
+    if event.push_state == PushState.AWAITING_APPROVAL:
+        return tr.gettext(
+            N_(
+                "The author's first initiative: it is on the list, and it goes to people who "
+                "want to hear about initiatives once a coordinator has looked at it."
+            )
+        )
+    assert event.push_after is not None
+    return tr.gettext(
+        N_("The author has already sent one today, so it goes to people {when}.")
+    ).format(when=tr.format_datetime(event.push_after, timezone))
+
+
 def initiative_status(tr: Translator, event: Event, timezone: str) -> str:
     if event.status == EventStatus.HIDDEN:
         return tr.gettext(N_("Hidden by a coordinator: {reason}")).format(

@@ -19,6 +19,7 @@ from conversations.core.messages import Choice, OutMessage
 from conversations.core.questions import Question, QuestionFlow, by_state
 from conversations.core.words import SKIP_WORDS, whole_number
 from conversations.events.rules.invitations import refresh_pending_invitations
+from conversations.events.rules.live_view import name_of, task_people
 from conversations.tasks.rules.task_changes import close_task, rename_task, resize_task
 from conversations.tasks.rules.task_lines import parse_task
 from storage.models import Event, EventOrigin, EventStatus, EventTask
@@ -152,16 +153,14 @@ class TaskList(EventQuestion):
         held = await ctx.uow.pledges.counts(event.id)
         lines = [ctx._(N_("Tasks for {title}:")).format(title=event.title)]
         choices: list[Choice] = []
-        for task in await ctx.uow.events.tasks(event.id):
-            if task.closed_at is not None:
-                continue
-            lines.append(
-                ctx.ngettext(
-                    "• {task}: {held} of {hands} hand",
-                    "• {task}: {held} of {hands} hands",
-                    task.hands,
-                ).format(task=task.title, held=held.get(task.id, 0), hands=task.hands)
-            )
+        for entry in await task_people(ctx.uow, event):
+            task = entry.task
+            line = ctx.ngettext(
+                "• {task}: {held} of {hands} hand", "• {task}: {held} of {hands} hands", task.hands
+            ).format(task=task.title, held=held.get(task.id, 0), hands=task.hands)
+            if entry.people:  # who does what, by the names people gave
+                line += " (" + ", ".join(name_of(ctx.translator, p) for p in entry.people) + ")"
+            lines.append(line)
             choices.append(Choice(TASK.of(task.id), task.title))
         if not choices:
             lines.append(ctx._(N_("No tasks yet.")))

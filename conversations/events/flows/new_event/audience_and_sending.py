@@ -23,6 +23,11 @@ from storage.repositories.audiences import (
 )
 
 
+def to_preview(data: NewEventData) -> Transition:
+    """Once the audience is known: the preview, which publishes now or at a set time."""
+    return Transition.go(Step.PREVIEW, data)
+
+
 class RemindersQuestion(Question[NewEventData]):
     state = Step.REMINDERS
 
@@ -39,7 +44,7 @@ class RemindersQuestion(Question[NewEventData]):
         if answer.choice not in ("default", "none"):
             return Transition.stay(data)
         data.reminders = list(DEFAULT_REMINDERS) if answer.choice == "default" else []
-        return Transition.go(Step.AUDIENCE, data)
+        return Transition.go(Step.ACCESS, data)
 
 
 class AudienceQuestion(Question[NewEventData]):
@@ -68,7 +73,7 @@ class AudienceQuestion(Question[NewEventData]):
                 return Transition.go(Step.EARLIER, data)
             case _:
                 return Transition.stay(data)
-        return Transition.go(Step.SEND, data)
+        return to_preview(data)
 
 
 class TopicsQuestion(Question[NewEventData]):
@@ -114,7 +119,7 @@ class TopicsQuestion(Question[NewEventData]):
         if not data.topic_ids:
             return retry(ctx, data, N_("Choose at least one, or go /back."))
         data.audience = {"kind": AUDIENCE_TOPICS, "topic_ids": list(data.topic_ids)}
-        return Transition.go(Step.SEND, data)
+        return to_preview(data)
 
 
 class EarlierQuestion(Question[NewEventData]):
@@ -134,11 +139,13 @@ class EarlierQuestion(Question[NewEventData]):
         earlier = await ctx.uow.events.get(event_id) if event_id is not None else None
         if earlier is not None and earlier.starts_at <= ctx.now():
             data.audience = {"kind": AUDIENCE_ATTENDEES, "event_id": earlier.id}
-            return Transition.go(Step.SEND, data)
+            return to_preview(data)
         return Transition.go(Step.AUDIENCE, data)
 
 
 class SendQuestion(Question[NewEventData]):
+    """Kept for drafts begun before the preview offered the send time itself."""
+
     state = Step.SEND
 
     async def ask(self, ctx: FlowContext, data: NewEventData) -> OutMessage:

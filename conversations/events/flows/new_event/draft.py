@@ -31,10 +31,13 @@ class Step(StrEnum):
     PLACE = "place"
     PIN = "pin"
     CAPACITY = "capacity"
+    USUAL = "usual"
     GUESTS = "guests"
     JOURNEY = "journey"
     TASKS = "tasks"
     REMINDERS = "reminders"
+    ACCESS = "access"
+    PRACTICAL = "practical"
     AUDIENCE = "audience"
     TOPICS = "topics"
     EARLIER = "earlier"
@@ -44,7 +47,9 @@ class Step(StrEnum):
 
 
 ORDER = tuple(Step)
-LOCATION_STEPS = (Step.PLACE, Step.PIN)  # where a shared map pin is an answer
+# where a shared map pin is an answer: the place question, and the one after it (the pin
+# shared just after the name was typed)
+LOCATION_STEPS = (Step.PLACE, Step.PIN, Step.CAPACITY)
 
 
 class NewEventData(FlowData):
@@ -65,6 +70,8 @@ class NewEventData(FlowData):
     journey: list[str] = Field(default_factory=lambda: list(DEFAULT_JOURNEY))
     tasks: list[tuple[str, int]] = Field(default_factory=list)
     reminders: list[int] = Field(default_factory=lambda: list(DEFAULT_REMINDERS))
+    access: list[str] = Field(default_factory=list)  # keys of ACCESS_FEATURES
+    practical: str = ""  # getting there, what to bring
     # the interests and areas tapped so far; `audience` once the question is answered
     topic_ids: list[int] = Field(default_factory=list)
     audience: dict[str, Any] | None = None  # stored on the event as it is (see audiences)

@@ -13,6 +13,7 @@ from conversations.core.flow import Answer, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import OutMessage
 from conversations.core.questions import Question, QuestionFlow, by_state
+from conversations.events.flows.new_event.access import AccessQuestion, PracticalQuestion
 from conversations.events.flows.new_event.audience_and_sending import (
     AudienceQuestion,
     EarlierQuestion,
@@ -24,13 +25,14 @@ from conversations.events.flows.new_event.audience_and_sending import (
 from conversations.events.flows.new_event.draft import LOCATION_STEPS, NewEventData, Step
 from conversations.events.flows.new_event.journey_and_tasks import JourneyQuestion, TasksQuestion
 from conversations.events.flows.new_event.preview import EventPreview
+from conversations.events.flows.new_event.the_usual import UsualQuestion
 from conversations.events.flows.new_event.what_when_where import (
     ConfirmWhenQuestion,
     EndQuestion,
     PinQuestion,
     PlaceQuestion,
     TextQuestion,
-    TitleQuestion,
+    TitleAndText,
     WhenQuestion,
 )
 from conversations.events.flows.new_event.who_may_come import CapacityQuestion, GuestsQuestion
@@ -54,7 +56,7 @@ class NewEvent(QuestionFlow[NewEventData]):
 
     def __init__(self, *, bot_username: str | None = None) -> None:
         self._questions = by_state(
-            TitleQuestion(),
+            TitleAndText(),
             TextQuestion(),
             WhenQuestion(),
             EndQuestion(),
@@ -62,10 +64,13 @@ class NewEvent(QuestionFlow[NewEventData]):
             PlaceQuestion(),
             PinQuestion(),
             CapacityQuestion(),
+            UsualQuestion(),
             GuestsQuestion(),
             JourneyQuestion(),
             TasksQuestion(),
             RemindersQuestion(),
+            AccessQuestion(),
+            PracticalQuestion(),
             AudienceQuestion(),
             TopicsQuestion(),
             EarlierQuestion(),

@@ -7,10 +7,11 @@ from collections.abc import Iterable
 
 from conversations.core.flow import Answer, FlowContext, Transition
 from conversations.core.i18n import N_
-from conversations.core.messages import OutMessage
+from conversations.core.messages import Choice, OutMessage
 from conversations.core.questions import Question
 from conversations.events.flows.new_event.draft import NewEventData, Step
 from conversations.events.flows.new_event.publishing import publish_event
+from conversations.events.rules.access import access_lines
 from conversations.events.rules.journey import step_names
 from storage.repositories.audiences import (
     AUDIENCE_ATTENDEES,
@@ -29,15 +30,26 @@ class PreviewQuestion(Question[NewEventData]):
             await self.describe(ctx, data),
             choices=(
                 ctx.choice("publish", N_("Publish"), "📣", "udgiv", "send"),
+                *self.more_choices(ctx, data),
                 ctx.choice("discard", N_("Throw it away"), "🗑"),
             ),
         )
+
+    def more_choices(self, ctx: FlowContext, data: NewEventData) -> tuple[Choice, ...]:
+        """What else can be done to the draft before publishing."""
+        return ()
+
+    async def take_more(
+        self, ctx: FlowContext, data: NewEventData, choice: str | None
+    ) -> Transition:
+        """One of `more_choices`; anything else asks again."""
+        return Transition.stay(data)
 
     async def take(self, ctx: FlowContext, data: NewEventData, answer: Answer) -> Transition:
         if answer.choice == "discard":
             return Transition.end(OutMessage(ctx._(N_("Thrown away. Nothing was sent."))))
         if answer.choice != "publish":
-            return Transition.stay(data)
+            return await self.take_more(ctx, data, answer.choice)
         if data.starts <= ctx.now():  # the preview can wait a long time for its tap
             return Transition.go(
                 Step.WHEN, data, OutMessage(ctx._(N_("That time has passed in the meantime.")))
@@ -91,6 +103,7 @@ class EventPreview(PreviewQuestion):
             lines.append("📍 " + data.place)
         if data.lat is not None:
             lines.append("🗺 " + ctx._(N_("with a map pin")))
+        lines += access_lines(ctx.translator, list(data.access), data.practical)
         if data.capacity:
             lines.append(
                 "👥 "
@@ -123,6 +136,36 @@ class EventPreview(PreviewQuestion):
             ctx._(N_("Invited: {who}")).format(who=await invited(ctx, data)),
             ctx._(N_("Sent: {when}")).format(when=sent),
         ]
+
+    def more_choices(self, ctx: FlowContext, data: NewEventData) -> tuple[Choice, ...]:
+        more = [
+            ctx.choice("later", N_("Send it at a set time"), "🕰", "senere", "later")
+            if data.send_at is None
+            else ctx.choice("now", N_("Send it right away instead"), "🚀", "nu", "now")
+        ]
+        if not data.text:
+            more.append(ctx.choice("text", N_("Add an inviting text"), "✏️", "tekst", "text"))
+        if not data.access and not data.practical:
+            more.append(ctx.choice("access", N_("Access, getting there, what to bring"), "♿"))
+        more.append(ctx.choice("more", N_("Guests, tasks, steps, reminders"), "⚙️"))
+        return tuple(more)
+
+    async def take_more(
+        self, ctx: FlowContext, data: NewEventData, choice: str | None
+    ) -> Transition:
+        match choice:
+            case "later":
+                return Transition.go(Step.SEND_AT, data)
+            case "now":
+                data.send_at = None
+                return Transition.stay(data)
+            case "text":
+                return Transition.go(Step.TEXT, data)
+            case "more":
+                return Transition.go(Step.GUESTS, data)
+            case "access":
+                return Transition.go(Step.ACCESS, data)
+        return Transition.stay(data)
 
     async def publish(self, ctx: FlowContext, data: NewEventData) -> Transition:
         return await publish_event(ctx, data, self._bot_username)

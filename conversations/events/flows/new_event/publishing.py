@@ -36,6 +36,8 @@ def event_fields(ctx: FlowContext, data: NewEventData) -> dict[str, Any]:
         "capacity": data.capacity,
         "guests_allowed": data.guests,
         "journey_steps": list(data.journey),
+        "access_features": list(data.access),
+        "practical_note": data.practical,
         "reminder_offsets": list(data.reminders),
         "audience": dict(data.audience if data.audience is not None else {"kind": AUDIENCE_LINK}),
         "status": EventStatus.DRAFT,

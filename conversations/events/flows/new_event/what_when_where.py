@@ -37,7 +37,36 @@ class TitleQuestion(Question[NewEventData]):
         return Transition.go(Step.TEXT, data)
 
 
+class TitleAndText(TitleQuestion):
+    """The title, and the invitation's text on the lines under it if written at once: one
+    message for both (the text can also be added at the preview)."""
+
+    async def ask(self, ctx: FlowContext, data: NewEventData) -> OutMessage:
+        return OutMessage(
+            ctx._(
+                N_(
+                    "What is it called? For example: Skovtur med suppe\n"
+                    "You may write a few inviting lines under the title in the same message."
+                )
+            ),
+            expects_text=True,
+        )
+
+    async def take(self, ctx: FlowContext, data: NewEventData, answer: Answer) -> Transition:
+        first, _, rest = (answer.text or "").strip().partition("\n")
+        transition = await super().take(ctx, data, Answer(text=first))
+        if transition.stays:
+            return transition
+        body = rest.strip()
+        if len(body) > MAX_TEXT:
+            return retry(ctx, data, N_("The text under the title is too long. Please shorten it."))
+        data.text = body
+        return Transition.go(Step.WHEN, data)
+
+
 class TextQuestion(Question[NewEventData]):
+    """The invitation's text; asked at the preview too, and then goes back to it."""
+
     state = Step.TEXT
 
     async def ask(self, ctx: FlowContext, data: NewEventData) -> OutMessage:
@@ -48,14 +77,15 @@ class TextQuestion(Question[NewEventData]):
         )
 
     async def take(self, ctx: FlowContext, data: NewEventData, answer: Answer) -> Transition:
+        after = Step.WHEN if data.start is None else Step.PREVIEW
         if answer.choice == "skip":
             data.text = ""
-            return Transition.go(Step.WHEN, data)
+            return Transition.go(after, data)
         body = (answer.text or "").strip()  # the lines as written: it is the invitation
         if not body or len(body) > MAX_TEXT:
             return retry(ctx, data, N_("Please write a few lines, or skip."))
         data.text = body
-        return Transition.go(Step.WHEN, data)
+        return Transition.go(after, data)
 
 
 def take_when(ctx: FlowContext, data: NewEventData, text: str) -> Transition:
@@ -75,7 +105,8 @@ def take_when(ctx: FlowContext, data: NewEventData, text: str) -> Transition:
     if parsed.start <= ctx.now():
         return retry(ctx, data, N_("That time has passed. Please give a later one."))
     data.start, data.end = parsed.start, parsed.end
-    return Transition.go(Step.CONFIRM_WHEN if parsed.end else Step.END, data)
+    # read back in full by the next question, which also offers to change it
+    return Transition.go(Step.PLACE if parsed.end else Step.END, data)
 
 
 class WhenQuestion(Question[NewEventData]):
@@ -100,8 +131,11 @@ class EndQuestion(Question[NewEventData]):
     state = Step.END
 
     async def ask(self, ctx: FlowContext, data: NewEventData) -> OutMessage:
+        # the start read back in full, so a misread date is seen before anything else
         return OutMessage(
-            ctx._(N_('And when does it end? For example "13" or "kl 15:30".')),
+            ctx._(
+                N_('It starts {when}. And when does it end? For example "13" or "kl 15:30".')
+            ).format(when=data.when(ctx)),
             choices=(skip_choice(ctx),),
             expects_text=True,
         )
@@ -109,7 +143,7 @@ class EndQuestion(Question[NewEventData]):
     async def take(self, ctx: FlowContext, data: NewEventData, answer: Answer) -> Transition:
         if answer.choice == "skip":
             data.end = None
-            return Transition.go(Step.CONFIRM_WHEN, data)
+            return Transition.go(Step.PLACE, data)
         text = squeezed(answer)
         start = data.starts
         end = (
@@ -120,7 +154,7 @@ class EndQuestion(Question[NewEventData]):
         if end is None or end <= start:
             return retry(ctx, data, N_('Please write a time after the start, like "13", or skip.'))
         data.end = end
-        return Transition.go(Step.CONFIRM_WHEN, data)
+        return Transition.go(Step.PLACE, data)
 
 
 class ConfirmWhenQuestion(Question[NewEventData]):
@@ -149,20 +183,30 @@ class ConfirmWhenQuestion(Question[NewEventData]):
 
 
 class PlaceQuestion(Question[NewEventData]):
+    """Where, with the time just given read back in full (and a way to change it); a map
+    pin is taken here too, before or just after the name."""
+
     state = Step.PLACE
 
     async def ask(self, ctx: FlowContext, data: NewEventData) -> OutMessage:
+        question = ctx._(
+            N_(
+                'Where is it? Write the place, for example "Parkeringspladsen ved '
+                'Hald Ege". You can also share a location (a map pin).'
+            )
+        )
+        if data.start is None or data.idea:
+            return OutMessage(question, expects_text=True)
+        when = ctx._(N_("So: {when}.")).format(when=data.when(ctx))
         return OutMessage(
-            ctx._(
-                N_(
-                    'Where is it? Write the place, for example "Parkeringspladsen ved '
-                    'Hald Ege". You can also share a location (a map pin).'
-                )
-            ),
+            f"{when}\n\n{question}",
+            choices=(ctx.choice("again", N_("Change the time"), "✏️"),),
             expects_text=True,
         )
 
     async def take(self, ctx: FlowContext, data: NewEventData, answer: Answer) -> Transition:
+        if answer.choice == "again":
+            return Transition.go(Step.WHEN, data)
         if answer.location is not None:
             data.lat, data.lon = answer.location.latitude, answer.location.longitude
             if answer.location.title:
@@ -174,8 +218,7 @@ class PlaceQuestion(Question[NewEventData]):
         if not place or len(place) > MAX_PLACE:
             return retry(ctx, data, N_("Please write where it is."))
         data.place = place
-        # a pin shared a moment ago (then the name typed): no need to ask for one
-        return Transition.go(Step.CAPACITY if data.lat is not None else Step.PIN, data)
+        return Transition.go(Step.CAPACITY, data)
 
 
 class PinQuestion(Question[NewEventData]):

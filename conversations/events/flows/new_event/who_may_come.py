@@ -23,16 +23,19 @@ class CapacityQuestion(Question[NewEventData]):
         )
 
     async def take(self, ctx: FlowContext, data: NewEventData, answer: Answer) -> Transition:
+        if answer.location is not None:  # the pin, shared after the place's name
+            data.lat, data.lon = answer.location.latitude, answer.location.longitude
+            return Transition.stay(data, OutMessage(ctx._(N_("Got the pin. 📍"))))
         typed = (ctx.inbound.text or "").strip() if ctx.inbound else ""
         # "1" typed is a capacity, though it is also the number of the first (only) button
         if answer.choice == "skip" and whole_number(typed) is None:
             data.capacity = None
-            return Transition.go(Step.GUESTS, data)
+            return Transition.go(Step.USUAL, data)
         capacity = whole_number(typed if answer.choice == "skip" else squeezed(answer))
         if not capacity or capacity > MAX_CAPACITY:
             return retry(ctx, data, N_("Please write a number, like 20."))
         data.capacity = capacity
-        return Transition.go(Step.GUESTS, data)
+        return Transition.go(Step.USUAL, data)
 
 
 class GuestsQuestion(Question[NewEventData]):

@@ -1,7 +1,7 @@
 """names in any language for defined texts (topics, journey steps)
 
-Revision ID: 0013_translations
-Revises: 0012_inactivity
+Revision ID: 0017_translations
+Revises: 0016_invitation_details
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = '0013_translations'
-down_revision: str | None = '0012_inactivity'
+revision: str = '0017_translations'
+down_revision: str | None = '0016_invitation_details'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,304 @@
+"""Several real bot processes (webhook mode) on one PostgreSQL, one broadcast, flood control.
+
+    python -m benchmarks.scale_out [--processes 1,2,3] [--messages 600] [--limit 30]
+        [--latency 0.05,0.15] [--updates-per-second 5] [--burst 300] [--postgres URL]
+
+For each process count: a fresh database, that many `python -m bot run` processes, each
+with its own webhook port, and a fake Bot API (tests/telegram_fake_api.py) that answers
+every request after 50-150 ms and refuses with 429 above `--limit` messages a second overall
+or one a second per chat (Telegram's flood control). Once every process has set its webhook,
+a broadcast of `--messages` rows is put in the outbox, and people write to the bot (posted to
+the processes' webhooks in turn) at `--updates-per-second` while it runs. Printed per count:
+
+- broadcast time: first to last broadcast message accepted by the fake, and its ratio to
+  one process's (target: within 5 %);
+- the largest count of messages in any one-second window, wherever it starts (≤ the limit);
+- 429s answered, duplicates (a recipient that got the broadcast twice), lost (one that got
+  it never, though its row was not left in doubt), rows left unknown;
+- updates handled per second while the broadcast ran (each with its reply);
+- then, the broadcast done, `--burst` people writing at once: updates handled per second
+  (each with its reply sent, so at most what the platform's limit leaves: about 28 a
+  second at 30/s, however many processes), and its ratio to one process's.
+
+PostgreSQL comes from --postgres or TEST_POSTGRES_URL; without it the benchmark stops with
+an error (it measures several processes on one database, which SQLite cannot be).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from storage.clock import SystemClock
+from storage.db import create_engine, create_sessionmaker
+from storage.migrate import upgrade_to_head_async
+from storage.models import InboxUpdate, OutboxMessage, OutboxStatus
+from storage.unit_of_work import UnitOfWorkFactory
+from tests.conftest import _create_database, _drop_database
+from tests.fault_transport import enqueue_broadcast, max_in_window, seed_people
+from tests.telegram_fake_api import FakeBotAPI
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "4242:scale-out-benchmark"
+SECRET = "scale-out-benchmark-webhook-secret"  # what Telegram would send in its header
+SECRET_HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+BROADCAST_TEXT = "Kom og vær med i skoven lørdag!"
+WRITERS = 200  # people who write to the bot during the broadcast
+
+
+@dataclass
+class Result:
+    processes: int
+    seconds: float
+    largest_second: int
+    flooded: int
+    duplicates: int
+    lost: int
+    unknown: int
+    handled_per_second: float
+    burst_per_second: float
+    burst_flooded: int
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def bot_process_env(url: str, api: str, port: int, limit: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TMM_DATABASE_URL": url,
+        "TMM_TELEGRAM_TOKEN": TOKEN,
+        "TMM_TELEGRAM_API_BASE_URL": api,
+        "TMM_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+        "TMM_TELEGRAM_WEBHOOK_PORT": str(port),
+        "TMM_TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "TMM_TELEGRAM_RATE_PER_SECOND": str(limit),
+        "TMM_LOG_LEVEL": "WARNING",
+    }
+
+
+async def write_to_the_bot(
+    fake: FakeBotAPI, ports: list[int], rate: float, stop: asyncio.Event
+) -> int:
+    """People write `/help` at `rate` a second, posted to the processes' webhooks in turn."""
+    posted = 0
+    async with httpx.AsyncClient(timeout=30, headers=SECRET_HEADERS) as client:
+        while not stop.is_set():
+            user = 900_000 + posted % WRITERS
+            update = fake.message_update(user, "/help")
+            update["update_id"] = 10_000_000 + posted
+            port = ports[posted % len(ports)]
+            with contextlib.suppress(httpx.HTTPError):
+                await client.post(f"http://127.0.0.1:{port}/telegram", json=update)
+            posted += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1 / rate)
+    return posted
+
+
+async def burst(fake: FakeBotAPI, ports: list[int], uow: UnitOfWorkFactory, count: int) -> float:
+    """`count` people write at once (posted to the processes in turn, 32 posts in flight):
+    updates handled, each with its reply sent, per second until the last is handled."""
+    if count <= 0:
+        return 0.0
+    began = datetime.now(UTC)
+    started = time.monotonic()
+    gate = asyncio.Semaphore(32)
+    async with httpx.AsyncClient(timeout=60, headers=SECRET_HEADERS) as client:
+
+        async def post(n: int) -> None:
+            update = fake.message_update(700_000 + n, "/help")
+            update["update_id"] = 20_000_000 + n
+            async with gate:
+                await client.post(f"http://127.0.0.1:{ports[n % len(ports)]}/telegram", json=update)
+
+        await asyncio.gather(*(post(n) for n in range(count)))
+    deadline = time.monotonic() + 120 + count
+    while True:
+        async with uow() as work:
+            done = await work.session.scalar(
+                select(func.count(InboxUpdate.id)).where(InboxUpdate.handled_at >= began)
+            )
+        if int(done or 0) >= count:
+            return count / (time.monotonic() - started)
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the burst was not handled: {done} of {count}")
+        await asyncio.sleep(0.05)
+
+
+async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> Result:
+    name = f"tmm_scale_{uuid.uuid4().hex[:10]}"
+    await _create_database(base_url, name)
+    url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    low, high = args.latency
+    fake = FakeBotAPI(per_chat_per_second=1, overall_per_second=args.limit, latency=(low, high))
+    api = await fake.start()
+    engine = create_engine(url)
+    uow = UnitOfWorkFactory(create_sessionmaker(engine), SystemClock())
+    children: list[asyncio.subprocess.Process] = []
+    try:
+        await upgrade_to_head_async(url)
+        people = await seed_people(uow, SystemClock(), args.messages)
+        ports = [free_port() for _ in range(processes)]
+        for port in ports:
+            children.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "bot",
+                    "run",
+                    cwd=ROOT,
+                    env=bot_process_env(url, api, port, args.limit),
+                )
+            )
+        deadline = time.monotonic() + 60
+        while fake.requests.count("setWebhook") < processes:
+            if time.monotonic() > deadline or any(c.returncode is not None for c in children):
+                raise RuntimeError("the bot processes did not start")
+            await asyncio.sleep(0.05)
+
+        began = datetime.now(UTC)
+        await enqueue_broadcast(uow, people, batch=None, text=BROADCAST_TEXT)
+        stop = asyncio.Event()
+        writers = asyncio.create_task(write_to_the_bot(fake, ports, args.updates_per_second, stop))
+        limit_at = time.monotonic() + 60 + 3 * args.messages / args.limit
+        while True:
+            async with uow() as work:
+                open_rows = await work.session.scalar(
+                    select(func.count(OutboxMessage.id)).where(
+                        OutboxMessage.status.in_(
+                            (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.ATTEMPTING)
+                        ),
+                        OutboxMessage.kind == "invitation",
+                    )
+                )
+            if not open_rows:
+                break
+            if time.monotonic() > limit_at:
+                raise RuntimeError(f"the broadcast did not finish: {open_rows} rows left")
+            await asyncio.sleep(0.2)
+        ended = datetime.now(UTC)
+        stop.set()
+        await writers
+        flooded_in_broadcast = fake.flooded
+        burst_rate = await burst(fake, ports, uow, args.burst)
+
+        broadcast = [
+            (moment, str(params.get("chat_id")))
+            for (method, params), moment in zip(fake.sent_messages(), fake.send_times, strict=True)
+            if method == "sendMessage" and params.get("text") == BROADCAST_TEXT
+        ]
+        got = Counter(chat for _, chat in broadcast)
+        async with uow() as work:
+            unknown = await work.session.scalar(
+                select(func.count(OutboxMessage.id)).where(
+                    OutboxMessage.status == OutboxStatus.UNKNOWN
+                )
+            )
+            handled = await work.session.scalar(
+                select(func.count(InboxUpdate.id)).where(
+                    InboxUpdate.handled_at >= began, InboxUpdate.handled_at <= ended
+                )
+            )
+        times = [moment for moment, _ in broadcast]
+        # every message the fake accepted while the broadcast ran (replies too)
+        broadcast_window = [t for t in fake.send_times if times and min(times) <= t <= max(times)]
+        seconds = max(times) - min(times) if times else 0.0
+        return Result(
+            processes=processes,
+            seconds=seconds,
+            largest_second=max_in_window(sorted(broadcast_window), 1.0),
+            flooded=flooded_in_broadcast,
+            duplicates=sum(1 for n in got.values() if n > 1),
+            lost=max(0, len(people) - len(got) - int(unknown or 0)),
+            unknown=int(unknown or 0),
+            handled_per_second=int(handled or 0) / max((ended - began).total_seconds(), 1e-9),
+            burst_per_second=burst_rate,
+            burst_flooded=fake.flooded - flooded_in_broadcast,
+        )
+    finally:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                await asyncio.wait_for(child.wait(), 30)
+            except TimeoutError:
+                child.kill()
+                await child.wait()
+        await engine.dispose()
+        await fake.stop()
+        await _drop_database(base_url, name)
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scale_out")
+    parser.add_argument("--processes", default="1,2,3")
+    parser.add_argument("--messages", type=int, default=600)
+    parser.add_argument("--limit", type=int, default=30)
+    parser.add_argument("--latency", default="0.05,0.15")
+    parser.add_argument("--updates-per-second", type=float, default=5.0)
+    parser.add_argument("--burst", type=int, default=300)
+    parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL", ""))
+    args = parser.parse_args(argv)
+    args.latency = tuple(float(x) for x in args.latency.split(","))
+    args.processes = [int(x) for x in args.processes.split(",")]
+    return args
+
+
+async def run_all(args: argparse.Namespace) -> list[Result]:
+    results = []
+    for count in args.processes:
+        results.append(await one_count(args.postgres, count, args))
+    return results
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    if not args.postgres:
+        print("scale_out needs PostgreSQL: --postgres URL or TEST_POSTGRES_URL", file=sys.stderr)
+        return 2
+    results = asyncio.run(run_all(args))
+    one = next((r.seconds for r in results if r.processes == 1), None)
+    print(
+        f"{args.messages} messages, limit {args.limit}/s, latency "
+        f"{args.latency[0] * 1000:.0f}-{args.latency[1] * 1000:.0f} ms, "
+        f"{args.updates_per_second:g} updates/s offered"
+    )
+    print(
+        "procs  broadcast s  ×one  max/1s  429s  dup  lost  unknown  updates/s"
+        f"  burst of {args.burst}/s  ×one  429s"
+    )
+    one_burst = next((r.burst_per_second for r in results if r.processes == 1), None)
+    for r in results:
+        ratio = f"{r.seconds / one:5.2f}" if one else "   - "
+        burst_ratio = f"{r.burst_per_second / one_burst:5.2f}" if one_burst else "   - "
+        print(
+            f"{r.processes:5}  {r.seconds:11.1f}  {ratio}  {r.largest_second:6}  {r.flooded:4}"
+            f"  {r.duplicates:3}  {r.lost:4}  {r.unknown:7}  {r.handled_per_second:9.1f}"
+            f"  {r.burst_per_second:15.1f}  {burst_ratio}  {r.burst_flooded:4}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

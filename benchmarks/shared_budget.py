@@ -1,0 +1,96 @@
+"""What the shared rate budget (PostgreSQL) costs per send.
+
+    python -m benchmarks.shared_budget [--sends 2000] [--rounds 3] [--postgres URL]
+
+Takes `--sends` slots one after another with the limit set out of reach (so nothing waits
+for the budget and only its cost shows): the platform's row and a chat's row in one
+transaction, as every message's first request does. Printed next to the baseline on the same
+engine in the same process, one round trip per send (a transaction with `SELECT 1`), as a
+ratio, with the milliseconds per send of both. At Telegram's 30 messages a second a send has
+33 ms; the budget's share of that is the figure that matters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.rate_limit import RateLimits
+from bot.shared_budget import SharedBudget
+from bot.timing import RealSleeper
+from storage.clock import SystemClock
+from storage.db import create_engine, create_sessionmaker
+from storage.migrate import upgrade_to_head_async
+from storage.unit_of_work import UnitOfWorkFactory
+from tests.conftest import _create_database, _drop_database
+
+OUT_OF_REACH = RateLimits(per_second=10_000_000, private_per_second=10_000_000)
+
+
+async def budget_round(uow: UnitOfWorkFactory, sends: int) -> float:
+    budget = SharedBudget(uow, "telegram", OUT_OF_REACH, RealSleeper())
+    began = time.perf_counter()
+    for n in range(sends):
+        await budget.take(str(100_000 + n % 500), urgent=False)
+    return (time.perf_counter() - began) / sends
+
+
+async def baseline_round(uow: UnitOfWorkFactory, sends: int) -> float:
+    began = time.perf_counter()
+    for _ in range(sends):
+        async with uow() as work:
+            await work.session.execute(text("SELECT 1"))
+            await work.commit()
+    return (time.perf_counter() - began) / sends
+
+
+async def measure(base_url: str, sends: int, rounds: int) -> tuple[list[float], list[float]]:
+    name = f"tmm_budget_{uuid.uuid4().hex[:10]}"
+    await _create_database(base_url, name)
+    url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    try:
+        await upgrade_to_head_async(url)
+        uow = UnitOfWorkFactory(create_sessionmaker(engine), SystemClock())
+        await baseline_round(uow, 50)  # warm the pool
+        budget, baseline = [], []
+        for _ in range(rounds):  # interleaved, so drift hits both
+            baseline.append(await baseline_round(uow, sends))
+            budget.append(await budget_round(uow, sends))
+        return budget, baseline
+    finally:
+        await engine.dispose()
+        await _drop_database(base_url, name)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.shared_budget")
+    parser.add_argument("--sends", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL", ""))
+    args = parser.parse_args(argv)
+    if not args.postgres:
+        print(
+            "shared_budget needs PostgreSQL: --postgres URL or TEST_POSTGRES_URL", file=sys.stderr
+        )
+        return 2
+    budget, baseline = asyncio.run(measure(args.postgres, args.sends, args.rounds))
+    b, s = statistics.median(budget), statistics.median(baseline)
+    print(f"{args.sends} sends × {args.rounds} rounds (medians)")
+    print(f"shared budget: {b * 1000:.2f} ms per send (platform row + chat row, one commit)")
+    print(f"baseline:      {s * 1000:.2f} ms per round trip (SELECT 1, one commit)")
+    print(f"ratio:         {b / s:.2f}")
+    print(f"share of a send's 33 ms at 30/s: {b / (1 / 30) * 100:.1f} %")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

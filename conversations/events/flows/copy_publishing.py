@@ -1,0 +1,72 @@
+"""Publishing a copy: one event, or every meeting of a series at once, in this one
+transaction. A series' meetings share a `series` key (the report compares them) and each
+one's invitations wait in the outbox until a lead time before it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from conversations.core.flow import FlowContext, Transition
+from conversations.core.messages import OutMessage
+from conversations.events.flows.copy_draft import CopyEventData
+from conversations.events.flows.new_event.publishing import (
+    create_event,
+    event_fields,
+    published_message,
+)
+from conversations.events.rules.invitations import batch_invitations, publish
+from conversations.events.rules.series import invite_at, new_series_key
+from conversations.feedback.rules.next_meeting import tell_idea_givers
+from storage.models import Event
+
+
+async def _publish_one(ctx: FlowContext, event: Event) -> int:
+    count = await publish(ctx.services, event)
+    if count:  # the coordinator sees the invitations go out, in one updating message
+        await ctx.uow.batches.create(
+            batch_invitations(event.id),
+            kind="invitation",
+            reporter=ctx.ref,
+            reporter_person_id=ctx.person.id,
+            total=count,
+        )
+    return count
+
+
+async def publish_copy(
+    ctx: FlowContext, data: CopyEventData, bot_username: str | None, lead: timedelta
+) -> Transition:
+    found = data.meetings(ctx.config.timezone)
+    source = await ctx.uow.events.get(data.event_id) if data.event_id is not None else None
+    # the copy joins its source's series (a new one if it had none), so the report compares
+    key = (source.series if source is not None else None) or new_series_key()
+    if source is not None:
+        source.series = key
+    if len(found) == 1:
+        event = await create_event(ctx, event_fields(ctx, data) | {"series": key}, data.tasks)
+        count = await _publish_one(ctx, event)
+        if source is not None and data.from_ideas:
+            await tell_idea_givers(ctx.services, source, data.from_ideas, event)
+        return Transition.end(await published_message(ctx, event, count, bot_username))
+    first: tuple[Event, int] | None = None
+    for meeting in found:
+        fields = event_fields(ctx, data) | {
+            "starts_at": meeting.start,
+            "ends_at": meeting.end,
+            "series": key,
+            "send_at": invite_at(meeting.start, ctx.now(), lead),
+        }
+        event = await create_event(ctx, fields, data.tasks)
+        count = await _publish_one(ctx, event)
+        first = first or (event, count)
+    assert first is not None
+    if source is not None and data.from_ideas:
+        await tell_idea_givers(ctx.services, source, data.from_ideas, first[0])
+    summary = OutMessage(
+        ctx.ngettext(
+            "The series is made: {n} meeting, the last {when}.",
+            "The series is made: {n} meetings, the last {when}.",
+            len(found),
+        ).format(n=len(found), when=ctx.when(found[-1].start))
+    )
+    return Transition.end(summary, await published_message(ctx, first[0], first[1], bot_username))

@@ -1,0 +1,62 @@
+"""The fake Bot API as a process of its own, for a bot started by hand against it.
+
+    python -m tests.fake_api_server [--port 8081] [--latency-ms 50 150] [--seed 1]
+        [--flood 30] [--arrivals arrivals.jsonl]
+
+Prints its URL (the bot's `TMM_TELEGRAM_API_BASE_URL`); every message that arrives is
+appended to `--arrivals` as a JSON line (chat, method, text, monotonic time) as it arrives,
+so what reached the platform is known even if the bot is killed. `POST /_control/update`
+with an update's JSON hands it to the bot's next getUpdates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from tests.fake_api_wire import Arrival, FloodControl
+from tests.telegram_fake_api import FakeBotAPI
+
+
+async def serve(args: argparse.Namespace) -> None:
+    latency = (args.latency_ms[0] / 1000, args.latency_ms[1] / 1000) if args.latency_ms else None
+    flood = FloodControl(per_second=args.flood) if args.flood else None
+    fake = FakeBotAPI(flood=flood, latency=latency, seed=args.seed)
+    if args.arrivals:
+        out = Path(args.arrivals).open("a", encoding="utf-8")  # noqa: SIM115, ASYNC230 - at start, for good
+
+        def write(chat_id: str, arrival: Arrival) -> None:
+            record = {"chat": chat_id, "method": arrival.method, "text": arrival.text}
+            out.write(json.dumps({**record, "at": arrival.at}) + "\n")
+            out.flush()
+
+        fake.on_arrival.append(write)
+    control = web.Application()
+
+    async def push(request: web.Request) -> web.Response:
+        update: dict[str, Any] = await request.json()
+        return web.json_response({"update_id": fake.push_update(update)})
+
+    control.router.add_post("/update", push)
+    url = await fake.start(port=args.port, extra={"/_control/": control})
+    print(url, flush=True)
+    await asyncio.Event().wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.fake_api_server")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency-ms", type=float, nargs=2, metavar=("LOW", "HIGH"))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--flood", type=int, default=0, help="messages a second overall")
+    parser.add_argument("--arrivals", help="a JSON-lines file of what arrived")
+    asyncio.run(serve(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

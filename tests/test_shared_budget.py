@@ -1,0 +1,116 @@
+"""One rate budget per platform across processes, on a real PostgreSQL: slots handed to two
+processes (separate engines) together never exceed the platform's limit in any second, nor a
+chat's; replies are never refused."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+
+from bot.rate_limit import RateLimiter, RateLimits
+from bot.shared_budget import AHEAD_SLOTS, SharedBudget
+from bot.timing import RealSleeper
+from storage.clock import FrozenClock
+from tests.conftest import _empty_all_tables
+from tests.fault_transport import Database, max_in_window
+
+pytestmark = pytest.mark.postgres
+
+LIMITS = RateLimits(per_second=30, private_per_second=1, group_per_minute=20, group_prefix="-")
+
+
+@pytest.fixture
+async def two(postgres_url: str, clock: FrozenClock) -> AsyncIterator[tuple[Database, Database]]:
+    await asyncio.to_thread(asyncio.run, _empty_all_tables(postgres_url))
+    first, second = Database(postgres_url, clock), Database(postgres_url, clock)
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
+
+
+def budgets(two: tuple[Database, Database]) -> list[SharedBudget]:
+    return [SharedBudget(db.uow, "telegram", LIMITS, RealSleeper()) for db in two]
+
+
+async def test_two_processes_together_keep_the_platform_limit(
+    two: tuple[Database, Database],
+) -> None:
+    slots: list[float] = []
+
+    async def send_many(budget: SharedBudget, prefix: str) -> None:
+        for i in range(45):
+            slots.append(await budget.take(f"{prefix}{i}", urgent=False))
+
+    await asyncio.gather(*(send_many(b, p) for b, p in zip(budgets(two), "ab", strict=True)))
+    assert len(slots) == 90
+    assert max_in_window(sorted(slots), 1.0) <= LIMITS.per_second
+    assert len(set(slots)) == 90  # no slot handed out twice
+
+
+async def test_one_chat_gets_one_message_a_second_whichever_process_sends(
+    two: tuple[Database, Database],
+) -> None:
+    slots: list[float] = []
+
+    async def send_to_the_same_chat(budget: SharedBudget) -> None:
+        for _ in range(3):
+            slots.append(await budget.take("4711", urgent=False))
+
+    await asyncio.gather(*(send_to_the_same_chat(b) for b in budgets(two)))
+    ordered = sorted(slots)
+    assert all(b - a >= 1.0 for a, b in itertools.pairwise(ordered))
+
+
+async def test_a_reply_is_never_refused_nor_queued_behind_a_broadcast(
+    two: tuple[Database, Database],
+) -> None:
+    broadcast, replies = budgets(two)
+    booked: list[float] = []
+    stop = asyncio.Event()
+
+    async def broadcasting() -> None:
+        n = 0
+        while not stop.is_set():
+            booked.append(await broadcast.take(f"b{n}", urgent=False))
+            n += 1
+
+    running = asyncio.create_task(broadcasting())
+    for _ in range(10):  # the broadcast has the budget to itself for a while
+        await asyncio.sleep(0.05)
+    async with two[1].uow() as uow:
+        asked_at = float(
+            (
+                await uow.session.execute(text("SELECT EXTRACT(EPOCH FROM clock_timestamp())"))
+            ).scalar_one()
+        )
+    reply_at = await replies.take("4711", urgent=True)
+    stop.set()
+    await running
+    assert replies.retries == 0  # never refused
+    ahead_of_it = [at for at in booked if asked_at <= at < reply_at]
+    assert len(ahead_of_it) <= AHEAD_SLOTS + 1  # only what was booked when it asked
+    # and counted in its chat: a broadcast to the same chat waits its second
+    assert await broadcast.take("4711", urgent=False) >= reply_at + 1.0
+
+
+async def test_the_limiter_takes_shared_slots_for_every_request(
+    two: tuple[Database, Database],
+) -> None:
+    first, second = budgets(two)
+    limiter = RateLimiter(LIMITS, RealSleeper())
+    limiter.share(first)
+    with limiter.push("12", urgent=True) as push:
+        await limiter.ready(push)
+        await limiter.before_request()  # the first request: the slot taken in `ready`
+        await limiter.before_request()  # a second request of the same message
+    await limiter.before_request()  # a request of nobody's (an edit)
+    assert first.taken == 3
+    # the other process sees the chat's slot taken
+    other_chat = await second.take("13", urgent=False)
+    assert await second.take("12", urgent=False) - other_chat > 0.5
