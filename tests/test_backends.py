@@ -42,7 +42,7 @@ async def test_a_life_in_the_bot(backend_chat: Chat, clock: FrozenClock) -> None
     replies = await chat.press("anna", menu.prompt_id, "quiet")
     assert "already answered that one" in texts(replies)
     replies = await chat.press("anna", "forged", "quiet")
-    assert "no longer in use" in texts(replies)
+    assert "That choice is no longer open" in texts(replies)
     await chat.say("anna", "Anna Bee")
     await chat.tap("anna", "done")
     assert (await known_person(chat, "anna")).display_name == "Anna Bee"

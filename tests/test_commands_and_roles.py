@@ -108,7 +108,7 @@ async def test_a_forged_menu_tap_for_topics_is_refused(chat: Chat) -> None:
     assert own_menu.prompt_id is not None
     # "topics" is not on anna's menu
     replies = await chat.press("anna", own_menu.prompt_id, "topics")
-    assert "no longer in use" in texts(replies)
+    assert "That choice is no longer open" in texts(replies)
     assert await conversation_of(chat, "anna") is None
     # kim's menu has it, but it was not sent to anna
     await chat.say("kim", "/help")
@@ -116,7 +116,7 @@ async def test_a_forged_menu_tap_for_topics_is_refused(chat: Chat) -> None:
     assert "newevent" in choice_ids(kims_menu)  # coordinator-only, and on kim's menu
     assert kims_menu.prompt_id is not None
     replies = await chat.press("anna", kims_menu.prompt_id, "newevent")
-    assert "no longer in use" in texts(replies)
+    assert "That choice is no longer open" in texts(replies)
     assert await conversation_of(chat, "anna") is None
 
 

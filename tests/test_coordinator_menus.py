@@ -105,6 +105,9 @@ async def test_coordinators_by_any_route_get_their_menu_at_start_in_their_langua
             assert "emner" in (menus[("501", language)] or [])
             assert "topics" in (menus[("502", language)] or [])  # granted, chose English
             assert "newevent" in (menus[("502", language)] or [])
+            assert "administrer" in (menus[("500", language)] or [])  # the admin's own tools
+            assert "administrer" not in (menus[("501", language)] or [])
+            assert "admin" not in (menus[("502", language)] or [])
         assert not any(chat == "503" for chat, _ in menus)
     finally:
         await bot.stop()

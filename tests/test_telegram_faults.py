@@ -27,9 +27,9 @@ from conversations.core.messages import (
     ChoiceEcho,
     Inbound,
     Location,
-    Outgoing,
     OutMessage,
 )
+from handlers.router import Handled
 from storage.clock import FrozenClock
 from tests.telegram_fake_api import FakeBotAPI, Fault
 from tests.telegram_support import RunningBot
@@ -269,10 +269,10 @@ async def test_stop_finishes_the_update_in_hand(fake: FakeBotAPI, fake_settings:
     started = asyncio.Event()
     handle = running.app.router.handle
 
-    async def slow_handle(inbound: Inbound) -> list[Outgoing]:
+    async def slow_handle(inbound: Inbound, *, last_try: bool = True) -> Handled:
         started.set()
         await asyncio.sleep(0.3)
-        return await handle(inbound)
+        return await handle(inbound, last_try=last_try)
 
     running.app.router.handle = slow_handle  # type: ignore[method-assign]
     fake.push_update(fake.message_update(79, "/start"))
