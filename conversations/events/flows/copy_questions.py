@@ -70,7 +70,11 @@ class RepeatEndQuestion(Question[CopyEventData]):
                 return retry(ctx, data, N_("Please write a number from 2 to 26, or a last date."))
             data.times = times
             return Transition.go(Step.PREVIEW, data)
-        last = parse_date(text, ctx.now(), ctx.config.timezone) if text else None
+        last = (
+            parse_date(text, ctx.now(), ctx.config.timezone, ctx.translator.language)
+            if text
+            else None
+        )
         if (
             last is None
             or len(meetings(data.starts, data.end, data.repeat, ctx.config.timezone, until=last))
