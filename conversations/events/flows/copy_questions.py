@@ -8,7 +8,7 @@ from datetime import timedelta
 from conversations.core.dates import parse_date
 from conversations.core.flow import Answer, FlowContext, Transition
 from conversations.core.i18n import N_
-from conversations.core.messages import OutMessage
+from conversations.core.messages import Choice, OutMessage
 from conversations.core.questions import Question
 from conversations.events.flows.copy_draft import (
     CHANGE,
@@ -164,16 +164,16 @@ class CopyPreview(EventPreview):
         super().__init__(bot_username)
         self.invite_lead = invite_lead
 
-    async def ask(self, ctx: FlowContext, data: NewEventData) -> OutMessage:
-        question = await super().ask(ctx, data)
-        change = ctx.choice(CHANGE, N_("Change something"), "✏️", "ret", "change")
-        publish, discard = question.choices
-        return OutMessage(question.text, choices=(publish, change, discard))
+    def more_choices(self, ctx: FlowContext, data: NewEventData) -> tuple[Choice, ...]:
+        # one way into every question, instead of the new event's shortcuts
+        return (ctx.choice(CHANGE, N_("Change something"), "✏️", "ret", "change"),)
 
-    async def take(self, ctx: FlowContext, data: NewEventData, answer: Answer) -> Transition:
-        if answer.choice == CHANGE:
+    async def take_more(
+        self, ctx: FlowContext, data: NewEventData, choice: str | None
+    ) -> Transition:
+        if choice == CHANGE:
             return Transition.go(CHANGE, data)
-        return await super().take(ctx, data, answer)
+        return Transition.stay(data)
 
     async def describe(self, ctx: FlowContext, data: NewEventData) -> str:
         assert isinstance(data, CopyEventData)
