@@ -90,7 +90,10 @@ async def test_coordinator_ticks_names_and_the_report_counts_check_ins(
     await chat.tap("kim", f"p{anna.id}")
     await chat.tap("kim", f"p{bo.id}")
     await chat.tap("kim", f"p{bo.id}")  # a slip, taken back
-    assert [c.label for c in chat.last_question("kim").choices][:2] == ["✅ Anna", "⬜ Bo"]
+    assert [c.label for c in chat.last_question("kim").choices][:2] == [
+        "✅ Anna (tjekket ind)",
+        "⬜ Bo",
+    ]
     await chat.tap("kim", "done")
     assert await checked_in(chat, event) == {anna.id}
     # feedback: anna checked in, so she goes straight to the first step; bo is asked

@@ -39,8 +39,15 @@ class TickNames(Question[ChosenEventData]):
         here = await ctx.uow.check_ins.checked_in(event.id)
         people = await expected(ctx, event)
         text = ctx._(N_("Tap the names of those who are here ({n} so far); tap again to undo."))
+        # ticked says so in words too, for a screen reader
+        ticked = ctx._(N_("{name} (checked in)"))
         choices = [
-            Choice(TICK.of(p.id), ("✅ " if p.id in here else "⬜ ") + name_of(ctx.translator, p))
+            Choice(
+                TICK.of(p.id),
+                "✅ " + ticked.format(name=name_of(ctx.translator, p))
+                if p.id in here
+                else "⬜ " + name_of(ctx.translator, p),
+            )
             for p in people
         ]
         choices.append(ctx.choice("done", N_("Done"), "👍", "ok"))

@@ -28,7 +28,7 @@ class AccessQuestion(Question[NewEventData]):
         choices = [
             Choice(
                 key,
-                ("✅ " if key in data.access else "") + ctx._(label),
+                ctx.marked(ctx._(label), key in data.access),
                 emoji,
                 aliases=(label, ctx._(label)),
             )
