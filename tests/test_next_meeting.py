@@ -36,7 +36,6 @@ async def test_an_idea_becomes_the_next_meeting_and_its_giver_is_told(
     replies = await chat.tap("kim", idea.id)
     assert "Bålmad ved søen" in replies[0].text
     await chat.say("kim", "lørdag kl 10-13")
-    await chat.tap("kim", "yes")
     await chat.tap("kim", "once")
     preview = chat.last_question("kim")
     assert "Bålmad ved søen" in preview.text
