@@ -92,3 +92,17 @@ async def test_expiry_and_duplicates_on_each_backend(
     sent = len(chat.transport.sent)
     await chat.app.dispatch(inbound)
     assert len(chat.transport.sent) == sent
+
+
+async def test_forged_button_data_with_a_nul_is_refused_on_each_backend(backend_chat: Chat) -> None:
+    # PostgreSQL refuses a NUL in text: the lookup must not reach it
+    chat = backend_chat
+    await chat.say("anna", "/start", name="Anna")
+    await chat.tap("anna", "en")
+    before = await conversation_of(chat, "anna")
+    assert before is not None
+    replies = await chat.press("anna", "ab\x00cd", "yes")
+    assert "That choice is no longer open" in texts(replies)
+    after = await conversation_of(chat, "anna")
+    assert after is not None
+    assert (after.flow, after.state) == (before.flow, before.state) == ("onboarding", "consent")

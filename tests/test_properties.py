@@ -43,6 +43,7 @@ from conversations.core.messages import (
     Reaction,
     parse_command,
 )
+from conversations.events.flows.cancel_event import CancelStep
 from conversations.events.flows.new_event.draft import Step as NewEventStep
 from conversations.feedback.rules.windows import event_end
 from conversations.people.flows import become_coordinator as coordinator_invite
@@ -70,7 +71,7 @@ VALID_STATES: dict[str, set[str]] = {
     "tasks": {step.value for step in TasksStep},
     "editevent": {"choose", "what", "time", "end", "place", "confirm"},
     "attendees": {"choose", "list", "write"},
-    "cancelevent": {"choose", "confirm"},
+    "cancelevent": {step.value for step in CancelStep},
     "eventqr": {"choose"},
     "offer": {"menu", "text", "kind", "area", "when", "one"},
     "offers": {"kind", "area", "list"},
@@ -488,7 +489,8 @@ TARGETS: dict[str, Target] = {
             ("attendees", "list", ("/deltagere", "tap#1")),
             ("attendees", "write", ("/deltagere", "tap#1", "tap:write")),
             ("cancelevent", "choose", ("/aflys",)),
-            ("cancelevent", "confirm", ("/aflys", "tap#1")),
+            ("cancelevent", "reason", ("/aflys", "tap#1")),
+            ("cancelevent", "confirm", ("/aflys", "tap#1", "tap:skip")),
             ("eventqr", "choose", ("/qrkode",)),
         )
     },

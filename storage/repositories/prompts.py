@@ -54,6 +54,8 @@ class PromptRepository:
         return prompt
 
     async def get(self, prompt_id: str) -> Prompt | None:
+        if "\x00" in prompt_id:  # forged button data: no prompt has one, PostgreSQL refuses it
+            return None
         return await self._session.get(Prompt, prompt_id)
 
     async def by_message(self, platform: str, chat_id: str, message_id: str) -> Prompt | None:
