@@ -648,7 +648,7 @@ async def test_a_new_place_is_written_into_an_unanswered_invitation(
 
         await eventually(bo, "Bo's invitation, edited", edited)
         now = next(m for m in await bo.messages() if m.message_id == invitation.message_id)
-        assert "Ændret siden du fik den" in (now.text or "")
+        assert "Ændret, siden du fik den" in (now.text or "")
         assert now.buttons == invitation.buttons  # the same buttons, the same stored question
         replies = await bo.press(now, next(d for _, d in now.buttons))
         assert any("Dejligt, du er med!" in (m.text or "") for m in replies)
