@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import BotApp
+from bot.i18n import catalogs
+from conversations.people.retention import RetentionPolicy, retention_lines
 from storage.clock import FrozenClock
 from storage.models import (
     FeedbackComment,
@@ -159,3 +161,26 @@ async def test_the_inactive_are_asked_once_then_forgotten_unless_they_write(
     async with chat.app.uow() as uow:
         names = [p.display_name for p in (await uow.session.execute(select(Person))).scalars()]
     assert names == ["Pia"]
+
+
+@pytest.mark.parametrize(
+    ("language", "months", "expected"),
+    [
+        ("da", 1, "efter 1 måned uden et ord"),
+        ("da", 24, "efter 24 måneder uden et ord"),
+        ("en", 1, "after 1 month without a word"),
+        ("uk", 1, "через 1 місяць без"),
+        ("uk", 3, "через 3 місяці без"),
+        ("uk", 24, "через 24 місяці без"),
+        ("uk", 12, "через 12 місяців без"),
+        ("ar", 2, "بعد شهرين"),
+        ("ar", 6, "بعد 6 أشهر"),
+        ("ar", 24, "بعد 24 شهرًا"),
+        ("da", 1.5, "efter 1.5 måneder uden et ord"),
+    ],
+)
+def test_the_periods_read_in_each_languages_plural_forms(
+    language: str, months: float, expected: str
+) -> None:
+    lines = retention_lines(RetentionPolicy(inactive_months=months), catalogs().get(language))
+    assert expected in lines

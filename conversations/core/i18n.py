@@ -59,3 +59,9 @@ DIRECTION_MARKS = str.maketrans("", "", "\u200e\u200f\u061c")
 def without_direction_marks(text: str) -> str:
     """For files (a CSV): the marks a right-to-left chat needs mean nothing in a table."""
     return text.translate(DIRECTION_MARKS)
+
+
+def plural_count(amount: float) -> int:
+    """The number a plural form is chosen by: a period may be set to a fraction, which
+    reads as plural ("1.5 months") in the languages we have."""
+    return int(amount) if float(amount).is_integer() else 2

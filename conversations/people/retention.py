@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from conversations.core.i18n import N_, Translator
+from conversations.core.i18n import Translator, plural_count
 
 DAYS_PER_MONTH = 30.4375  # months are calendar-ish: 12 of them make a year
 
@@ -42,29 +42,32 @@ class RetentionPolicy:
 
 def retention_lines(policy: RetentionPolicy, translator: Translator) -> str:
     """What is deleted when, in the reader's language, one line each."""
-    _ = translator.gettext
+
     return "\n".join(
         (
-            _(
-                N_(
-                    "• What you wrote, photos and voice notes from feedback: deleted after "
-                    "{months:g} months"
-                )
+            translator.ngettext(
+                "• What you wrote, photos and voice notes from feedback: deleted after "
+                "{months:g} month",
+                "• What you wrote, photos and voice notes from feedback: deleted after "
+                "{months:g} months",
+                plural_count(policy.feedback_months),
             ).format(months=policy.feedback_months),
-            _(
-                N_(
-                    "• Your answers to events that are over: without your name after "
-                    "{months:g} months"
-                )
+            translator.ngettext(
+                "• Your answers to events that are over: without your name after {months:g} month",
+                "• Your answers to events that are over: without your name after {months:g} months",
+                plural_count(policy.rsvp_months),
             ).format(months=policy.rsvp_months),
-            _(
-                N_("• The text of messages I sent you: deleted {days:g} days after they were sent")
+            translator.ngettext(
+                "• The text of messages I sent you: deleted {days:g} day after it was sent",
+                "• The text of messages I sent you: deleted {days:g} days after they were sent",
+                plural_count(policy.payload_days),
             ).format(days=policy.payload_days),
-            _(
-                N_(
-                    "• Everything else: until you delete it with /forget, or after "
-                    "{months:g} months without a word from you (I ask first)"
-                )
+            translator.ngettext(
+                "• Everything else: until you delete it with /forget, or after "
+                "{months:g} month without a word from you (I ask first)",
+                "• Everything else: until you delete it with /forget, or after "
+                "{months:g} months without a word from you (I ask first)",
+                plural_count(policy.inactive_months),
             ).format(months=policy.inactive_months),
         )
     )

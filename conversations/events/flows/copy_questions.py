@@ -53,11 +53,12 @@ class RepeatEndQuestion(Question[CopyEventData]):
 
     async def ask(self, ctx: FlowContext, data: CopyEventData) -> OutMessage:
         return OutMessage(
-            ctx._(
-                N_(
-                    'How long? Write how many times, for example "8", or the last date, '
-                    'for example "20/12". At most {n} times.'
-                )
+            ctx.ngettext(
+                'How long? Write how many times, for example "8", or the last date, '
+                'for example "20/12". At most {n} time.',
+                'How long? Write how many times, for example "8", or the last date, '
+                'for example "20/12". At most {n} times.',
+                MAX_MEETINGS,
             ).format(n=MAX_MEETINGS),
             expects_text=True,
         )
@@ -146,9 +147,11 @@ def series_lines(ctx: FlowContext, data: CopyEventData, lead: timedelta) -> list
     return [
         "",
         "🔁 "
-        + ctx._(N_("A series, {how}: {n} times, the last {when}.")).format(
-            how=ctx._(how), n=len(found), when=ctx.when(found[-1].start)
-        ),
+        + ctx.ngettext(
+            "A series, {how}: {n} time, the last {when}.",
+            "A series, {how}: {n} times, the last {when}.",
+            len(found),
+        ).format(how=ctx._(how), n=len(found), when=ctx.when(found[-1].start)),
         ctx.ngettext(
             "Each one's invitations go out {n} day before it.",
             "Each one's invitations go out {n} days before it.",

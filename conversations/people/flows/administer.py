@@ -12,7 +12,7 @@ from datetime import timedelta
 from conversations.core.choice_ids import ChoiceKey
 from conversations.core.commands import CommandSpec
 from conversations.core.flow import Answer, Flow, FlowContext, FlowData, Transition
-from conversations.core.i18n import N_
+from conversations.core.i18n import N_, plural_count
 from conversations.core.messages import Choice, OutMessage
 from storage.models import AuditAction, AuditEntry, ModerationLog, Role
 
@@ -91,11 +91,12 @@ class Administer(Flow):
         )
         await ctx.uow.audit.record(AuditAction.INVITE_CREATED, actor_id=ctx.person.id)
         return OutMessage(
-            ctx._(
-                N_(
-                    "A new coordinator code, for one person, valid {days:g} days:\n\n{code}\n\n"
-                    "They write /coordinator {code} to me."
-                )
+            ctx.ngettext(
+                "A new coordinator code, for one person, valid {days:g} day:\n\n{code}\n\n"
+                "They write /coordinator {code} to me.",
+                "A new coordinator code, for one person, valid {days:g} days:\n\n{code}\n\n"
+                "They write /coordinator {code} to me.",
+                plural_count(self._invite_days),
             ).format(code=code, days=self._invite_days)
         )
 
