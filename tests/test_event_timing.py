@@ -375,4 +375,4 @@ async def test_asking_a_big_event_for_feedback_goes_a_hundred_people_a_transacti
         )
         asked = [(str(user), dict(payload)) for user, payload in rows.all()]
     assert sorted(user for user, _ in asked) == sorted(users)  # each once
-    assert all("Tak fordi du var med til Skovtur" in payload["text"] for _, payload in asked)
+    assert all("Tak, fordi du var med til Skovtur" in payload["text"] for _, payload in asked)

@@ -16,6 +16,7 @@ import pytest
 from nio import RoomSendResponse
 
 from bot.app import BotApp
+from bot.i18n import catalogs
 from bot.rate_limit import RateLimiter, RateLimits, limiter_for
 from bot.settings import Settings
 from bot.timing import ClockSleeper, RealSleeper
@@ -162,7 +163,9 @@ async def fake() -> Any:
 
 async def test_no_request_reaches_the_bot_api_without_a_slot(fake: FakeBotAPI) -> None:
     limiter = CountingLimiter(RateLimits(per_second=30))
-    tg = TelegramTransport("4242:FAKE", api_base_url=fake.url, limiter=limiter)
+    tg = TelegramTransport(
+        "4242:FAKE", api_base_url=fake.url, limiter=limiter, translations=catalogs()
+    )
     await tg.application.initialize()
     try:
         question = OutMessage(
