@@ -209,7 +209,7 @@ async def test_the_moderation_card_is_in_a_coordinators_words(chat: Chat) -> Non
     replies = await open_as(chat, "kim", event)
     card = next(r for r in replies if any(c.id == "approve" for c in r.choices))
     assert "dit første" not in card.text
-    assert "forfatterens første" in card.text.lower()
+    assert "første initiativ fra den, der har lavet det" in card.text
 
 
 async def test_a_nul_typed_into_an_answer_is_left_out(chat: Chat) -> None:
