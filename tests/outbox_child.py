@@ -8,6 +8,9 @@ that lease, as `python -m bot run` does on a shared database.
 Every request that begins is appended to the starts file, and every message that "arrives"
 to the deliveries file (one user id a line, flushed and synced), so the parent sees exactly
 what went on the wire and what got out even when this process dies in between.
+
+With TMM_TEST_HANG_AFTER=N in the environment, every request begun after N deliveries never
+answers (a network that stopped mid-request), so a kill is sure to catch messages on the wire.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from storage.unit_of_work import UnitOfWorkFactory
 class FileTransport:
     platform = "telegram"
 
-    def __init__(self, path: str, starts: str) -> None:
+    def __init__(self, path: str, starts: str, hang_after: int | None = None) -> None:
+        self._hang_after = hang_after
+        self._delivered = 0
         self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as we do
         self._starts = open(starts, "a", encoding="utf-8")  # noqa: SIM115
         self._ids = itertools.count(1)
@@ -45,10 +50,13 @@ class FileTransport:
         self._starts.write(ref.user_id + "\n")
         self._starts.flush()
         os.fsync(self._starts.fileno())
+        if self._hang_after is not None and self._delivered >= self._hang_after:
+            await asyncio.Event().wait()
         await asyncio.sleep(0.002)  # the network
         self._file.write(ref.user_id + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
+        self._delivered += 1
         await asyncio.sleep(0.002)  # the reply on its way back
         return Sent(str(next(self._ids)))
 
@@ -67,8 +75,9 @@ async def main(url: str, path: str, starts: str, lease_seconds: float | None) ->
     if lease_seconds is not None:
         lease = ProcessLease(uow, clock, seconds=lease_seconds)
         await lease.start()
+    hang_after = os.environ.get("TMM_TEST_HANG_AFTER")
     worker = DeliveryWorker(
-        FileTransport(path, starts),
+        FileTransport(path, starts, int(hang_after) if hang_after else None),
         uow,
         clock,
         limits=RateLimits(per_second=200),

@@ -44,11 +44,12 @@ async def db(backend: Backend, clock: FrozenClock) -> AsyncIterator[Database]:
 
 
 async def kill_mid_broadcast(url: str, deliveries: Path) -> Counter[str]:
-    """Run a delivery worker in a child process and SIGKILL it after 100 deliveries;
-    returns what reached the platform, per user (the child writes it down as it goes)."""
+    """Run a delivery worker in a child process whose network stops answering after 100
+    deliveries, and SIGKILL it once requests hang on the wire; returns what reached the
+    platform, per user (the child writes it down as it goes)."""
     await asyncio.to_thread(deliveries.touch)
     starts = deliveries.with_suffix(".starts")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMM_TEST_HANG_AFTER": "100"}
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -61,7 +62,7 @@ async def kill_mid_broadcast(url: str, deliveries: Path) -> Counter[str]:
     )
     try:
         deadline = time.monotonic() + 60
-        while len(await delivered(deliveries)) < 100:
+        while len(await delivered(deliveries)) < 100 or not await hanging(starts, deliveries):
             assert child.returncode is None, "the worker process ended by itself"
             assert time.monotonic() < deadline, "the worker process sent nothing"
             await asyncio.sleep(0.005)
@@ -71,6 +72,11 @@ async def kill_mid_broadcast(url: str, deliveries: Path) -> Counter[str]:
             child.kill()
         await child.wait()
     return Counter(await delivered(deliveries))
+
+
+async def hanging(starts: Path, deliveries: Path) -> bool:
+    """Whether some request has begun and not come back."""
+    return len(await delivered(starts)) > len(await delivered(deliveries))
 
 
 async def delivered(deliveries: Path) -> list[str]:
