@@ -30,6 +30,10 @@ from conversations.core.chunks import Chunk
 from conversations.core.i18n import Translations
 from conversations.core.services import Services
 from conversations.events.rules.reminders import hand_over_due_reminders, next_reminder_due
+from conversations.events.rules.series_invitations import (
+    invite_due_meetings,
+    next_meeting_invitations_due,
+)
 from conversations.events.rules.waiting_list import (
     expire_offers,
     fill_free_places,
@@ -114,9 +118,10 @@ class Housekeeping:
 
 
 class EventJobs:
-    """Due reminders, lapsed waiting-list offers, asking for feedback after events (with one
-    reminder for feedback left half-way), and initiatives whose push was deferred, each run
-    when it falls due (and once at start, in the background, to catch up after downtime).
+    """Due reminders, lapsed waiting-list offers, a series' later meetings invited, asking
+    for feedback after events (with one reminder for feedback left half-way), and
+    initiatives whose push was deferred, each run when it falls due (and once at start, in
+    the background, to catch up after downtime).
 
     The rows are the truth. The job only turns what is due into outbox rows (idempotent on
     their dedupe keys) and marks the rows handled, so running it twice, or in two
@@ -255,6 +260,7 @@ class EventJobs:
                 await next_feedback_due(services, self._feedback, after),
                 await next_push_due(services, after),
                 await next_missing_hands_due(services, self._hands_lead, after),
+                await next_meeting_invitations_due(services, after),
             ]
         return min((moment for moment in moments if moment is not None), default=None)
 
@@ -269,6 +275,7 @@ class EventJobs:
         few. An `interruptible` run (the loop's) ends after the chunk in hand on `stop()`."""
         go = partial(self._chunks, interruptible=interruptible)
         counts = await go(expire_offers)
+        counts |= await go(invite_due_meetings)
         counts |= await go(_counted(fill_free_places, "places_offered"))
         reminders = await go(hand_over_due_reminders)
         REMINDERS_FIRED.inc(reminders.get("sent", 0))
