@@ -47,9 +47,7 @@ from conversations.feedback.rules.requests import (
 from conversations.feedback.rules.snaps import FeedbackOptions
 from conversations.initiatives.rules.pushes import next_push_due, push_deferred
 from conversations.tasks.rules.missing_hands import (
-    DEFAULT_LEAD as DEFAULT_HANDS_LEAD,
-)
-from conversations.tasks.rules.missing_hands import (
+    HandsLeads,
     ask_for_missing_hands,
     next_missing_hands_due,
 )
@@ -139,14 +137,14 @@ class EventJobs:
         feedback: FeedbackOptions | None = None,
         *,
         initiative_pushes_per_day: int = 1,
-        missing_hands_lead: timedelta = DEFAULT_HANDS_LEAD,
+        missing_hands: HandsLeads | None = None,
         sleeper: Sleeper | None = None,
         lease: ProcessLease | None = None,
     ) -> None:
         """`lease`: this process's, when several share the database: the jobs then run in
         the one process holding them, and another takes over when that one dies."""
         self._lease = lease
-        self._hands_lead = missing_hands_lead
+        self._hands_leads = missing_hands or HandsLeads()
         self._feedback = feedback or FeedbackOptions()
         self._uow = uow
         self._clock = clock
@@ -259,7 +257,7 @@ class EventJobs:
                 await next_offer_expiry(uow, after),
                 await next_feedback_due(services, self._feedback, after),
                 await next_push_due(services, after),
-                await next_missing_hands_due(services, self._hands_lead, after),
+                await next_missing_hands_due(services, self._hands_leads, after),
                 await next_meeting_invitations_due(services, after),
             ]
         return min((moment for moment in moments if moment is not None), default=None)
@@ -284,7 +282,7 @@ class EventJobs:
         counts |= await go(partial(remind_half_way, options=self._feedback))
         pushes = partial(push_deferred, per_day=self._pushes_per_day)
         counts |= await go(_counted(pushes, "initiatives_pushed"))
-        counts |= await go(partial(ask_for_missing_hands, lead=self._hands_lead))
+        counts |= await go(partial(ask_for_missing_hands, leads=self._hands_leads))
         if any(counts.values()):
             log.info("event jobs: %s", counts)
         SCHEDULER_LAST_RUN.set(time.time())

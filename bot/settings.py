@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 from bot.i18n import LANGUAGES
 from conversations.feedback.rules.snaps import FeedbackOptions
 from conversations.people.retention import RetentionPolicy
+from conversations.tasks.rules.missing_hands import HandsLeads
 from storage.db import DEFAULT_DATABASE_URL
 
 ENV_PREFIX = "TMM_"
@@ -60,7 +61,15 @@ class Settings(BaseSettings):
     missing_hands_hours: float = Field(
         default=48,
         gt=0,
-        description="How long before an event the hands its tasks still miss are asked for again.",
+        description="How long before an event those coming are asked for the hands still missing.",
+    )
+    missing_hands_audience_hours: float = Field(
+        default=24,
+        gt=0,
+        description=(
+            "How long before an event the others invited are asked for the hands still "
+            "missing (after those coming were asked; never those who said no)."
+        ),
     )
     series_invite_lead_days: float = Field(
         default=7,
@@ -415,8 +424,11 @@ class Settings(BaseSettings):
         )
 
     @property
-    def missing_hands_lead(self) -> timedelta:
-        return timedelta(hours=self.missing_hands_hours)
+    def missing_hands_leads(self) -> HandsLeads:
+        return HandsLeads(
+            coming=timedelta(hours=self.missing_hands_hours),
+            audience=timedelta(hours=self.missing_hands_audience_hours),
+        )
 
     @property
     def series_invite_lead(self) -> timedelta:
