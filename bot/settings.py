@@ -71,6 +71,16 @@ class Settings(BaseSettings):
             "missing (after those coming were asked; never those who said no)."
         ),
     )
+    check_in_opens_minutes: float = Field(
+        default=60,
+        gt=0,
+        description="How long before an event's start checking in opens (I'm here, the QR code).",
+    )
+    check_in_closes_minutes: float = Field(
+        default=0,
+        ge=0,
+        description="How long after an event's end checking in stays open (0: until the end).",
+    )
     series_invite_lead_days: float = Field(
         default=7,
         gt=0,
