@@ -109,6 +109,18 @@ class Settings(BaseSettings):
         description="Answers to events that are over lose the person's name after this many "
         "months.",
     )
+    retention_check_in_months: float = Field(
+        default=12,
+        gt=0,
+        description="Check-ins at events that are over lose the person's name after this many "
+        "months (how many came stays).",
+    )
+    retention_organiser_log_months: float = Field(
+        default=12,
+        gt=0,
+        description="What co-organisers did on an event (the creator's log) is deleted after "
+        "this many months.",
+    )
     retention_inactive_months: float = Field(
         default=24,
         gt=0,
@@ -428,6 +440,8 @@ class Settings(BaseSettings):
         return RetentionPolicy(
             feedback_months=self.retention_feedback_months,
             rsvp_months=self.retention_rsvp_months,
+            check_in_months=self.retention_check_in_months,
+            organiser_log_months=self.retention_organiser_log_months,
             payload_days=self.retention_payload_days,
             inactive_months=self.retention_inactive_months,
             stay_days=self.retention_stay_days,
