@@ -123,3 +123,32 @@ async def test_a_cancelled_meeting_is_never_invited(backend_chat: Chat, clock: F
     clock.set(datetime(2026, 6, 6, 9, 0, tzinfo=UTC))
     assert (await chat.app.event_jobs.run_once()).get("series_invited", 0) == 0
     assert invited(await chat.deliver_outbox()) == []
+
+
+async def test_a_meeting_moved_before_its_invitations_moves_them_along(
+    backend_chat: Chat, clock: FrozenClock
+) -> None:
+    chat = backend_chat
+    await everyone(chat, "anna")
+    source = await create_event(chat)
+    await chat.deliver_outbox()
+    await copy_of(chat, source)
+    await chat.tap("kim", "weekly")
+    await chat.say("kim", "2")
+    await chat.tap("kim", "publish")
+    first, _second = await events_after(chat, source)
+    await chat.say("kim", "/retarrangement")
+    await chat.tap("kim", f"e{first.id}")
+    await chat.tap("kim", "time")
+    await chat.say("kim", "14/6 kl 10-13")  # a day later
+    await chat.tap("kim", "yes")
+    async with chat.app.uow() as uow:
+        moved = await uow.events.get(first.id)
+        assert moved is not None
+        assert moved.invite_due_at == moved.starts_at - WEEK
+    clock.set(first.starts_at - WEEK)  # the old time: not yet
+    assert (await chat.app.event_jobs.run_once()).get("series_invited", 0) == 0
+    clock.set(first.starts_at - WEEK + timedelta(days=1))
+    assert (await chat.app.event_jobs.run_once())["series_invited"] == 1
+    [invited_now] = [d for d in await chat.deliver_outbox() if d.ref.user_id == "anna"]
+    assert "14. juni" in invited_now.message.text
