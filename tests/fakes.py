@@ -21,8 +21,24 @@ from conversations.core.messages import (
     Sent,
     message_from_payload,
 )
+from conversations.events.rules.invitations import CARD_OF_EVENT
+from storage.models import OutboxMessage
+from storage.repositories.outbox import ClaimedMessage
 
 PLATFORM = "fake"
+
+
+def claimed_from(row: OutboxMessage) -> ClaimedMessage:
+    return ClaimedMessage(
+        row.id,
+        row.chat_id,
+        row.user_id,
+        row.person_id,
+        row.payload,
+        row.attempts,
+        row.deferrals,
+        row.batch,
+    )
 
 
 @dataclass
@@ -167,6 +183,9 @@ class Chat:
                 if row.expires_at is not None and row.expires_at <= now:
                     row.status = OutboxStatus.EXPIRED
                     continue
+                if CARD_OF_EVENT in row.payload:  # drawn as it goes, as the worker does
+                    [drawn] = await self.app.draw_cards_at_send(uow, [claimed_from(row)])
+                    row.payload = drawn.payload
                 message = message_from_payload(row.payload)
                 ref = ChatRef(row.platform, row.chat_id, row.user_id)
                 if row.payload.get(EDIT_OF):  # a changed invitation, put in place of the old

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
@@ -217,6 +217,12 @@ class OutboxRepository:
 
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self._session.get(OutboxMessage, message_id)
+
+    async def set_payload(self, message_id: int, payload: dict[str, Any]) -> None:
+        """What a row sends, drawn again just before it goes (an invitation's current card)."""
+        await self._session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(payload=payload)
+        )
 
     async def by_key(self, dedupe_key: str) -> OutboxMessage | None:
         result = await self._session.execute(

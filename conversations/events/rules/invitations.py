@@ -38,6 +38,11 @@ def batch_invitations(event_id: int) -> str:
     return f"bc:{event_id}"
 
 
+# The payload key of a broadcast invitation: its event, so the card is drawn again with the
+# places and hands of the moment it goes out (`rules/cards_at_send.py`).
+CARD_OF_EVENT = "card_of_event"
+
+
 # How a typed reply under an invitation is read (see `Engine.answer_latest_offer`).
 INVITATION_HINT = N_("Answer yes, maybe or no, or tap a button. /help shows all I can do.")
 
@@ -204,7 +209,8 @@ async def publish(services: Services, event: Event) -> int:
     """Mark published and enqueue one invitation per person in the audience.
 
     Each invitation is rendered once per language; every recipient gets their own stored
-    prompt (so only they can answer it) and one outbox row keyed `invite:<event>:<person>`.
+    prompt (so only they can answer it) and one outbox row keyed `invite:<event>:<person>`,
+    naming the event, so its places and hands are drawn again when it goes out.
     """
     uow = services.uow
     now = services.now()
@@ -257,7 +263,7 @@ async def publish(services: Services, event: Event) -> int:
                 "user_id": identity.user_id,
                 "kind": "invitation",
                 "batch": batch_invitations(event.id),
-                "payload": message_to_payload(message),
+                "payload": {**message_to_payload(message), CARD_OF_EVENT: event.id},
                 "status": OutboxStatus.PENDING,
                 "attempts": 0,
                 "next_attempt_at": next_allowed_time(person, send_at, services.timezone),
