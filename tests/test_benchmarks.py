@@ -142,3 +142,12 @@ async def test_the_reply_latency_benchmark_measures_replies_during_a_broadcast(
     assert len(during.handlers) == len(during.round_trips) == 10
     assert len(during.slot_waits) >= 10
     assert "broadcast while people wrote" in capsys.readouterr().out
+
+
+def test_the_cards_at_send_benchmark_runs_small_against_its_baseline(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks import cards_at_send
+
+    assert cards_at_send.main(["--recipients", "50", "--concurrency", "8"]) == 0
+    assert "ratio to the baseline" in capsys.readouterr().out

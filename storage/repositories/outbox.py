@@ -218,10 +218,13 @@ class OutboxRepository:
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self._session.get(OutboxMessage, message_id)
 
-    async def set_payload(self, message_id: int, payload: dict[str, Any]) -> None:
-        """What a row sends, drawn again just before it goes (an invitation's current card)."""
-        await self._session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id).values(payload=payload)
+    async def set_payloads(self, payloads: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        """What rows send, drawn again just before they go (invitations' current cards)."""
+        if not payloads:
+            return
+        await self._session.execute(  # by primary key, one statement for all
+            update(OutboxMessage),
+            [{"id": row_id, "payload": payload} for row_id, payload in payloads],
         )
 
     async def by_key(self, dedupe_key: str) -> OutboxMessage | None:

@@ -12,12 +12,14 @@ sends the same text; the buttons and stored question stay as they were.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from conversations.core.services import Services
 from conversations.events.rules.invitations import CARD_OF_EVENT, answer_line, invitation_text
-from storage.models import Event, RsvpAnswer
+from storage.models import Event, Rsvp
 from storage.repositories.outbox import ClaimedMessage
 
 
@@ -25,40 +27,48 @@ async def draw_cards_at_send(
     services: Services, rows: Sequence[ClaimedMessage]
 ) -> list[ClaimedMessage]:
     """`rows` with every invitation's text drawn now; the others as they were."""
-    drawn: list[ClaimedMessage] = []
-    # one drawing per event, language and what the reader has answered (all that changes it)
-    cards: dict[tuple[int, str, str | None], str] = {}
+    by_event: dict[int, list[ClaimedMessage]] = defaultdict(list)
     for row in rows:
-        event = await _event_of(services, row)
-        if event is None or row.person_id is None:
-            drawn.append(row)
-            continue
-        person = await services.uow.persons.get(row.person_id)
-        if person is None:
-            drawn.append(row)
-            continue
-        rsvp = await services.uow.events.rsvp(event.id, person.id)
-        tr = services.translations.get(person.language)
-        key = (event.id, person.language, _answer_key(rsvp.answer, rsvp.guests) if rsvp else None)
+        event_id = row.payload.get(CARD_OF_EVENT)
+        if isinstance(event_id, int) and row.person_id is not None:
+            by_event[event_id].append(row)
+    if not by_event:
+        return list(rows)
+    people = {row.person_id for found in by_event.values() for row in found}
+    languages = await services.uow.persons.languages(p for p in people if p is not None)
+    drawn: dict[int, dict[str, Any]] = {}
+    for event_id, found in by_event.items():
+        event = await services.uow.events.get(event_id)
+        if event is not None:
+            drawn |= await _draw(services, event, found, languages)
+    await services.uow.outbox.set_payloads(list(drawn.items()))
+    return [replace(row, payload=drawn[row.id]) if row.id in drawn else row for row in rows]
+
+
+async def _draw(
+    services: Services, event: Event, rows: list[ClaimedMessage], languages: dict[int, str]
+) -> dict[int, dict[str, Any]]:
+    """The new payloads of one event's rows whose text changed, by row id."""
+    answers = await services.uow.events.rsvps_of(
+        event.id, (row.person_id for row in rows if row.person_id is not None)
+    )
+    # one drawing per language and answer: only those change the card
+    cards: dict[tuple[str, str | None, bool], str] = {}
+    payloads: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        language = languages.get(row.person_id or 0)
+        if language is None:
+            continue  # forgotten meanwhile: the row is closed, not redrawn
+        rsvp = answers.get(row.person_id or 0)
+        key = (language, rsvp.answer if rsvp else None, bool(rsvp and rsvp.guests))
         if key not in cards:
-            card = await invitation_text(services.uow, tr, event, services.timezone, rsvp=rsvp)
-            cards[key] = "\n\n".join(part for part in (answer_line(tr, rsvp), card) if part)
-        if cards[key] == row.payload.get("text"):
-            drawn.append(row)
-            continue
-        payload = {**row.payload, "text": cards[key]}
-        await services.uow.outbox.set_payload(row.id, payload)
-        drawn.append(replace(row, payload=payload))
-    return drawn
+            cards[key] = await _card(services, event, language, rsvp)
+        if cards[key] != row.payload.get("text"):
+            payloads[row.id] = {**row.payload, "text": cards[key]}
+    return payloads
 
 
-async def _event_of(services: Services, row: ClaimedMessage) -> Event | None:
-    event_id = row.payload.get(CARD_OF_EVENT)
-    if not isinstance(event_id, int):
-        return None
-    return await services.uow.events.get(event_id)
-
-
-def _answer_key(answer: str, guests: int) -> str:
-    # a full event reads differently for someone coming or waiting; a guest shows as (+1)
-    return f"{RsvpAnswer(answer).value}{'+' if guests else ''}"
+async def _card(services: Services, event: Event, language: str, rsvp: Rsvp | None) -> str:
+    tr = services.translations.get(language)
+    card = await invitation_text(services.uow, tr, event, services.timezone, rsvp=rsvp)
+    return "\n\n".join(part for part in (answer_line(tr, rsvp), card) if part)
