@@ -5,7 +5,8 @@ places and missing hands change meanwhile: a card drawn at publishing would tell
 hundredth reader "10 places left" when 2 are. So `publish` marks each invitation's payload
 with its event (`CARD_OF_EVENT`), and the delivery worker, in the transaction that claims the
 rows, hands them here: each marked row gets the card's text as it is now (for its reader, with
-their answer if they have given one meanwhile), written back to the row in that transaction.
+their answer if they have given one meanwhile, under what the row says above it, such as
+"Changed since you got it"), written back to the row in that transaction.
 The row then carries exactly what goes on the wire, so a row in doubt sent again, or a restart,
 sends the same text; the buttons and stored question stay as they were.
 """
@@ -18,7 +19,12 @@ from dataclasses import replace
 from typing import Any
 
 from conversations.core.services import Services
-from conversations.events.rules.invitations import CARD_OF_EVENT, answer_line, invitation_text
+from conversations.events.rules.invitations import (
+    CARD_INTRO,
+    CARD_OF_EVENT,
+    answer_line,
+    invitation_text,
+)
 from storage.models import Event, Rsvp
 from storage.repositories.outbox import ClaimedMessage
 
@@ -63,8 +69,10 @@ async def _draw(
         key = (language, rsvp.answer if rsvp else None, bool(rsvp and rsvp.guests))
         if key not in cards:
             cards[key] = await _card(services, event, language, rsvp)
-        if cards[key] != row.payload.get("text"):
-            payloads[row.id] = {**row.payload, "text": cards[key]}
+        intro = row.payload.get(CARD_INTRO)
+        text = f"{intro}\n\n{cards[key]}" if isinstance(intro, str) and intro else cards[key]
+        if text != row.payload.get("text"):
+            payloads[row.id] = {**row.payload, "text": text}
     return payloads
 
 

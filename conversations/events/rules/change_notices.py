@@ -8,7 +8,11 @@ from conversations.core.i18n import N_
 from conversations.core.messages import EDIT_OF, OutMessage
 from conversations.core.services import Services
 from conversations.events.rules.attachments import ics_attachment
-from conversations.events.rules.invitations import batch_invitations, invitation_text
+from conversations.events.rules.invitations import (
+    CARD_INTRO,
+    batch_invitations,
+    invitation_text,
+)
 from conversations.events.rules.notifier import Notifier, polite_time
 from storage.models import Event, Person, Rsvp, RsvpAnswer
 from storage.repositories.batches import again_batch
@@ -32,6 +36,7 @@ async def edit_unanswered_invitations(services: Services, event: Event, batch: s
             payload = {
                 **row.payload,
                 "text": f"{changed}\n\n{text}",
+                CARD_INTRO: changed,
                 EDIT_OF: row.platform_message_id,
             }
             if await uow.outbox.enqueue(

@@ -41,6 +41,8 @@ def batch_invitations(event_id: int) -> str:
 # The payload key of a broadcast invitation: its event, so the card is drawn again with the
 # places and hands of the moment it goes out (`rules/cards_at_send.py`).
 CARD_OF_EVENT = "card_of_event"
+# What such a row says above the card, kept when it is drawn again ("Changed since ...").
+CARD_INTRO = "card_intro"
 
 
 # How a typed reply under an invitation is read (see `Engine.answer_latest_offer`).
