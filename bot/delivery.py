@@ -54,6 +54,7 @@ from bot.delivery_outcomes import (
     try_send,
 )
 from bot.leases import ProcessLease
+from bot.photo_files import with_photo
 from bot.progress import BroadcastProgress
 from bot.rate_limit import Push, RateLimiter, RateLimits
 from bot.timing import RealSleeper, Sleeper
@@ -376,6 +377,8 @@ class DeliveryWorker:
         except Exception as exc:  # a malformed row: known not to have been sent
             out = None
             result = TryResult(Outcome.FAILED, f"unreadable message: {describe(exc)}")
+        if out is not None:
+            out = await with_photo(out, message.payload)  # the file the row refers to
         try:
             with push:
                 if out is not None and await self._on_the_wire(message, push, claimed=claimed):

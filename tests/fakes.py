@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from bot.app import BotApp
+from bot.photo_files import with_photo
 from bot.transports.base import Dispatch, RecipientBlocked
 from conversations.core.messages import (
     EDIT_OF,
@@ -184,9 +185,11 @@ class Chat:
                     row.status = OutboxStatus.EXPIRED
                     continue
                 if CARD_OF_EVENT in row.payload:  # drawn as it goes, as the worker does
-                    [drawn] = await self.app.draw_cards_at_send(uow, [claimed_from(row)])
-                    row.payload = drawn.payload
-                message = message_from_payload(row.payload)
+                    drawn = await self.app.draw_cards_at_send(uow, [claimed_from(row)])
+                    if not drawn:
+                        continue  # held for its photo's file, as the worker would
+                    row.payload = drawn[0].payload
+                message = await with_photo(message_from_payload(row.payload), row.payload)
                 ref = ChatRef(row.platform, row.chat_id, row.user_id)
                 if row.payload.get(EDIT_OF):  # a changed invitation, put in place of the old
                     await self.transport.edit(ref, str(row.payload[EDIT_OF]), message)

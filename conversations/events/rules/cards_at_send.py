@@ -9,6 +9,10 @@ their answer if they have given one meanwhile, under what the row says above it,
 "Changed since you got it"), written back to the row in that transaction.
 The row then carries exactly what goes on the wire, so a row in doubt sent again, or a restart,
 sends the same text; the buttons and stored question stay as they were.
+
+An invitation with a photo gets the stored file's reference (the worker reads the file just
+before sending); while the file is still being fetched, right after publishing, its row goes
+back in the queue for a moment (at most `PHOTO_WAIT`, then it goes without).
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
+from conversations.core.messages import PHOTO
 from conversations.core.services import Services
 from conversations.events.rules.invitations import (
     CARD_INTRO,
@@ -25,8 +31,11 @@ from conversations.events.rules.invitations import (
     answer_line,
     invitation_text,
 )
+from conversations.events.rules.photos import WAITING, invitation_photo, photo_to_send
 from storage.models import Event, Rsvp
 from storage.repositories.outbox import ClaimedMessage
+
+PHOTO_RETRY = timedelta(seconds=2)  # how soon a row waiting for its photo is looked at again
 
 
 async def draw_cards_at_send(
@@ -43,18 +52,51 @@ async def draw_cards_at_send(
     people = {row.person_id for found in by_event.values() for row in found}
     languages = await services.uow.persons.languages(p for p in people if p is not None)
     drawn: dict[int, dict[str, Any]] = {}
+    held: list[int] = []
     for event_id, found in by_event.items():
         event = await services.uow.events.get(event_id)
-        if event is not None:
-            drawn |= await _draw(services, event, found, languages)
+        if event is None:
+            continue
+        photo = await _photo(services, event, found)
+        if photo == WAITING:
+            held += [row.id for row in found if PHOTO in row.payload]
+            found = [row for row in found if PHOTO not in row.payload]
+        drawn |= await _draw(services, event, found, languages, photo)
     await services.uow.outbox.set_payloads(list(drawn.items()))
-    return [replace(row, payload=drawn[row.id]) if row.id in drawn else row for row in rows]
+    await _hold(services, held)
+    return [
+        replace(row, payload=drawn[row.id]) if row.id in drawn else row
+        for row in rows
+        if row.id not in held
+    ]
+
+
+async def _photo(
+    services: Services, event: Event, rows: list[ClaimedMessage]
+) -> dict[str, Any] | str | None:
+    if not any(PHOTO in row.payload for row in rows):
+        return None
+    return photo_to_send(await invitation_photo(services.uow, event.id), services.now())
+
+
+async def _hold(services: Services, row_ids: list[int]) -> None:
+    """Rows whose photo is still being fetched: back in the queue for a moment (the claim
+    not counted as a try)."""
+    if not row_ids:
+        return
+    await services.uow.delivery.release(row_ids)
+    later = services.now() + PHOTO_RETRY
+    await services.uow.delivery.postpone_pending((row_id, later) for row_id in row_ids)
 
 
 async def _draw(
-    services: Services, event: Event, rows: list[ClaimedMessage], languages: dict[int, str]
+    services: Services,
+    event: Event,
+    rows: list[ClaimedMessage],
+    languages: dict[int, str],
+    photo: dict[str, Any] | str | None,
 ) -> dict[int, dict[str, Any]]:
-    """The new payloads of one event's rows whose text changed, by row id."""
+    """The new payloads of one event's rows whose text or photo changed, by row id."""
     answers = await services.uow.events.rsvps_of(
         event.id, (row.person_id for row in rows if row.person_id is not None)
     )
@@ -71,8 +113,14 @@ async def _draw(
             cards[key] = await _card(services, event, language, rsvp)
         intro = row.payload.get(CARD_INTRO)
         text = f"{intro}\n\n{cards[key]}" if isinstance(intro, str) and intro else cards[key]
-        if text != row.payload.get("text"):
-            payloads[row.id] = {**row.payload, "text": text}
+        payload = {**row.payload, "text": text}
+        if PHOTO in payload:  # the stored file to send, or none (never fetched, or forgotten)
+            if isinstance(photo, dict):
+                payload[PHOTO] = photo
+            else:
+                del payload[PHOTO]
+        if payload != row.payload:
+            payloads[row.id] = payload
     return payloads
 
 

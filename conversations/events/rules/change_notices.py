@@ -5,7 +5,7 @@ time or place (the same buttons), and those coming get the updated calendar entr
 from __future__ import annotations
 
 from conversations.core.i18n import N_
-from conversations.core.messages import EDIT_OF, OutMessage
+from conversations.core.messages import EDIT_OF, PHOTO, OutMessage
 from conversations.core.services import Services
 from conversations.events.rules.attachments import ics_attachment
 from conversations.events.rules.invitations import (
@@ -34,7 +34,8 @@ async def edit_unanswered_invitations(services: Services, event: Event, batch: s
             text = await invitation_text(uow, tr, event, services.timezone)
             changed = "✏️ " + tr.gettext(N_("Changed since you got it:"))
             payload = {
-                **row.payload,
+                # an edit changes the card's text; its photo, if any, stays as it went
+                **{key: value for key, value in row.payload.items() if key != PHOTO},
                 "text": f"{changed}\n\n{text}",
                 CARD_INTRO: changed,
                 EDIT_OF: row.platform_message_id,
