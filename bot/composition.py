@@ -82,6 +82,7 @@ def build_flows(settings: Settings) -> list[Flow]:
         CopyEvent(
             bot_username=bot_username,
             invite_lead=settings.series_invite_lead,
+            photos=settings.feedback_options(),
         ),
         EventQr(bot_username=bot_username),
         SendAgain(),

@@ -17,6 +17,7 @@ from storage.clock import FrozenClock
 from storage.models import Event, OutboxMessage, Snap
 from tests.fakes import PLATFORM, Chat
 from tests.snap_support import CountingFetcher
+from tests.test_copy_events import copy_of
 from tests.test_events import everyone, invitation_for
 
 JPEG = b"\xff\xd8\xff\xe0 three people by a fire"
@@ -192,3 +193,49 @@ async def test_forgetting_the_coordinator_removes_the_photo_and_its_file(chat: C
     async with chat.app.uow() as uow:
         assert (await uow.session.execute(select(Snap))).first() is None
     assert stored(snap.path) is None
+
+
+async def test_a_copy_keeps_the_photo_and_it_can_be_changed_or_removed(chat: Chat) -> None:
+    await everyone(chat, "anna")
+    fetcher = CountingFetcher(content=JPEG)
+    chat.app.snap_files.fetchers[PLATFORM] = fetcher
+    source = await publish_with_photo(chat, says="Tre mennesker ved et bål")
+    await chat.app.snap_files.drain()
+    await chat.deliver_outbox()
+
+    # a copy comes with the photo and its words, fetched again as the copy's own
+    await copy_of(chat, source)
+    await chat.tap("kim", "once")
+    assert "🖼 Med et billede: Tre mennesker ved et bål" in chat.last_question("kim").text
+    await chat.tap("kim", "publish")
+    await chat.app.snap_files.drain()
+    await chat.deliver_outbox()
+    copy = (await invitations_to(chat, "anna"))[-1]
+    assert copy.attachment is not None
+    assert copy.attachment.description == "Tre mennesker ved et bål"
+    assert fetcher.calls == ["cover-file-1", "cover-file-1"]
+
+    # changed: a new photo, described by its caption; removed: the copy goes without
+    await copy_of(chat, source, when="20/6 kl 10-13")
+    await chat.tap("kim", "once")
+    await chat.tap("kim", "change")
+    await chat.tap("kim", "photo")
+    assert [c.id for c in chat.last_question("kim").choices] == ["skip", "nophoto"]
+    new = Media(MediaKind.PHOTO, "cover-file-2", "image/jpeg", len(JPEG), "Suppe over bål")
+    await chat.send_media("kim", new)
+    assert "🖼 Med et billede: Suppe over bål" in chat.last_question("kim").text
+    await chat.tap("kim", "change")
+    await chat.tap("kim", "photo")
+    await chat.tap("kim", "nophoto")
+    preview = chat.last_question("kim")
+    assert "Med et billede" not in preview.text
+    await chat.tap("kim", "publish")
+    await chat.app.snap_files.drain()
+    await chat.deliver_outbox()
+    assert (await invitations_to(chat, "anna"))[-1].attachment is None
+
+
+async def invitations_to(chat: Chat, user: str) -> list[OutMessage]:
+    return [
+        d.message for d in chat.transport.to(user) if any(c.id == "yes" for c in d.message.choices)
+    ]

@@ -20,6 +20,7 @@ from conversations.core.words import SKIP_WORDS
 from conversations.events.rules.journey import DEFAULT_JOURNEY
 from conversations.events.rules.reminders import DEFAULT_REMINDERS
 from conversations.events.rules.wording import format_span
+from storage.models import Snap
 
 
 class Step(StrEnum):
@@ -67,6 +68,13 @@ class DraftPhoto(BaseModel):
 
     def media(self) -> Media:
         return Media(MediaKind.PHOTO, self.file_ref, self.mime_type, self.size)
+
+    @classmethod
+    def of_snap(cls, snap: Snap) -> DraftPhoto:
+        """An event's photo again, for a copy (fetched again for it, as its own)."""
+        return cls(
+            platform=snap.platform, file_ref=snap.file_ref, mime_type=snap.mime_type, size=snap.size
+        )
 
 
 class NewEventData(FlowData):

@@ -30,13 +30,20 @@ class PhotoQuestion(Question[NewEventData]):
         self._max_bytes = max_bytes
 
     async def ask(self, ctx: FlowContext, data: NewEventData) -> OutMessage:
+        # a copy comes with its source's photo: skipping keeps it, or it can go
+        remove = (
+            () if data.photo is None else (ctx.choice("nophoto", N_("Remove the photo"), "🚫"),)
+        )
         return OutMessage(
             ctx._(N_("Send a photo to show with the invitation, or tap Skip.")),
-            choices=(skip_choice(ctx),),
+            choices=(skip_choice(ctx), *remove),
         )
 
     async def take(self, ctx: FlowContext, data: NewEventData, answer: Answer) -> Transition:
         if answer.choice == "skip":
+            return Transition.go(Step.PREVIEW, data)
+        if answer.choice == "nophoto":
+            data.photo, data.photo_text = None, ""
             return Transition.go(Step.PREVIEW, data)
         media = answer.media
         if media is None or media.kind != MediaKind.PHOTO:
