@@ -171,6 +171,9 @@ EDIT_OF = "edit_of"
 # file ({"path", "mime_type", "description"}, the text alternative), never its bytes; the
 # delivery worker reads the file just before the send (bot/photo_files.py).
 PHOTO = "photo"
+# An edit's payload may carry, under this key, the payload of a short message to send in its
+# place when the platform refuses the edit (the message too old, deleted): nothing silent.
+INSTEAD = "instead"
 
 
 def message_to_payload(message: OutMessage) -> dict[str, Any]:
