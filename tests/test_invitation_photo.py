@@ -239,3 +239,31 @@ async def invitations_to(chat: Chat, user: str) -> list[OutMessage]:
     return [
         d.message for d in chat.transport.to(user) if any(c.id == "yes" for c in d.message.choices)
     ]
+
+
+async def test_each_meeting_of_a_copied_series_is_invited_with_the_photo_when_due(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    await everyone(chat, "anna")
+    chat.app.snap_files.fetchers[PLATFORM] = CountingFetcher(content=JPEG)
+    source = await publish_with_photo(chat, says="Tre mennesker ved et bål")
+    await chat.app.snap_files.drain()
+    await chat.deliver_outbox()
+    await copy_of(chat, source, "13/6 kl 10-13")
+    await chat.tap("kim", "weekly")
+    await chat.say("kim", "2")
+    await chat.tap("kim", "publish")
+    await chat.app.snap_files.drain()  # each meeting's photo fetched now, not when it is due
+    async with chat.app.uow() as uow:
+        meetings = list(
+            (await uow.session.execute(select(Event).where(Event.id > source.id))).scalars()
+        )
+    assert len(meetings) == 2
+    for meeting, day in zip(meetings, ("13. juni", "20. juni"), strict=True):
+        clock.set(meeting.starts_at - timedelta(weeks=1) + timedelta(hours=1))
+        await chat.app.event_jobs.run_once()
+        await chat.deliver_outbox()
+        invitation = (await invitations_to(chat, "anna"))[-1]
+        assert day in invitation.text
+        assert invitation.attachment is not None
+        assert invitation.attachment.description == "Tre mennesker ved et bål"
