@@ -17,6 +17,7 @@ from storage.unit_of_work import UnitOfWork
 # Keys of a detached prompt's context that say how typed replies to it are read.
 FORGIVING = "forgiving"  # typos and the start of a label count, not only exact words
 TYPED_HINT = "typed_hint"  # the catalog text (N_) that says what a reply can be
+TOGGLES = "toggles"  # the ids of the choices one taps on and off (OutMessage.toggles)
 
 
 async def offer(

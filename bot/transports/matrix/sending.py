@@ -112,7 +112,9 @@ class MatrixSender:
             "m.new_content": new,
             "m.relates_to": {"rel_type": "m.replace", "event_id": message_id},
         }
-        await self.room_send(room_id, "m.room.message", content)
+        # the reactions under the message stay: they still mean the same choices
+        ids = TransactionIds(SENDING_TRANSACTION.get())
+        await self.room_send(room_id, "m.room.message", content, ids.next("edit"))
 
     async def _send_attachment(
         self, room_id: str, message: OutMessage, transaction_id: str | None
