@@ -164,6 +164,7 @@ def build_router(
             late_withdrawal_hours=settings.late_withdrawal_hours,
             initiative_pushes_per_day=settings.initiative_pushes_per_day,
             named_coordinators=frozenset([*settings.admins, *settings.coordinators]),
+            matrix_user_id=settings.matrix_user_id if settings.matrix_configured else None,
         ),
         on_role_change=on_role_change,
     )
