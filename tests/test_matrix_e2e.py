@@ -284,6 +284,9 @@ async def test_an_event_reaches_citizens_on_matrix_from_invitation_to_feedback(
         # Anna taps "Tæl mig med"; Bo types 2 (maybe).
         [confirmed] = await tap(anna, anna_room, invitation_a, "✅")
         assert "du er med" in confirmed.body
+        # shown in Element as a reply to the invitation whose reaction chose it
+        relation = confirmed.content["m.relates_to"]
+        assert relation == {"m.in_reply_to": {"event_id": invitation_a.event_id}}
         await bo.reactions_on(invitation_b, 3)
         [maybe] = await bo.ask(bo_room, "2")
         da = catalogs().get("da")

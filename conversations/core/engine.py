@@ -224,7 +224,8 @@ class Engine:
             )
             return [Outgoing(ctx.ref, OutMessage(ctx._(hint)))]
         in_place = str(matches[0]["id"]) in (prompt.context.get(TOGGLES) or ())
-        return await self._resolve(ctx, prompt, str(matches[0]["id"]), in_place=in_place)
+        out = await self._resolve(ctx, prompt, str(matches[0]["id"]), in_place=in_place)
+        return _answering(out, prompt, reaction.message_id)
 
     async def back(self, ctx: FlowContext) -> list[Outgoing]:
         conversation, out = await self.current(ctx)
@@ -468,6 +469,20 @@ def keycap_number(key: str) -> int | None:
     if len(key) == 2 and key[1] == "\u20e3" and key[0] in "123456789":
         return int(key[0])
     return None
+
+
+def _answering(out: list[Outgoing], prompt: Prompt, carrier: str) -> list[Outgoing]:
+    """A tap on a message outside a conversation (an invitation, a menu): the first thing
+    said back is a reply to that message, so it reads as the answer to what was chosen."""
+    if prompt.bound:
+        return out
+    for index, reply in enumerate(out):
+        message = reply.message
+        here = (reply.ref.platform, reply.ref.chat_id) == (prompt.platform, prompt.chat_id)
+        if here and message is not None and message.in_place_of is None:
+            answered = replace(reply, message=replace(message, reply_to=carrier))
+            return [*out[:index], answered, *out[index + 1 :]]
+    return out
 
 
 def _edited_in_place(out: list[Outgoing], prompt: Prompt, carrier: str) -> list[Outgoing]:

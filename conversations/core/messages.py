@@ -133,6 +133,9 @@ class OutMessage:
     # the platform's id of the message this one is put in place of (the same question,
     # edited after a tap), instead of a new message
     in_place_of: str | None = None
+    # the platform's id of the message this one answers (what a tap on it chose), shown as
+    # a reply to it where the platform has replies
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +194,8 @@ def message_to_payload(message: OutMessage) -> dict[str, Any]:
         payload["toggles"] = list(message.toggles)
     if message.in_place_of is not None:
         payload[EDIT_OF] = message.in_place_of
+    if message.reply_to is not None:
+        payload["reply_to"] = message.reply_to
     if message.attachment is not None:
         payload["attachment"] = {
             "filename": message.attachment.filename,
@@ -218,6 +223,7 @@ def message_from_payload(payload: dict[str, Any]) -> OutMessage:
         expects_text=bool(payload.get("expects_text", False)),
         prompt_id=payload.get("prompt_id"),
         toggles=tuple(str(choice_id) for choice_id in payload.get("toggles", ())),
+        reply_to=payload.get("reply_to"),
         attachment=Attachment(
             attachment["filename"],
             base64.b64decode(attachment["content"]),
