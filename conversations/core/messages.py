@@ -177,6 +177,9 @@ def parse_command(text: str) -> Command | None:
 # An outbox payload with this key (the platform's id of a message already sent) puts the
 # message in place of that one instead of sending a new one (a changed invitation).
 EDIT_OF = "edit_of"
+# An edit's payload may carry, under this key, the payload of a short message to send in its
+# place when the platform refuses the edit (the message too old, deleted): nothing silent.
+INSTEAD = "instead"
 
 
 def message_to_payload(message: OutMessage) -> dict[str, Any]:

@@ -72,15 +72,21 @@ async def publish_event(
 
 
 async def published_message(
-    ctx: FlowContext, event: Event, count: int, bot_username: str | None
+    ctx: FlowContext, event: Event, count: int | None, bot_username: str | None
 ) -> OutMessage:
+    """`count` None: a series' meeting whose invitations wait for their time."""
     payload = link_payload(event)
-    text = ctx.ngettext(
-        "Published! 🎉 {n} person is invited.",
-        "Published! 🎉 {n} people are invited.",
-        count,
-    ).format(n=count)
-    if event.send_at is not None:
+    if count is None and event.invite_due_at is not None:
+        text = ctx._(
+            N_("Published! 🎉 The invitations go out {when}, to everyone the event is for then.")
+        ).format(when=ctx.when(event.invite_due_at))
+    else:
+        text = ctx.ngettext(
+            "Published! 🎉 {n} person is invited.",
+            "Published! 🎉 {n} people are invited.",
+            count or 0,
+        ).format(n=count or 0)
+    if event.send_at is not None and count is not None:
         text += "\n" + ctx._(N_("The invitations go out {when}.")).format(
             when=ctx.when(event.send_at)
         )
