@@ -23,6 +23,7 @@ from conversations.core.messages import (
     Reaction,
 )
 from conversations.core.prompts import FORGIVING, TOGGLES, TYPED_HINT
+from conversations.core.taps import as_answer_to, edited_in_place
 from storage.models import Conversation, Prompt
 
 log = logging.getLogger(__name__)
@@ -225,7 +226,7 @@ class Engine:
             return [Outgoing(ctx.ref, OutMessage(ctx._(hint)))]
         in_place = str(matches[0]["id"]) in (prompt.context.get(TOGGLES) or ())
         out = await self._resolve(ctx, prompt, str(matches[0]["id"]), in_place=in_place)
-        return _answering(out, prompt, reaction.message_id)
+        return as_answer_to(out, prompt, reaction.message_id)
 
     async def back(self, ctx: FlowContext) -> list[Outgoing]:
         conversation, out = await self.current(ctx)
@@ -305,7 +306,7 @@ class Engine:
             echo = self._echo(ctx, label, carrier, transition)
             out = await self._apply(ctx, flow, conversation, transition)
             if in_place and carrier is not None and transition.stays:
-                out = _edited_in_place(out, prompt, carrier)
+                out = edited_in_place(out, prompt, carrier)
                 if out[-1].message is not None and out[-1].message.in_place_of == carrier:
                     # the message now carries the new question only: a tap meanwhile waits
                     # for it (QuestionOnItsWay) instead of meeting this one closed
@@ -469,34 +470,6 @@ def keycap_number(key: str) -> int | None:
     if len(key) == 2 and key[1] == "\u20e3" and key[0] in "123456789":
         return int(key[0])
     return None
-
-
-def _answering(out: list[Outgoing], prompt: Prompt, carrier: str) -> list[Outgoing]:
-    """A tap on a message outside a conversation (an invitation, a menu): the first thing
-    said back is a reply to that message, so it reads as the answer to what was chosen."""
-    if prompt.bound:
-        return out
-    for index, reply in enumerate(out):
-        message = reply.message
-        here = (reply.ref.platform, reply.ref.chat_id) == (prompt.platform, prompt.chat_id)
-        if here and message is not None and message.in_place_of is None:
-            answered = replace(reply, message=replace(message, reply_to=carrier))
-            return [*out[:index], answered, *out[index + 1 :]]
-    return out
-
-
-def _edited_in_place(out: list[Outgoing], prompt: Prompt, carrier: str) -> list[Outgoing]:
-    """The question asked again after a tap, as an edit of the tapped message when it
-    offers the same choices the same way (so the reactions under it still mean the same)."""
-    if not out or out[-1].message is None:
-        return out
-    question = out[-1].message
-    same = [(c.id, c.emoji) for c in question.choices] == [
-        (c.get("id"), c.get("emoji")) for c in prompt.choices
-    ]
-    if not same or not question.toggles:
-        return out
-    return [*out[:-1], replace(out[-1], message=replace(question, in_place_of=carrier))]
 
 
 def _has_choice(prompt: Prompt | None, choice_id: str) -> bool:
