@@ -22,7 +22,7 @@ from conversations.core.messages import (
     OutMessage,
     Reaction,
 )
-from conversations.core.prompts import FORGIVING, TOGGLES, TYPED_HINT
+from conversations.core.prompts import FORGIVING, REWORDED_HINTS, TOGGLES, TYPED_HINT
 from conversations.core.taps import as_answer_to, edited_in_place
 from storage.models import Conversation, Prompt
 
@@ -183,6 +183,7 @@ class Engine:
         if picked is None:
             hint = prompt.context.get(TYPED_HINT)
             if isinstance(hint, str) and hint:
+                hint = REWORDED_HINTS.get(hint, hint)
                 return [Outgoing(ctx.ref, OutMessage(ctx._(hint)))]
             return None
         return await self._resolve(ctx, prompt, picked)
