@@ -167,6 +167,7 @@ def build_router(
             check_in_opens_minutes=settings.check_in_opens_minutes,
             check_in_closes_minutes=settings.check_in_closes_minutes,
             named_coordinators=frozenset([*settings.admins, *settings.coordinators]),
+            matrix_user_id=settings.matrix_user_id if settings.matrix_configured else None,
         ),
         on_role_change=on_role_change,
     )

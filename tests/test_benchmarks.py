@@ -15,6 +15,7 @@ import pytest
 from benchmarks import (
     broadcast_wire,
     kill_cycles,
+    matrix_onboarding,
     reminders,
     reply_latency,
     snap_download,
@@ -151,3 +152,10 @@ def test_the_cards_at_send_benchmark_runs_small_against_its_baseline(
 
     assert cards_at_send.main(["--recipients", "50", "--concurrency", "8"]) == 0
     assert "ratio to the baseline" in capsys.readouterr().out
+
+
+async def test_the_matrix_onboarding_benchmark_times_every_step_of_both_bots() -> None:
+    ours, baseline = await matrix_onboarding.measure(2, encrypted=False, rate=1000)
+    assert len(ours) >= 2 * 10  # every step of both people, each answered
+    assert len(baseline) == len(ours)
+    assert all(seconds > 0 for seconds in ours + baseline)

@@ -47,7 +47,7 @@ CARD_INTRO = "card_intro"
 
 
 # How a typed reply under an invitation is read (see `Engine.answer_latest_offer`).
-INVITATION_HINT = N_("Answer yes, maybe or no, or tap a button. /help shows all I can do.")
+INVITATION_HINT = N_("Answer yes, maybe or no, or tap your answer. /help shows all I can do.")
 
 
 def invite_context(event_id: int) -> dict[str, Any]:
