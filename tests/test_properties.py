@@ -260,6 +260,13 @@ NEW_EVENT_TARGETS: dict[str, Target] = {
     "newevent:send_at": Target(
         coordinator_script(*new_event_until("preview"), "tap:later"), ("newevent", "send_at")
     ),
+    "newevent:photo": Target(
+        coordinator_script(*new_event_until("preview"), "tap:photo"), ("newevent", "photo")
+    ),
+    "newevent:photo_text": Target(
+        coordinator_script(*new_event_until("preview"), then_state="photo_text"),
+        ("newevent", "photo_text"),
+    ),
     "newevent:topics": Target(
         coordinator_script(*new_event_until("audience"), "tap:topics"), ("newevent", "topics")
     ),
