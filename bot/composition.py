@@ -73,7 +73,7 @@ def build_flows(settings: Settings) -> list[Flow]:
         LinkAccounts(),
     ]
     events: list[Flow] = [
-        NewEvent(bot_username=bot_username),
+        NewEvent(bot_username=bot_username, photos=settings.feedback_options()),
         Rsvp(),
         MyEvents(),
         Attendees(bot_username=bot_username),
@@ -82,6 +82,7 @@ def build_flows(settings: Settings) -> list[Flow]:
         CopyEvent(
             bot_username=bot_username,
             invite_lead=settings.series_invite_lead,
+            photos=settings.feedback_options(),
         ),
         EventQr(bot_username=bot_username),
         SendAgain(),
@@ -166,6 +167,7 @@ def build_router(
             check_in_opens_minutes=settings.check_in_opens_minutes,
             check_in_closes_minutes=settings.check_in_closes_minutes,
             named_coordinators=frozenset([*settings.admins, *settings.coordinators]),
+            matrix_user_id=settings.matrix_user_id if settings.matrix_configured else None,
         ),
         on_role_change=on_role_change,
     )

@@ -45,6 +45,8 @@ class FlowConfig:
     # "platform:user" of the coordinators and admins named in the settings; the others
     # are coordinators by the role kept on their person (see PersonRepository.coordinators)
     named_coordinators: frozenset[str] = frozenset()
+    # the bot's own Matrix account, for links that open a chat with it (matrix.to)
+    matrix_user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
