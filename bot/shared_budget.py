@@ -48,6 +48,9 @@ AHEAD_SLOTS = 3
 # Slots of the platform's pace a sender that lagged may get back at once (the ring still
 # holds every window to the limit): one busy moment does not cost the broadcast for good.
 CATCH_UP_SLOTS = 3
+# A send this much later than its slot (seconds; its process was not scheduled in time, as
+# happens on a loaded machine) moves its ring row to the moment it really goes.
+LATE = 0.02
 SHORTEST_RETRY = 0.002  # seconds; a slot someone else just took is asked for again this soon
 
 
@@ -67,6 +70,7 @@ class SharedBudget:
         self._turn = asyncio.Lock()
         self.taken = 0  # slots this process took (for the benchmark and logs)
         self.retries = 0  # asks that found the slot taken
+        self.late = 0  # slots whose send went later than the slot
 
     def chat_spacing(self, chat_id: str) -> float | None:
         if self.limits.is_group(chat_id):
@@ -91,6 +95,14 @@ class SharedBudget:
         async with self._turn:
             return await self._take(chat_id, urgent=False)
 
+    async def _restamp(self, ring_row: str, at: float) -> None:
+        # else the row's next send, on time, could reach the platform less than a second
+        # after this late one
+        self.late += 1
+        async with self._uow() as uow:
+            await uow.rate_budget.restamp(self.platform, ring_row, at)
+            await uow.commit()
+
     async def _take_platform(self, budget: RateBudgetRepository, *, urgent: bool) -> Slot:
         """The platform's slot: its pace row spreads the sends out, its ring keeps any
         window at the limit (a slot goes at the later of the two)."""
@@ -111,6 +123,7 @@ class SharedBudget:
     async def _take(self, chat_id: str | None, *, urgent: bool) -> float:
         chat_spacing = None if chat_id is None else self.chat_spacing(chat_id)
         while True:
+            asked = self._sleeper.monotonic()
             async with self._uow() as uow:
                 slot = await self._take_platform(uow.rate_budget, urgent=urgent)
                 if slot.taken and chat_id is not None and chat_spacing is not None:
@@ -128,6 +141,9 @@ class SharedBudget:
                 self.taken += 1
                 if slot.wait > 0:
                     await self._sleeper.sleep(slot.wait)
+                late = self._sleeper.monotonic() - asked - max(slot.wait, 0.0)
+                if late > LATE and slot.ring_row is not None:
+                    await self._restamp(slot.ring_row, slot.at)
                 return slot.at
             self.retries += 1
             await self._sleeper.sleep(max(slot.wait, SHORTEST_RETRY))

@@ -147,3 +147,29 @@ async def test_the_ring_holds_the_window_when_everyone_catches_up(
     )
     assert len(slots) == 120
     assert max_in_window(sorted(slots), 1.0 + MARGIN) <= LIMITS.per_second
+
+
+class LateRiser(RealSleeper):
+    """A process not scheduled in time: every wait ends 100 ms late."""
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds + 0.1)
+
+
+async def test_a_send_later_than_its_slot_holds_its_row_from_when_it_went(
+    two: tuple[Database, Database],
+) -> None:
+    first, _ = two
+    budget = SharedBudget(first.uow, "telegram", LIMITS, LateRiser())
+    await budget.take("1", urgent=False)  # the first slot, at once: not late
+    slot = await budget.take("2", urgent=False)  # a pace away: its wait ends 100 ms late
+    assert budget.late == 1
+    async with first.uow() as uow:
+        moments = (
+            await uow.session.execute(
+                text("SELECT next_free FROM rate_budget WHERE scope LIKE '~%'")
+            )
+        ).scalars()
+        latest = max(float(m) for m in moments)
+    # its row's next send is a whole window after the moment it really went
+    assert latest >= slot + 0.09

@@ -60,9 +60,17 @@ _TAKE_RING = text(
         FROM oldest
         WHERE slot.platform = :platform AND slot.scope = oldest.scope
           AND (:force OR oldest.next_free + :window <= {_NOW} + :ahead)
-    RETURNING slot.next_free, {_NOW}
+    RETURNING slot.next_free, {_NOW}, slot.scope
     """
 ).bindparams(bindparam("ring", expanding=True))
+# A send that went later than its slot (its process was not scheduled in time): the ring's
+# row holds the moment it really went, so the row's next send is a whole window after that.
+_RESTAMP = text(
+    f"""
+    UPDATE rate_budget SET next_free = GREATEST(next_free, {_NOW})
+    WHERE platform = :platform AND scope = :scope AND next_free = :at
+    """
+)
 _RING_WAIT = text(
     f"""
     SELECT MIN(next_free) + :window - {_NOW} FROM rate_budget
@@ -91,6 +99,7 @@ class Slot:
     taken: bool
     wait: float
     at: float = 0.0
+    ring_row: str | None = None  # the ring's row it took, if any
 
 
 def _slot(at: float, now: float) -> Slot:
@@ -133,7 +142,8 @@ class RateBudgetRepository:
         }
         taken = (await self._session.execute(_TAKE_RING, params)).one_or_none()
         if taken is not None:
-            return _slot(float(taken[0]), float(taken[1]))
+            at, now = float(taken[0]), float(taken[1])
+            return Slot(True, at - now, at, ring_row=str(taken[2]))
         wait = (
             await self._session.execute(
                 _RING_WAIT, {"platform": platform, "ring": ring, "window": window}
@@ -141,6 +151,11 @@ class RateBudgetRepository:
         ).scalar_one()
         # None: the ring is not there; else its every row was taken or is being taken
         return Slot(False, max(float(wait or 0.0) - ahead, 0.0))
+
+    async def restamp(self, platform: str, ring_row: str, at: float) -> None:
+        """The send of the ring's `ring_row` slotted at `at` goes only now."""
+        params = {"platform": platform, "scope": ring_row, "at": at}
+        await self._session.execute(_RESTAMP, params)
 
     async def take_pace(
         self,
