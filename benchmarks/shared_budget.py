@@ -6,9 +6,10 @@ Takes `--sends` slots one after another with no spacing and a window of 0 (so no
 for the budget and only its cost shows): the platform's pace row, a row of its 30-row ring
 and a chat's row in one transaction, as every message's first request does
 (`storage/repositories/rate_budget.py`, the statements `bot/shared_budget.py` runs).
-Printed next to the baseline on the same engine in the same process, one round trip per send (a transaction with `SELECT 1`), as a
-ratio, with the milliseconds per send of both. At Telegram's 30 messages a second a send has
-33 ms; the budget's share of that is the figure that matters.
+Printed next to the baseline on the same engine in the same process, one round trip per
+send (a transaction with `SELECT 1`), as a ratio, with the milliseconds per send of both.
+At Telegram's 30 messages a second a send has 33 ms; the budget's share of that is the
+figure that matters.
 """
 
 from __future__ import annotations
