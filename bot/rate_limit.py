@@ -19,11 +19,19 @@ window that a broadcast has filled. It keeps its chat's
 window like any message (Telegram answers a second message within a second to one private
 chat with 429), which costs a wait only when that chat had a message in the last second.
 
+A request can leave later than its slot: between the slot and its body reaching the
+socket the process may not get the CPU (40-80 ms, now and then, on a busy machine). A
+window that kept the slot's time would then let the 31st request of that second out on
+time while the late one still counts at the platform: a 429 that pauses every send. So
+the transport reports when the request has been written (`request_written`, from the HTTP
+client's trace) and a request that left noticeably late counts from then instead.
+
 Times come from a `Sleeper`, so tests run the limiter on a frozen clock.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
@@ -48,6 +56,9 @@ REPLY_WATCH = 0.005  # seconds; how often others look again while replies hold s
 # instead of waiting up to a second for a full window to empty; a broadcast alone uses all.
 REPLY_RESERVE_SHARE = 0.1
 REPLY_RECENT = 10.0
+# A request written this much after its slot counts from when it was written (less is
+# within what the margin covers, and not worth moving it in the windows).
+LATE_WRITE = 0.005
 SMALL = 32  # windows with a limit up to this keep their times in a list
 SWEEP_AT = 256  # chats tracked before the idle ones are forgotten (then twice the live ones)
 SWEEP_EVERY = 1.0  # seconds; idle chats are forgotten at least this often
@@ -97,6 +108,15 @@ class SlidingWindow:
 
     def record(self, now: float) -> None:
         self._times.append(now)
+
+    def move(self, recorded: float, actual: float) -> None:
+        """An event recorded at `recorded` happened at `actual` (later): count it from then."""
+        times = self._times
+        try:
+            times.remove(recorded)
+        except ValueError:
+            return  # already out of the window
+        bisect.insort(times, actual)
 
     def idle(self, now: float) -> bool:
         self._prune(now)
@@ -157,6 +177,23 @@ class SharedSlots(Protocol):
 
 
 _current_push: ContextVar[Push | None] = ContextVar("current_push", default=None)
+# The slot the current task's request took last, until its request has been written:
+# (limiter, when, the chat whose window it counts in).
+_open_slot: ContextVar[tuple[RateLimiter, float, str | None] | None] = ContextVar(
+    "open_slot", default=None
+)
+
+
+def request_written() -> None:
+    """The request the current task took its slot for has been written to the socket (the
+    Telegram transport calls this from the HTTP client's trace). If that was noticeably
+    after the slot, it counts in the windows from now, when it really left."""
+    slot = _open_slot.get()
+    if slot is None:
+        return
+    _open_slot.set(None)
+    limiter, taken_at, chat_id = slot
+    limiter._written(taken_at, chat_id)
 
 
 class Push:
@@ -223,6 +260,7 @@ class RateLimiter:
         self._reserve = max(1, int(limits.per_second * REPLY_RESERVE_SHARE))
         self._last_reply = float("-inf")
         self._shared: SharedSlots | None = None
+        self.late_writes = 0  # requests written LATE_WRITE or more after their slot
 
     def share(self, budget: SharedSlots) -> None:
         """Several processes send for this platform: every request also takes a slot of
@@ -343,9 +381,22 @@ class RateLimiter:
         if push is not None:
             push.settle()
 
+    def _written(self, taken_at: float, chat_id: str | None) -> None:
+        now = self._now()
+        if now - taken_at < LATE_WRITE:
+            return
+        self.late_writes += 1
+        self._overall.move(taken_at, now)
+        if self._spacing is not None:
+            self._spacing.move(taken_at, now)
+        window = None if chat_id is None else self._chats.get(chat_id)
+        if window is not None:
+            window.move(taken_at, now)
+
     def _record(self, chat_id: str | None) -> None:
         """A send now: in the platform's window, and in the chat's when `chat_id` is given."""
         now = self._now()
+        _open_slot.set((self, now, chat_id))
         self._overall.record(now)
         if self._spacing is not None:
             self._spacing.record(now)

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.rate_limit import MARGIN, RateLimiter, RateLimits, SlidingWindow, limits_for
+from bot.rate_limit import (
+    MARGIN,
+    RateLimiter,
+    RateLimits,
+    SlidingWindow,
+    limits_for,
+    request_written,
+)
 from bot.settings import ConfigurationError, load_settings
 from tests.fault_transport import max_in_window
 
@@ -166,3 +173,32 @@ async def test_while_people_write_a_broadcast_leaves_a_tenth_of_the_window_for_r
         with limiter.push(f"p{n}", urgent=True):
             await limiter.before_request()
         assert time.now == at
+
+
+async def test_a_request_written_late_counts_in_the_windows_from_when_it_was_written() -> None:
+    # The process did not get the CPU for 80 ms between the slot and the request's write:
+    # the platform saw it 80 ms late, so the slot that replaces it waits 80 ms longer.
+    time = ManualTime()
+    limiter = RateLimiter(RateLimits(per_second=2, private_per_second=1), time)
+    start = time.now
+    with limiter.push("1001"):
+        await limiter.before_request()
+        time.now += 0.080
+        request_written()
+    with limiter.push("1002"):
+        await limiter.before_request()
+        request_written()  # at once: nothing moves
+    assert limiter.late_writes == 1
+    assert limiter.platform_delay() == pytest.approx(1.0 + MARGIN, abs=1e-9)
+    assert limiter.chat_delay("1001") == pytest.approx(1.0 + MARGIN, abs=1e-9)
+    with limiter.push("1003"):
+        await limiter.before_request()
+    # the third waited for the late one's second (from its write), not its slot's
+    assert time.now == pytest.approx(start + 0.080 + 1.0 + MARGIN, abs=1e-9)
+
+
+async def test_a_request_written_without_a_slot_changes_nothing() -> None:
+    time = ManualTime()
+    limiter = RateLimiter(RateLimits(per_second=1), time)
+    request_written()
+    assert limiter.available() == 1
