@@ -124,7 +124,7 @@ class BotApp:
             settings.timezone,
             settings.feedback_options(),
             initiative_pushes_per_day=settings.initiative_pushes_per_day,
-            missing_hands_lead=settings.missing_hands_lead,
+            missing_hands=settings.missing_hands_leads,
             lease=self.lease,
         )
         self._chat_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (

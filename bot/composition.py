@@ -163,7 +163,10 @@ def build_router(
             default_language=settings.default_language,
             late_withdrawal_hours=settings.late_withdrawal_hours,
             initiative_pushes_per_day=settings.initiative_pushes_per_day,
+            check_in_opens_minutes=settings.check_in_opens_minutes,
+            check_in_closes_minutes=settings.check_in_closes_minutes,
             named_coordinators=frozenset([*settings.admins, *settings.coordinators]),
+            matrix_user_id=settings.matrix_user_id if settings.matrix_configured else None,
         ),
         on_role_change=on_role_change,
     )

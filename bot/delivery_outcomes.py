@@ -27,7 +27,7 @@ from bot.transports.base import (
     TemporaryFailure,
     Transport,
 )
-from conversations.core.messages import ChatRef, OutMessage
+from conversations.core.messages import INSTEAD, ChatRef, OutMessage
 from storage.clock import Clock
 from storage.models import OutboxStatus
 from storage.repositories.outbox import ClaimedMessage
@@ -209,4 +209,7 @@ class OutcomeRecorder:
                 )
         else:  # FAILED, UNKNOWN
             await outbox.mark_final(message.id, outcome.value, result.error)
+        if outcome is Outcome.FAILED and INSTEAD in message.payload:
+            # an edit the platform refused (too old, deleted): its short notice goes instead
+            await uow.outbox.send_instead(message.id, INSTEAD)
         return outcome

@@ -1,10 +1,10 @@
 """Deleting what is kept longer than the municipality said (TMM_RETENTION_*), once a day.
 
 Each kind has its own cut-off (conversations/people/retention.py): the text of sent
-messages, written feedback with its photos and voice notes, the names on answers to past
-events; and people who have not written for long are asked once whether to stay, then
-forgotten as by /forget if they stay silent. The log says how many rows went, never whose
-or what.
+messages, written feedback with its photos and voice notes, the names on answers to and
+check-ins at past events, the co-organisers' log; and people who have not written for long
+are asked once whether to stay, then forgotten as by /forget if they stay silent. The log
+says how many rows went, never whose or what.
 """
 
 from __future__ import annotations
@@ -83,6 +83,12 @@ class Retention:
             files = list(await uow.retention.snap_paths_before(now - self.policy.feedback))
             counts.update(await uow.retention.forget_feedback_words(now - self.policy.feedback))
             counts["rsvp_names"] = await uow.retention.anonymise_rsvps(now - self.policy.rsvps)
+            counts["check_in_names"] = await uow.retention.anonymise_check_ins(
+                now - self.policy.check_ins
+            )
+            counts["organiser_actions"] = await uow.retention.forget_organiser_actions(
+                now - self.policy.organiser_log
+            )
             await uow.commit()
         await asyncio.to_thread(remove_files, files)
         counts["asked_to_stay"] = await self._ask_the_inactive()

@@ -30,6 +30,10 @@ from conversations.core.chunks import Chunk
 from conversations.core.i18n import Translations
 from conversations.core.services import Services
 from conversations.events.rules.reminders import hand_over_due_reminders, next_reminder_due
+from conversations.events.rules.series_invitations import (
+    invite_due_meetings,
+    next_meeting_invitations_due,
+)
 from conversations.events.rules.waiting_list import (
     expire_offers,
     fill_free_places,
@@ -43,9 +47,7 @@ from conversations.feedback.rules.requests import (
 from conversations.feedback.rules.snaps import FeedbackOptions
 from conversations.initiatives.rules.pushes import next_push_due, push_deferred
 from conversations.tasks.rules.missing_hands import (
-    DEFAULT_LEAD as DEFAULT_HANDS_LEAD,
-)
-from conversations.tasks.rules.missing_hands import (
+    HandsLeads,
     ask_for_missing_hands,
     next_missing_hands_due,
 )
@@ -114,9 +116,10 @@ class Housekeeping:
 
 
 class EventJobs:
-    """Due reminders, lapsed waiting-list offers, asking for feedback after events (with one
-    reminder for feedback left half-way), and initiatives whose push was deferred, each run
-    when it falls due (and once at start, in the background, to catch up after downtime).
+    """Due reminders, lapsed waiting-list offers, a series' later meetings invited, asking
+    for feedback after events (with one reminder for feedback left half-way), and
+    initiatives whose push was deferred, each run when it falls due (and once at start, in
+    the background, to catch up after downtime).
 
     The rows are the truth. The job only turns what is due into outbox rows (idempotent on
     their dedupe keys) and marks the rows handled, so running it twice, or in two
@@ -134,14 +137,14 @@ class EventJobs:
         feedback: FeedbackOptions | None = None,
         *,
         initiative_pushes_per_day: int = 1,
-        missing_hands_lead: timedelta = DEFAULT_HANDS_LEAD,
+        missing_hands: HandsLeads | None = None,
         sleeper: Sleeper | None = None,
         lease: ProcessLease | None = None,
     ) -> None:
         """`lease`: this process's, when several share the database: the jobs then run in
         the one process holding them, and another takes over when that one dies."""
         self._lease = lease
-        self._hands_lead = missing_hands_lead
+        self._hands_leads = missing_hands or HandsLeads()
         self._feedback = feedback or FeedbackOptions()
         self._uow = uow
         self._clock = clock
@@ -254,7 +257,8 @@ class EventJobs:
                 await next_offer_expiry(uow, after),
                 await next_feedback_due(services, self._feedback, after),
                 await next_push_due(services, after),
-                await next_missing_hands_due(services, self._hands_lead, after),
+                await next_missing_hands_due(services, self._hands_leads, after),
+                await next_meeting_invitations_due(services, after),
             ]
         return min((moment for moment in moments if moment is not None), default=None)
 
@@ -269,6 +273,7 @@ class EventJobs:
         few. An `interruptible` run (the loop's) ends after the chunk in hand on `stop()`."""
         go = partial(self._chunks, interruptible=interruptible)
         counts = await go(expire_offers)
+        counts |= await go(invite_due_meetings)
         counts |= await go(_counted(fill_free_places, "places_offered"))
         reminders = await go(hand_over_due_reminders)
         REMINDERS_FIRED.inc(reminders.get("sent", 0))
@@ -277,7 +282,7 @@ class EventJobs:
         counts |= await go(partial(remind_half_way, options=self._feedback))
         pushes = partial(push_deferred, per_day=self._pushes_per_day)
         counts |= await go(_counted(pushes, "initiatives_pushed"))
-        counts |= await go(partial(ask_for_missing_hands, lead=self._hands_lead))
+        counts |= await go(partial(ask_for_missing_hands, leads=self._hands_leads))
         if any(counts.values()):
             log.info("event jobs: %s", counts)
         SCHEDULER_LAST_RUN.set(time.time())

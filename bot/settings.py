@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 from bot.i18n import LANGUAGES
 from conversations.feedback.rules.snaps import FeedbackOptions
 from conversations.people.retention import RetentionPolicy
+from conversations.tasks.rules.missing_hands import HandsLeads
 from storage.db import DEFAULT_DATABASE_URL
 
 ENV_PREFIX = "TMM_"
@@ -60,7 +61,25 @@ class Settings(BaseSettings):
     missing_hands_hours: float = Field(
         default=48,
         gt=0,
-        description="How long before an event the hands its tasks still miss are asked for again.",
+        description="How long before an event those coming are asked for the hands still missing.",
+    )
+    missing_hands_audience_hours: float = Field(
+        default=24,
+        gt=0,
+        description=(
+            "How long before an event the others invited are asked for the hands still "
+            "missing (after those coming were asked; never those who said no)."
+        ),
+    )
+    check_in_opens_minutes: float = Field(
+        default=60,
+        gt=0,
+        description="How long before an event's start checking in opens (I'm here, the QR code).",
+    )
+    check_in_closes_minutes: float = Field(
+        default=0,
+        ge=0,
+        description="How long after an event's end checking in stays open (0: until the end).",
     )
     series_invite_lead_days: float = Field(
         default=7,
@@ -89,6 +108,18 @@ class Settings(BaseSettings):
         gt=0,
         description="Answers to events that are over lose the person's name after this many "
         "months.",
+    )
+    retention_check_in_months: float = Field(
+        default=12,
+        gt=0,
+        description="Check-ins at events that are over lose the person's name after this many "
+        "months (how many came stays).",
+    )
+    retention_organiser_log_months: float = Field(
+        default=12,
+        gt=0,
+        description="What co-organisers did on an event (the creator's log) is deleted after "
+        "this many months.",
     )
     retention_inactive_months: float = Field(
         default=24,
@@ -409,14 +440,19 @@ class Settings(BaseSettings):
         return RetentionPolicy(
             feedback_months=self.retention_feedback_months,
             rsvp_months=self.retention_rsvp_months,
+            check_in_months=self.retention_check_in_months,
+            organiser_log_months=self.retention_organiser_log_months,
             payload_days=self.retention_payload_days,
             inactive_months=self.retention_inactive_months,
             stay_days=self.retention_stay_days,
         )
 
     @property
-    def missing_hands_lead(self) -> timedelta:
-        return timedelta(hours=self.missing_hands_hours)
+    def missing_hands_leads(self) -> HandsLeads:
+        return HandsLeads(
+            coming=timedelta(hours=self.missing_hands_hours),
+            audience=timedelta(hours=self.missing_hands_audience_hours),
+        )
 
     @property
     def series_invite_lead(self) -> timedelta:

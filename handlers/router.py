@@ -372,7 +372,7 @@ class Router:
         return await self._engine.begin(ctx, spec.flow, command.args or spec.args)
 
     def _refusal(self, ctx: FlowContext, spec: CommandSpec) -> OutMessage | None:
-        if not permits(ctx.role, spec.role):
+        if not permits(ctx.role, spec.role) and not spec.co_organisers_too:
             return OutMessage(ctx._(N_("Only coordinators can do that.")))
         if ctx.person.status == PersonStatus.STOPPED and not spec.allowed_when_stopped:
             return self._stopped_note(ctx).message

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from bot.app import BotApp
-from bot.transports.base import Dispatch, RecipientBlocked
+from bot.transports.base import Dispatch, PermanentFailure, RecipientBlocked
 from conversations.core.messages import (
     EDIT_OF,
     ChatRef,
@@ -41,6 +41,7 @@ class RecordingTransport:
     echoes: list[tuple[ChatRef, ChoiceEcho]] = field(default_factory=list)
     blocked: set[str] = field(default_factory=set)
     edits: list[tuple[ChatRef, str, OutMessage]] = field(default_factory=list)
+    refuse_edits: set[str] = field(default_factory=set)  # users whose messages can't be edited
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def run(self, dispatch: Dispatch) -> None:
@@ -60,6 +61,8 @@ class RecordingTransport:
         self.echoes.append((ref, echo))
 
     async def edit(self, ref: ChatRef, message_id: str, message: OutMessage) -> None:
+        if ref.user_id in self.refuse_edits:  # as Telegram does for a message deleted
+            raise PermanentFailure("Bad Request: message to edit not found")
         self.edits.append((ref, message_id, message))
 
     def to(self, user: str) -> list[Delivered]:

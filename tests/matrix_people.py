@@ -27,6 +27,7 @@ from nio import (
     ReactionEvent,
     RoomCreateResponse,
     RoomMessage,
+    RoomRedactResponse,
     RoomSendResponse,
     SyncResponse,
 )
@@ -52,6 +53,7 @@ class BotMessage:
     content: dict[str, Any]
     reactions: list[str] = field(default_factory=list)
     sender: str = ""
+    edits: int = 0  # how often the bot put a new text in its place (m.replace)
 
     @property
     def body(self) -> str:
@@ -172,6 +174,11 @@ class Citizen:
         elif isinstance(event, RoomMessage) or event.source.get("type") == "m.room.message":
             content = dict(event.source.get("content", {}))
             if "m.new_content" in content:
+                replaced = (content.get("m.relates_to") or {}).get("event_id")
+                for message in self.from_bot:
+                    if message.event_id == replaced:
+                        message.content = dict(content["m.new_content"])
+                        message.edits += 1
                 return
             self.from_bot.append(BotMessage(room_id, event.event_id, content, sender=sender))
 
@@ -224,6 +231,17 @@ class Citizen:
     async def react(self, room_id: str, event_id: str, key: str) -> str:
         content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
         return await self._send(room_id, "m.reaction", content)
+
+    async def take_back(self, room_id: str, reaction_event_id: str) -> None:
+        """Remove one's own reaction, as Element does when it is tapped again."""
+        response = await self.client.room_redact(room_id, reaction_event_id)
+        assert isinstance(response, RoomRedactResponse), response
+
+    async def edited(self, message: BotMessage, edits: int) -> BotMessage:
+        await self.wait_until(
+            lambda: message.edits >= edits, f"{edits} edit(s) of {message.body[:30]!r}"
+        )
+        return message
 
     async def _send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
         response = await self.client.room_send(

@@ -229,11 +229,32 @@ class Synapse:
         self._users[localpart] = user
         return user
 
-    def override_ratelimit(self, admin: RegisteredUser, user_id: str) -> None:
-        """What an admin does for the bot account (see the Matrix notes)."""
+    def override_ratelimit(
+        self,
+        admin: RegisteredUser,
+        user_id: str,
+        *,
+        messages_per_second: int = 0,
+        burst_count: int = 0,
+    ) -> None:
+        """What an admin does for the bot account (see the Matrix notes): by default
+        exempt from the limits; with numbers, limited to them."""
         self._request(
             "POST",
             f"/_synapse/admin/v1/users/{urllib.request.quote(user_id)}/override_ratelimit",
-            {"messages_per_second": 0, "burst_count": 0},
+            {"messages_per_second": messages_per_second, "burst_count": burst_count},
             token=admin.access_token,
         )
+
+    def room_events(self, room_id: str, token: str) -> list[dict[str, Any]]:
+        """Every event of a room as the homeserver keeps it (newest first), as one of its
+        members reads it; not what a client happened to see."""
+        events: list[dict[str, Any]] = []
+        path = f"/_matrix/client/v3/rooms/{urllib.request.quote(room_id)}/messages?dir=b&limit=500"
+        page = self._request("GET", path, token=token)
+        events.extend(page.get("chunk", []))
+        while page.get("end") and page.get("chunk"):
+            more = f"{path}&from={urllib.request.quote(str(page['end']))}"
+            page = self._request("GET", more, token=token)
+            events.extend(page.get("chunk", []))
+        return events

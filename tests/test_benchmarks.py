@@ -15,6 +15,7 @@ import pytest
 from benchmarks import (
     broadcast_wire,
     kill_cycles,
+    matrix_onboarding,
     reminders,
     reply_latency,
     snap_download,
@@ -142,3 +143,10 @@ async def test_the_reply_latency_benchmark_measures_replies_during_a_broadcast(
     assert len(during.handlers) == len(during.round_trips) == 10
     assert len(during.slot_waits) >= 10
     assert "broadcast while people wrote" in capsys.readouterr().out
+
+
+async def test_the_matrix_onboarding_benchmark_times_every_step_of_both_bots() -> None:
+    ours, baseline = await matrix_onboarding.measure(2, encrypted=False, rate=1000)
+    assert len(ours) >= 2 * 10  # every step of both people, each answered
+    assert len(baseline) == len(ours)
+    assert all(seconds > 0 for seconds in ours + baseline)

@@ -4,6 +4,12 @@ cancellation passes on its reason."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from storage.models import OutboxMessage
 from tests.fakes import Chat
 from tests.test_events import answer, create_event, everyone, invitation_for, rsvp_of
 
@@ -64,3 +70,57 @@ async def test_cancelling_passes_the_reason_on(chat: Chat) -> None:
     [cancelled] = [d.message.text for d in delivered if d.ref.user_id == "anna"]
     assert "aflyst" in cancelled
     assert "Stormvarsel" in cancelled
+
+
+async def delivered_by_the_worker(chat: Chat, done: Callable[[], bool]) -> None:
+    """The real delivery worker (its outcomes written as in production) until `done`."""
+    chat.app.start_delivery()
+    try:
+        chat.app.wake_delivery()
+        for _ in range(1000):
+            if done():
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await chat.app.stop_delivery()
+
+
+async def test_an_invitation_that_cannot_be_edited_gets_a_short_notice(
+    backend_chat: Chat,
+) -> None:
+    chat = backend_chat
+    await everyone(chat, "anna", "bo")
+    event = await create_event(chat)
+    await chat.deliver_outbox()
+    chat.transport.refuse_edits.add("bo")  # bo deleted his invitation
+    await chat.say("kim", "/retarrangement")
+    await chat.tap("kim", f"e{event.id}")
+    await chat.tap("kim", "place")
+    await chat.say("kim", "Stranden")
+    await chat.tap("kim", "yes")
+    before = len(chat.transport.to("bo"))
+
+    await delivered_by_the_worker(
+        chat,
+        lambda: (
+            len(chat.transport.to("bo")) > before
+            and any("Stranden" in e[2].text for e in chat.transport.edits)
+        ),
+    )
+    # anna's invitation could be edited: no notice for her
+    assert [e[0].user_id for e in chat.transport.edits if "Stranden" in e[2].text] == ["anna"]
+    assert not [d for d in chat.transport.to("anna") if "Stranden" in d.message.text]
+    # bo's could not: he gets the change in short, with the way back to the invitation
+    [notice] = chat.transport.to("bo")[before:]
+    assert "Sted: Hald Ege → Stranden" in notice.message.text
+    assert f"Åbn den igen for at svare: /start ev_{event.link_code}" in notice.message.text
+    assert not notice.message.choices
+    async with chat.app.uow() as uow:
+        rows = (await uow.session.execute(select(OutboxMessage))).scalars().all()
+    edit = next(r for r in rows if r.kind == "invitation_edit" and r.user_id == "bo")
+    assert edit.status == "failed"  # the platform's refusal, kept on the row
+    assert [r.status for r in rows if r.dedupe_key == f"{edit.dedupe_key}:instead"] == ["sent"]
+    # the link opens the invitation again, with the new place, to answer
+    replies = await chat.say("bo", f"/start ev_{event.link_code}")
+    assert "Stranden" in replies[-1].text
+    assert replies[-1].choices

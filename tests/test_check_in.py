@@ -27,7 +27,7 @@ async def test_im_here_works_from_an_hour_before_the_start_to_the_end(
     await chat.deliver_outbox()
     await answer(chat, "anna", "yes")
     replies = await chat.say("anna", "/her")  # days before: not yet
-    assert "en time før start" in replies[-1].text
+    assert "fra en time før start, til det slutter" in replies[-1].text
     clock.set(SATURDAY_10 - timedelta(minutes=30))
     replies = await chat.say("anna", "/her")
     assert "Velkommen til Skovtur med suppe" in replies[-1].text

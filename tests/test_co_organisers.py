@@ -6,6 +6,7 @@ shows how it looks now."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -56,9 +57,7 @@ async def test_a_citizen_helper_sees_and_writes_to_those_coming_and_it_is_logged
     assert "Kim" in told.text
     assert "Skovtur med suppe" in told.text
     assert told.prompt_id is not None
-    # anna, a citizen, cannot type /deltagere, but her button opens the list
-    replies = await chat.say("anna", "/deltagere")
-    assert "Bo" not in replies[-1].text
+    # anna, a citizen, opens the list from her button (typing /deltagere: see below)
     replies = await chat.press("anna", told.prompt_id, "list")
     assert "Bo" in replies[-1].text
     await chat.tap("anna", "write")
@@ -157,3 +156,78 @@ async def test_mydata_shows_and_forget_removes_helping_and_checking_in(
         assert await uow.organisers.organisers(event.id) == []
         assert await uow.check_ins.count(event.id) == 1  # how many came stays, no name
         assert await uow.check_ins.checked_in(event.id) == set()
+
+
+async def test_a_citizen_co_organiser_reaches_her_tools_by_command_only_on_her_events(
+    backend_chat: Chat, clock: FrozenClock
+) -> None:
+    chat = backend_chat
+    await everyone(chat, "anna", "bo", "cai")
+    event = await create_event(chat, tasks="tænde bål x2")
+    await chat.deliver_outbox()
+    await answer(chat, "anna", "yes")
+    await answer(chat, "bo", "yes")
+    [fire] = await tasks_of(chat, event)
+    await take_task(chat, "bo", fire)
+    other = await create_event(chat, when="søndag kl 10-12")  # kim's, anna does not help
+    await chat.deliver_outbox()
+    await answer(chat, "anna", "yes")  # she is coming to that one too
+    # before she is added, a citizen gets the coordinators' answer
+    for command in ("/deltagere", "/rapport"):
+        replies = await chat.say("anna", command)
+        assert "koordinator" in replies[-1].text.lower()
+    await add_helper(chat, event.id, "anna")
+    await chat.tap("kim", "done")
+    await chat.deliver_outbox()
+
+    # /deltagere: only her event is offered, and a forged tap on kim's other one is refused
+    replies = await chat.say("anna", "/deltagere")
+    assert [c.id for c in replies[-1].choices] == [f"e{event.id}"]
+    asked = replies[-1]
+    assert asked.prompt_id is not None
+    refused = await chat.press("anna", asked.prompt_id, f"e{other.id}")
+    assert "Bo" not in "".join(r.text for r in refused)
+    replies = await chat.tap("anna", f"e{event.id}")
+    assert "Bo" in replies[-1].text
+    # checking people in, from the list, once it is open
+    clock.set(SATURDAY_10)
+    await chat.say("anna", "/deltagere")
+    await chat.tap("anna", f"e{event.id}")
+    await chat.tap("anna", "tick")
+    bo = await person_of(chat, "bo")
+    await chat.tap("anna", f"p{bo.id}")
+    async with chat.app.uow() as uow:
+        assert await uow.check_ins.checked_in(event.id) == {bo.id}
+    await chat.tap("anna", "done")
+
+    # /opgaver: she reads who does what, and nothing there changes a task
+    replies = await chat.say("anna", "/opgaver")
+    assert [c.id for c in replies[-1].choices] == [f"e{event.id}"]
+    replies = await chat.tap("anna", f"e{event.id}")
+    listed = replies[-1]
+    assert "tænde bål: 1 af 2 hænder (Bo)" in listed.text
+    assert "Det er kun arrangøren, der kan ændre opgaverne." in listed.text
+    assert [c.id for c in listed.choices] == ["done"]
+    assert listed.prompt_id is not None
+    await chat.press("anna", listed.prompt_id, f"t{fire.id}")  # a forged tap on the task
+    async with chat.app.uow() as uow:
+        [still] = await uow.events.tasks(event.id)
+        assert (still.title, still.hands, still.closed_at) == ("tænde bål", 2, None)
+
+    # /rapport: her event's live view; kim's other event is not hers to read
+    clock.set(SATURDAY_10 - timedelta(hours=1))
+    replies = await chat.say("anna", "/rapport")
+    assert [c.id for c in replies[-1].choices] == [f"e{event.id}"]
+    asked = replies[-1]
+    assert asked.prompt_id is not None
+    replies = await chat.press("anna", asked.prompt_id, f"e{other.id}")  # not offered
+    assert "sådan ser det ud nu" not in "".join(r.text for r in replies)
+    await chat.say("anna", "/rapport")
+    replies = await chat.tap("anna", f"e{event.id}")
+    assert "sådan ser det ud nu" in replies[-1].text
+    # she never edits or cancels
+    for command in ("/retarrangement", "/aflys", "/medarrangoerer"):
+        replies = await chat.say("anna", command)
+        assert "koordinator" in replies[-1].text.lower()
+    assert "tasks" in await logged(chat)
+    assert "checked_in" in await logged(chat)

@@ -63,13 +63,18 @@ async def onboard(citizen: Citizen, room: str) -> None:
     [interests] = await citizen.ask(room, "Anna")
     assert "Anna" in name_question.body or interests.body
 
-    # Topics have no emoji: the bot reacts with keycap digits, and a keycap tap works.
+    # Topics have no emoji: the bot reacts with keycap digits, and a keycap tap works. The
+    # list is edited in place, its reactions kept; taking the reaction back undoes it.
     keys = await citizen.reactions_on(interests, 2)
     assert keys[0] == KEYCAPS[0]
     before = len(citizen.messages_in(room))
+    tap = await citizen.react(room, interests.event_id, KEYCAPS[0])
+    assert "✅" in (await citizen.edited(interests, 1)).body
+    await citizen.take_back(room, tap)
+    assert "✅" not in (await citizen.edited(interests, 2)).body
     await citizen.react(room, interests.event_id, KEYCAPS[0])
-    [again] = await citizen.replies(room, before)
-    assert "✅" in again.body
+    assert "✅" in (await citizen.edited(interests, 3)).body
+    assert len(citizen.messages_in(room)) == before  # nothing sent again
 
     replies = await citizen.ask(room, "færdig")
     while "👍" in replies[-1].body:  # the areas question
@@ -279,6 +284,9 @@ async def test_an_event_reaches_citizens_on_matrix_from_invitation_to_feedback(
         # Anna taps "Tæl mig med"; Bo types 2 (maybe).
         [confirmed] = await tap(anna, anna_room, invitation_a, "✅")
         assert "du er med" in confirmed.body
+        # shown in Element as a reply to the invitation whose reaction chose it
+        relation = confirmed.content["m.relates_to"]
+        assert relation == {"m.in_reply_to": {"event_id": invitation_a.event_id}}
         await bo.reactions_on(invitation_b, 3)
         [maybe] = await bo.ask(bo_room, "2")
         da = catalogs().get("da")

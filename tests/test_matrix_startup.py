@@ -88,3 +88,34 @@ async def test_a_store_opened_with_another_passphrase_or_none_is_one_line(
         assert result.returncode == 2, result.stderr
         one_clear_line(result.stderr, "Configuration error: Matrix: the encryption store in")
         assert bot.env["TMM_MATRIX_PASSWORD"] not in result.stderr
+
+
+async def test_a_store_from_another_account_is_one_line(synapse: Synapse, tmp_path: Path) -> None:
+    bot = BotProcess(synapse, tmp_path, localpart="storeownerbot")
+    await bot.start()
+    for _ in range(3000):
+        if "first start" in bot.log.read_text():
+            break
+        await asyncio.sleep(0.02)
+    assert await bot.signal(signal.SIGTERM, within=60.0) == 0
+
+    other = synapse.register("otherstorebot")
+    settings = {key: value for key, value in bot.env.items() if key.startswith("TMM_")}
+    settings |= {
+        "TMM_MATRIX_USER_ID": other.user_id,
+        "TMM_MATRIX_PASSWORD": other.password,
+        "TMM_LOG_LEVEL": "ERROR",
+    }
+    result = await asyncio.to_thread(run_bot, "run", cwd=tmp_path, **settings)
+    assert result.returncode == 2, result.stderr
+    one_clear_line(
+        result.stderr,
+        f"Configuration error: Matrix: the store in {settings['TMM_MATRIX_STORE_PATH']} "
+        f"belongs to {bot.user_id}, not to {other.user_id}",
+    )
+    assert other.password not in result.stderr
+    assert bot.env["TMM_MATRIX_PASSWORD"] not in result.stderr
+    assert settings["TMM_MATRIX_STORE_KEY"] not in result.stderr
+    # the store is left as it was: its own account still starts from it
+    credentials = (Path(settings["TMM_MATRIX_STORE_PATH"]) / "credentials.json").read_text()
+    assert bot.user_id in credentials

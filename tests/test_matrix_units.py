@@ -28,7 +28,7 @@ from bot.transports.matrix import (
 )
 from bot.transports.registry import configured_transports
 from conversations.core.engine import keycap_number
-from conversations.core.messages import Choice, Location, MediaKind, OutMessage
+from conversations.core.messages import Choice, Inbound, Location, MediaKind, OutMessage, Reaction
 from tests.fakes import Chat
 
 
@@ -189,9 +189,42 @@ async def test_a_keycap_reaction_picks_a_choice_without_emoji(chat: Chat) -> Non
     interests = chat.last_question("anna")
     assert interests.choices[0].emoji is None
     sent = chat.transport.to("anna")[-1]
-    replies = await chat.react("anna", sent.message_id, KEYCAPS[0])
-    assert replies
-    assert replies[-1].choices[0].label.startswith("✅")
+    before = len(chat.transport.sent)
+    assert await chat.react("anna", sent.message_id, KEYCAPS[0]) == []
+    # the list is edited in place (its reactions stay), not sent again
+    assert len(chat.transport.sent) == before
+    _ref, edited_id, edited = chat.transport.edits[-1]
+    assert edited_id == sent.message_id
+    assert edited.choices[0].label.startswith("✅")
+
+
+async def test_taking_a_reaction_back_undoes_a_choice_only_in_a_list(chat: Chat) -> None:
+    await chat.say("anna", "/start")
+    language = chat.transport.to("anna")[-1]
+    await chat.tap("anna", "da")
+    # taking back the reaction that answered a question of one answer changes nothing
+    taken_back = Reaction(language.message_id, "🇩🇰", removed=True)
+    assert await chat._send(Inbound(chat.ref("anna"), "r1", reaction=taken_back)) == []
+    await chat.tap("anna", "yes")
+    await chat.say("anna", "Anna")
+    interests = chat.transport.to("anna")[-1]
+    await chat.react("anna", interests.message_id, KEYCAPS[0])
+    assert chat.transport.edits[-1][2].choices[0].label.startswith("✅")
+    undo = Reaction(interests.message_id, KEYCAPS[0], removed=True)
+    assert await chat._send(Inbound(chat.ref("anna"), "r2", reaction=undo)) == []
+    assert not chat.transport.edits[-1][2].choices[0].label.startswith("✅")
+    assert len(chat.transport.edits) == 2
+    # Done taken back is not an undo either
+    done = Reaction(interests.message_id, "👍", removed=True)
+    assert await chat._send(Inbound(chat.ref("anna"), "r3", reaction=done)) == []
+    assert len(chat.transport.edits) == 2
+
+
+async def test_a_reaction_that_is_no_choice_gets_a_short_hint(chat: Chat) -> None:
+    await chat.say("anna", "/start")
+    language = chat.transport.to("anna")[-1]
+    [hint] = await chat.react("anna", language.message_id, "🐸")
+    assert "number" in hint.text or "nummer" in hint.text
 
 
 async def test_the_encryption_store_opens_only_with_its_passphrase(tmp_path: Path) -> None:

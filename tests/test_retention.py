@@ -184,3 +184,53 @@ def test_the_periods_read_in_each_languages_plural_forms(
 ) -> None:
     lines = retention_lines(RetentionPolicy(inactive_months=months), catalogs().get(language))
     assert expected in lines
+
+
+async def test_check_ins_and_the_co_organisers_log_age_and_go_with_forget(
+    backend_chat: Chat, clock: FrozenClock
+) -> None:
+    from storage.models import CheckIn, OrganiserAction
+    from tests.test_co_organisers import add_helper
+    from tests.test_events import SATURDAY_10, answer, create_event, everyone
+    from tests.test_onboarding import person_of
+
+    chat = backend_chat
+    await everyone(chat, "anna", "bo")
+    event = await create_event(chat)
+    await chat.deliver_outbox()
+    await answer(chat, "anna", "yes")
+    await answer(chat, "bo", "yes")
+    await add_helper(chat, event.id, "anna")
+    anna, bo = await person_of(chat, "anna"), await person_of(chat, "bo")
+    clock.set(SATURDAY_10)
+    await chat.say("anna", "/her")
+    await chat.say("anna", "/deltagere")  # her helper's view: logged
+    await chat.tap("anna", f"e{event.id}")
+    await chat.tap("anna", "tick")
+    await chat.tap("anna", f"p{bo.id}")  # she ticks bo: logged, and she is on his check-in
+    assert [a.action for a in await rows(chat.app, OrganiserAction)] == ["viewed", "checked_in"]
+    assert (await chat.app.retention.run_once())["check_in_names"] == 0
+
+    # /minedata says how long both are kept
+    summary = (await chat.say("anna", "/minedata"))[0].text
+    assert "At du tjekkede ind til et arrangement: uden dit navn efter 12 måneder" in summary
+    assert "Hvad du gjorde som medarrangør: slettes efter 12 måneder" in summary
+    # /glem: nothing of anna is left on check-ins or in the log; the counts stay
+    await chat.say("anna", "/glem")
+    await chat.tap("anna", "delete")
+    check_ins = await rows(chat.app, CheckIn)
+    assert sorted((c.person_id or 0, c.checked_by_id or 0) for c in check_ins) == [
+        (0, 0),
+        (bo.id, 0),
+    ]
+    assert {a.person_id for a in await rows(chat.app, OrganiserAction)} == {None}
+    assert anna.id not in {c.person_id for c in check_ins}
+
+    # 13 months after the event: bo's check-in loses his name, the log goes
+    clock.set(SATURDAY_10 + timedelta(days=13 * 31))
+    counts = await chat.app.retention.run_once()
+    assert (counts["check_in_names"], counts["organiser_actions"]) == (1, 2)
+    async with chat.app.uow() as uow:
+        assert await uow.check_ins.count(event.id) == 2  # how many came, for the report
+        assert await uow.check_ins.checked_in(event.id) == set()
+    assert await rows(chat.app, OrganiserAction) == []

@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from conversations.core.messages import Media, MediaKind, OutMessage
+from conversations.core.prompts import TYPED_HINT
 from storage.clock import FrozenClock
-from storage.models import Event, RsvpAnswer
+from storage.models import Event, Prompt, RsvpAnswer
 from tests.fakes import Chat
 from tests.test_events import answer, create_event, everyone, invitation_for, rsvp_of
 
@@ -222,3 +224,20 @@ async def test_a_nul_typed_into_an_answer_is_left_out(chat: Chat) -> None:
     conversation = await conversation_of(chat, "kim")
     assert conversation is not None
     assert conversation.data["title"] == "Skovtur"
+
+
+async def test_an_invitation_sent_before_its_hint_was_reworded_gets_the_new_hint(
+    chat: Chat,
+) -> None:
+    """A stored question keeps its hint's msgid; the old wording ('tap a button', a word
+    Matrix has no use for) is read as the new one, in the reader's language."""
+    await published(chat)
+    async with chat.app.uow() as uow:
+        prompts = (await uow.session.execute(select(Prompt).where(~Prompt.bound))).scalars()
+        for prompt in prompts:
+            if prompt.context.get(TYPED_HINT):
+                old = "Answer yes, maybe or no, or tap a button. /help shows all I can do."
+                prompt.context = {**prompt.context, TYPED_HINT: old}
+        await uow.commit()
+    [hint] = await chat.say("anna", "kan jeg tage min hund med?")
+    assert hint.text.startswith("Svar ja, måske eller nej – eller tryk på dit svar")

@@ -1,13 +1,14 @@
 """Who does what, as chats: names per task in /attendees and /tasks, writing to the people
 of one task, and missing hands asked for again once, a while before the event, of those
-coming first and never of those who said no."""
+coming first, then of the others invited, never of those who said no."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from conversations.tasks.rules.pledges import TAKE
 from storage.clock import FrozenClock
-from tests.fakes import Chat
+from tests.fakes import Chat, Delivered
 from tests.test_events import answer, create_event, everyone
 from tests.test_onboarding import person_of
 from tests.test_pledges import take_task, tasks_of
@@ -114,3 +115,65 @@ async def test_the_attendee_list_as_a_printable_sign_in_sheet_and_csv(chat: Chat
     # Zoë Ærø's letters are drawn: the embedded font holds their glyphs
     assert b"/edieresis" in pdf.content
     assert b"/AE" in pdf.content
+
+
+def asked_for_hands(delivered: list[Delivered]) -> list[tuple[str, str]]:
+    """Who was asked for which task (by the ask's first line), in order."""
+    return sorted(
+        (d.ref.user_id, d.message.text.split(": ")[1].split(".")[0])
+        for d in delivered
+        if "mangler en hånd" in d.message.text
+    )
+
+
+async def test_missing_hands_are_asked_of_those_coming_then_of_the_audience(
+    backend_chat: Chat, clock: FrozenClock
+) -> None:
+    chat = backend_chat
+    await everyone(chat, "anna", "bo", "cai", "dan")
+    event = await create_event(chat, tasks="tænde bål x2\nmedbring kage")
+    await chat.deliver_outbox()
+    _fire, cake = await tasks_of(chat, event)
+    await answer(chat, "anna", "yes")
+    await answer(chat, "bo", "no")
+    await answer(chat, "cai", "maybe")  # dan never answers
+    await chat.deliver_outbox()
+
+    # step one, 47 hours before: only those coming, for both tasks
+    clock.set(event.starts_at - timedelta(hours=47))
+    assert (await chat.app.event_jobs.run_once())["hands_asked"] == 2
+    delivered = await chat.deliver_outbox()
+    assert asked_for_hands(delivered) == [("anna", "medbring kage"), ("anna", "tænde bål")]
+    [cake_ask] = [d.message for d in delivered if "medbring kage" in d.message.text]
+    assert cake_ask.prompt_id is not None
+    await chat.press("anna", cake_ask.prompt_id, TAKE.of(cake.id))  # anna brings the cake
+    # nothing more until the second step is due
+    clock.set(event.starts_at - timedelta(hours=30))
+    assert (await chat.app.event_jobs.run_once())["hands_asked"] == 0
+    due = await chat.app.event_jobs.next_due_at(after=clock.now())
+    assert due == event.starts_at - timedelta(hours=24)
+
+    # step two, 23 hours before: the others invited, for the task still missing hands only;
+    # never bo (he said no), nor anna again
+    clock.set(event.starts_at - timedelta(hours=23))
+    assert (await chat.app.event_jobs.run_once())["hands_asked"] == 2
+    delivered = await chat.deliver_outbox()
+    assert asked_for_hands(delivered) == [("cai", "tænde bål"), ("dan", "tænde bål")]
+    # once
+    clock.set(event.starts_at - timedelta(hours=3))
+    assert (await chat.app.event_jobs.run_once())["hands_asked"] == 0
+    assert asked_for_hands(await chat.deliver_outbox()) == []
+
+
+async def test_with_nobody_coming_the_audience_is_asked_at_once(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    await everyone(chat, "bo", "cai")
+    event = await create_event(chat, tasks="tænde bål")
+    await chat.deliver_outbox()
+    await answer(chat, "bo", "no")
+    clock.set(event.starts_at - timedelta(hours=47))
+    assert (await chat.app.event_jobs.run_once())["hands_asked"] == 1
+    assert asked_for_hands(await chat.deliver_outbox()) == [("cai", "tænde bål")]
+    clock.set(event.starts_at - timedelta(hours=23))
+    assert (await chat.app.event_jobs.run_once())["hands_asked"] == 0

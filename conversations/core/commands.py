@@ -27,6 +27,10 @@ class CommandSpec:
     continues_after_onboarding: bool = True
     allowed_when_stopped: bool = False
     in_menu: bool = True
+    # An event's co-organisers may type it whatever their role (a citizen helper too): the
+    # router lets them through, and the flow checks on which events (`role` still says who
+    # sees it in the menus).
+    co_organisers_too: bool = False
     button: str = ""
     # The flow the command starts: filled in from the flow that declares it.
     flow: str = ""

@@ -22,7 +22,8 @@ from conversations.core.messages import (
     OutMessage,
     Reaction,
 )
-from conversations.core.prompts import FORGIVING, TYPED_HINT
+from conversations.core.prompts import FORGIVING, REWORDED_HINTS, TOGGLES, TYPED_HINT
+from conversations.core.taps import as_answer_to, edited_in_place
 from storage.models import Conversation, Prompt
 
 log = logging.getLogger(__name__)
@@ -182,12 +183,17 @@ class Engine:
         if picked is None:
             hint = prompt.context.get(TYPED_HINT)
             if isinstance(hint, str) and hint:
+                hint = REWORDED_HINTS.get(hint, hint)
                 return [Outgoing(ctx.ref, OutMessage(ctx._(hint)))]
             return None
         return await self._resolve(ctx, prompt, picked)
 
     async def react(self, ctx: FlowContext, reaction: Reaction) -> list[Outgoing]:
-        """A reaction on one of the bot's messages, mapped to the choice with that emoji."""
+        """A reaction on one of the bot's messages, mapped to the choice with that emoji.
+
+        In a list one taps on and off, the question is then edited in place (its reactions
+        stay where they are), and taking a reaction back undoes that choice; taking back
+        any other answer changes nothing."""
         prompt = await self._reacted_on(ctx, reaction)
         if prompt is None:
             ref = ctx.ref
@@ -204,13 +210,24 @@ class Engine:
             # A transport without buttons shows a choice that has no emoji as a keycap digit.
             by_position = prompt.choices[number - 1]
             matches = [] if by_position.get("emoji") else [by_position]
+        if reaction.removed:
+            toggles = prompt.context.get(TOGGLES) or ()
+            if len(matches) != 1 or matches[0]["id"] not in toggles:
+                return []
+            if prompt.bound:
+                conversation, _ = await self.current(ctx)
+                if conversation is None or conversation.prompt_id != prompt.id:
+                    return []  # a list already left: taking a reaction back there is tidying
+            return await self._resolve(ctx, prompt, str(matches[0]["id"]), in_place=True)
         if len(matches) != 1:
             hint = N_(
                 "That is not one of the answers. Pick one of those shown with the question, "
                 "or write the number of your answer."
             )
             return [Outgoing(ctx.ref, OutMessage(ctx._(hint)))]
-        return await self._resolve(ctx, prompt, str(matches[0]["id"]))
+        in_place = str(matches[0]["id"]) in (prompt.context.get(TOGGLES) or ())
+        out = await self._resolve(ctx, prompt, str(matches[0]["id"]), in_place=in_place)
+        return as_answer_to(out, prompt, reaction.message_id)
 
     async def back(self, ctx: FlowContext) -> list[Outgoing]:
         conversation, out = await self.current(ctx)
@@ -262,8 +279,16 @@ class Engine:
         )
 
     async def _resolve(
-        self, ctx: FlowContext, prompt: Prompt, choice_id: str, *, message_id: str | None = None
+        self,
+        ctx: FlowContext,
+        prompt: Prompt,
+        choice_id: str,
+        *,
+        message_id: str | None = None,
+        in_place: bool = False,
     ) -> list[Outgoing]:
+        """`in_place`: a reaction on a list one taps on and off; the question that follows,
+        if it is the same list, is put in place of the tapped message."""
         carrier = message_id or prompt.platform_message_id
         # read before the flow runs: an answered card may get other buttons
         label = next((c["label"] for c in prompt.choices if c["id"] == choice_id), choice_id)
@@ -280,7 +305,14 @@ class Engine:
                 ctx, conversation.state, flow.load(conversation.data), Answer(choice=choice_id)
             )
             echo = self._echo(ctx, label, carrier, transition)
-            return echo + await self._apply(ctx, flow, conversation, transition)
+            out = await self._apply(ctx, flow, conversation, transition)
+            if in_place and carrier is not None and transition.stays:
+                out = edited_in_place(out, prompt, carrier)
+                if out[-1].message is not None and out[-1].message.in_place_of == carrier:
+                    # the message now carries the new question only: a tap meanwhile waits
+                    # for it (QuestionOnItsWay) instead of meeting this one closed
+                    prompt.platform_message_id = None
+            return echo + out
 
         detached_flow = self._flows.get(prompt.flow)
         detached = await detached_flow.detached(ctx, prompt, choice_id) if detached_flow else None
@@ -418,7 +450,10 @@ class Engine:
             flow=flow.name,
             state=state,
             choices=[choice.as_record() for choice in message.choices],
-            context={"expects_text": message.expects_text},
+            context={
+                "expects_text": message.expects_text,
+                **({TOGGLES: list(message.toggles)} if message.toggles else {}),
+            },
             bound=True,
         )
         return replace(message, prompt_id=prompt.id)

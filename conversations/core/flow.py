@@ -39,9 +39,14 @@ class FlowConfig:
     default_language: str
     late_withdrawal_hours: float = 48
     initiative_pushes_per_day: int = 1
+    # check-in opens this long before an event's start and closes this long after its end
+    check_in_opens_minutes: float = 60
+    check_in_closes_minutes: float = 0
     # "platform:user" of the coordinators and admins named in the settings; the others
     # are coordinators by the role kept on their person (see PersonRepository.coordinators)
     named_coordinators: frozenset[str] = frozenset()
+    # the bot's own Matrix account, for links that open a chat with it (matrix.to)
+    matrix_user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,9 @@ class Reaction:
 
     message_id: str
     key: str
+    # the person took their reaction away (Element's undo): it undoes a choice only in a
+    # list one taps on and off (`OutMessage.toggles`)
+    removed: bool = False
 
 
 class MediaKind(StrEnum):
@@ -124,6 +127,15 @@ class OutMessage:
     attachment: Attachment | None = None
     location: Location | None = None
     prompt_id: str | None = None
+    # the ids of the choices one taps on and off (interests, areas): taking a reaction back
+    # undoes one of these, and the question may be edited in place instead of sent again
+    toggles: tuple[str, ...] = ()
+    # the platform's id of the message this one is put in place of (the same question,
+    # edited after a tap), instead of a new message
+    in_place_of: str | None = None
+    # the platform's id of the message this one answers (what a tap on it chose), shown as
+    # a reply to it where the platform has replies
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +177,9 @@ def parse_command(text: str) -> Command | None:
 # An outbox payload with this key (the platform's id of a message already sent) puts the
 # message in place of that one instead of sending a new one (a changed invitation).
 EDIT_OF = "edit_of"
+# An edit's payload may carry, under this key, the payload of a short message to send in its
+# place when the platform refuses the edit (the message too old, deleted): nothing silent.
+INSTEAD = "instead"
 
 
 def message_to_payload(message: OutMessage) -> dict[str, Any]:
@@ -178,6 +193,12 @@ def message_to_payload(message: OutMessage) -> dict[str, Any]:
         "expects_text": message.expects_text,
         "prompt_id": message.prompt_id,
     }
+    if message.toggles:
+        payload["toggles"] = list(message.toggles)
+    if message.in_place_of is not None:
+        payload[EDIT_OF] = message.in_place_of
+    if message.reply_to is not None:
+        payload["reply_to"] = message.reply_to
     if message.attachment is not None:
         payload["attachment"] = {
             "filename": message.attachment.filename,
@@ -204,6 +225,8 @@ def message_from_payload(payload: dict[str, Any]) -> OutMessage:
         ),
         expects_text=bool(payload.get("expects_text", False)),
         prompt_id=payload.get("prompt_id"),
+        toggles=tuple(str(choice_id) for choice_id in payload.get("toggles", ())),
+        reply_to=payload.get("reply_to"),
         attachment=Attachment(
             attachment["filename"],
             base64.b64decode(attachment["content"]),
@@ -233,7 +256,9 @@ def inbound_to_record(inbound: Inbound) -> dict[str, Any]:
         pick = inbound.choice
         record["choice"] = [pick.prompt_id, pick.choice_id, pick.message_id]
     if inbound.reaction is not None:
-        record["reaction"] = [inbound.reaction.message_id, inbound.reaction.key]
+        reaction = inbound.reaction
+        removed = [True] if reaction.removed else []
+        record["reaction"] = [reaction.message_id, reaction.key, *removed]
     if inbound.media is not None:
         media = inbound.media
         record["media"] = {
@@ -255,6 +280,10 @@ def inbound_to_record(inbound: Inbound) -> dict[str, Any]:
     return record
 
 
+def _reaction_from_record(record: list[Any]) -> Reaction:
+    return Reaction(str(record[0]), str(record[1]), removed=len(record) > 2 and bool(record[2]))
+
+
 def inbound_from_record(record: dict[str, Any]) -> Inbound:
     platform, chat_id, user_id = record["ref"]
     command = record.get("command")
@@ -269,7 +298,7 @@ def inbound_from_record(record: dict[str, Any]) -> Inbound:
         text=record.get("text"),
         command=Command(str(command[0]), str(command[1])) if command else None,
         choice=ChoicePick(str(choice[0]), str(choice[1]), choice[2]) if choice else None,
-        reaction=Reaction(str(reaction[0]), str(reaction[1])) if reaction else None,
+        reaction=_reaction_from_record(reaction) if reaction else None,
         media=Media(
             MediaKind(media["kind"]),
             str(media["file_ref"]),

@@ -17,6 +17,14 @@ from storage.unit_of_work import UnitOfWork
 # Keys of a detached prompt's context that say how typed replies to it are read.
 FORGIVING = "forgiving"  # typos and the start of a label count, not only exact words
 TYPED_HINT = "typed_hint"  # the catalog text (N_) that says what a reply can be
+# A stored question keeps the msgid of its hint: one reworded since is read as its new text
+# (so a question asked before an upgrade still gets its hint in the reader's language).
+REWORDED_HINTS = {
+    "Answer yes, maybe or no, or tap a button. /help shows all I can do.": (
+        "Answer yes, maybe or no, or tap your answer. /help shows all I can do."
+    ),
+}
+TOGGLES = "toggles"  # the ids of the choices one taps on and off (OutMessage.toggles)
 
 
 async def offer(

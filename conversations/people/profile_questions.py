@@ -173,8 +173,9 @@ async def topics_question(ctx: FlowContext, kind: TopicKind) -> OutMessage:
         )
         for topic in topics
     ]
+    toggles = tuple(choice.id for choice in choices)
     choices.append(ctx.choice("done", N_("Done"), "👍", "faerdig", "færdig", "ok", *SKIP_WORDS))
-    return OutMessage(text, choices=tuple(choices))
+    return OutMessage(text, choices=tuple(choices), toggles=toggles)
 
 
 async def take_topic(ctx: FlowContext, answer: Answer, kind: TopicKind) -> StepResult:

@@ -18,6 +18,10 @@ class RetentionPolicy:
     payload_days: float = 30
     inactive_months: float = 24
     stay_days: float = 30  # after asking whether to stay, how long until everything goes
+    # that someone was at an event loses their name (how many came stays), like answers
+    check_in_months: float = 12
+    # what co-organisers did on an event, kept for its creator: a season and a half
+    organiser_log_months: float = 12
 
     @property
     def inactive(self) -> timedelta:
@@ -34,6 +38,14 @@ class RetentionPolicy:
     @property
     def rsvps(self) -> timedelta:
         return timedelta(days=self.rsvp_months * DAYS_PER_MONTH)
+
+    @property
+    def check_ins(self) -> timedelta:
+        return timedelta(days=self.check_in_months * DAYS_PER_MONTH)
+
+    @property
+    def organiser_log(self) -> timedelta:
+        return timedelta(days=self.organiser_log_months * DAYS_PER_MONTH)
 
     @property
     def payloads(self) -> timedelta:
@@ -57,6 +69,16 @@ def retention_lines(policy: RetentionPolicy, translator: Translator) -> str:
                 "• Your answers to events that are over: without your name after {months:g} months",
                 plural_count(policy.rsvp_months),
             ).format(months=policy.rsvp_months),
+            translator.ngettext(
+                "• That you checked in at an event: without your name after {months:g} month",
+                "• That you checked in at an event: without your name after {months:g} months",
+                plural_count(policy.check_in_months),
+            ).format(months=policy.check_in_months),
+            translator.ngettext(
+                "• What you did as a co-organiser of an event: deleted after {months:g} month",
+                "• What you did as a co-organiser of an event: deleted after {months:g} months",
+                plural_count(policy.organiser_log_months),
+            ).format(months=policy.organiser_log_months),
             translator.ngettext(
                 "• The text of messages I sent you: deleted {days:g} day after it was sent",
                 "• The text of messages I sent you: deleted {days:g} days after they were sent",

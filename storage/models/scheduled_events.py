@@ -77,6 +77,10 @@ class Event(Base):
         ForeignKey("persons.id", ondelete="SET NULL"), index=True, info=FORGET_ANONYMISE
     )
     send_at: Mapped[datetime | None]
+    # a series' later meeting: when its invitations go out, to its audience as it is then
+    # (people who joined a topic since are invited, those who left or were forgotten are
+    # not); None once they went out, and for an event invited when published
+    invite_due_at: Mapped[datetime | None] = mapped_column(index=True)
     published_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -108,6 +112,8 @@ class EventTask(Base):
     closed_at: Mapped[datetime | None]  # no more hands wanted; its pledges were let go
     # when the hands still missing were asked for again, once, a while before the event
     hands_asked_at: Mapped[datetime | None]
+    # when they were asked, a while later, of the others invited (never those who said no)
+    audience_asked_at: Mapped[datetime | None]
 
 
 class Invitation(Base):

@@ -221,6 +221,24 @@ class OutboxRepository:
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self._session.get(OutboxMessage, message_id)
 
+    async def send_instead(self, row_id: int, key: str) -> bool:
+        """The message row `row_id` carries under `key` for when it cannot go as it is (an
+        edit the platform refused), queued to the same chat once, as a row of its own."""
+        row = await self._session.get(OutboxMessage, row_id)
+        if row is None or not isinstance(row.payload.get(key), dict):
+            return False
+        return await self.enqueue(
+            dedupe_key=f"{row.dedupe_key}:{key}",
+            person_id=row.person_id,
+            platform=row.platform,
+            chat_id=row.chat_id,
+            user_id=row.user_id,
+            kind=row.kind,
+            payload=row.payload[key],
+            batch=row.batch,
+            expires_at=row.expires_at,
+        )
+
     async def by_key(self, dedupe_key: str) -> OutboxMessage | None:
         result = await self._session.execute(
             select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)

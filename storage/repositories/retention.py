@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.clock import Clock
 from storage.forgetting import SCRUBBED_PAYLOAD
 from storage.models import (
+    CheckIn,
     ConsentState,
     Event,
     FeedbackComment,
     FeedbackIdea,
+    OrganiserAction,
     OutboxMessage,
     OutboxStatus,
     Person,
@@ -135,5 +137,27 @@ class RetentionRepository:
             .where(Rsvp.person_id.is_not(None), Rsvp.event_id.in_(past))
             .values(person_id=None)
             .execution_options(synchronize_session=False)
+        )
+        return _rows(result)
+
+    async def anonymise_check_ins(self, events_before: datetime) -> int:
+        """Check-ins at events that ended before the cut-off lose who was there and who
+        ticked them (how many came stays)."""
+        past = select(Event.id).where(func.coalesce(Event.ends_at, Event.starts_at) < events_before)
+        result = await self._session.execute(
+            update(CheckIn)
+            .where(
+                (CheckIn.person_id.is_not(None)) | (CheckIn.checked_by_id.is_not(None)),
+                CheckIn.event_id.in_(past),
+            )
+            .values(person_id=None, checked_by_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        return _rows(result)
+
+    async def forget_organiser_actions(self, before: datetime) -> int:
+        """The co-organisers' log, older than the cut-off."""
+        result = await self._session.execute(
+            delete(OrganiserAction).where(OrganiserAction.at < before)
         )
         return _rows(result)

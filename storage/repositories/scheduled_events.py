@@ -68,6 +68,23 @@ class EventRepository:
                 select(Event.id).where(Event.id == event.id).with_for_update()
             )
 
+    async def invitations_due(self, now: datetime, limit: int) -> Sequence[Event]:
+        """Published meetings whose invitations are due now."""
+        result = await self._session.execute(
+            select(Event)
+            .where(Event.invite_due_at <= now, Event.status == EventStatus.PUBLISHED)
+            .order_by(Event.invite_due_at, Event.id)
+            .limit(limit)
+        )
+        return result.scalars().all()
+
+    async def next_invitations_due(self, after: datetime | None = None) -> datetime | None:
+        query = select(func.min(Event.invite_due_at)).where(Event.status == EventStatus.PUBLISHED)
+        if after is not None:
+            query = query.where(Event.invite_due_at > after)
+        value: datetime | None = (await self._session.execute(query)).scalar_one_or_none()
+        return value
+
     async def by_link(self, code: str) -> Event | None:
         result = await self._session.execute(select(Event).where(Event.link_code == code))
         return result.scalar_one_or_none()

@@ -147,31 +147,40 @@ class PledgeRepository:
 
     # -- missing hands, asked for again a while before the event --------------------------
 
-    def _not_asked_yet(self) -> list[ColumnElement[bool]]:
-        return [
-            EventTask.closed_at.is_(None),
-            EventTask.hands_asked_at.is_(None),
-            Event.status == EventStatus.PUBLISHED,
-        ]
+    # Two steps: those coming (`hands_asked_at`), then, later, the others invited
+    # (`audience_asked_at`); a task reaches the second step only after the first.
+
+    def _not_asked_yet(self, audience: bool) -> list[ColumnElement[bool]]:
+        step = (
+            [EventTask.hands_asked_at.is_not(None), EventTask.audience_asked_at.is_(None)]
+            if audience
+            else [EventTask.hands_asked_at.is_(None)]
+        )
+        return [EventTask.closed_at.is_(None), *step, Event.status == EventStatus.PUBLISHED]
 
     async def to_ask_again(
-        self, now: datetime, until: datetime, limit: int
+        self, now: datetime, until: datetime, limit: int, *, audience: bool = False
     ) -> Sequence[tuple[Event, EventTask]]:
-        """Open tasks not asked again yet, of events starting after now and by `until`."""
+        """Open tasks not asked again yet (with `audience`: of the others invited), of
+        events starting after now and by `until`."""
         result = await self._session.execute(
             select(Event, EventTask)
             .join(EventTask, EventTask.event_id == Event.id)
-            .where(*self._not_asked_yet(), Event.starts_at > now, Event.starts_at <= until)
+            .where(*self._not_asked_yet(audience), Event.starts_at > now, Event.starts_at <= until)
             .order_by(Event.starts_at, EventTask.id)
             .limit(limit)
         )
         return [(event, task) for event, task in result.all()]
 
-    async def next_ask_again_start(self, after: datetime) -> datetime | None:
-        """The start of the first event after `after` with a task not asked again yet."""
+    async def next_ask_again_start(
+        self, after: datetime, *, audience: bool = False
+    ) -> datetime | None:
+        """The start of the first event after `after` with a task not asked again yet (with
+        `audience`: asked of those coming, not yet of the others invited)."""
         result = await self._session.execute(
             select(func.min(Event.starts_at))
             .join(EventTask, EventTask.event_id == Event.id)
-            .where(*self._not_asked_yet(), Event.starts_at > after)
+            .where(*self._not_asked_yet(audience), Event.starts_at > after)
         )
-        return result.scalar_one_or_none()
+        value: datetime | None = result.scalar_one_or_none()
+        return value

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from typing import Any
 
 from nio import (
     MatrixRoom,
     ReactionEvent,
+    RedactionEvent,
     RoomMessage,
     RoomMessageNotice,
     RoomMessageText,
@@ -19,6 +21,42 @@ from conversations.core.messages import ChatRef, Inbound, Location, Reaction
 
 PLATFORM = "matrix"
 _GEO = re.compile(r"^geo:(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")
+REMEMBERED_REACTIONS = 10_000
+
+
+class ReactionMemory:
+    """The reactions people put on the bot's messages, by their event id: a redaction
+    names only the event it takes away, and a redacted reaction no longer says what it
+    was. Kept in memory (the newest few thousand): a reaction taken back after a restart
+    changes nothing, which for a list one taps on and off is the old behaviour."""
+
+    def __init__(self, size: int = REMEMBERED_REACTIONS) -> None:
+        self._size = size
+        self._reactions: OrderedDict[str, tuple[str, str, Reaction]] = OrderedDict()
+
+    def remember(self, inbound: Inbound) -> None:
+        if inbound.reaction is None:
+            return
+        ref = inbound.ref
+        self._reactions[inbound.event_id] = (ref.chat_id, ref.user_id, inbound.reaction)
+        while len(self._reactions) > self._size:
+            self._reactions.popitem(last=False)
+
+    def taken_back(self, room: MatrixRoom, event: RedactionEvent) -> Inbound | None:
+        """A person's redaction of their own reaction, as that reaction removed."""
+        known = self._reactions.get(str(event.redacts))
+        sender = str(event.sender)
+        if known is None or known[:2] != (room.room_id, sender):
+            return None  # not a reaction we saw, or someone else's (a moderator's)
+        del self._reactions[str(event.redacts)]
+        reaction = known[2]
+        return Inbound(
+            ChatRef(PLATFORM, room.room_id, sender),
+            str(event.event_id),
+            reaction=Reaction(reaction.message_id, reaction.key, removed=True),
+            sender_name=room.user_name(sender) or None,
+            raw=event,
+        )
 
 
 def to_inbound(room: MatrixRoom, event: Any) -> Inbound | None:

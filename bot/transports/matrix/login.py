@@ -36,7 +36,15 @@ class Login:
         if self._client.access_token:
             return
         saved = None if with_password else Credentials.load(self._credentials_path)
-        if saved is not None and saved.user_id == config.user_id:
+        if saved is not None and saved.user_id != config.user_id:
+            # Its keys, sync position and device are that account's: logging in beside
+            # them would mix two accounts' encryption in one folder.
+            raise ConfigurationError(
+                f"Matrix: the store in {self._config.store_path} belongs to {saved.user_id}, "
+                f"not to {config.user_id}; set TMM_MATRIX_STORE_PATH to this account's own "
+                "store (an empty folder for a new one)"
+            )
+        if saved is not None:
             self._restore(saved)
             log.info("matrix: restored login of %s (device %s)", saved.user_id, saved.device_id)
             return

@@ -66,7 +66,10 @@ class MatrixSender:
         first_id: str | None = None
         text = render_text(message)
         if text.strip() or (message.attachment is None and message.location is None):
-            content = {"msgtype": "m.text", "body": text, **formatted_body(text)}
+            content: dict[str, Any] = {"msgtype": "m.text", "body": text, **formatted_body(text)}
+            if message.reply_to is not None:
+                # Element shows it under a quote of the message whose reaction chose it
+                content["m.relates_to"] = {"m.in_reply_to": {"event_id": message.reply_to}}
             first_id = await self.room_send(room_id, "m.room.message", content, ids.next("text"))
         if message.attachment is not None:
             event_id = await self._send_attachment(room_id, message, ids.next("file"))
@@ -112,7 +115,9 @@ class MatrixSender:
             "m.new_content": new,
             "m.relates_to": {"rel_type": "m.replace", "event_id": message_id},
         }
-        await self.room_send(room_id, "m.room.message", content)
+        # the reactions under the message stay: they still mean the same choices
+        ids = TransactionIds(SENDING_TRANSACTION.get())
+        await self.room_send(room_id, "m.room.message", content, ids.next("edit"))
 
     async def _send_attachment(
         self, room_id: str, message: OutMessage, transaction_id: str | None

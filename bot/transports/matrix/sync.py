@@ -21,6 +21,7 @@ from nio import (
     JoinResponse,
     MatrixRoom,
     MegolmEvent,
+    RedactionEvent,
     RoomMemberEvent,
     RoomMessagesResponse,
     SyncResponse,
@@ -29,7 +30,7 @@ from nio.api import MessageDirection
 
 from bot.transports.matrix.community import CommunityRooms
 from bot.transports.matrix.config import MatrixConfig
-from bot.transports.matrix.inbound import PLATFORM, to_inbound
+from bot.transports.matrix.inbound import PLATFORM, ReactionMemory, to_inbound
 from bot.transports.matrix.login import Login
 from bot.transports.matrix.store import SyncToken
 from bot.transports.matrix.trust import TrustOnFirstUse
@@ -82,6 +83,7 @@ class SyncLoop:
         self._trust = trust
         self._queue = queue
         self._community = community
+        self._reactions = ReactionMemory()
         self.stopping = asyncio.Event()
         self.ready = asyncio.Event()
 
@@ -248,7 +250,10 @@ class SyncLoop:
             log.warning("matrix: could not decrypt %s from %s", event.event_id, sender)
             self._queue.put_nowait(Undecryptable(ref, event.event_id))
             return
-        inbound = to_inbound(room, event)
+        if isinstance(event, RedactionEvent):
+            inbound = None if self._is_group(room) else self._reactions.taken_back(room, event)
+        else:
+            inbound = to_inbound(room, event)
         if inbound is None:
             return
         if self._is_group(room):
@@ -259,6 +264,7 @@ class SyncLoop:
             if inbound.command is not None or text.lstrip().startswith(("/", "!")):
                 self._queue.put_nowait(FromCommunity(inbound))
             return
+        self._reactions.remember(inbound)
         self._queue.put_nowait(inbound)
 
     def _is_group(self, room: MatrixRoom) -> bool:

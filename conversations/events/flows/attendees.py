@@ -229,6 +229,7 @@ class Attendees(ManageEventFlow[TaskNoteData]):
             "deltagere",
             N_("See who is coming, and write to them"),
             role=Role.COORDINATOR,
+            co_organisers_too=True,
         ),
     )
 

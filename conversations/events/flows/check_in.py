@@ -15,8 +15,8 @@ from conversations.core.messages import Choice, OutMessage
 from conversations.core.questions import Question, QuestionFlow, by_state
 from conversations.events.rules.check_ins import (
     CHECK_IN_PREFIX,
+    CheckInWindow,
     check_in,
-    check_in_open,
     open_for,
 )
 from storage.models import CheckInVia, Event
@@ -27,16 +27,14 @@ class CheckInStep(StrEnum):
 
 
 def not_open(ctx: FlowContext) -> Transition:
+    nothing = ctx._(N_("There is nothing to check in to right now."))
     return Transition.end(
-        OutMessage(
-            ctx._(
-                N_(
-                    "There is nothing to check in to right now. Checking in opens an hour "
-                    "before the start and closes at the end."
-                )
-            )
-        )
+        OutMessage(f"{nothing} {CheckInWindow.of(ctx.config).words(ctx.translator)}")
     )
+
+
+async def open_now(ctx: FlowContext) -> list[Event]:
+    return await open_for(ctx.uow, ctx.person, ctx.now(), CheckInWindow.of(ctx.config))
 
 
 async def checked_in(ctx: FlowContext, event: Event, via: str) -> Transition:
@@ -53,7 +51,7 @@ class ChooseEventToCheckIn(Question[NoData]):
     state = CheckInStep.CHOOSE
 
     async def ask(self, ctx: FlowContext, data: NoData) -> OutMessage:
-        events = await open_for(ctx.uow, ctx.person, ctx.now())
+        events = await open_now(ctx)
         return OutMessage(
             ctx._(N_("Where are you?")),
             choices=tuple(
@@ -64,9 +62,7 @@ class ChooseEventToCheckIn(Question[NoData]):
     async def take(self, ctx: FlowContext, data: NoData, answer: Answer) -> Transition:
         event_id = EVENT.parse(answer.choice)
         # only an event this person is expected at, open now
-        event = next(
-            (e for e in await open_for(ctx.uow, ctx.person, ctx.now()) if e.id == event_id), None
-        )
+        event = next((e for e in await open_now(ctx) if e.id == event_id), None)
         if event is None:
             return not_open(ctx)
         return await checked_in(ctx, event, CheckInVia.SELF)
@@ -89,10 +85,10 @@ class CheckIn(QuestionFlow[NoData]):
         if code:
             # the check-in QR hangs at the place: whoever scans it while it is open is there
             event = await ctx.uow.check_ins.event_by_code(code)
-            if event is None or not check_in_open(event, ctx.now()):
+            if event is None or not CheckInWindow.of(ctx.config).open_at(event, ctx.now()):
                 return not_open(ctx)
             return await checked_in(ctx, event, CheckInVia.QR)
-        events = await open_for(ctx.uow, ctx.person, ctx.now())
+        events = await open_now(ctx)
         if not events:
             return not_open(ctx)
         if len(events) == 1:

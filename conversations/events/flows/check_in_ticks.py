@@ -11,7 +11,7 @@ from conversations.core.messages import Choice, OutMessage
 from conversations.core.questions import Question
 from conversations.events.flows.pick_event import ChosenEventData, chosen_event
 from conversations.events.rules.attachments import qr_attachment
-from conversations.events.rules.check_ins import EXPECTED, check_in_payload, ticks_open
+from conversations.events.rules.check_ins import EXPECTED, CheckInWindow, check_in_payload
 from conversations.events.rules.live_view import name_of
 from conversations.events.rules.organisers import Action, log_if_co_organiser
 from conversations.events.rules.wording import deep_link_url
@@ -57,7 +57,7 @@ class TickNames(Question[ChosenEventData]):
         if answer.choice == "done":
             return Transition.go(LIST_STATE, data)
         event = await chosen_event(ctx, data)
-        if not ticks_open(event, ctx.now()):
+        if not CheckInWindow.of(ctx.config).ticks_open_at(event, ctx.now()):
             return Transition.go(LIST_STATE, data, not_yet(ctx))
         person_id = TICK.parse(answer.choice)
         # the tap proves nothing: only someone on this event's list is ticked
@@ -77,37 +77,31 @@ class TickNames(Question[ChosenEventData]):
 
 
 def not_yet(ctx: FlowContext) -> OutMessage:
-    return OutMessage(
-        ctx._(
-            N_(
-                "Checking in opens an hour before the start, and names can be ticked "
-                "until a day after the end."
-            )
-        )
-    )
+    window = CheckInWindow.of(ctx.config).words(ctx.translator)
+    ticks = ctx._(N_("Names can be ticked until a day after it closes."))
+    return OutMessage(f"{window} {ticks}")
 
 
 async def open_ticks(ctx: FlowContext, data: ChosenEventData) -> Transition:
     event = await chosen_event(ctx, data)
-    if not ticks_open(event, ctx.now()):
+    if not CheckInWindow.of(ctx.config).ticks_open_at(event, ctx.now()):
         return Transition.stay(data, not_yet(ctx))
     return Transition.go(TICK_STATE, data)
 
 
 async def check_in_qr(ctx: FlowContext, event: Event, bot_username: str | None) -> OutMessage:
     payload = check_in_payload(await ctx.uow.check_ins.code_of(event))
+    window = CheckInWindow.of(ctx.config).words(ctx.translator)
     url = deep_link_url(bot_username, payload)
     if url is None:
-        return OutMessage(
-            ctx._(N_("People can check in by writing: /start {payload}")).format(payload=payload)
-        )
+        how = ctx._(N_("People can check in by writing: /start {payload}"))
+        return OutMessage(f"{how.format(payload=payload)}\n{window}")
     return OutMessage(
         ctx._(
             N_(
                 "The check-in code for {title}. Hang it up at the place: scanning it checks "
-                "people in (from an hour before the start to the end). It is not the "
-                "invitation's code.\n{url}"
+                "people in. {window} It is not the invitation's code.\n{url}"
             )
-        ).format(title=event.title, url=url),
+        ).format(title=event.title, window=window, url=url),
         attachment=qr_attachment(url),
     )

@@ -38,6 +38,7 @@ ACTION_WORDS = {
     Action.UNCHECKED: N_("took a check-in back"),
     Action.REPORT: N_("read the report"),
     Action.PRINTED: N_("took the list of those coming"),
+    Action.TASKS: N_("looked at the tasks"),
 }
 
 

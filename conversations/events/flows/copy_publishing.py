@@ -1,6 +1,7 @@
 """Publishing a copy: one event, or every meeting of a series at once, in this one
-transaction. A series' meetings share a `series` key (the report compares them) and each
-one's invitations wait in the outbox until a lead time before it."""
+transaction. A series' meetings share a `series` key (the report compares them); each
+later one is published with its invitations due a lead time before it, and they are
+written then, to the audience as it is then (`events/rules/series_invitations.py`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from conversations.events.flows.new_event.publishing import (
 from conversations.events.rules.invitations import batch_invitations, publish
 from conversations.events.rules.series import invite_at, new_series_key
 from conversations.feedback.rules.next_meeting import tell_idea_givers
-from storage.models import Event
+from storage.models import Event, EventStatus
 
 
 async def _publish_one(ctx: FlowContext, event: Event) -> int:
@@ -48,17 +49,24 @@ async def publish_copy(
         if source is not None and data.from_ideas:
             await tell_idea_givers(ctx.services, source, data.from_ideas, event)
         return Transition.end(await published_message(ctx, event, count, bot_username))
-    first: tuple[Event, int] | None = None
+    first: tuple[Event, int | None] | None = None
     for meeting in found:
+        due = invite_at(meeting.start, ctx.now(), lead)
         fields = event_fields(ctx, data) | {
             "starts_at": meeting.start,
             "ends_at": meeting.end,
             "series": key,
-            "send_at": invite_at(meeting.start, ctx.now(), lead),
+            "send_at": due,
         }
         event = await create_event(ctx, fields, data.tasks)
-        count = await _publish_one(ctx, event)
-        first = first or (event, count)
+        invited: int | None = None
+        if due is None:
+            invited = await _publish_one(ctx, event)
+        else:  # invited when due, to the audience as it is then (series_invitations.py)
+            event.status = EventStatus.PUBLISHED
+            event.published_at = ctx.now()
+            event.invite_due_at = due
+        first = first or (event, invited)
     assert first is not None
     if source is not None and data.from_ideas:
         await tell_idea_givers(ctx.services, source, data.from_ideas, first[0])

@@ -16,13 +16,32 @@ from conversations.events.flows.pick_event import (
     start_choosing,
 )
 from conversations.events.rules.attachments import qr_attachment
-from conversations.events.rules.wording import deep_link_url, link_payload
+from conversations.events.rules.wording import chat_link_url, deep_link_url, link_payload
 from storage.models import Event, Prompt, Role
 
 
 def qr_message(ctx: FlowContext, event: Event, bot_username: str | None) -> OutMessage:
     payload = link_payload(event)
     url = deep_link_url(bot_username, payload)
+    chat_url = chat_link_url(ctx.config.matrix_user_id)
+    on_matrix = (
+        ctx._(N_("In Element and other Matrix apps: {link}, then write !start {payload}")).format(
+            link=chat_url, payload=payload
+        )
+        if chat_url
+        else None
+    )
+    if url is None and chat_url is not None and on_matrix is not None:
+        # Matrix has no start payload: the code opens the chat, the poster says what to write
+        return OutMessage(
+            ctx._(
+                N_(
+                    "A QR code for {title}. Print it on a poster with this line: scanning it "
+                    "opens a chat with me, and then people write !start {payload}.\n{url}"
+                )
+            ).format(title=event.title, payload=payload, url=chat_url),
+            attachment=qr_attachment(chat_url),
+        )
     if url is None:
         return OutMessage(
             ctx._(
@@ -32,13 +51,11 @@ def qr_message(ctx: FlowContext, event: Event, bot_username: str | None) -> OutM
                 )
             ).format(payload=payload)
         )
+    text = ctx._(
+        N_("A QR code for {title}. Print it on a poster; scanning it opens the invitation.\n{url}")
+    ).format(title=event.title, url=url)
     return OutMessage(
-        ctx._(
-            N_(
-                "A QR code for {title}. Print it on a poster; scanning it opens the "
-                "invitation.\n{url}"
-            )
-        ).format(title=event.title, url=url),
+        text if on_matrix is None else f"{text}\n{on_matrix}",
         attachment=qr_attachment(url),
     )
 

@@ -1,22 +1,27 @@
 """What a change of time or place sends besides the word to those who answered: the
 invitations already delivered to people who have not answered are edited to show the new
-time or place (the same buttons), and those coming get the updated calendar entry."""
+time or place (the same buttons; where the platform refuses the edit, a short notice goes
+instead), and those coming get the updated calendar entry."""
 
 from __future__ import annotations
 
 from conversations.core.i18n import N_
-from conversations.core.messages import EDIT_OF, OutMessage
+from conversations.core.messages import EDIT_OF, INSTEAD, OutMessage, message_to_payload
 from conversations.core.services import Services
 from conversations.events.rules.attachments import ics_attachment
 from conversations.events.rules.invitations import batch_invitations, invitation_text
 from conversations.events.rules.notifier import Notifier, polite_time
+from conversations.events.rules.wording import link_payload
 from storage.models import Event, Person, Rsvp, RsvpAnswer
 from storage.repositories.batches import again_batch
 
 
-async def edit_unanswered_invitations(services: Services, event: Event, batch: str) -> int:
+async def edit_unanswered_invitations(
+    services: Services, event: Event, batch: str, render: dict[str, str]
+) -> int:
     """The invitations people have but did not answer, rewritten with the change (marked
-    as changed); returns how many edits wait in the outbox."""
+    as changed), each with the change in short (`render`, by language) to send instead
+    if the platform refuses the edit; returns how many edits wait in the outbox."""
     uow = services.uow
     invitations = batch_invitations(event.id)
     count = 0
@@ -33,6 +38,7 @@ async def edit_unanswered_invitations(services: Services, event: Event, batch: s
                 **row.payload,
                 "text": f"{changed}\n\n{text}",
                 EDIT_OF: row.platform_message_id,
+                INSTEAD: message_to_payload(_notice_instead(services, event, person, render)),
             }
             if await uow.outbox.enqueue(
                 dedupe_key=f"{batch}:edit:{row.id}",
@@ -47,6 +53,19 @@ async def edit_unanswered_invitations(services: Services, event: Event, batch: s
             ):
                 count += 1
     return count
+
+
+def _notice_instead(
+    services: Services, event: Event, person: Person, render: dict[str, str]
+) -> OutMessage:
+    """The change in short, for someone whose invitation could not be edited; the link
+    opens the invitation again, to answer it."""
+    tr = services.tr(person)
+    first = services.translations.languages[0]
+    hint = tr.gettext(
+        N_("Your invitation could not be updated. Open it again to answer: /start {link}")
+    ).format(link=link_payload(event))
+    return OutMessage(f"{render.get(person.language, render[first])}\n\n{hint}")
 
 
 async def tell_of_change(

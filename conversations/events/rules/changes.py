@@ -49,6 +49,8 @@ def change_text(tr: Translator, timezone: str, event: Event, change: EventChange
 
 def _change_event(event: Event, change: EventChange) -> None:
     if change.start:
+        if event.invite_due_at is not None:  # a meeting not invited yet: its lead moves along
+            event.invite_due_at += change.start - event.starts_at
         event.starts_at = change.start
         event.ends_at = change.end
         event.revision += 1
@@ -77,7 +79,7 @@ async def apply_change(services: Services, event: Event, change: EventChange) ->
     await uow.flush()
     await refresh_pending_invitations(services, event)
     batch = await next_batch(uow, f"chg:{event.id}:")
-    await edit_unanswered_invitations(services, event, batch)
+    await edit_unanswered_invitations(services, event, batch, rendered)
     return await tell_of_change(services, event, rows, rendered, batch)
 
 

@@ -39,7 +39,7 @@ def batch_invitations(event_id: int) -> str:
 
 
 # How a typed reply under an invitation is read (see `Engine.answer_latest_offer`).
-INVITATION_HINT = N_("Answer yes, maybe or no, or tap a button. /help shows all I can do.")
+INVITATION_HINT = N_("Answer yes, maybe or no, or tap your answer. /help shows all I can do.")
 
 
 def invite_context(event_id: int) -> dict[str, Any]:

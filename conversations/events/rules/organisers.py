@@ -24,6 +24,7 @@ class Action:
     UNCHECKED = "unchecked"
     REPORT = "report"  # read the report
     PRINTED = "printed"  # took the attendee list (PDF and CSV)
+    TASKS = "tasks"  # looked at the tasks and who took them
 
 
 async def log_if_co_organiser(

@@ -20,6 +20,12 @@ def deep_link_url(bot_username: str | None, payload: str) -> str | None:
     return f"https://t.me/{bot_username}?start={payload}" if bot_username else None
 
 
+def chat_link_url(matrix_user_id: str | None) -> str | None:
+    """The link that opens a chat with the bot in Element (or any Matrix app). Matrix has
+    no start payload, so the event's command is typed in that chat."""
+    return f"https://matrix.to/#/{matrix_user_id}" if matrix_user_id else None
+
+
 def format_span(tr: Translator, start: datetime, end: datetime | None, timezone: str) -> str:
     """ "lørdag 6. juni 2026 kl. 10:00–13:00", or both dates when it ends another day."""
     text = tr.format_datetime(start, timezone)

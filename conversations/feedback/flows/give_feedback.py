@@ -139,7 +139,7 @@ class JourneyFeedback(QuestionFlow[FeedbackData]):
                 OutMessage(
                     ctx._(
                         N_(
-                            "That's fine. The button works later too, or write /feedback "
+                            "That's fine. You can still answer later, or write /feedback "
                             "when it suits you."
                         )
                     )

@@ -32,9 +32,11 @@ class ReportStep(StrEnum):
 
 
 async def reportable(ctx: FlowContext) -> list[Event]:
-    """Upcoming ones first (the live view), then those that took place, newest first."""
-    owner = None if ctx.is_admin else ctx.person.id
-    events = list(await ctx.uow.events.managed_by(owner))
+    """Upcoming ones first (the live view), then those that took place, newest first: a
+    coordinator's own (an admin's: all) and those this person co-organises."""
+    events: list[Event] = []
+    if ctx.is_coordinator:
+        events += await ctx.uow.events.managed_by(None if ctx.is_admin else ctx.person.id)
     known = {e.id for e in events}
     events += [e for e in await ctx.uow.organisers.events_of(ctx.person.id) if e.id not in known]
     events.sort(key=lambda e: e.starts_at, reverse=True)
@@ -46,16 +48,20 @@ class Report(Flow):
     data_model = NoData
     commands = (
         CommandSpec(
-            "report", "rapport", N_("What people said about an event"), role=Role.COORDINATOR
+            "report",
+            "rapport",
+            N_("What people said about an event"),
+            role=Role.COORDINATOR,
+            co_organisers_too=True,
         ),
     )
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         if args.strip().isdigit():  # one event, from the attendee list (a helper's way here)
             return await report_on(ctx, await ctx.uow.events.get(int(args.strip())))
-        if not ctx.is_coordinator:
-            return only_coordinators(ctx)
         if not await reportable(ctx):
+            if not ctx.is_coordinator:
+                return only_coordinators(ctx)
             return Transition.end(OutMessage(ctx._(N_("You have no events yet."))))
         return Transition.go(ReportStep.CHOOSE, NoData())
 
@@ -69,9 +75,7 @@ class Report(Flow):
     async def handle(
         self, ctx: FlowContext, state: str, data: NoData, answer: Answer
     ) -> Transition:
-        if not ctx.is_coordinator:
-            return only_coordinators(ctx)
-        event_id = EVENT.parse(answer.choice)
+        event_id = EVENT.parse(answer.choice)  # who may read it: checked in `report_on`
         return await report_on(
             ctx, await ctx.uow.events.get(event_id) if event_id is not None else None
         )

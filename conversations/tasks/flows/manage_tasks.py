@@ -1,7 +1,8 @@
 """`/tasks`: the organiser adds, changes and closes an event's tasks at any time.
 
 Organisers are coordinators (their own events; admins all) and citizens for their own
-initiatives. People who took a task are told when it changes or is dropped.
+initiatives; an event's co-organisers (citizens too) see the list and who took each task,
+but do not change it. People who took a task are told when it changes or is dropped.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from conversations.core.questions import Question, QuestionFlow, by_state
 from conversations.core.words import SKIP_WORDS, whole_number
 from conversations.events.rules.invitations import refresh_pending_invitations
 from conversations.events.rules.live_view import name_of, task_people
+from conversations.events.rules.organisers import Action, log_if_co_organiser
 from conversations.tasks.rules.task_changes import close_task, rename_task, resize_task
 from conversations.tasks.rules.task_lines import parse_task
 from storage.models import Event, EventOrigin, EventStatus, EventTask
@@ -60,8 +62,15 @@ def can_organise(ctx: FlowContext, event: Event | None) -> bool:
     return ctx.is_admin or event.created_by_id == ctx.person.id
 
 
+async def helps_run(ctx: FlowContext, event: Event) -> bool:
+    """A co-organiser (a citizen too) sees the tasks and who took them, but only the
+    organiser changes them."""
+    return await ctx.uow.organisers.is_organiser(event.id, ctx.person.id)
+
+
 async def organised(ctx: FlowContext) -> list[Event]:
-    """Events this person may organise, newest first, including those that just ended."""
+    """Events this person may organise or helps run, newest first, including those that
+    just ended."""
     recent = ctx.now() - timedelta(days=2)
     events: list[Event] = []
     if ctx.is_coordinator:
@@ -72,6 +81,8 @@ async def organised(ctx: FlowContext) -> list[Event]:
         for e in await ctx.uow.initiatives.initiatives_by(ctx.person.id)
         if e.status == EventStatus.PUBLISHED and e not in events
     ]
+    events += [e for e in await ctx.uow.organisers.events_of(ctx.person.id) if e not in events]
+    events.sort(key=lambda e: e.starts_at, reverse=True)
     return [e for e in events if e.starts_at > recent][:9]
 
 
@@ -124,17 +135,28 @@ class ChooseEvent(Question[ManageTasksData]):
         if event_id is None:
             return Transition.stay(data)
         event = await ctx.uow.events.get(event_id)
-        if event is None or not can_organise(ctx, event):
+        if event is None:
             return not_yours(ctx)
+        if not can_organise(ctx, event):
+            if not await helps_run(ctx, event):
+                return not_yours(ctx)
+            await log_if_co_organiser(
+                ctx.services, event, ctx.person, Action.TASKS, is_admin=ctx.is_admin
+            )
         return Transition.go(Step.LIST, ManageTasksData(event_id=event.id))
 
 
 class EventQuestion(Question[ManageTasksData]):
-    """A question about the chosen event; each answer checks again that it is theirs."""
+    """A question about the chosen event; each answer checks again that it is theirs (a
+    co-organiser only reads the list: `TaskList` lets them end it, nothing more)."""
 
     async def take(self, ctx: FlowContext, data: ManageTasksData, answer: Answer) -> Transition:
         event = await ctx.uow.events.get(data.event_id) if data.event_id is not None else None
-        if event is None or not can_organise(ctx, event):  # roles can change meanwhile
+        if event is None:
+            return not_yours(ctx)
+        if not can_organise(ctx, event):  # roles can change meanwhile
+            if self.state == Step.LIST and await helps_run(ctx, event):
+                return TaskList.finished(ctx)
             return not_yours(ctx)
         return await self.take_for(ctx, data, event, answer)
 
@@ -164,15 +186,23 @@ class TaskList(EventQuestion):
             choices.append(Choice(TASK.of(task.id), task.title))
         if not choices:
             lines.append(ctx._(N_("No tasks yet.")))
-        choices.append(ctx.choice("add", N_("Add tasks"), "➕"))
+        if can_organise(ctx, event):
+            choices.append(ctx.choice("add", N_("Add tasks"), "➕"))
+        else:  # a co-organiser reads who does what; changing it is the organiser's
+            choices = []
+            lines += ["", ctx._(N_("Only the organiser changes the tasks."))]
         choices.append(ctx.choice("done", N_("Done"), "👍", "ok", "færdig"))
         return OutMessage("\n".join(lines), choices=tuple(choices))
+
+    @staticmethod
+    def finished(ctx: FlowContext) -> Transition:
+        return Transition.end(OutMessage(ctx._(N_("All right. 👍"))))
 
     async def take_for(
         self, ctx: FlowContext, data: ManageTasksData, event: Event, answer: Answer
     ) -> Transition:
         if answer.choice == "done" or (answer.choice is None and typed(answer) in SKIP_WORDS):
-            return Transition.end(OutMessage(ctx._(N_("All right. 👍"))))
+            return self.finished(ctx)
         if answer.choice == "add":
             return Transition.go(Step.ADD, data)
         task = await open_task(ctx, event, TASK.parse(answer.choice))

@@ -108,69 +108,75 @@ async def tell_organiser(
     )
 
 
-async def ask_again(
-    services: Services,
-    event: Event,
-    task: EventTask,
-) -> int:
-    """Ask for a missing hand: first those coming, then those invited; each person once."""
+async def ask_again(services: Services, event: Event, task: EventTask) -> int:
+    """Ask for a missing hand at once (someone let it go): those coming, or, when none of
+    them can be asked, the others invited; each person once."""
+    return await ask_coming(services, event, task) or await ask_others(services, event, task)
+
+
+async def ask_coming(services: Services, event: Event, task: EventTask) -> int:
+    """Ask those coming for a missing hand (each person once); how many were asked."""
+    uow = services.uow
+    coming = person_ids_of(await uow.events.rsvps(event.id, RsvpAnswer.YES))
+    return await _ask(services, event, task, coming)
+
+
+async def ask_others(services: Services, event: Event, task: EventTask) -> int:
+    """Ask the others invited for a missing hand, never those who said no (each once)."""
+    uow = services.uow
+    said_no = set(person_ids_of(await uow.events.rsvps(event.id, RsvpAnswer.NO)))
+    invited = [pid for pid in await uow.pledges.invited(event.id) if pid not in said_no]
+    return await _ask(services, event, task, invited)
+
+
+async def _ask(services: Services, event: Event, task: EventTask, person_ids: list[int]) -> int:
     uow = services.uow
     now = services.now()
-    missing = missing_hands(task, await uow.pledges.held(task.id))
-    if missing <= 0:
+    if missing_hands(task, await uow.pledges.held(task.id)) <= 0:
         return 0
-    asks = await uow.pledges.asks(task.id)
-    pledged = set(await uow.pledges.pledgers(task.id))
-    skip = set(asks) | pledged | {event.created_by_id}
-    coming = person_ids_of(await uow.events.rsvps(event.id, RsvpAnswer.YES))
-    said_no = set(person_ids_of(await uow.events.rsvps(event.id, RsvpAnswer.NO)))
-    tiers: list[list[int]] = [
-        [pid for pid in coming if pid not in skip],
-        [pid for pid in await uow.pledges.invited(event.id) if pid not in skip | said_no],
-    ]
+    skip: set[int | None] = {event.created_by_id, *await uow.pledges.asks(task.id)}
+    skip.update(await uow.pledges.pledgers(task.id))
+    wanted = [pid for pid in person_ids if pid not in skip]
+    if not wanted:
+        return 0
     notifier = Notifier(services)
     languages = services.translations
-    for tier in tiers:
-        if not tier:
-            continue
-        count = 0
-        for person, identity in await uow.audiences.reachable(tier):
-            tr = notifier.tr(person)
-            text = tr.gettext(N_("{title} ({when}) needs a hand: {task}. Could you help?")).format(
-                title=event.title, when=notifier.when(tr, event), task=task.title
-            )
-            message = OutMessage(
-                text,
-                choices=(
-                    choice_for(tr, languages, TAKE.of(task.id), N_("Yes, count me in"), "🙋", "ja"),
-                    choice_for(tr, languages, NOT_THIS_TIME.of(task.id), N_("Not this time"), "↪️"),
-                ),
-            )
-            recipient = ChatRef(identity.platform, identity.chat_id, identity.user_id)
-            message = await offer_to(
-                uow,
-                recipient,
-                person.id,
-                PLEDGE_FLOW,
-                message,
-                state="ask",
-                context={"event_id": event.id, "kind": "ask"},
-            )
-            await notifier.enqueue(
-                person,
-                identity,
-                message,
-                key=f"taskask:{task.id}:{person.id}",
-                kind="task",
-                batch=f"task:{event.id}",
-                not_before=polite_time(person, now, event, services.timezone),
-                expires_at=event.starts_at,
-            )
-            await uow.pledges.note_ask(task.id, person.id, asked=True)
-            count += 1
-        if count:
-            return count
-    return 0
+    count = 0
+    for person, identity in await uow.audiences.reachable(wanted):
+        tr = notifier.tr(person)
+        text = tr.gettext(N_("{title} ({when}) needs a hand: {task}. Could you help?")).format(
+            title=event.title, when=notifier.when(tr, event), task=task.title
+        )
+        message = OutMessage(
+            text,
+            choices=(
+                choice_for(tr, languages, TAKE.of(task.id), N_("Yes, count me in"), "🙋", "ja"),
+                choice_for(tr, languages, NOT_THIS_TIME.of(task.id), N_("Not this time"), "↪️"),
+            ),
+        )
+        recipient = ChatRef(identity.platform, identity.chat_id, identity.user_id)
+        message = await offer_to(
+            uow,
+            recipient,
+            person.id,
+            PLEDGE_FLOW,
+            message,
+            state="ask",
+            context={"event_id": event.id, "kind": "ask"},
+        )
+        await notifier.enqueue(
+            person,
+            identity,
+            message,
+            key=f"taskask:{task.id}:{person.id}",
+            kind="task",
+            batch=f"task:{event.id}",
+            not_before=polite_time(person, now, event, services.timezone),
+            expires_at=event.starts_at,
+        )
+        await uow.pledges.note_ask(task.id, person.id, asked=True)
+        count += 1
+    return count
 
 
 async def release_tasks(

@@ -13,7 +13,7 @@ from conversations.core.messages import OutMessage
 from conversations.core.prompts import offer_to
 from conversations.events.flows.new_event.draft import NewEventData
 from conversations.events.rules.invitations import batch_invitations, publish
-from conversations.events.rules.wording import deep_link_url, link_payload
+from conversations.events.rules.wording import chat_link_url, deep_link_url, link_payload
 from storage.models import Event, EventStatus
 from storage.repositories.audiences import AUDIENCE_LINK
 
@@ -72,15 +72,21 @@ async def publish_event(
 
 
 async def published_message(
-    ctx: FlowContext, event: Event, count: int, bot_username: str | None
+    ctx: FlowContext, event: Event, count: int | None, bot_username: str | None
 ) -> OutMessage:
+    """`count` None: a series' meeting whose invitations wait for their time."""
     payload = link_payload(event)
-    text = ctx.ngettext(
-        "Published! 🎉 {n} person is invited.",
-        "Published! 🎉 {n} people are invited.",
-        count,
-    ).format(n=count)
-    if event.send_at is not None:
+    if count is None and event.invite_due_at is not None:
+        text = ctx._(
+            N_("Published! 🎉 The invitations go out {when}, to everyone the event is for then.")
+        ).format(when=ctx.when(event.invite_due_at))
+    else:
+        text = ctx.ngettext(
+            "Published! 🎉 {n} person is invited.",
+            "Published! 🎉 {n} people are invited.",
+            count or 0,
+        ).format(n=count or 0)
+    if event.send_at is not None and count is not None:
         text += "\n" + ctx._(N_("The invitations go out {when}.")).format(
             when=ctx.when(event.send_at)
         )
@@ -90,6 +96,11 @@ async def published_message(
     ).format(payload=payload)
     if url:
         text += "\n" + url
+    chat_url = chat_link_url(ctx.config.matrix_user_id)
+    if chat_url:
+        text += "\n" + ctx._(
+            N_("In Element and other Matrix apps: {link}, then write !start {payload}")
+        ).format(link=chat_url, payload=payload)
     message = OutMessage(
         text,
         choices=(ctx.choice("qr", N_("QR code for a poster"), "🔳", "qr"),),
