@@ -40,11 +40,14 @@ from bot.transports.pacing import paced
 from conversations.core.engine import QuestionOnItsWay
 from conversations.core.media import MediaFetcher, take_files_to_fetch
 from conversations.core.messages import ChatRef, Inbound, Membership, Outgoing
+from conversations.core.services import Services
+from conversations.events.rules.cards_at_send import draw_cards_at_send
 from handlers.router import Handled
 from storage.clock import Clock, SystemClock
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head_async
-from storage.unit_of_work import UnitOfWorkFactory
+from storage.repositories.outbox import ClaimedMessage
+from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 # A reaction whose question is on its way waits for it: at most this often, this long.
 QUESTION_WAIT_TRIES = 40
@@ -322,9 +325,17 @@ class BotApp:
                 sleeper=self.sleeper,
                 progress=progress,
                 lease=self.lease,
+                draw_at_send=self.draw_cards_at_send,
             )
             self.delivery_workers[platform] = worker
         return worker
+
+    async def draw_cards_at_send(
+        self, uow: UnitOfWork, rows: list[ClaimedMessage]
+    ) -> list[ClaimedMessage]:
+        """Invitations' cards as they are now, for rows a worker has just claimed."""
+        services = Services(uow, catalogs(), self.settings.timezone, self.clock)
+        return await draw_cards_at_send(services, rows)
 
     def start_delivery(self) -> None:
         """Start a worker per transport (recovering rows a stopped process left mid-send)."""

@@ -73,7 +73,7 @@ def build_flows(settings: Settings) -> list[Flow]:
         LinkAccounts(),
     ]
     events: list[Flow] = [
-        NewEvent(bot_username=bot_username),
+        NewEvent(bot_username=bot_username, photos=settings.feedback_options()),
         Rsvp(),
         MyEvents(),
         Attendees(bot_username=bot_username),
@@ -82,6 +82,7 @@ def build_flows(settings: Settings) -> list[Flow]:
         CopyEvent(
             bot_username=bot_username,
             invite_lead=settings.series_invite_lead,
+            photos=settings.feedback_options(),
         ),
         EventQr(bot_username=bot_username),
         SendAgain(),

@@ -39,7 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from bot.delivery_outcomes import (
@@ -54,6 +54,7 @@ from bot.delivery_outcomes import (
     try_send,
 )
 from bot.leases import ProcessLease
+from bot.photo_files import with_photo
 from bot.progress import BroadcastProgress
 from bot.rate_limit import Push, RateLimiter, RateLimits
 from bot.timing import RealSleeper, Sleeper
@@ -64,9 +65,13 @@ from storage.clock import Clock
 from storage.models import OutboxStatus
 from storage.repositories.delivery_queue import Lease
 from storage.repositories.outbox import ClaimedMessage, DueMessage, Recovered
-from storage.unit_of_work import UnitOfWorkFactory
+from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["DeliveryPolicy", "DeliveryStats", "DeliveryWorker", "policy_from"]
+__all__ = ["DeliveryPolicy", "DeliveryStats", "DeliveryWorker", "DrawAtSend", "policy_from"]
+
+# Rows just claimed, drawn again in the claiming transaction (an invitation's current card);
+# it writes what it changes to the rows, so what is recorded is what goes out.
+DrawAtSend = Callable[[UnitOfWork, list[ClaimedMessage]], Awaitable[list[ClaimedMessage]]]
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +93,12 @@ class DeliveryWorker:
         rng: random.Random | None = None,
         progress: BroadcastProgress | None = None,
         lease: ProcessLease | None = None,
+        draw_at_send: DrawAtSend | None = None,
     ) -> None:
         """`limiter`: the platform's one limiter; or `limits` to make the worker its own.
         `lease`: this process's, when several processes share the database (the rows it
-        claims carry it, and recovery leaves live processes' rows alone)."""
+        claims carry it, and recovery leaves live processes' rows alone).
+        `draw_at_send`: what redraws claimed rows before they go (see `DrawAtSend`)."""
         self.platform = transport.platform
         self._uow = uow
         self._clock = clock
@@ -108,6 +115,7 @@ class DeliveryWorker:
         self._resends_safely = bool(getattr(transport, "deduplicates_sends", False))
         self.progress = progress
         self.lease = lease
+        self._draw_at_send = draw_at_send
         self._last_recovery = float("-inf")
         self.stats = DeliveryStats()
         self._wake = asyncio.Event()
@@ -299,6 +307,8 @@ class DeliveryWorker:
             claimed = await uow.delivery.claim(
                 [message.id for message in chosen], self._lease_now()
             )
+            if self._draw_at_send is not None and claimed:
+                claimed = await self._draw_at_send(uow, claimed)
             await uow.commit()
         for _message, status, _error in closes:
             self.stats.outcomes[status] += 1
@@ -367,6 +377,8 @@ class DeliveryWorker:
         except Exception as exc:  # a malformed row: known not to have been sent
             out = None
             result = TryResult(Outcome.FAILED, f"unreadable message: {describe(exc)}")
+        if out is not None:
+            out = await with_photo(out, message.payload)  # the file the row refers to
         try:
             with push:
                 if out is not None and await self._on_the_wire(message, push, claimed=claimed):

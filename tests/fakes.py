@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from bot.app import BotApp
+from bot.photo_files import with_photo
 from bot.transports.base import Dispatch, PermanentFailure, RecipientBlocked
 from conversations.core.messages import (
     EDIT_OF,
@@ -21,8 +22,24 @@ from conversations.core.messages import (
     Sent,
     message_from_payload,
 )
+from conversations.events.rules.invitations import CARD_OF_EVENT
+from storage.models import OutboxMessage
+from storage.repositories.outbox import ClaimedMessage
 
 PLATFORM = "fake"
+
+
+def claimed_from(row: OutboxMessage) -> ClaimedMessage:
+    return ClaimedMessage(
+        row.id,
+        row.chat_id,
+        row.user_id,
+        row.person_id,
+        row.payload,
+        row.attempts,
+        row.deferrals,
+        row.batch,
+    )
 
 
 @dataclass
@@ -170,7 +187,12 @@ class Chat:
                 if row.expires_at is not None and row.expires_at <= now:
                     row.status = OutboxStatus.EXPIRED
                     continue
-                message = message_from_payload(row.payload)
+                if CARD_OF_EVENT in row.payload:  # drawn as it goes, as the worker does
+                    drawn = await self.app.draw_cards_at_send(uow, [claimed_from(row)])
+                    if not drawn:
+                        continue  # held for its photo's file, as the worker would
+                    row.payload = drawn[0].payload
+                message = await with_photo(message_from_payload(row.payload), row.payload)
                 ref = ChatRef(row.platform, row.chat_id, row.user_id)
                 if row.payload.get(EDIT_OF):  # a changed invitation, put in place of the old
                     await self.transport.edit(ref, str(row.payload[EDIT_OF]), message)

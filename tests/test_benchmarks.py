@@ -145,6 +145,15 @@ async def test_the_reply_latency_benchmark_measures_replies_during_a_broadcast(
     assert "broadcast while people wrote" in capsys.readouterr().out
 
 
+def test_the_cards_at_send_benchmark_runs_small_against_its_baseline(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks import cards_at_send
+
+    assert cards_at_send.main(["--recipients", "50", "--concurrency", "8"]) == 0
+    assert "ratio to the baseline" in capsys.readouterr().out
+
+
 async def test_the_matrix_onboarding_benchmark_times_every_step_of_both_bots() -> None:
     ours, baseline = await matrix_onboarding.measure(2, encrypted=False, rate=1000)
     assert len(ours) >= 2 * 10  # every step of both people, each answered

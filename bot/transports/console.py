@@ -90,13 +90,16 @@ class ConsoleTransport:
 
     async def send(self, ref: ChatRef, message: OutMessage) -> Sent:
         lines = message.text.splitlines() or [""]
+        if message.attachment is not None and message.attachment.description:
+            # a picture is its text alternative here, shown above its card
+            lines = [f"🖼 {message.attachment.description}", "", *lines]
         self._write(f"  bot → {ref.user_id}: {lines[0]}")
         for line in lines[1:]:
             self._write(f"{INDENT}{line}" if line else "")
         for number, choice in enumerate(message.choices, start=1):
             emoji = f"{choice.emoji} " if choice.emoji else ""
             self._write(f"{INDENT}  {number}. {emoji}{choice.label}")
-        if message.attachment is not None:
+        if message.attachment is not None and not message.attachment.description:
             size = len(message.attachment.content)
             self._write(f"{INDENT}📎 {message.attachment.filename} ({size} bytes)")
         if message.location is not None:

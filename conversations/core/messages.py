@@ -108,11 +108,13 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A file to send: a picture or a document, as bytes with a file name."""
+    """A file to send: a picture or a document, as bytes with a file name; a picture may
+    have a text alternative (`description`) for those who cannot see it."""
 
     filename: str
     content: bytes
     mime_type: str
+    description: str | None = None
 
     @property
     def is_image(self) -> bool:
@@ -177,6 +179,10 @@ def parse_command(text: str) -> Command | None:
 # An outbox payload with this key (the platform's id of a message already sent) puts the
 # message in place of that one instead of sending a new one (a changed invitation).
 EDIT_OF = "edit_of"
+# An outbox payload with this key sends a stored photo with the message: a reference to the
+# file ({"path", "mime_type", "description"}, the text alternative), never its bytes; the
+# delivery worker reads the file just before the send (bot/photo_files.py).
+PHOTO = "photo"
 # An edit's payload may carry, under this key, the payload of a short message to send in its
 # place when the platform refuses the edit (the message too old, deleted): nothing silent.
 INSTEAD = "instead"
@@ -205,6 +211,8 @@ def message_to_payload(message: OutMessage) -> dict[str, Any]:
             "mime_type": message.attachment.mime_type,
             "content": base64.b64encode(message.attachment.content).decode("ascii"),
         }
+        if message.attachment.description:
+            payload["attachment"]["description"] = message.attachment.description
     if message.location is not None:
         payload["location"] = {
             "latitude": message.location.latitude,
@@ -231,6 +239,7 @@ def message_from_payload(payload: dict[str, Any]) -> OutMessage:
             attachment["filename"],
             base64.b64decode(attachment["content"]),
             attachment["mime_type"],
+            attachment.get("description"),
         )
         if attachment
         else None,

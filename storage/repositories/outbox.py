@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock
@@ -220,6 +220,15 @@ class OutboxRepository:
 
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self._session.get(OutboxMessage, message_id)
+
+    async def set_payloads(self, payloads: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        """What rows send, drawn again just before they go (invitations' current cards)."""
+        if not payloads:
+            return
+        await self._session.execute(  # by primary key, one statement for all
+            update(OutboxMessage),
+            [{"id": row_id, "payload": payload} for row_id, payload in payloads],
+        )
 
     async def send_instead(self, row_id: int, key: str) -> bool:
         """The message row `row_id` carries under `key` for when it cannot go as it is (an

@@ -45,6 +45,13 @@ class PersonRepository:
     async def get(self, person_id: int) -> Person | None:
         return await self._session.get(Person, person_id)
 
+    async def languages(self, person_ids: Iterable[int]) -> dict[int, str]:
+        """The language of each of these people still known."""
+        result = await self._session.execute(
+            select(Person.id, Person.language).where(Person.id.in_(list(person_ids)))
+        )
+        return {int(row.id): str(row.language) for row in result}
+
     async def find_identity(self, platform: str, user_id: str) -> Identity | None:
         result = await self._session.execute(
             select(Identity).where(Identity.platform == platform, Identity.user_id == user_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -167,6 +167,14 @@ class EventRepository:
             select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.person_id == person_id)
         )
         return result.scalar_one_or_none()
+
+    async def rsvps_of(self, event_id: int, person_ids: Iterable[int]) -> dict[int, Rsvp]:
+        """These people's answers to the event, by person (those who have not answered left
+        out)."""
+        result = await self._session.execute(
+            select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.person_id.in_(list(person_ids)))
+        )
+        return {rsvp.person_id: rsvp for rsvp in result.scalars() if rsvp.person_id is not None}
 
     async def rsvps(self, event_id: int, *answers: str) -> Sequence[Rsvp]:
         """Answers of people we still know (forgotten people's answers only count)."""

@@ -65,6 +65,8 @@ class MatrixSender:
         ids = TransactionIds(SENDING_TRANSACTION.get())
         first_id: str | None = None
         text = render_text(message)
+        if _is_described_photo(message):
+            return await self._send_photo_then_card(room_id, message, text, ids)
         if text.strip() or (message.attachment is None and message.location is None):
             content: dict[str, Any] = {"msgtype": "m.text", "body": text, **formatted_body(text)}
             if message.reply_to is not None:
@@ -86,6 +88,17 @@ class MatrixSender:
         if first_id is not None:
             await self._add_reactions(room_id, first_id, reaction_keys(message), ids)
         return Sent(first_id)
+
+    async def _send_photo_then_card(
+        self, room_id: str, message: OutMessage, text: str, ids: TransactionIds
+    ) -> Sent:
+        """An invitation's photo: the m.image (its `body` the text alternative), then the
+        card, which carries the reactions and is the message an answer edits."""
+        await self._send_attachment(room_id, message, ids.next("file"))
+        content = {"msgtype": "m.text", "body": text, **formatted_body(text)}
+        card_id = await self.room_send(room_id, "m.room.message", content, ids.next("text"))
+        await self._add_reactions(room_id, card_id, reaction_keys(message), ids)
+        return Sent(card_id)
 
     async def _add_reactions(
         self, room_id: str, event_id: str, keys: list[str], ids: TransactionIds
@@ -146,7 +159,7 @@ class MatrixSender:
         info = {"mimetype": attachment.mime_type, "size": len(content_bytes)}
         content: dict[str, Any] = {
             "msgtype": msgtype,
-            "body": attachment.filename,
+            "body": attachment.description or attachment.filename,
             "filename": attachment.filename,
             "info": info,
         }
@@ -206,3 +219,8 @@ class MatrixSender:
             if isinstance(response, RoomSendResponse):
                 return str(response.event_id)
             raise map_error(response)
+
+
+def _is_described_photo(message: OutMessage) -> bool:
+    attachment = message.attachment
+    return attachment is not None and attachment.is_image and attachment.description is not None

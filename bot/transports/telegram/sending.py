@@ -75,7 +75,13 @@ class TelegramSender:
                 last = await self.call(
                     "sendLocation", lambda: bot.send_location(chat_id, loc.latitude, loc.longitude)
                 )
-        if message.attachment is not None:
+        if message.attachment is not None and _is_described_photo(message.attachment):
+            # An invitation's photo, then its card as a message of its own, with the buttons:
+            # the card is what an answer and a change edit (as text, which a photo's caption
+            # is not), and it may grow past a caption's 1,024 characters when it is.
+            await self._send_attachment(chat_id, message.attachment, None, None)
+            last = await self._send_text(chat_id, text, markup)
+        elif message.attachment is not None:
             caption = text if len(escape(text)) <= MAX_CAPTION else None
             if caption is None and text.strip():
                 await self._send_text(chat_id, text, None)
@@ -227,3 +233,8 @@ class TelegramSender:
         self._texts.move_to_end(key)
         while len(self._texts) > REMEMBERED_TEXTS:
             self._texts.popitem(last=False)
+
+
+def _is_described_photo(attachment: Attachment) -> bool:
+    """A picture with a text alternative: an invitation's photo."""
+    return attachment.is_image and attachment.description is not None

@@ -8,8 +8,9 @@ from datetime import date
 from pydantic import Field
 
 from conversations.core.flow import FlowContext
-from conversations.events.flows.new_event.draft import NewEventData, Step
+from conversations.events.flows.new_event.draft import DraftPhoto, NewEventData, Step
 from conversations.events.flows.pick_event import ChosenEventData
+from conversations.events.rules.photos import invitation_photo
 from conversations.events.rules.series import Meeting, Repeat, meetings
 from storage.models import Event
 
@@ -27,13 +28,14 @@ GROUPS: tuple[frozenset[str], ...] = (
     frozenset({Step.CAPACITY, Step.GUESTS}),
     frozenset({Step.TASKS}),
     frozenset({Step.AUDIENCE, Step.TOPICS, Step.EARLIER}),
+    frozenset({Step.PHOTO, Step.PHOTO_TEXT}),
 )
 
 
 # what the "change something" menu leads to: the first step of each group, or back
 CHANGEABLE = frozenset(
     {Step.PREVIEW, REPEAT, Step.TITLE, Step.TEXT, Step.WHEN, Step.PLACE, Step.CAPACITY}
-    | {Step.TASKS, Step.AUDIENCE}
+    | {Step.TASKS, Step.AUDIENCE, Step.PHOTO}
 )
 
 
@@ -56,7 +58,10 @@ class CopyEventData(NewEventData, ChosenEventData):
             (t.title, t.hands) for t in await ctx.uow.events.tasks(event.id) if not t.closed_at
         ]
         audience = dict(event.audience or {})
+        photo = await invitation_photo(ctx.uow, event.id)
         return cls(
+            photo=None if photo is None else DraftPhoto.of_snap(photo),
+            photo_text=(photo.caption or "") if photo is not None else "",
             event_id=event.id,
             title=event.title,
             text=event.invitation,

@@ -33,6 +33,7 @@ from conversations.events.flows.new_event.audience_and_sending import (
     TopicsQuestion,
 )
 from conversations.events.flows.new_event.draft import LOCATION_STEPS, Step
+from conversations.events.flows.new_event.photo import PhotoQuestion, PhotoTextQuestion
 from conversations.events.flows.new_event.what_when_where import (
     ConfirmWhenQuestion,
     EndQuestion,
@@ -52,6 +53,7 @@ from conversations.events.flows.pick_event import (
 )
 from conversations.events.rules.series import DEFAULT_INVITE_LEAD
 from conversations.feedback.rules.next_meeting import idea_of
+from conversations.feedback.rules.snaps import FeedbackOptions
 from storage.models import Event, Prompt, Role
 
 IDEA_STATE = "idea"  # the report's "make it the next meeting" (feedback/flows/read_report)
@@ -109,8 +111,13 @@ class CopyEvent(ManageEventFlow[CopyEventData]):
     )
 
     def __init__(
-        self, *, bot_username: str | None = None, invite_lead: timedelta = DEFAULT_INVITE_LEAD
+        self,
+        *,
+        bot_username: str | None = None,
+        invite_lead: timedelta = DEFAULT_INVITE_LEAD,
+        photos: FeedbackOptions | None = None,
     ) -> None:
+        photos = photos or FeedbackOptions()
         # `/newevent`'s questions take any `NewEventData`, so a copy's too
         asked: tuple[Question[Any], ...] = (
             ChooseEventToCopy(),
@@ -129,8 +136,10 @@ class CopyEvent(ManageEventFlow[CopyEventData]):
             EarlierQuestion(),
             RepeatQuestion(),
             RepeatEndQuestion(),
+            PhotoQuestion(photos.max_snap_bytes),
+            PhotoTextQuestion(),
             ChangeQuestion(),
-            CopyPreview(bot_username, invite_lead),
+            CopyPreview(bot_username, invite_lead, photos),
         )
         self._questions: dict[str, Question[CopyEventData]] = by_state(*asked)
 
@@ -140,6 +149,9 @@ class CopyEvent(ManageEventFlow[CopyEventData]):
 
     def takes_location(self, state: str) -> bool:
         return state in LOCATION_STEPS
+
+    def takes_media(self, state: str) -> bool:
+        return state == Step.PHOTO
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         if not ctx.is_coordinator:

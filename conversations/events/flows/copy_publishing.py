@@ -13,11 +13,13 @@ from conversations.events.flows.copy_draft import CopyEventData
 from conversations.events.flows.new_event.publishing import (
     create_event,
     event_fields,
+    keep_invitation_photo,
     published_message,
 )
 from conversations.events.rules.invitations import batch_invitations, publish
 from conversations.events.rules.series import invite_at, new_series_key
 from conversations.feedback.rules.next_meeting import tell_idea_givers
+from conversations.feedback.rules.snaps import FeedbackOptions
 from storage.models import Event, EventStatus
 
 
@@ -35,7 +37,11 @@ async def _publish_one(ctx: FlowContext, event: Event) -> int:
 
 
 async def publish_copy(
-    ctx: FlowContext, data: CopyEventData, bot_username: str | None, lead: timedelta
+    ctx: FlowContext,
+    data: CopyEventData,
+    bot_username: str | None,
+    lead: timedelta,
+    photos: FeedbackOptions,
 ) -> Transition:
     found = data.meetings(ctx.config.timezone)
     source = await ctx.uow.events.get(data.event_id) if data.event_id is not None else None
@@ -45,6 +51,8 @@ async def publish_copy(
         source.series = key
     if len(found) == 1:
         event = await create_event(ctx, event_fields(ctx, data) | {"series": key}, data.tasks)
+        if data.photo is not None:
+            await keep_invitation_photo(ctx, event, data, photos)
         count = await _publish_one(ctx, event)
         if source is not None and data.from_ideas:
             await tell_idea_givers(ctx.services, source, data.from_ideas, event)
@@ -59,6 +67,8 @@ async def publish_copy(
             "send_at": due,
         }
         event = await create_event(ctx, fields, data.tasks)
+        if data.photo is not None:  # each meeting's own snap of it (one fetch each)
+            await keep_invitation_photo(ctx, event, data, photos)
         invited: int | None = None
         if due is None:
             invited = await _publish_one(ctx, event)

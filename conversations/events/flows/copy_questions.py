@@ -22,6 +22,7 @@ from conversations.events.flows.new_event.draft import NewEventData, Step, retry
 from conversations.events.flows.new_event.journey_and_tasks import TasksQuestion
 from conversations.events.flows.new_event.preview import EventPreview
 from conversations.events.rules.series import MAX_MEETINGS, Repeat, invite_at, meetings
+from conversations.feedback.rules.snaps import FeedbackOptions
 
 
 class RepeatQuestion(Question[CopyEventData]):
@@ -107,6 +108,7 @@ class ChangeQuestion(Question[CopyEventData]):
                 ctx.choice(Step.CAPACITY, N_("How many can come"), "👥"),
                 ctx.choice(Step.TASKS, N_("The tasks"), "🙋"),
                 ctx.choice(Step.AUDIENCE, N_("Who is invited"), "📣"),
+                ctx.choice(Step.PHOTO, N_("The photo"), "🖼"),
                 ctx.choice(Step.PREVIEW, N_("Nothing, back to the preview"), "↩️"),
             ),
         )
@@ -163,9 +165,12 @@ def series_lines(ctx: FlowContext, data: CopyEventData, lead: timedelta) -> list
 class CopyPreview(EventPreview):
     """The new event as `/newevent` previews it, with the series and a "change" choice."""
 
-    def __init__(self, bot_username: str | None, invite_lead: timedelta) -> None:
+    def __init__(
+        self, bot_username: str | None, invite_lead: timedelta, photos: FeedbackOptions
+    ) -> None:
         super().__init__(bot_username)
         self.invite_lead = invite_lead
+        self.photos = photos
 
     def more_choices(self, ctx: FlowContext, data: NewEventData) -> tuple[Choice, ...]:
         # one way into every question, instead of the new event's shortcuts
@@ -189,4 +194,4 @@ class CopyPreview(EventPreview):
 
     async def publish(self, ctx: FlowContext, data: NewEventData) -> Transition:
         assert isinstance(data, CopyEventData)
-        return await publish_copy(ctx, data, self._bot_username, self.invite_lead)
+        return await publish_copy(ctx, data, self._bot_username, self.invite_lead, self.photos)

@@ -6,10 +6,14 @@ instead), and those coming get the updated calendar entry."""
 from __future__ import annotations
 
 from conversations.core.i18n import N_
-from conversations.core.messages import EDIT_OF, INSTEAD, OutMessage, message_to_payload
+from conversations.core.messages import EDIT_OF, INSTEAD, PHOTO, OutMessage, message_to_payload
 from conversations.core.services import Services
 from conversations.events.rules.attachments import ics_attachment
-from conversations.events.rules.invitations import batch_invitations, invitation_text
+from conversations.events.rules.invitations import (
+    CARD_INTRO,
+    batch_invitations,
+    invitation_text,
+)
 from conversations.events.rules.notifier import Notifier, polite_time
 from conversations.events.rules.wording import link_payload
 from storage.models import Event, Person, Rsvp, RsvpAnswer
@@ -35,8 +39,10 @@ async def edit_unanswered_invitations(
             text = await invitation_text(uow, tr, event, services.timezone)
             changed = "✏️ " + tr.gettext(N_("Changed since you got it:"))
             payload = {
-                **row.payload,
+                # an edit changes the card's text; its photo, if any, stays as it went
+                **{key: value for key, value in row.payload.items() if key != PHOTO},
                 "text": f"{changed}\n\n{text}",
+                CARD_INTRO: changed,
                 EDIT_OF: row.platform_message_id,
                 INSTEAD: message_to_payload(_notice_instead(services, event, person, render)),
             }

@@ -11,13 +11,14 @@ from typing import Any
 
 from conversations.core.dates import next_allowed_time
 from conversations.core.i18n import N_, Translations, Translator
-from conversations.core.messages import ChatRef, Choice, OutMessage, message_to_payload
+from conversations.core.messages import PHOTO, ChatRef, Choice, OutMessage, message_to_payload
 from conversations.core.prompts import FORGIVING, TYPED_HINT, offer_to
 from conversations.core.services import Services
 from conversations.core.words import COMING_WORDS, MAYBE_WORDS, NOT_COMING_WORDS
 from conversations.events.rules.access import access_lines
 from conversations.events.rules.capacity import has_open_tasks, missing_hands, places_left
 from conversations.events.rules.notifier import choice_for
+from conversations.events.rules.photos import invitation_photo, photo_reference
 from conversations.events.rules.wording import event_when, map_link
 from storage.models import (
     Event,
@@ -36,6 +37,13 @@ RSVP_FLOW = "rsvp"
 
 def batch_invitations(event_id: int) -> str:
     return f"bc:{event_id}"
+
+
+# The payload key of a broadcast invitation: its event, so the card is drawn again with the
+# places and hands of the moment it goes out (`rules/cards_at_send.py`).
+CARD_OF_EVENT = "card_of_event"
+# What such a row says above the card, kept when it is drawn again ("Changed since ...").
+CARD_INTRO = "card_intro"
 
 
 # How a typed reply under an invitation is read (see `Engine.answer_latest_offer`).
@@ -204,7 +212,8 @@ async def publish(services: Services, event: Event) -> int:
     """Mark published and enqueue one invitation per person in the audience.
 
     Each invitation is rendered once per language; every recipient gets their own stored
-    prompt (so only they can answer it) and one outbox row keyed `invite:<event>:<person>`.
+    prompt (so only they can answer it) and one outbox row keyed `invite:<event>:<person>`,
+    naming the event, so its places and hands are drawn again when it goes out.
     """
     uow = services.uow
     now = services.now()
@@ -219,6 +228,10 @@ async def publish(services: Services, event: Event) -> int:
     outbox: list[dict[str, Any]] = []
     invitations: list[dict[str, Any]] = []
     tasks = await has_open_tasks(uow, event)
+    photo = await invitation_photo(uow, event.id)
+    marks: dict[str, Any] = {CARD_OF_EVENT: event.id}
+    if photo is not None:
+        marks[PHOTO] = photo_reference(photo)
     for person, identity in await uow.audiences.reachable(ids):
         if person.id == event.created_by_id:
             continue
@@ -257,7 +270,7 @@ async def publish(services: Services, event: Event) -> int:
                 "user_id": identity.user_id,
                 "kind": "invitation",
                 "batch": batch_invitations(event.id),
-                "payload": message_to_payload(message),
+                "payload": {**message_to_payload(message), **marks},
                 "status": OutboxStatus.PENDING,
                 "attempts": 0,
                 "next_attempt_at": next_allowed_time(person, send_at, services.timezone),

@@ -11,15 +11,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from conversations.core.flow import Answer, FlowContext, FlowData, Transition
 from conversations.core.i18n import N_
-from conversations.core.messages import Choice, OutMessage
+from conversations.core.messages import Choice, Media, MediaKind, OutMessage
 from conversations.core.words import SKIP_WORDS
 from conversations.events.rules.journey import DEFAULT_JOURNEY
 from conversations.events.rules.reminders import DEFAULT_REMINDERS
 from conversations.events.rules.wording import format_span
+from storage.models import Snap
 
 
 class Step(StrEnum):
@@ -43,6 +44,8 @@ class Step(StrEnum):
     EARLIER = "earlier"
     SEND = "send"
     SEND_AT = "send_at"
+    PHOTO = "photo"  # reached from the preview only
+    PHOTO_TEXT = "photo_text"
     PREVIEW = "preview"
 
 
@@ -50,6 +53,28 @@ ORDER = tuple(Step)
 # where a shared map pin is an answer: the place question, and the one after it (the pin
 # shared just after the name was typed)
 LOCATION_STEPS = (Step.PLACE, Step.PIN, Step.CAPACITY)
+
+
+class DraftPhoto(BaseModel):
+    """The invitation's photo as the platform it came on refers to it; its file is fetched
+    once the event is published (like a journey snap), never while the draft waits."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    platform: str
+    file_ref: str
+    mime_type: str | None = None
+    size: int | None = None
+
+    def media(self) -> Media:
+        return Media(MediaKind.PHOTO, self.file_ref, self.mime_type, self.size)
+
+    @classmethod
+    def of_snap(cls, snap: Snap) -> DraftPhoto:
+        """An event's photo again, for a copy (fetched again for it, as its own)."""
+        return cls(
+            platform=snap.platform, file_ref=snap.file_ref, mime_type=snap.mime_type, size=snap.size
+        )
 
 
 class NewEventData(FlowData):
@@ -77,6 +102,8 @@ class NewEventData(FlowData):
     audience: dict[str, Any] | None = None  # stored on the event as it is (see audiences)
     send_at: datetime | None = None
     idea: bool = False
+    photo: DraftPhoto | None = None
+    photo_text: str = ""  # the photo's text alternative
 
     @property
     def starts(self) -> datetime:

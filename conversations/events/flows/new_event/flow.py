@@ -24,6 +24,7 @@ from conversations.events.flows.new_event.audience_and_sending import (
 )
 from conversations.events.flows.new_event.draft import LOCATION_STEPS, NewEventData, Step
 from conversations.events.flows.new_event.journey_and_tasks import JourneyQuestion, TasksQuestion
+from conversations.events.flows.new_event.photo import PhotoQuestion, PhotoTextQuestion
 from conversations.events.flows.new_event.preview import EventPreview
 from conversations.events.flows.new_event.the_usual import UsualQuestion
 from conversations.events.flows.new_event.what_when_where import (
@@ -37,6 +38,7 @@ from conversations.events.flows.new_event.what_when_where import (
 )
 from conversations.events.flows.new_event.who_may_come import CapacityQuestion, GuestsQuestion
 from conversations.events.flows.pick_event import only_coordinators
+from conversations.feedback.rules.snaps import FeedbackOptions
 from storage.models import Role
 
 
@@ -54,7 +56,12 @@ class NewEvent(QuestionFlow[NewEventData]):
         ),
     )
 
-    def __init__(self, *, bot_username: str | None = None) -> None:
+    def __init__(
+        self, *, bot_username: str | None = None, photos: FeedbackOptions | None = None
+    ) -> None:
+        """`photos`: where the invitation's photo is kept and how large it may be (the
+        journey snaps' options); without them no photo is asked for."""
+        photos = photos or FeedbackOptions()
         self._questions = by_state(
             TitleAndText(),
             TextQuestion(),
@@ -76,7 +83,9 @@ class NewEvent(QuestionFlow[NewEventData]):
             EarlierQuestion(),
             SendQuestion(),
             SendAtQuestion(),
-            EventPreview(bot_username),
+            PhotoQuestion(photos.max_snap_bytes),
+            PhotoTextQuestion(),
+            EventPreview(bot_username, photos),
         )
 
     @property
@@ -85,6 +94,9 @@ class NewEvent(QuestionFlow[NewEventData]):
 
     def takes_location(self, state: str) -> bool:
         return state in LOCATION_STEPS
+
+    def takes_media(self, state: str) -> bool:
+        return state == Step.PHOTO
 
     async def begin(self, ctx: FlowContext, args: str) -> Transition:
         if not ctx.is_coordinator:

@@ -13,6 +13,7 @@ from conversations.events.flows.new_event.draft import NewEventData, Step
 from conversations.events.flows.new_event.publishing import publish_event
 from conversations.events.rules.access import access_lines
 from conversations.events.rules.journey import step_names
+from conversations.feedback.rules.snaps import FeedbackOptions
 from storage.repositories.audiences import (
     AUDIENCE_ATTENDEES,
     AUDIENCE_EVERYBODY,
@@ -91,11 +92,16 @@ async def invited(ctx: FlowContext, data: NewEventData) -> str:
 
 
 class EventPreview(PreviewQuestion):
-    def __init__(self, bot_username: str | None) -> None:
+    def __init__(self, bot_username: str | None, photos: FeedbackOptions | None = None) -> None:
+        """`photos`: where an invitation's photo is kept; None offers no photo."""
         self._bot_username = bot_username
+        self._photos = photos
 
     async def describe(self, ctx: FlowContext, data: NewEventData) -> str:
-        lines = [ctx._(N_("This is how it will look:")), "", f"🌿 {data.title}"]
+        lines = [ctx._(N_("This is how it will look:")), ""]
+        if data.photo is not None:
+            lines += ["🖼 " + ctx._(N_("With a photo: {text}")).format(text=data.photo_text), ""]
+        lines.append(f"🌿 {data.title}")
         if data.text:
             lines += ["", data.text]
         lines += ["", "🗓 " + data.when(ctx)]
@@ -147,6 +153,12 @@ class EventPreview(PreviewQuestion):
             more.append(ctx.choice("text", N_("Add an inviting text"), "✏️", "tekst", "text"))
         if not data.access and not data.practical:
             more.append(ctx.choice("access", N_("Access, getting there, what to bring"), "♿"))
+        if self._photos is not None:
+            more.append(
+                ctx.choice("photo", N_("Add a photo"), "🖼", "billede", "foto", "photo")
+                if data.photo is None
+                else ctx.choice("nophoto", N_("Remove the photo"), "🚫")
+            )
         more.append(ctx.choice("more", N_("Guests, tasks, steps, reminders"), "⚙️"))
         return tuple(more)
 
@@ -165,7 +177,12 @@ class EventPreview(PreviewQuestion):
                 return Transition.go(Step.GUESTS, data)
             case "access":
                 return Transition.go(Step.ACCESS, data)
+            case "photo":
+                return Transition.go(Step.PHOTO, data)
+            case "nophoto":
+                data.photo, data.photo_text = None, ""
+                return Transition.stay(data)
         return Transition.stay(data)
 
     async def publish(self, ctx: FlowContext, data: NewEventData) -> Transition:
-        return await publish_event(ctx, data, self._bot_username)
+        return await publish_event(ctx, data, self._bot_username, self._photos)

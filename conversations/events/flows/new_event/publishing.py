@@ -9,11 +9,14 @@ from typing import Any
 
 from conversations.core.flow import FlowContext, Transition
 from conversations.core.i18n import N_
+from conversations.core.media import TooLarge, file_to_fetch
 from conversations.core.messages import OutMessage
 from conversations.core.prompts import offer_to
 from conversations.events.flows.new_event.draft import NewEventData
 from conversations.events.rules.invitations import batch_invitations, publish
+from conversations.events.rules.photos import COVER
 from conversations.events.rules.wording import chat_link_url, deep_link_url, link_payload
+from conversations.feedback.rules.snaps import FeedbackOptions, make_snap
 from storage.models import Event, EventStatus
 from storage.repositories.audiences import AUDIENCE_LINK
 
@@ -56,9 +59,14 @@ async def create_event(
 
 
 async def publish_event(
-    ctx: FlowContext, data: NewEventData, bot_username: str | None
+    ctx: FlowContext,
+    data: NewEventData,
+    bot_username: str | None,
+    photos: FeedbackOptions | None = None,
 ) -> Transition:
     event = await create_event(ctx, event_fields(ctx, data), data.tasks)
+    if data.photo is not None and photos is not None:
+        await keep_invitation_photo(ctx, event, data, photos)
     count = await publish(ctx.services, event)
     if count:  # the coordinator then sees the invitations go out, in one updating message
         await ctx.uow.batches.create(
@@ -69,6 +77,29 @@ async def publish_event(
             total=count,
         )
     return Transition.end(await published_message(ctx, event, count, bot_username))
+
+
+async def keep_invitation_photo(
+    ctx: FlowContext, event: Event, data: NewEventData, photos: FeedbackOptions
+) -> None:
+    """The invitation's photo kept as the coordinator's snap of the event (purpose
+    `cover`): its file fetched after this commit, covered by retention, /mydata and /forget
+    like every snap; the invitations refer to it."""
+    assert data.photo is not None
+    try:
+        snap = make_snap(
+            photos,
+            data.photo.media(),
+            event_id=event.id,
+            person_id=ctx.person.id,
+            platform=data.photo.platform,
+            purpose=COVER,
+        )
+    except TooLarge:
+        return  # the platform's stated size was checked when it came; nothing to keep
+    snap.caption = data.photo_text or None
+    await ctx.uow.feedback.add_snap(snap)
+    file_to_fetch()
 
 
 async def published_message(
