@@ -70,7 +70,31 @@ VALID_STATES: dict[str, set[str]] = {
     "topics": {step.value for step in topics_admin.Step},
     "tasks": {step.value for step in TasksStep},
     "editevent": {"choose", "what", "time", "end", "place", "confirm"},
-    "attendees": {"choose", "list", "write", "task_choose"},
+    "attendees": {"choose", "list", "write", "task_choose", "tick"},
+    "copyevent": {
+        "choose",
+        "when",
+        "end",
+        "repeat",
+        "repeat_end",
+        "preview",
+        "change",
+        "title",
+        "text",
+        "place",
+        "capacity",
+        "tasks",
+        "audience",
+        "photo",
+        "photo_text",
+        "confirm_when",
+        "earlier",
+        "guests",
+        "pin",
+        "topics",
+    },
+    "coorganisers": {"choose", "list", "add"},
+    "checkin": {"choose"},
     "cancelevent": {step.value for step in CancelStep},
     "eventqr": {"choose"},
     "offer": {"menu", "text", "kind", "area", "when", "one"},
@@ -396,7 +420,103 @@ def at_feedback(*steps: str) -> Driver:
     return drive
 
 
+def near_start(*steps: str, as_coordinator: bool = False) -> Driver:
+    """Two events starting in half an hour, a citizen coming to both; the driven user is
+    that citizen, or (`as_coordinator`) the first event's coordinator; then `steps`
+    ("tap:<id>", "tap#<n>" or text) by the driven user."""
+
+    async def drive(chat: Chat, user: str) -> None:
+        citizen, coordinator = (f"{user}-ann", user) if as_coordinator else (user, f"{user}-kim")
+        await after_onboarding()(chat, citizen)
+        await coordinator_script(*new_event_until("preview"), "tap:publish")(chat, coordinator)
+        await coordinator_script(*new_event_until("preview"), "tap:publish")(chat, f"{user}-bo")
+        await chat.deliver_outbox()
+        invitations = [d.message for d in chat.transport.to(citizen) if d.message.prompt_id]
+        starts = []
+        for invitation in invitations:
+            assert invitation.prompt_id is not None
+            await chat.press(citizen, invitation.prompt_id, "yes")
+            async with chat.app.uow() as uow:
+                prompt = await uow.prompts.get(invitation.prompt_id)
+                assert prompt is not None
+                event = await uow.events.get(int(prompt.context["event_id"]))
+            assert event is not None
+            starts.append(event.starts_at)
+        assert isinstance(chat.app.clock, FrozenClock)
+        chat.app.clock.set(min(starts) - timedelta(minutes=30))
+        for step in steps:
+            if step.startswith("tap:"):
+                await chat.tap(user, step.removeprefix("tap:"))
+            elif step.startswith("tap#"):
+                await chat.tap(user, int(step.removeprefix("tap#")))
+            else:
+                await chat.say(user, step)
+
+    return drive
+
+
 PROFILE = frozenset({"consent", "display_name", "quiet", "topics"})
+
+COPY_UNTIL = {
+    "choose": ("/kopier",),
+    "when": ("tap#1",),
+    "end": ("næste lørdag kl 10",),
+    "repeat": ("tap:skip",),
+    "preview": ("tap:once",),
+}
+
+
+def copy_until(state: str) -> tuple[str, ...]:
+    """An event published, then /copy's messages until `state`."""
+    order = list(COPY_UNTIL)
+    steps = tuple(s for name in order[: order.index(state) + 1] for s in COPY_UNTIL[name])
+    return (*new_event_until("preview"), "tap:publish", *steps)
+
+
+COPY_TARGETS: dict[str, Target] = {
+    **{
+        f"copyevent:{state}": Target(coordinator_script(*copy_until(state)), ("copyevent", state))
+        for state in COPY_UNTIL
+    },
+    "copyevent:repeat_end": Target(
+        coordinator_script(*copy_until("repeat"), "tap:weekly"), ("copyevent", "repeat_end")
+    ),
+    "copyevent:change": Target(
+        coordinator_script(*copy_until("preview"), "tap:change"), ("copyevent", "change")
+    ),
+    **{
+        f"copyevent:{state}": Target(
+            coordinator_script(*copy_until("preview"), "tap:change", f"tap:{state}"),
+            ("copyevent", state),
+        )
+        for state in ("title", "text", "place", "capacity", "tasks", "audience", "photo")
+    },
+    # states only a draft of an earlier version (or a sub-question) is in
+    **{
+        f"copyevent:{state}": Target(
+            coordinator_script(*copy_until("preview"), then_state=state), ("copyevent", state)
+        )
+        for state in ("photo_text", "confirm_when", "earlier", "guests", "pin", "topics")
+    },
+    "coorganisers:choose": Target(
+        coordinator_script(*new_event_until("preview"), "tap:publish", "/medarrangoerer"),
+        ("coorganisers", "choose"),
+    ),
+    "coorganisers:list": Target(
+        coordinator_script(*new_event_until("preview"), "tap:publish", "/medarrangoerer", "tap#1"),
+        ("coorganisers", "list"),
+    ),
+    "coorganisers:add": Target(
+        coordinator_script(
+            *new_event_until("preview"), "tap:publish", "/medarrangoerer", "tap#1", "tap:add"
+        ),
+        ("coorganisers", "add"),
+    ),
+    "checkin:choose": Target(near_start("/her"), ("checkin", "choose")),
+    "attendees:tick": Target(
+        near_start("/deltagere", "tap#1", "tap:tick", as_coordinator=True), ("attendees", "tick")
+    ),
+}
 
 TARGETS: dict[str, Target] = {
     "newcomer": Target(_nothing, None),
@@ -489,6 +609,7 @@ TARGETS: dict[str, Target] = {
     **NEW_EVENT_TARGETS,
     **INITIATIVE_TARGETS,
     **TASKS_TARGETS,
+    **COPY_TARGETS,
     **{
         f"{flow}:{state}": Target(
             coordinator_script(*new_event_until("preview"), "tap:publish", *then),

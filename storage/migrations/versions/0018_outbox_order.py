@@ -2,7 +2,7 @@
 chat does not move, orders the due rows (and bounds the index walk)
 
 Revision ID: 0018_outbox_order
-Revises: 0019_toolkit_gaps
+Revises: 0017_translations
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ import storage.types
 
 
 revision: str = '0018_outbox_order'
-down_revision: str | None = '0019_toolkit_gaps'
+down_revision: str | None = '0017_translations'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
