@@ -354,7 +354,7 @@ class EditEvent(ManageEventFlow[EditEventData]):
         CommandSpec(
             "editevent",
             "retarrangement",
-            N_("Change the time or place of an event"),
+            N_("Change the time, place or photo of an event"),
             role=Role.COORDINATOR,
         ),
     )
