@@ -69,7 +69,7 @@ VALID_STATES: dict[str, set[str]] = {
     "coordinator": {step.value for step in coordinator_invite.Step},
     "topics": {step.value for step in topics_admin.Step},
     "tasks": {step.value for step in TasksStep},
-    "editevent": {"choose", "what", "time", "end", "place", "confirm"},
+    "editevent": {"choose", "what", "time", "end", "place", "confirm", "photo", "photo_text"},
     "attendees": {"choose", "list", "write", "task_choose", "tick"},
     "copyevent": {
         "choose",
@@ -512,6 +512,17 @@ COPY_TARGETS: dict[str, Target] = {
         ),
         ("coorganisers", "add"),
     ),
+    "editevent:photo_text": Target(
+        coordinator_script(
+            *new_event_until("preview"),
+            "tap:publish",
+            "/retarrangement",
+            "tap#1",
+            "tap:photo",
+            then_state="photo_text",
+        ),
+        ("editevent", "photo_text"),
+    ),
     "checkin:choose": Target(near_start("/her"), ("checkin", "choose")),
     "attendees:tick": Target(
         near_start("/deltagere", "tap#1", "tap:tick", as_coordinator=True), ("attendees", "tick")
@@ -622,6 +633,7 @@ TARGETS: dict[str, Target] = {
             ("editevent", "end", ("/retarrangement", "tap#1", "tap:time", "søndag kl 10")),
             ("editevent", "place", ("/retarrangement", "tap#1", "tap:place")),
             ("editevent", "confirm", ("/retarrangement", "tap#1", "tap:place", "Engen")),
+            ("editevent", "photo", ("/retarrangement", "tap#1", "tap:photo")),
             ("attendees", "choose", ("/deltagere",)),
             ("attendees", "list", ("/deltagere", "tap#1")),
             ("attendees", "write", ("/deltagere", "tap#1", "tap:write")),
