@@ -98,7 +98,7 @@ VALID_STATES: dict[str, set[str]] = {
     "cancelevent": {step.value for step in CancelStep},
     "eventqr": {"choose"},
     "offer": {"menu", "text", "kind", "area", "when", "one"},
-    "offers": {"kind", "area", "list"},
+    "offers": {"kind", "area", "list", "write"},
     "myinitiatives": {"choose", "view", "write"},
     "snaplog": {"collect", "snapconsent"},
     "initiatives": {"back_note", "back_wider", "hide_reason"},
@@ -374,6 +374,16 @@ TASKS_TARGETS: dict[str, Target] = {
 
 
 A_SAVED_OFFER = ("/tilbyd", "Jeg kan bage kage", "tap#1", "tap:anywhere", "tap:skip")
+
+
+def after_anothers_offer(*steps: str) -> Driver:
+    """Someone else has offered to bake a cake; then a coordinator's `steps`."""
+
+    async def drive(chat: Chat, user: str) -> None:
+        await coordinator_script(*A_SAVED_OFFER, coordinator=False)(chat, f"{user}-ib")
+        await coordinator_script(*steps)(chat, user)
+
+    return drive
 
 
 def moderating(*taps: str) -> Driver:
@@ -659,6 +669,9 @@ TARGETS: dict[str, Target] = {
     "offers:area": Target(coordinator_script("/tilbud", "tap:all"), ("offers", "area")),
     "offers:list": Target(
         coordinator_script("/tilbud", "tap:all", "tap:anywhere"), ("offers", "list")
+    ),
+    "offers:write": Target(
+        after_anothers_offer("/tilbud", "tap:all", "tap:anywhere", "tap#1"), ("offers", "write")
     ),
     **{
         f"myinitiatives:{state}": Target(
