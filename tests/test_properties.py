@@ -95,6 +95,7 @@ VALID_STATES: dict[str, set[str]] = {
     },
     "coorganisers": {"choose", "list", "add"},
     "checkin": {"choose"},
+    "admin": {"menu", "coordinators"},
     "cancelevent": {step.value for step in CancelStep},
     "eventqr": {"choose"},
     "offer": {"menu", "text", "kind", "area", "when", "one"},
@@ -129,6 +130,8 @@ def states_of(flow: str) -> set[str]:
     questions = getattr(ROUTER._engine.flow(flow), "questions", None)
     return set(questions) if questions is not None else VALID_STATES[flow]
 
+
+ADMINS = 400  # more than the examples of one target
 
 # PostgreSQL runs fewer: it is there for what only PostgreSQL refuses (a NUL in text, say)
 EXAMPLES_PER_STATE = {"sqlite": 20, "postgres": 8}
@@ -245,6 +248,7 @@ class Target:
     drive: Driver
     state: tuple[str, str] | None  # (flow, state) of the conversation, or None
     may_change: frozenset[str] = frozenset()  # what a plain answer here may change
+    admin: bool = False  # driven there as one of the harness's admins
 
 
 NEW_EVENT_STEPS = {
@@ -532,6 +536,12 @@ COPY_TARGETS: dict[str, Target] = {
             then_state="photo_text",
         ),
         ("editevent", "photo_text"),
+    ),
+    "admin:menu": Target(after_onboarding("/administrer"), ("admin", "menu"), admin=True),
+    "admin:coordinators": Target(
+        after_onboarding("/administrer", taps=("coordinators",)),
+        ("admin", "coordinators"),
+        admin=True,
     ),
     "checkin:choose": Target(near_start("/her"), ("checkin", "choose")),
     "attendees:tick": Target(
@@ -911,6 +921,7 @@ class Harness:
         self.transport = transport
         self.chat = Chat(app, transport)
         self._users = itertools.count(1)
+        self._admins = itertools.count(1)  # a fresh admin for each example that needs one
         self._current: str | None = None
         self.boundary_hits: list[Inbound] = []
 
@@ -918,7 +929,7 @@ class Harness:
     async def start(cls, database_url: str) -> Harness:
         config = Settings(
             database_url=database_url,
-            admins=["fake:admin"],
+            admins=["fake:admin", *(f"fake:admin{n}" for n in range(1, ADMINS + 1))],
             _env_file=None,  # type: ignore[call-arg]
         )
         transport = RecordingTransport()
@@ -939,7 +950,7 @@ class Harness:
 
     async def user_in(self, name: str, target: Target) -> str:
         if self._current is None:
-            user = f"u{next(self._users)}"
+            user = f"admin{next(self._admins)}" if target.admin else f"u{next(self._users)}"
             await target.drive(self.chat, user)
             reached = await snapshot(self.chat, user)
             reached_state = (reached.flow, reached.state) if reached else None
