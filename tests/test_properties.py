@@ -70,7 +70,7 @@ VALID_STATES: dict[str, set[str]] = {
     "topics": {step.value for step in topics_admin.Step},
     "tasks": {step.value for step in TasksStep},
     "editevent": {"choose", "what", "time", "end", "place", "confirm", "photo", "photo_text"},
-    "attendees": {"choose", "list", "write", "task_choose", "tick"},
+    "attendees": {"choose", "list", "write", "task_choose", "task_write", "tick"},
     "copyevent": {
         "choose",
         "when",
@@ -96,6 +96,8 @@ VALID_STATES: dict[str, set[str]] = {
     "coorganisers": {"choose", "list", "add"},
     "checkin": {"choose"},
     "admin": {"menu", "coordinators"},
+    "report": {"choose"},
+    "link": {"where"},
     "cancelevent": {step.value for step in CancelStep},
     "eventqr": {"choose"},
     "offer": {"menu", "text", "kind", "area", "when", "one"},
@@ -434,6 +436,42 @@ def at_feedback(*steps: str) -> Driver:
     return drive
 
 
+def with_a_task_taken(*steps: str) -> Driver:
+    """The driven coordinator's event has a task ("medbring suppe") that a citizen coming
+    has taken; then the coordinator's `steps`."""
+    order = list(NEW_EVENT_STEPS)
+    rest = tuple(
+        step for name in order[order.index("tasks") + 1 :] for step in NEW_EVENT_STEPS[name]
+    )
+
+    async def drive(chat: Chat, user: str) -> None:
+        citizen = f"{user}-ann"
+        await after_onboarding()(chat, citizen)
+        publish = (*new_event_until("tasks"), "medbring suppe", *rest, "tap:publish")
+        await coordinator_script(*publish)(chat, user)
+        await chat.deliver_outbox()
+        for tap in ("yes", "tasks", 1):
+            await chat.tap(citizen, tap)
+        await coordinator_script(*steps)(chat, user)
+
+    return drive
+
+
+def linked_from_another_app() -> Driver:
+    """The driven person writes the code their other app was given (/link there, /forbind
+    here), so both are one person now and the bot asks which app to use."""
+
+    async def drive(chat: Chat, user: str) -> None:
+        other = f"{user}-other"
+        await after_onboarding()(chat, other)
+        [message] = [m for m in await chat.say(other, "/link") if "/forbind" in m.text]
+        code = message.text.split("/forbind ", 1)[1].split()[0]
+        await after_onboarding()(chat, user)
+        await chat.say(user, f"/forbind {code}")
+
+    return drive
+
+
 def near_start(*steps: str, as_coordinator: bool = False) -> Driver:
     """Two events starting in half an hour, a citizen coming to both; the driven user is
     that citizen, or (`as_coordinator`) the first event's coordinator; then `steps`
@@ -543,6 +581,15 @@ COPY_TARGETS: dict[str, Target] = {
         ("admin", "coordinators"),
         admin=True,
     ),
+    "attendees:task_write": Target(
+        with_a_task_taken("/deltagere", "tap#1", "tap:writetask", "tap#1"),
+        ("attendees", "task_write"),
+    ),
+    "report:choose": Target(
+        coordinator_script(*new_event_until("preview"), "tap:publish", "/rapport"),
+        ("report", "choose"),
+    ),
+    "link:where": Target(linked_from_another_app(), ("link", "where"), frozenset({"status"})),
     "checkin:choose": Target(near_start("/her"), ("checkin", "choose")),
     "attendees:tick": Target(
         near_start("/deltagere", "tap#1", "tap:tick", as_coordinator=True), ("attendees", "tick")
