@@ -160,7 +160,7 @@ async def floor_insert(path: Path, count: int) -> float:
     now = SystemClock().now().isoformat()
     rows = [
         (f"floor:{i}", 1, PLATFORM, str(i), str(i), "floor", "rem:1", payload, "pending")
-        + (0, 0, now, now, now)
+        + (0, 0, now, now, now, now)
         for i in range(count)
     ]
     async with aiosqlite.connect(path) as db:
@@ -170,8 +170,8 @@ async def floor_insert(path: Path, count: int) -> float:
         await db.execute("BEGIN IMMEDIATE")
         await db.executemany(
             "INSERT INTO outbox (dedupe_key, person_id, platform, chat_id, user_id, kind, batch,"
-            " payload, status, attempts, deferrals, next_attempt_at, expires_at, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " payload, status, attempts, deferrals, next_attempt_at, queued_at, expires_at,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         await db.commit()

@@ -17,6 +17,12 @@ the wire, from the fake's record of arrivals:
 Baseline in the same run: what a user would pick instead, plain python-telegram-bot with its
 `AIORateLimiter` (30/s overall, 20/min a group, 3 retries after a 429) sending the same
 messages to the same chats on a fresh fake, all at once through `asyncio.gather`.
+
+The fake runs in a process of its own (`tests/fake_api_process.py`), as Telegram does: in the
+sender's process its arrival stamps wait whenever the sender's event loop is late, and a
+request stamped 40-80 ms late still counts in the platform's window when the 31st request
+of that second arrives on time, so the fake refuses what Telegram would have taken.
+`--same-process` runs it in this process instead, to compare.
 """
 
 from __future__ import annotations
@@ -27,8 +33,10 @@ import contextlib
 import logging
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from telegram import Bot
 from telegram.error import RetryAfter
@@ -43,6 +51,7 @@ from storage.clock import SystemClock
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head_async
 from storage.unit_of_work import UnitOfWorkFactory
+from tests.fake_api_process import FakeAPIProcess
 from tests.fake_api_wire import FloodControl, Wire, is_group, largest_in_window, smallest_gap
 from tests.fault_transport import enqueue_broadcast, seed_people
 from tests.telegram_fake_api import FakeBotAPI
@@ -96,18 +105,57 @@ def figures(wire: Wire, seconds: float) -> Figures:
     )
 
 
-async def _until_arrived(fake: FakeBotAPI, count: int, patience: float) -> None:
+class Platform(Protocol):
+    """The fake Bot API as the benchmark sees it, in this process or in its own."""
+
+    url: str
+
+    async def arrived(self) -> int: ...
+    async def wire(self) -> Wire: ...
+
+
+class _InProcess:
+    def __init__(self, fake: FakeBotAPI) -> None:
+        self.fake = fake
+        self.url = fake.url
+
+    async def arrived(self) -> int:
+        return sum(len(items) for items in self.fake.wire.arrived.values())
+
+    async def wire(self) -> Wire:
+        return self.fake.wire
+
+
+@contextlib.asynccontextmanager
+async def platform(limit: int, seed: int, *, same_process: bool) -> AsyncIterator[Platform]:
+    """A fresh fake Bot API: 50-150 ms a request, Telegram's flood control at `limit`."""
+    if same_process:
+        fake = FakeBotAPI(flood=FloodControl(per_second=limit), latency=(0.05, 0.15), seed=seed)
+        await fake.start()
+        try:
+            yield _InProcess(fake)
+        finally:
+            await fake.stop()
+    else:
+        async with FakeAPIProcess(flood=limit, latency_ms=(50, 150), seed=seed) as separate:
+            yield separate
+
+
+async def _until_arrived(fake: Platform, count: int, patience: float) -> None:
     deadline = time.monotonic() + patience
-    while sum(len(a) for a in fake.wire.arrived.values()) < count:
+    while await fake.arrived() < count:
         if time.monotonic() > deadline:
             raise TimeoutError("the broadcast did not finish")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
 
 
-async def ours(chats: list[str], limit: int, seed: int) -> Figures:
+async def ours(chats: list[str], limit: int, seed: int, *, same_process: bool = False) -> Figures:
     """The real outbox worker and Telegram transport (PTB underneath, our limiter)."""
-    fake = FakeBotAPI(flood=FloodControl(per_second=limit), latency=(0.05, 0.15), seed=seed)
-    await fake.start()
+    async with platform(limit, seed, same_process=same_process) as fake:
+        return await _ours(fake, chats, limit)
+
+
+async def _ours(fake: Platform, chats: list[str], limit: int) -> Figures:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'broadcast.db'}"
         await upgrade_to_head_async(url)
@@ -139,17 +187,21 @@ async def ours(chats: list[str], limit: int, seed: int) -> Figures:
             seconds = time.perf_counter() - started
             await worker.stop()
             await running
-            return figures(fake.wire, seconds)
+            return figures(await fake.wire(), seconds)
         finally:
             await transport.application.shutdown()
             await engine.dispose()
-            await fake.stop()
 
 
-async def plain_ptb(chats: list[str], limit: int, seed: int) -> Figures:
+async def plain_ptb(
+    chats: list[str], limit: int, seed: int, *, same_process: bool = False
+) -> Figures:
     """What a user would write: PTB's own AIORateLimiter, everything handed to it at once."""
-    fake = FakeBotAPI(flood=FloodControl(per_second=limit), latency=(0.05, 0.15), seed=seed)
-    await fake.start()
+    async with platform(limit, seed, same_process=same_process) as fake:
+        return await _plain_ptb(fake, chats, limit)
+
+
+async def _plain_ptb(fake: Platform, chats: list[str], limit: int) -> Figures:
     # it logs every message it gives up on with a traceback; the figures count them
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     limiter = AIORateLimiter(
@@ -167,10 +219,9 @@ async def plain_ptb(chats: list[str], limit: int, seed: int) -> Figures:
 
         await asyncio.gather(*(send(chat) for chat in chats))
         seconds = time.perf_counter() - started
-        return figures(fake.wire, seconds)
+        return figures(await fake.wire(), seconds)
     finally:
         await bot.shutdown()
-        await fake.stop()
 
 
 def show(name: str, f: Figures, limit: int) -> None:
@@ -188,16 +239,19 @@ async def run(
     seed: int,
     group_queue: int = GROUP_QUEUE,
     repeated: int = REPEATED_CHATS,
+    *,
+    same_process: bool = False,
 ) -> int:
     chats = plan(messages, group_queue, repeated)
+    where = "in this process" if same_process else "in its own process"
     print(
         f"broadcast_wire: {len(chats):,} messages ({group_queue} to one group, "
-        f"{repeated} private chats × 3), limit {limit}/s, fake Bot API 50-150 ms with "
-        "Telegram's flood control",
+        f"{repeated} private chats × 3), limit {limit}/s, fake Bot API ({where}) 50-150 ms "
+        "with Telegram's flood control",
         flush=True,
     )
-    mine = await ours(chats, limit, seed)
-    base = await plain_ptb(chats, limit, seed)
+    mine = await ours(chats, limit, seed, same_process=same_process)
+    base = await plain_ptb(chats, limit, seed, same_process=same_process)
     print(f"  {'':<22} {'429s':>5}  {'max in 1 s':>9}  {'private gap':>11}  {'rate÷limit':>9}  "
           f"{'group 1 min':>10}  {'arrived':>7}  {'time':>8}")  # fmt: skip
     show("tæl mig med (worker)", mine, limit)
@@ -221,8 +275,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=1500)
     parser.add_argument("--limit", type=int, default=30, help="Telegram's, and ours, a second")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--same-process", action="store_true", help="the fake Bot API in this process"
+    )
     args = parser.parse_args(argv)
-    return asyncio.run(run(args.messages, args.limit, args.seed))
+    return asyncio.run(run(args.messages, args.limit, args.seed, same_process=args.same_process))
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ def build_flows(settings: Settings) -> list[Flow]:
         Rsvp(),
         MyEvents(),
         Attendees(bot_username=bot_username),
-        EditEvent(),
+        EditEvent(photos=settings.feedback_options()),
         CancelEvent(),
         CopyEvent(
             bot_username=bot_username,

@@ -418,28 +418,45 @@ class DeliveryWorker:
     async def _attempting(self, message_id: int, *, claimed: bool) -> bool:
         """Record one row as on the wire; rows that get their slots together share the
         commit (whoever takes the lock writes every mark waiting by then)."""
-        marked = asyncio.get_running_loop().create_future()
+        marked: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._marks.append((message_id, claimed, marked))
-        async with self._db_lock:
-            marks, self._marks = self._marks, []
-            if marks:
+        # Once another's commit has written our mark, go: waiting on for the lock (behind
+        # claims and outcomes) would only keep the row "attempting" longer before its
+        # request, and a crash meanwhile would call it unknown for nothing.
+        acquiring = asyncio.ensure_future(self._db_lock.acquire())
+        try:
+            await asyncio.wait((acquiring, marked), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not acquiring.done():
+                acquiring.cancel()
+            elif not acquiring.cancelled() and acquiring.exception() is None:
                 try:
-                    async with self._uow() as uow:
-                        got = await uow.delivery.attempt(
-                            [m for m, was_claimed, _ in marks if was_claimed],
-                            [m for m, was_claimed, _ in marks if not was_claimed],
-                            self._lease_now(),
-                        )
-                        await uow.commit()
-                except Exception as exc:
-                    for _, _, future in marks:
-                        if not future.done():
-                            future.set_exception(exc)
-                else:
-                    for row_id, _, future in marks:
-                        if not future.done():
-                            future.set_result(row_id in got)
+                    await self._write_marks()
+                finally:
+                    self._db_lock.release()
         return bool(await marked)
+
+    async def _write_marks(self) -> None:
+        """Every mark waiting by now, in one commit (the caller holds the lock)."""
+        marks, self._marks = self._marks, []
+        if not marks:
+            return
+        try:
+            async with self._uow() as uow:
+                got = await uow.delivery.attempt(
+                    [m for m, was_claimed, _ in marks if was_claimed],
+                    [m for m, was_claimed, _ in marks if not was_claimed],
+                    self._lease_now(),
+                )
+                await uow.commit()
+        except Exception as exc:
+            for _, _, future in marks:
+                if not future.done():
+                    future.set_exception(exc)
+        else:
+            for row_id, _, future in marks:
+                if not future.done():
+                    future.set_result(row_id in got)
 
     def _lease_now(self) -> Lease | None:
         return None if self.lease is None else self.lease.current()

@@ -205,6 +205,7 @@ class OutcomeRecorder:
                     result.error or "",
                     attempts=message.attempts - 1,  # being told to wait is not a failure
                     deferrals=deferrals,
+                    keep_place=True,
                 )
         else:  # FAILED, UNKNOWN
             await outbox.mark_final(message.id, outcome.value, result.error)

@@ -14,16 +14,28 @@ interface stays the same for every caller); its first request counts in its chat
 
 Replies come first. A reply is an urgent push: while it waits for its slot, a slot is held
 back for it from everything else, so broadcasts use what replies leave; and while people are
-writing, everything else leaves a tenth of the window free, so a reply seldom waits for a
-window that a broadcast has filled. It keeps its chat's
-window like any message (Telegram answers a second message within a second to one private
+writing, everything else leaves a twentieth of the window free, so a reply seldom waits for a
+window that a broadcast has filled. And the other messages go out evenly spaced (`ready`),
+at the window's rate, or while people write at the rate the replies of the last second and
+that reserve leave: sent as soon as slots free up they would bunch, a bunch frees its slots
+together a second later, and between bunches a full window would keep a reply waiting for
+most of a second; evenly spaced, a slot frees up every 1/limit seconds. A reply keeps its
+chat's window like any message (Telegram answers a second message within a second to one private
 chat with 429), which costs a wait only when that chat had a message in the last second.
+
+A request can leave later than its slot: between the slot and its body reaching the
+socket the process may not get the CPU (40-80 ms, now and then, on a busy machine). A
+window that kept the slot's time would then let the 31st request of that second out on
+time while the late one still counts at the platform: a 429 that pauses every send. So
+the transport reports when the request has been written (`request_written`, from the HTTP
+client's trace) and a request that left noticeably late counts from then instead.
 
 Times come from a `Sleeper`, so tests run the limiter on a frozen clock.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
@@ -44,10 +56,25 @@ MARGIN = 0.035
 GROUP_MARGIN = 1.0
 REPLY_WATCH = 0.005  # seconds; how often others look again while replies hold slots back
 # While people are writing (a reply went out in the last REPLY_RECENT seconds), everything
-# else leaves a tenth of the platform's window free, so the next reply finds a slot at once
-# instead of waiting up to a second for a full window to empty; a broadcast alone uses all.
-REPLY_RESERVE_SHARE = 0.1
+# else leaves a twentieth of the platform's window free (at least one slot), so the next
+# reply finds a slot at once; a broadcast alone uses all. (A tenth, 3 of 30, cost the
+# broadcast 2 of the 20 a second that 10 replies leave, and with the broadcast evenly
+# spaced replies did not need it: p99 of their wait 0 ms with one slot.)
+REPLY_RESERVE_SHARE = 0.05
 REPLY_RECENT = 10.0
+# A request written this much after its slot counts from when it was written (less is
+# within what the margin covers, and not worth moving it in the windows).
+LATE_WRITE = 0.005
+# Seconds the even pacing of non-replies may fall behind and then catch up: a wake-up a
+# few milliseconds late (an event loop is no metronome) costs no turn, and at thousands a
+# second the turns are shorter than a loop's round.
+CATCH_UP = 0.010
+# Below this many seconds between turns (over 50 a second) the window alone paces: each
+# paced turn is a commit of its own (the row's attempting mark; bunched rows share one),
+# and the senders waiting for their turns wake each other for nothing. At 100 a second on
+# SQLite that cost 13 % of the rate, at 2,000 a second 5 %; Telegram's 30 and Matrix's few
+# a second are paced.
+FINEST_PACE = 0.020
 SMALL = 32  # windows with a limit up to this keep their times in a list
 SWEEP_AT = 256  # chats tracked before the idle ones are forgotten (then twice the live ones)
 SWEEP_EVERY = 1.0  # seconds; idle chats are forgotten at least this often
@@ -97,6 +124,15 @@ class SlidingWindow:
 
     def record(self, now: float) -> None:
         self._times.append(now)
+
+    def move(self, recorded: float, actual: float) -> None:
+        """An event recorded at `recorded` happened at `actual` (later): count it from then."""
+        times = self._times
+        try:
+            times.remove(recorded)
+        except ValueError:
+            return  # already out of the window
+        bisect.insort(times, actual)
 
     def idle(self, now: float) -> bool:
         self._prune(now)
@@ -157,6 +193,23 @@ class SharedSlots(Protocol):
 
 
 _current_push: ContextVar[Push | None] = ContextVar("current_push", default=None)
+# The slot the current task's request took last, until its request has been written:
+# (limiter, when, the chat whose window it counts in).
+_open_slot: ContextVar[tuple[RateLimiter, float, str | None] | None] = ContextVar(
+    "open_slot", default=None
+)
+
+
+def request_written() -> None:
+    """The request the current task took its slot for has been written to the socket (the
+    Telegram transport calls this from the HTTP client's trace). If that was noticeably
+    after the slot, it counts in the windows from now, when it really left."""
+    slot = _open_slot.get()
+    if slot is None:
+        return
+    _open_slot.set(None)
+    limiter, taken_at, chat_id = slot
+    limiter._written(taken_at, chat_id)
 
 
 class Push:
@@ -222,7 +275,10 @@ class RateLimiter:
         self._urgent = 0
         self._reserve = max(1, int(limits.per_second * REPLY_RESERVE_SHARE))
         self._last_reply = float("-inf")
+        self._replies = SlidingWindow(limits.per_second, 1.0)  # replies of the last second
+        self._next_turn = float("-inf")  # when the next message that is not a reply may go
         self._shared: SharedSlots | None = None
+        self.late_writes = 0  # requests written LATE_WRITE or more after their slot
 
     def share(self, budget: SharedSlots) -> None:
         """Several processes send for this platform: every request also takes a slot of
@@ -329,6 +385,30 @@ class RateLimiter:
             delay = max(delay, self.chat_delay(push.chat_id))
         return delay
 
+    def _pace(self) -> float:
+        """Seconds between two messages that are not replies: the window spread evenly
+        over what the replies of the last second and the reserve leave while people
+        write, over all of it otherwise."""
+        share = self.limits.per_second
+        if reserve := self._reply_reserve():
+            replies = self._replies.limit - self._replies.available(self._now())
+            share = max(1, share - reserve - replies)
+        # (without the margin: the grid then runs a hair ahead of the window, and the
+        # window, not a late wake-up, sets the pace)
+        return self._overall.period / share
+
+    def _paced_delay(self, push: Push) -> float:
+        """Seconds until a message that is not a reply may take its turn."""
+        if push.urgent or not push.pending or self._pace() < FINEST_PACE:
+            return 0.0
+        return self._next_turn - self._now()
+
+    def _book_turn(self) -> None:
+        # On a grid, so a late wake-up does not slow the whole broadcast down: the grid may
+        # fall up to CATCH_UP behind and catch up; after a pause it restarts from there
+        # (no burst of what the pause held up).
+        self._next_turn = max(self._next_turn, self._now() - CATCH_UP) + self._pace()
+
     def _reply_reserve(self) -> int:
         """Slots left free for replies: some while people are writing, none otherwise."""
         if self._now() - self._last_reply < REPLY_RECENT:
@@ -339,13 +419,27 @@ class RateLimiter:
         first = push is not None and push.pending
         if first and push is not None and push.urgent:
             self._last_reply = self._now()
+            self._replies.record(self._last_reply)
         self._record(push.chat_id if push is not None and first else None)
         if push is not None:
             push.settle()
 
+    def _written(self, taken_at: float, chat_id: str | None) -> None:
+        now = self._now()
+        if now - taken_at < LATE_WRITE:
+            return
+        self.late_writes += 1
+        self._overall.move(taken_at, now)
+        if self._spacing is not None:
+            self._spacing.move(taken_at, now)
+        window = None if chat_id is None else self._chats.get(chat_id)
+        if window is not None:
+            window.move(taken_at, now)
+
     def _record(self, chat_id: str | None) -> None:
         """A send now: in the platform's window, and in the chat's when `chat_id` is given."""
         now = self._now()
+        _open_slot.set((self, now, chat_id))
         self._overall.record(now)
         if self._spacing is not None:
             self._spacing.record(now)
@@ -357,9 +451,13 @@ class RateLimiter:
 
     async def ready(self, push: Push) -> None:
         """Wait until `push`'s first request could take its slot, without taking it: the
-        caller then records that the message goes on the wire, and sends."""
-        while (delay := self._request_delay(push)) > 0:
+        caller then records that the message goes on the wire, and sends. A message that
+        is not a reply books its paced turn here (see the module's docstring), so those
+        waiting together do not all go on the wire at once and then wait there."""
+        while (delay := max(self._request_delay(push), self._paced_delay(push))) > 0:
             await self._sleeper.sleep(self._nap(push, delay))
+        if not push.urgent and push.pending and self._pace() >= FINEST_PACE:
+            self._book_turn()
 
     async def before_request(self) -> None:
         """Wait for, and take, the slot of the request about to be made. Transports call it

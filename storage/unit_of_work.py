@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from functools import cached_property
 from types import TracebackType
 
@@ -41,6 +42,8 @@ from storage.repositories.transport_state import TransportStateRepository
 from storage.repositories.workers import WorkerRegistry
 
 log = logging.getLogger(__name__)
+
+AFTER_COMMIT = "after_commit"  # `Session.info` key: what `UnitOfWork.after_commit` queued
 
 
 class UnitOfWork:
@@ -207,6 +210,12 @@ class UnitOfWork:
         same transaction."""
         await self.session.flush()
 
+    def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run `action` once this transaction has committed (removing a file its rows no
+        longer name: never I/O inside the transaction, never for one rolled back). A failing
+        action is logged; the commit stands."""
+        self.session.info.setdefault(AFTER_COMMIT, []).append(action)
+
     async def commit(self) -> None:
         await self.session.commit()
         if self.session.info.pop(CLEAN_FILE_AFTER_COMMIT, False):
@@ -215,9 +224,15 @@ class UnitOfWork:
             outcome = await checkpoint_wal(engine)
             if outcome is not None and outcome[0]:
                 log.info("database: the log checkpoint after a forget waits for a reader")
+        for action in self.session.info.pop(AFTER_COMMIT, []):
+            try:
+                await action()
+            except Exception:
+                log.exception("an action after a commit failed")
 
     async def rollback(self) -> None:
         await self.session.rollback()
+        self.session.info.pop(AFTER_COMMIT, None)
 
 
 _REPOSITORIES = tuple(

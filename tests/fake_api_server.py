@@ -6,7 +6,9 @@
 Prints its URL (the bot's `TMM_TELEGRAM_API_BASE_URL`); every message that arrives is
 appended to `--arrivals` as a JSON line (chat, method, text, monotonic time) as it arrives,
 so what reached the platform is known even if the bot is killed. `POST /_control/update`
-with an update's JSON hands it to the bot's next getUpdates.
+with an update's JSON hands it to the bot's next getUpdates; `GET /_control/wire` answers
+with every arrival (`[time, method, text]` per chat) and every refusal (times per chat), and
+`GET /_control/arrived` with how many messages have arrived.
 """
 
 from __future__ import annotations
@@ -42,7 +44,19 @@ async def serve(args: argparse.Namespace) -> None:
         update: dict[str, Any] = await request.json()
         return web.json_response({"update_id": fake.push_update(update)})
 
+    async def wire(request: web.Request) -> web.Response:
+        arrived = {
+            chat: [[a.at, a.method, a.text] for a in items]
+            for chat, items in fake.wire.arrived.items()
+        }
+        return web.json_response({"arrived": arrived, "refused": fake.wire.refused})
+
+    async def count(request: web.Request) -> web.Response:
+        return web.json_response(sum(len(items) for items in fake.wire.arrived.values()))
+
     control.router.add_post("/update", push)
+    control.router.add_get("/wire", wire)
+    control.router.add_get("/arrived", count)
     url = await fake.start(port=args.port, extra={"/_control/": control})
     print(url, flush=True)
     await asyncio.Event().wait()

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.transports.matrix import KEYCAPS, render_text
 from conversations.events.rules.series import Repeat, invite_at, meetings
 from storage.models import Event, OutboxMessage
 from tests.fakes import Chat
@@ -39,6 +40,9 @@ async def test_a_copy_asks_only_the_new_time_and_keeps_everything_else(chat: Cha
     asked = chat.last_question("kim")
     assert asked.text == "Kun denne ene gang, eller igen og igen?"
     assert [c.label for c in asked.choices][:2] == ["Kun denne gang", "Hver uge"]
+    # a numbered list (Matrix, the console) must not show the number twice ("1. 1️⃣ ...")
+    assert "1. 1️⃣" not in render_text(asked)
+    assert not any(c.emoji in KEYCAPS for c in asked.choices)
     await chat.tap("kim", "once")
     preview = chat.last_question("kim")
     assert "Skovtur med suppe" in preview.text

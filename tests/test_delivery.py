@@ -306,3 +306,47 @@ async def test_a_chat_ref_reaches_the_transport_as_stored(db: Database, clock: F
     await make_worker(db, transport, clock).drain()
 
     assert seen == [ChatRef("telegram", people[0][2], people[0][1])]
+
+
+async def test_a_group_queued_before_a_large_private_backlog_gets_its_twenty_a_minute(
+    db: Database, clock: FrozenClock
+) -> None:
+    # Its rows wait while the one before them is on its way (one at a time per chat); once
+    # the group is free they must go before the 700 private messages queued after them, not
+    # behind the whole backlog.
+    group = await seed_people(db.uow, clock, 1, prefix="g", group_every=1)
+    group_id, group_user, group_chat = group[0]
+    await enqueue_broadcast(
+        db.uow,
+        [(group_id, group_user, group_chat)],
+        batch="bc:group",
+        text="til gruppen",
+    )
+    async with db.uow() as uow:
+        for n in range(1, 30):
+            await uow.outbox.enqueue(
+                dedupe_key=f"group:{n}",
+                person_id=group_id,
+                platform="telegram",
+                chat_id=group_chat,
+                user_id=group_user,
+                kind="notice",
+                payload=message_to_payload(OutMessage("til gruppen")),
+            )
+        await uow.commit()
+    backlog = await seed_people(db.uow, clock, 700, prefix="p")
+    await enqueue_broadcast(db.uow, backlog, batch="bc:private")
+    transport = FaultTransport(clock)
+
+    await make_worker(db, transport, clock).drain(follow_future=True)
+
+    group_times = transport.chat_times[group_chat]
+    assert len(group_times) == 30
+    first_minute = [t for t in group_times if t < group_times[0] + 60.0]
+    private_times = sorted(t for chat, times in transport.chat_times.items()
+                           if chat != group_chat for t in times)  # fmt: skip
+    assert len(private_times) == 700
+    # the backlog takes 28 s at 25 a second: the group got its 20 meanwhile, not after it
+    assert len(first_minute) == 20
+    assert group_times[19] < private_times[-1]
+    assert transport.violations == []

@@ -1,5 +1,6 @@
 """An invitation's photo as each platform shows it: on a real Synapse an m.image whose body
-is the text alternative, then the card with its reactions (answered by one); on Telegram
+is the text alternative, then the card with its reactions (answered by one), broadcast or
+opened by its link; on Telegram
 (the project's fake Bot API) the photo, then the card with its buttons (the message answers
 and changes edit); on the console the text alternative above the card."""
 
@@ -136,3 +137,44 @@ async def test_on_the_console_the_photo_is_its_text_alternative() -> None:
     assert "🖼 Tre mennesker ved et bål" in shown
     assert shown.index("🖼") < shown.index("🌿 Skovtur med suppe")
     assert "cover.png" not in shown  # no file name where a picture cannot be shown
+
+
+async def test_on_matrix_the_invitation_opened_by_its_link_comes_with_the_photo(
+    synapse: Synapse, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """`!start ev_…` from someone who came after publishing: the image with its text
+    alternative, then the card, whose reaction answers."""
+    fake = RecordingTransport()
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        coordinators=["fake:kim"],
+        media_path=tmp_path / "media",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    running = RunningBot(settings, matrix_config(synapse, tmp_path, request), extra=[fake])
+    await running.start()
+    app = running.app
+    assert app is not None
+    kim = Chat(app, fake)
+    bo = await Citizen.connect(synapse, "photolinkbo", tmp_path)
+    try:
+        await kim.onboard("kim", name="Kim")
+        app.snap_files.fetchers["fake"] = CountingFetcher(content=PNG)
+        event = await publish_with_photo(kim, says="Tre mennesker ved et bål")
+        await app.snap_files.drain()
+        room = await bo.open_dm(running.config.user_id, encrypted=False)
+        await onboard(bo, room)
+        image, card = await bo.ask(room, f"!start ev_{event.link_code}", 2)
+        assert image.msgtype == "m.image"
+        assert image.body == "Tre mennesker ved et bål"
+        assert await bo.download(image) == PNG
+        assert card.msgtype == "m.text"
+        assert card.body.startswith("🌿 Skovtur med suppe")
+        await bo.wait_until(lambda: "✅" in card.reactions, "the card's ✅ reaction")
+        before = len(bo.messages_in(room))
+        await bo.react(room, card.event_id, "✅")
+        [confirmed, *_] = await bo.replies(room, before)
+        assert "du er med" in confirmed.body
+    finally:
+        await bo.close()
+        await running.stop()

@@ -69,12 +69,39 @@ VALID_STATES: dict[str, set[str]] = {
     "coordinator": {step.value for step in coordinator_invite.Step},
     "topics": {step.value for step in topics_admin.Step},
     "tasks": {step.value for step in TasksStep},
-    "editevent": {"choose", "what", "time", "end", "place", "confirm"},
-    "attendees": {"choose", "list", "write", "task_choose"},
+    "editevent": {"choose", "what", "time", "end", "place", "confirm", "photo", "photo_text"},
+    "attendees": {"choose", "list", "write", "task_choose", "task_write", "tick"},
+    "copyevent": {
+        "choose",
+        "when",
+        "end",
+        "repeat",
+        "repeat_end",
+        "preview",
+        "change",
+        "title",
+        "text",
+        "place",
+        "capacity",
+        "tasks",
+        "audience",
+        "photo",
+        "photo_text",
+        "confirm_when",
+        "earlier",
+        "guests",
+        "pin",
+        "topics",
+    },
+    "coorganisers": {"choose", "list", "add"},
+    "checkin": {"choose"},
+    "admin": {"menu", "coordinators"},
+    "report": {"choose"},
+    "link": {"where"},
     "cancelevent": {step.value for step in CancelStep},
     "eventqr": {"choose"},
     "offer": {"menu", "text", "kind", "area", "when", "one"},
-    "offers": {"kind", "area", "list"},
+    "offers": {"kind", "area", "list", "write"},
     "myinitiatives": {"choose", "view", "write"},
     "snaplog": {"collect", "snapconsent"},
     "initiatives": {"back_note", "back_wider", "hide_reason"},
@@ -105,6 +132,8 @@ def states_of(flow: str) -> set[str]:
     questions = getattr(ROUTER._engine.flow(flow), "questions", None)
     return set(questions) if questions is not None else VALID_STATES[flow]
 
+
+ADMINS = 400  # more than the examples of one target
 
 # PostgreSQL runs fewer: it is there for what only PostgreSQL refuses (a NUL in text, say)
 EXAMPLES_PER_STATE = {"sqlite": 20, "postgres": 8}
@@ -221,6 +250,7 @@ class Target:
     drive: Driver
     state: tuple[str, str] | None  # (flow, state) of the conversation, or None
     may_change: frozenset[str] = frozenset()  # what a plain answer here may change
+    admin: bool = False  # driven there as one of the harness's admins
 
 
 NEW_EVENT_STEPS = {
@@ -352,6 +382,16 @@ TASKS_TARGETS: dict[str, Target] = {
 A_SAVED_OFFER = ("/tilbyd", "Jeg kan bage kage", "tap#1", "tap:anywhere", "tap:skip")
 
 
+def after_anothers_offer(*steps: str) -> Driver:
+    """Someone else has offered to bake a cake; then a coordinator's `steps`."""
+
+    async def drive(chat: Chat, user: str) -> None:
+        await coordinator_script(*A_SAVED_OFFER, coordinator=False)(chat, f"{user}-ib")
+        await coordinator_script(*steps)(chat, user)
+
+    return drive
+
+
 def moderating(*taps: str) -> Driver:
     """A coordinator at a citizen's new initiative, from the list of initiatives."""
     coordinator = coordinator_script("/initiativer", "tap#1", *taps)
@@ -396,7 +436,165 @@ def at_feedback(*steps: str) -> Driver:
     return drive
 
 
+def with_a_task_taken(*steps: str) -> Driver:
+    """The driven coordinator's event has a task ("medbring suppe") that a citizen coming
+    has taken; then the coordinator's `steps`."""
+    order = list(NEW_EVENT_STEPS)
+    rest = tuple(
+        step for name in order[order.index("tasks") + 1 :] for step in NEW_EVENT_STEPS[name]
+    )
+
+    async def drive(chat: Chat, user: str) -> None:
+        citizen = f"{user}-ann"
+        await after_onboarding()(chat, citizen)
+        publish = (*new_event_until("tasks"), "medbring suppe", *rest, "tap:publish")
+        await coordinator_script(*publish)(chat, user)
+        await chat.deliver_outbox()
+        for tap in ("yes", "tasks", 1):
+            await chat.tap(citizen, tap)
+        await coordinator_script(*steps)(chat, user)
+
+    return drive
+
+
+def linked_from_another_app() -> Driver:
+    """The driven person writes the code their other app was given (/link there, /forbind
+    here), so both are one person now and the bot asks which app to use."""
+
+    async def drive(chat: Chat, user: str) -> None:
+        other = f"{user}-other"
+        await after_onboarding()(chat, other)
+        [message] = [m for m in await chat.say(other, "/link") if "/forbind" in m.text]
+        code = message.text.split("/forbind ", 1)[1].split()[0]
+        await after_onboarding()(chat, user)
+        await chat.say(user, f"/forbind {code}")
+
+    return drive
+
+
+def near_start(*steps: str, as_coordinator: bool = False) -> Driver:
+    """Two events starting in half an hour, a citizen coming to both; the driven user is
+    that citizen, or (`as_coordinator`) the first event's coordinator; then `steps`
+    ("tap:<id>", "tap#<n>" or text) by the driven user."""
+
+    async def drive(chat: Chat, user: str) -> None:
+        citizen, coordinator = (f"{user}-ann", user) if as_coordinator else (user, f"{user}-kim")
+        await after_onboarding()(chat, citizen)
+        await coordinator_script(*new_event_until("preview"), "tap:publish")(chat, coordinator)
+        await coordinator_script(*new_event_until("preview"), "tap:publish")(chat, f"{user}-bo")
+        await chat.deliver_outbox()
+        invitations = [d.message for d in chat.transport.to(citizen) if d.message.prompt_id]
+        starts = []
+        for invitation in invitations:
+            assert invitation.prompt_id is not None
+            await chat.press(citizen, invitation.prompt_id, "yes")
+            async with chat.app.uow() as uow:
+                prompt = await uow.prompts.get(invitation.prompt_id)
+                assert prompt is not None
+                event = await uow.events.get(int(prompt.context["event_id"]))
+            assert event is not None
+            starts.append(event.starts_at)
+        assert isinstance(chat.app.clock, FrozenClock)
+        chat.app.clock.set(min(starts) - timedelta(minutes=30))
+        for step in steps:
+            if step.startswith("tap:"):
+                await chat.tap(user, step.removeprefix("tap:"))
+            elif step.startswith("tap#"):
+                await chat.tap(user, int(step.removeprefix("tap#")))
+            else:
+                await chat.say(user, step)
+
+    return drive
+
+
 PROFILE = frozenset({"consent", "display_name", "quiet", "topics"})
+
+COPY_UNTIL = {
+    "choose": ("/kopier",),
+    "when": ("tap#1",),
+    "end": ("næste lørdag kl 10",),
+    "repeat": ("tap:skip",),
+    "preview": ("tap:once",),
+}
+
+
+def copy_until(state: str) -> tuple[str, ...]:
+    """An event published, then /copy's messages until `state`."""
+    order = list(COPY_UNTIL)
+    steps = tuple(s for name in order[: order.index(state) + 1] for s in COPY_UNTIL[name])
+    return (*new_event_until("preview"), "tap:publish", *steps)
+
+
+COPY_TARGETS: dict[str, Target] = {
+    **{
+        f"copyevent:{state}": Target(coordinator_script(*copy_until(state)), ("copyevent", state))
+        for state in COPY_UNTIL
+    },
+    "copyevent:repeat_end": Target(
+        coordinator_script(*copy_until("repeat"), "tap:weekly"), ("copyevent", "repeat_end")
+    ),
+    "copyevent:change": Target(
+        coordinator_script(*copy_until("preview"), "tap:change"), ("copyevent", "change")
+    ),
+    **{
+        f"copyevent:{state}": Target(
+            coordinator_script(*copy_until("preview"), "tap:change", f"tap:{state}"),
+            ("copyevent", state),
+        )
+        for state in ("title", "text", "place", "capacity", "tasks", "audience", "photo")
+    },
+    # states only a draft of an earlier version (or a sub-question) is in
+    **{
+        f"copyevent:{state}": Target(
+            coordinator_script(*copy_until("preview"), then_state=state), ("copyevent", state)
+        )
+        for state in ("photo_text", "confirm_when", "earlier", "guests", "pin", "topics")
+    },
+    "coorganisers:choose": Target(
+        coordinator_script(*new_event_until("preview"), "tap:publish", "/medarrangoerer"),
+        ("coorganisers", "choose"),
+    ),
+    "coorganisers:list": Target(
+        coordinator_script(*new_event_until("preview"), "tap:publish", "/medarrangoerer", "tap#1"),
+        ("coorganisers", "list"),
+    ),
+    "coorganisers:add": Target(
+        coordinator_script(
+            *new_event_until("preview"), "tap:publish", "/medarrangoerer", "tap#1", "tap:add"
+        ),
+        ("coorganisers", "add"),
+    ),
+    "editevent:photo_text": Target(
+        coordinator_script(
+            *new_event_until("preview"),
+            "tap:publish",
+            "/retarrangement",
+            "tap#1",
+            "tap:photo",
+            then_state="photo_text",
+        ),
+        ("editevent", "photo_text"),
+    ),
+    "admin:menu": Target(after_onboarding("/administrer"), ("admin", "menu"), admin=True),
+    "admin:coordinators": Target(
+        after_onboarding("/administrer", taps=("coordinators",)),
+        ("admin", "coordinators"),
+        admin=True,
+    ),
+    "attendees:task_write": Target(
+        with_a_task_taken("/deltagere", "tap#1", "tap:writetask", "tap#1"),
+        ("attendees", "task_write"),
+    ),
+    "report:choose": Target(
+        coordinator_script(*new_event_until("preview"), "tap:publish", "/rapport"),
+        ("report", "choose"),
+    ),
+    "link:where": Target(linked_from_another_app(), ("link", "where"), frozenset({"status"})),
+    "checkin:choose": Target(near_start("/her"), ("checkin", "choose")),
+    "attendees:tick": Target(
+        near_start("/deltagere", "tap#1", "tap:tick", as_coordinator=True), ("attendees", "tick")
+    ),
+}
 
 TARGETS: dict[str, Target] = {
     "newcomer": Target(_nothing, None),
@@ -489,6 +687,7 @@ TARGETS: dict[str, Target] = {
     **NEW_EVENT_TARGETS,
     **INITIATIVE_TARGETS,
     **TASKS_TARGETS,
+    **COPY_TARGETS,
     **{
         f"{flow}:{state}": Target(
             coordinator_script(*new_event_until("preview"), "tap:publish", *then),
@@ -501,6 +700,7 @@ TARGETS: dict[str, Target] = {
             ("editevent", "end", ("/retarrangement", "tap#1", "tap:time", "søndag kl 10")),
             ("editevent", "place", ("/retarrangement", "tap#1", "tap:place")),
             ("editevent", "confirm", ("/retarrangement", "tap#1", "tap:place", "Engen")),
+            ("editevent", "photo", ("/retarrangement", "tap#1", "tap:photo")),
             ("attendees", "choose", ("/deltagere",)),
             ("attendees", "list", ("/deltagere", "tap#1")),
             ("attendees", "write", ("/deltagere", "tap#1", "tap:write")),
@@ -526,6 +726,9 @@ TARGETS: dict[str, Target] = {
     "offers:area": Target(coordinator_script("/tilbud", "tap:all"), ("offers", "area")),
     "offers:list": Target(
         coordinator_script("/tilbud", "tap:all", "tap:anywhere"), ("offers", "list")
+    ),
+    "offers:write": Target(
+        after_anothers_offer("/tilbud", "tap:all", "tap:anywhere", "tap#1"), ("offers", "write")
     ),
     **{
         f"myinitiatives:{state}": Target(
@@ -765,6 +968,7 @@ class Harness:
         self.transport = transport
         self.chat = Chat(app, transport)
         self._users = itertools.count(1)
+        self._admins = itertools.count(1)  # a fresh admin for each example that needs one
         self._current: str | None = None
         self.boundary_hits: list[Inbound] = []
 
@@ -772,7 +976,7 @@ class Harness:
     async def start(cls, database_url: str) -> Harness:
         config = Settings(
             database_url=database_url,
-            admins=["fake:admin"],
+            admins=["fake:admin", *(f"fake:admin{n}" for n in range(1, ADMINS + 1))],
             _env_file=None,  # type: ignore[call-arg]
         )
         transport = RecordingTransport()
@@ -793,7 +997,7 @@ class Harness:
 
     async def user_in(self, name: str, target: Target) -> str:
         if self._current is None:
-            user = f"u{next(self._users)}"
+            user = f"admin{next(self._admins)}" if target.admin else f"u{next(self._users)}"
             await target.drive(self.chat, user)
             reached = await snapshot(self.chat, user)
             reached_state = (reached.flow, reached.state) if reached else None

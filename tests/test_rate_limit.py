@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.rate_limit import MARGIN, RateLimiter, RateLimits, SlidingWindow, limits_for
+from bot.rate_limit import (
+    MARGIN,
+    RateLimiter,
+    RateLimits,
+    SlidingWindow,
+    limits_for,
+    request_written,
+)
 from bot.settings import ConfigurationError, load_settings
 from tests.fault_transport import max_in_window
 
@@ -143,7 +150,7 @@ def test_limits_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings(_env_file=None)
 
 
-async def test_while_people_write_a_broadcast_leaves_a_tenth_of_the_window_for_replies() -> None:
+async def test_while_people_write_a_broadcast_leaves_a_slot_of_the_window_for_replies() -> None:
     time = ManualTime()
     limiter = RateLimiter(RateLimits(per_second=30), time)
     for n in range(30):  # a broadcast alone may use the whole window
@@ -154,15 +161,83 @@ async def test_while_people_write_a_broadcast_leaves_a_tenth_of_the_window_for_r
     with limiter.push("person", urgent=True):
         await limiter.before_request()  # someone is writing
     started = time.now
-    for n in range(26):  # 1 reply + 26 = 27: three slots stay free
+    for n in range(28):  # 1 reply + 28 = 29: one slot stays free
         with limiter.push(f"c{n}"):
             await limiter.before_request()
     assert time.now == started
-    with limiter.push("c26"):
-        await limiter.before_request()  # the 28th waits for the window to move on
+    with limiter.push("c28"):
+        await limiter.before_request()  # the 30th waits for the window to move on
     assert time.now > started + 0.9
-    for n in range(3):  # replies find their slots at once
-        at = time.now
-        with limiter.push(f"p{n}", urgent=True):
+    at = time.now  # a reply finds its slot at once
+    with limiter.push("p", urgent=True):
+        await limiter.before_request()
+    assert time.now == at
+
+
+async def _turns(
+    limiter: RateLimiter, time: ManualTime, count: int, *, urgent_every: int = 0
+) -> list[float]:
+    """When each of `count` broadcast messages was let through `ready` (a reply between
+    every `urgent_every` of them)."""
+    times = []
+    for n in range(count):
+        if urgent_every and n % urgent_every == 0:
+            with limiter.push(f"person{n}", urgent=True) as reply:
+                await limiter.ready(reply)
+                await limiter.before_request()
+        with limiter.push(f"b{n}") as push:
+            await limiter.ready(push)
+            times.append(time.now)
             await limiter.before_request()
-        assert time.now == at
+    return times
+
+
+async def test_a_broadcast_goes_out_evenly_spaced_not_in_bunches() -> None:
+    # Sent the moment slots free up, 30 would go at once and free their slots together a
+    # second later; evenly spaced, a reply never finds the window full for long.
+    time = ManualTime()
+    limiter = RateLimiter(RateLimits(per_second=30), time)
+    times = await _turns(limiter, time, 90)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 1 / 30 / 2 - 1e-9  # never two at once
+    assert max_in_window(times, 0.1) <= 4
+    assert 88 / (times[-1] - times[0]) >= 0.95 * 30  # and still at the window's rate
+
+
+async def test_while_people_write_a_broadcast_is_paced_to_what_replies_leave() -> None:
+    time = ManualTime()
+    limiter = RateLimiter(RateLimits(per_second=30), time)
+    # about 10 replies a second: one before every second broadcast message
+    times = await _turns(limiter, time, 120, urgent_every=2)
+    rate = (len(times) - 61) / (times[-1] - times[60])
+    assert rate * 1.0001 >= 30 - 1 - 11  # what 10 a second (and the one slot) leave
+    assert rate <= 30 - 1 - 9  # replies of the last second are taken off its share
+
+
+async def test_a_request_written_late_counts_in_the_windows_from_when_it_was_written() -> None:
+    # The process did not get the CPU for 80 ms between the slot and the request's write:
+    # the platform saw it 80 ms late, so the slot that replaces it waits 80 ms longer.
+    time = ManualTime()
+    limiter = RateLimiter(RateLimits(per_second=2, private_per_second=1), time)
+    start = time.now
+    with limiter.push("1001"):
+        await limiter.before_request()
+        time.now += 0.080
+        request_written()
+    with limiter.push("1002"):
+        await limiter.before_request()
+        request_written()  # at once: nothing moves
+    assert limiter.late_writes == 1
+    assert limiter.platform_delay() == pytest.approx(1.0 + MARGIN, abs=1e-9)
+    assert limiter.chat_delay("1001") == pytest.approx(1.0 + MARGIN, abs=1e-9)
+    with limiter.push("1003"):
+        await limiter.before_request()
+    # the third waited for the late one's second (from its write), not its slot's
+    assert time.now == pytest.approx(start + 0.080 + 1.0 + MARGIN, abs=1e-9)
+
+
+async def test_a_request_written_without_a_slot_changes_nothing() -> None:
+    time = ManualTime()
+    limiter = RateLimiter(RateLimits(per_second=1), time)
+    request_written()
+    assert limiter.available() == 1

@@ -86,7 +86,11 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     world = await seed_world(
         tmp_path, invited=60, reminders_due=[soon], reminded_each=20, writers=10
     )
-    bot = BotProcess(fake.url, world, tmp_path, telegram_rate_per_second="30")
+    # Below the fake's 30/s: the fake stamps arrivals in this (test) process, and when the
+    # machine is loaded a stall here bunches its stamps (two 429s in one CI run at 30/s).
+    # This test counts what is lost or doubled; keeping exactly to the limit at the wire is
+    # measured by `benchmarks broadcast_wire`, with the fake in a process of its own.
+    bot = BotProcess(fake.url, world, tmp_path, telegram_rate_per_second="25")
     await bot.start()
     try:
         yield Rig(fake, world, bot, People(fake))

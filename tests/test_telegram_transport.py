@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram import Update
 
+from bot.rate_limit import RateLimiter, RateLimits
 from bot.settings import ConfigurationError, load_settings
+from bot.timing import RealSleeper
 from bot.transports.telegram import (
     MAX_TEXT,
     TelegramTransport,
@@ -19,7 +21,7 @@ from bot.transports.telegram import (
     menu_name,
     split_text,
 )
-from conversations.core.messages import Command, MediaKind, Membership
+from conversations.core.messages import ChatRef, Command, MediaKind, Membership, OutMessage
 from tests.telegram_fake_api import FakeBotAPI
 
 USER = {"id": 7, "is_bot": False, "first_name": "Ane", "language_code": "en"}
@@ -179,3 +181,24 @@ def test_the_menu_described_for_transports_gives_each_role_its_commands_in_order
             assert shown == [
                 menu_name(s.label(language), s.name) for s in registry.visible_to(role)
             ]
+
+
+async def test_the_limiter_hears_when_each_request_has_been_written(
+    transport: TelegramTransport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (bot/rate_limit.py: a request written late counts from its write, not its slot)
+    limiter = RateLimiter(RateLimits(per_second=30, private_per_second=1), RealSleeper())
+    transport.pace_with(limiter)
+    written: list[str | None] = []
+    original = RateLimiter._written
+
+    def heard(self: RateLimiter, taken_at: float, chat_id: str | None) -> None:
+        written.append(chat_id)
+        original(self, taken_at, chat_id)
+
+    monkeypatch.setattr(RateLimiter, "_written", heard)
+    for chat in ("7", "8"):
+        with limiter.push(chat):
+            await transport.send(ChatRef("telegram", chat, chat), OutMessage("Hej"))
+
+    assert written == ["7", "8"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -138,6 +139,9 @@ class OutMessage:
     # the platform's id of the message this one answers (what a tap on it chose), shown as
     # a reply to it where the platform has replies
     reply_to: str | None = None
+    # a stored photo sent before it, by reference (`PHOTO` in the outbox row: path, type and
+    # text alternative), so a row never holds the file's bytes; read just before the send
+    stored_photo: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +209,8 @@ def message_to_payload(message: OutMessage) -> dict[str, Any]:
         payload[EDIT_OF] = message.in_place_of
     if message.reply_to is not None:
         payload["reply_to"] = message.reply_to
+    if message.stored_photo is not None:
+        payload[PHOTO] = dict(message.stored_photo)
     if message.attachment is not None:
         payload["attachment"] = {
             "filename": message.attachment.filename,

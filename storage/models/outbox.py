@@ -8,6 +8,7 @@ from enum import IntEnum, StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import FORGET_ANONYMISE, FORGET_DELETE, Base
@@ -33,6 +34,13 @@ class Priority(IntEnum):
     NOTICE = 1
 
 
+def _queued_when_due(context: DefaultExecutionContext) -> datetime:
+    # (SQLAlchemy leaves this method unannotated)
+    parameters: dict[str, Any] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    queued: datetime = parameters["next_attempt_at"]
+    return queued
+
+
 def new_transaction_id() -> str:
     return secrets.token_hex(12)
 
@@ -50,7 +58,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         # in the due rows' order to the last column, so the worker's query is a walk along
         # it up to its limit whatever the statistics say (no sort of every pending row)
-        Index("ix_outbox_due", "status", "platform", "priority", "next_attempt_at", "id"),
+        Index("ix_outbox_due", "status", "platform", "priority", "queued_at", "id"),
         Index("ix_outbox_batch", "batch"),
     )
 
@@ -73,6 +81,12 @@ class OutboxMessage(Base):
     # Times the platform said "slow down" (retry_after): they postpone, not fail, the send.
     deferrals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime]
+    # The row's place in line among the due rows. It starts as its first `next_attempt_at`
+    # and stays when the row is only postponed because its chat was busy or the platform
+    # said "slow down", so it goes out the moment its chat is free instead of behind
+    # everything queued since; a retry after a failure moves it to the back. Never later
+    # than `next_attempt_at`, so the due query can stop its walk at "now".
+    queued_at: Mapped[datetime] = mapped_column(default=_queued_when_due)
     expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]

@@ -51,7 +51,9 @@ class DeliveryQueue:
         self._shared = session.get_bind().dialect.name == "postgresql"
 
     async def due(self, platform: str, now: datetime, limit: int) -> list[DueMessage]:
-        """Pending messages for a platform whose time has come, oldest first.
+        """Pending messages for a platform whose time has come, in their place in line
+        (`queued_at`: a row postponed while its chat was busy goes before what was queued
+        after it).
 
         Only what the worker needs to decide (not the payload), with whether the person
         has stopped or blocked the bot, so those rows can be closed without sending. The
@@ -80,9 +82,15 @@ class DeliveryQueue:
                 o.priority,
             )
             .where(
-                o.status == OutboxStatus.PENDING, o.platform == platform, o.next_attempt_at <= now
+                o.status == OutboxStatus.PENDING,
+                o.platform == platform,
+                # never later than next_attempt_at: this bounds the walk along the index to
+                # rows in line by now (rows for later are not walked), and what is in line
+                # but postponed is filtered out by the next condition
+                o.queued_at <= now,
+                o.next_attempt_at <= now,
             )
-            .order_by(o.priority, o.next_attempt_at, o.id)
+            .order_by(o.priority, o.queued_at, o.id)
             .limit(limit)
         )
         if self._shared:
@@ -293,14 +301,18 @@ class DeliveryQueue:
         *,
         attempts: int | None = None,
         deferrals: int | None = None,
+        keep_place: bool = False,
     ) -> bool:
-        """Put a message that was being sent back in the queue for a later try."""
+        """Put a message that was being sent back in the queue for a later try: at the back
+        of the line, or with `keep_place` (the platform only said "slow down") where it was."""
         values: dict[str, Any] = {
             "status": OutboxStatus.PENDING,
             "next_attempt_at": moment,
             "last_error": error,
             **_held_by(None),
         }
+        if not keep_place:
+            values["queued_at"] = moment
         if attempts is not None:
             values["attempts"] = attempts
         if deferrals is not None:
@@ -370,7 +382,7 @@ class DeliveryQueue:
                     o.next_attempt_at > now,
                     o.attempts == 0,
                 )
-                .values(next_attempt_at=now)
+                .values(next_attempt_at=now, queued_at=now)
             )
         unsure = await self._session.execute(
             update(o)

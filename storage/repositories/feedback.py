@@ -352,6 +352,11 @@ class FeedbackRepository:
         await self._session.flush()
         return snap
 
+    async def remove_snap(self, snap: Snap) -> None:
+        """The row only; its file is the caller's to remove once this has committed."""
+        await self._session.delete(snap)
+        await self._session.flush()
+
     async def snap(self, snap_id: int) -> Snap | None:
         return await self._session.get(Snap, snap_id)
 

@@ -115,6 +115,7 @@ class OutboxRepository:
             "status": OutboxStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": not_before or now,
+            "queued_at": not_before or now,
             "expires_at": expires_at,
             "created_at": now,
         }
@@ -148,6 +149,7 @@ class OutboxRepository:
                 "attempts": 0,
                 "deferrals": 0,
                 "next_attempt_at": m.get("not_before") or now,
+                "queued_at": m.get("not_before") or now,
                 "expires_at": m.get("expires_at"),
                 "created_at": now,
                 "priority": m.get("priority", Priority.NOTICE),
@@ -186,6 +188,7 @@ class OutboxRepository:
                 "deferrals": 0,
                 "priority": int(Priority.REPLY),
                 "next_attempt_at": now if reply.handed_over else resend_after,
+                "queued_at": now if reply.handed_over else resend_after,
                 "expires_at": expires_at,
                 "created_at": now,
             }

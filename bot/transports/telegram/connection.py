@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import httpx
 from aiohttp import web
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.rate_limit import request_written
 from bot.transports.base import TransportStopped
 
 log = logging.getLogger(__name__)
@@ -63,13 +65,32 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
-        builder = (
-            builder.read_timeout(request_timeout)
-            .write_timeout(request_timeout)
-            .get_updates_read_timeout(request_timeout)
-            .media_write_timeout(max(request_timeout, 20.0))
+        sending = HTTPXRequest(
+            connection_pool_size=SENDING_CONNECTIONS,
+            read_timeout=request_timeout,
+            write_timeout=request_timeout,
+            media_write_timeout=max(request_timeout, 20.0),
+            httpx_kwargs={"event_hooks": {"request": [_trace_the_write]}},
         )
+        polling = HTTPXRequest(connection_pool_size=1, read_timeout=request_timeout)
+        builder = builder.request(sending).get_updates_request(polling)
     return builder.build()
+
+
+# PTB's own default for the requests that are not getUpdates
+SENDING_CONNECTIONS = 256
+WRITTEN = ("http11.send_request_body.complete", "http2.send_request_body.complete")
+
+
+async def _trace_the_write(request: httpx.Request) -> None:
+    """Tell the rate limiter when a request's body has been written (see
+    `bot.rate_limit.request_written`)."""
+    request.extensions["trace"] = _on_trace
+
+
+async def _on_trace(event: str, info: dict[str, Any]) -> None:
+    if event in WRITTEN:
+        request_written()
 
 
 Receive = Callable[[Sequence[Update]], Awaitable[None]]

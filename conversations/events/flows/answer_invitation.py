@@ -47,9 +47,11 @@ def not_yours_reply(ctx: FlowContext) -> Transition:
 
 
 async def show_invitation(
-    ctx: FlowContext, event: Event, *, intro: str | None = None
+    ctx: FlowContext, event: Event, *, intro: str | None = None, with_photo: bool = True
 ) -> OutMessage:
-    return await invitation_message(ctx.services, event, ctx.person, ctx.ref, intro=intro)
+    return await invitation_message(
+        ctx.services, event, ctx.person, ctx.ref, intro=intro, with_photo=with_photo
+    )
 
 
 class Rsvp(SingleStepFlow):
@@ -169,7 +171,8 @@ class Rsvp(SingleStepFlow):
                     steps=" → ".join(str(s) for s in event.journey_steps)
                 )
             )
-        return await show_invitation(ctx, event, intro="\n".join(lines))
+        # asked from under a card that came with the photo: not sent a second time
+        return await show_invitation(ctx, event, intro="\n".join(lines), with_photo=False)
 
     async def _offer(self, ctx: FlowContext, event: Event, choice_id: str) -> Transition:
         if choice_id not in ("take", "decline"):

@@ -32,7 +32,7 @@ class RepeatQuestion(Question[CopyEventData]):
         return OutMessage(
             ctx._(N_("Just this once, or again and again?")),
             choices=(
-                ctx.choice(Repeat.ONCE, N_("Just this once"), "1️⃣", "en gang", "once"),
+                ctx.choice(Repeat.ONCE, N_("Just this once"), "📌", "en gang", "once"),
                 ctx.choice(Repeat.WEEKLY, N_("Every week"), "🔁", "ugentlig", "weekly"),
                 ctx.choice(Repeat.FORTNIGHTLY, N_("Every two weeks"), "🔂"),
                 ctx.choice(Repeat.MONTHLY, N_("Every month"), "📆", "månedlig", "monthly"),

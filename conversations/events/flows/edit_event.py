@@ -1,4 +1,5 @@
-"""`/editevent`: change the time or the place of an event, and tell everyone concerned."""
+"""`/editevent`: change the time or the place of an event, and tell everyone concerned; or
+its invitation's photo (add, replace, remove), for the invitations not yet sent."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from conversations.core.commands import CommandSpec
 from conversations.core.dates import parse_end, parse_when
 from conversations.core.flow import Answer, FlowContext, Transition
 from conversations.core.i18n import N_
-from conversations.core.messages import OutMessage
+from conversations.core.media import TooLarge, file_to_fetch
+from conversations.core.messages import Choice, MediaKind, OutMessage
 from conversations.core.questions import Question, by_state
 from conversations.core.words import NO_WORDS, YES_WORDS
-from conversations.events.flows.new_event.draft import squeezed
+from conversations.events.flows.new_event.draft import DraftPhoto, skip_choice, squeezed
+from conversations.events.flows.new_event.photo import PHOTO_TEXT_LENGTH
 from conversations.events.flows.pick_event import (
     CHOOSE,
     ChooseEvent,
@@ -22,6 +25,9 @@ from conversations.events.flows.pick_event import (
     chosen_event,
 )
 from conversations.events.rules.changes import EventChange, apply_change, change_text
+from conversations.events.rules.photo_change import change_invitation_photo
+from conversations.events.rules.photos import COVER, invitation_photo
+from conversations.feedback.rules.snaps import FeedbackOptions, make_snap
 from storage.models import AuditAction, Event, EventStatus, Role
 
 MAX_PLACE = 200
@@ -33,6 +39,8 @@ class EditStep(StrEnum):
     TIME = "time"
     END = "end"
     PLACE = "place"
+    PHOTO = "photo"
+    PHOTO_TEXT = "photo_text"
     CONFIRM = "confirm"
 
 
@@ -44,6 +52,15 @@ class EditEventData(ChosenEventData):
     place: str = ""
     lat: float | None = None
     lon: float | None = None
+    # the invitation's photo changes instead: a new one (with its text alternative), or
+    # `remove_photo`
+    photo: DraftPhoto | None = None
+    photo_text: str = ""
+    remove_photo: bool = False
+
+    @property
+    def changes_photo(self) -> bool:
+        return self.photo is not None or self.remove_photo
 
     @property
     def change(self) -> EventChange:
@@ -61,12 +78,17 @@ class ChooseEventToEdit(ChooseEvent[EditEventData]):
 class WhatChanges(Question[EditEventData]):
     state = EditStep.WHAT
 
+    def __init__(self, *, photos: bool) -> None:
+        self._photos = photos
+
     async def ask(self, ctx: FlowContext, data: EditEventData) -> OutMessage:
+        photo = (ctx.choice("photo", N_("The photo"), "🖼"),) if self._photos else ()
         return OutMessage(
             ctx._(N_("What should change?")),
             choices=(
                 ctx.choice("time", N_("The time"), "🕰"),
                 ctx.choice("place", N_("The place"), "📍"),
+                *photo,
             ),
         )
 
@@ -75,6 +97,8 @@ class WhatChanges(Question[EditEventData]):
             return Transition.go(EditStep.TIME, data)
         if answer.choice == "place":
             return Transition.go(EditStep.PLACE, data)
+        if answer.choice == "photo" and self._photos:
+            return Transition.go(EditStep.PHOTO, data)
         return Transition.stay(data)
 
 
@@ -156,10 +180,91 @@ class NewPlace(Question[EditEventData]):
         return Transition.go(EditStep.CONFIRM, data)
 
 
+class NewPhoto(Question[EditEventData]):
+    state = EditStep.PHOTO
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
+
+    async def ask(self, ctx: FlowContext, data: EditEventData) -> OutMessage:
+        has_one = await invitation_photo(ctx.uow, (await chosen_event(ctx, data)).id)
+        remove = (ctx.choice("nophoto", N_("Remove the photo"), "🚫"),) if has_one else ()
+        return OutMessage(
+            ctx._(N_("Send a photo to show with the invitation, or tap Skip.")),
+            choices=(skip_choice(ctx), *remove),
+        )
+
+    async def take(self, ctx: FlowContext, data: EditEventData, answer: Answer) -> Transition:
+        if answer.choice == "skip":
+            return Transition.end(OutMessage(ctx._(N_("Left as it was."))))
+        if answer.choice == "nophoto":
+            if await invitation_photo(ctx.uow, data.event_id or 0) is None:
+                return Transition.stay(data)  # an old button: there is none to remove
+            data.photo, data.photo_text, data.remove_photo = None, "", True
+            return Transition.go(EditStep.CONFIRM, data)
+        media = answer.media
+        if media is None or media.kind != MediaKind.PHOTO:
+            return _again(ctx, data, N_("That was not a photo. Send a photo, or tap Skip."))
+        if media.size is not None and media.size > self._max_bytes:
+            return _again(
+                ctx, data, N_("That photo is too large. Send a smaller one, or tap Skip.")
+            )
+        data.remove_photo = False
+        data.photo = DraftPhoto(
+            platform=ctx.ref.platform,
+            file_ref=media.file_ref,
+            mime_type=media.mime_type,
+            size=media.size,
+        )
+        if answer.text and answer.text.strip():  # a caption says what it shows
+            data.photo_text = squeezed(answer)[:PHOTO_TEXT_LENGTH]
+            return Transition.go(EditStep.CONFIRM, data)
+        return Transition.go(EditStep.PHOTO_TEXT, data)
+
+
+class NewPhotoText(Question[EditEventData]):
+    state = EditStep.PHOTO_TEXT
+
+    async def ask(self, ctx: FlowContext, data: EditEventData) -> OutMessage:
+        event = await chosen_event(ctx, data)
+        return OutMessage(
+            ctx._(
+                N_(
+                    "In a few words, what does the photo show? It is read out to those who "
+                    "cannot see it. Or tap to use the title."
+                )
+            ),
+            choices=(Choice("default", _title_text(ctx, event), "🖼"),),
+            expects_text=True,
+        )
+
+    async def take(self, ctx: FlowContext, data: EditEventData, answer: Answer) -> Transition:
+        if answer.choice == "default":
+            data.photo_text = _title_text(ctx, await chosen_event(ctx, data))
+        elif squeezed(answer):
+            data.photo_text = squeezed(answer)[:PHOTO_TEXT_LENGTH]
+        else:
+            return _again(ctx, data, N_("A few words, please, or tap the button."))
+        return Transition.go(EditStep.CONFIRM, data)
+
+
+def _title_text(ctx: FlowContext, event: Event) -> str:
+    return ctx._(N_("Photo: {title}")).format(title=event.title)
+
+
+def _again(ctx: FlowContext, data: EditEventData, text: str) -> Transition:
+    return Transition.stay(data, OutMessage(ctx._(text)))
+
+
 class ConfirmChange(Question[EditEventData]):
     state = EditStep.CONFIRM
 
+    def __init__(self, photos: FeedbackOptions) -> None:
+        self._photos = photos
+
     async def ask(self, ctx: FlowContext, data: EditEventData) -> OutMessage:
+        if data.changes_photo:
+            return self._ask_photo(ctx, data)
         event = await chosen_event(ctx, data)
         change = change_text(ctx.translator, ctx.config.timezone, event, data.change)
         return OutMessage(
@@ -180,6 +285,8 @@ class ConfirmChange(Question[EditEventData]):
         event = await chosen_event(ctx, data)
         if event.status != EventStatus.PUBLISHED:
             return Transition.end(OutMessage(ctx._(N_("That event is cancelled."))))
+        if data.changes_photo:
+            return await self._save_photo(ctx, data, event)
         count = await apply_change(ctx.services, event, data.change)
         await ctx.uow.audit.record(
             AuditAction.EVENT_CHANGED, actor_id=ctx.person.id, event_id=event.id
@@ -194,6 +301,51 @@ class ConfirmChange(Question[EditEventData]):
             )
         )
 
+    def _ask_photo(self, ctx: FlowContext, data: EditEventData) -> OutMessage:
+        if data.remove_photo:
+            change = ctx._(N_("The invitation goes without a photo from now on."))
+            kept = N_(
+                "Invitations already delivered keep the photo they had; "
+                "those not yet sent go without it."
+            )
+        else:
+            change = "🖼 " + ctx._(N_("With a photo: {text}")).format(text=data.photo_text)
+            kept = N_(
+                "Invitations already delivered keep the photo they had; "
+                "those not yet sent get the new one."
+            )
+        ask = ctx._(N_("Shall I save it?"))
+        return OutMessage(
+            f"{change}\n{ctx._(kept)}\n\n{ask}",
+            choices=(
+                ctx.choice("yes", N_("Yes, save it"), "✅", *YES_WORDS),
+                ctx.choice("no", N_("No, leave it"), "✋", *NO_WORDS),
+            ),
+        )
+
+    async def _save_photo(self, ctx: FlowContext, data: EditEventData, event: Event) -> Transition:
+        new = None
+        if data.photo is not None:
+            try:
+                new = make_snap(
+                    self._photos,
+                    data.photo.media(),
+                    event_id=event.id,
+                    person_id=ctx.person.id,
+                    platform=data.photo.platform,
+                    purpose=COVER,
+                )
+            except TooLarge:  # its stated size was checked when it came: nothing to keep
+                return Transition.end(OutMessage(ctx._(N_("Left as it was."))))
+            new.caption = data.photo_text or None
+            await ctx.uow.feedback.add_snap(new)
+            file_to_fetch()
+        await change_invitation_photo(ctx.services, event, new)
+        await ctx.uow.audit.record(
+            AuditAction.EVENT_CHANGED, actor_id=ctx.person.id, event_id=event.id
+        )
+        return Transition.end(OutMessage(ctx._(N_("Saved. 👍"))))
+
 
 class EditEvent(ManageEventFlow[EditEventData]):
     name = "editevent"
@@ -202,14 +354,25 @@ class EditEvent(ManageEventFlow[EditEventData]):
         CommandSpec(
             "editevent",
             "retarrangement",
-            N_("Change the time or place of an event"),
+            N_("Change the time, place or photo of an event"),
             role=Role.COORDINATOR,
         ),
     )
 
-    _questions = by_state(
-        ChooseEventToEdit(), WhatChanges(), NewTime(), NewEnd(), NewPlace(), ConfirmChange()
-    )
+    def __init__(self, *, photos: FeedbackOptions | None = None) -> None:
+        """`photos`: where an invitation's photo is kept and how large it may be (as for
+        /newevent); without them the photo is not offered."""
+        options = photos or FeedbackOptions()
+        self._questions = by_state(
+            ChooseEventToEdit(),
+            WhatChanges(photos=photos is not None),
+            NewTime(),
+            NewEnd(),
+            NewPlace(),
+            NewPhoto(options.max_snap_bytes),
+            NewPhotoText(),
+            ConfirmChange(options),
+        )
 
     @property
     def questions(self) -> Mapping[str, Question[EditEventData]]:
@@ -217,3 +380,6 @@ class EditEvent(ManageEventFlow[EditEventData]):
 
     def takes_location(self, state: str) -> bool:
         return state == EditStep.PLACE
+
+    def takes_media(self, state: str) -> bool:
+        return state == EditStep.PHOTO

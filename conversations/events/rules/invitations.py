@@ -18,7 +18,7 @@ from conversations.core.words import COMING_WORDS, MAYBE_WORDS, NOT_COMING_WORDS
 from conversations.events.rules.access import access_lines
 from conversations.events.rules.capacity import has_open_tasks, missing_hands, places_left
 from conversations.events.rules.notifier import choice_for
-from conversations.events.rules.photos import invitation_photo, photo_reference
+from conversations.events.rules.photos import invitation_photo, photo_reference, photo_to_show
 from conversations.events.rules.wording import event_when, map_link
 from storage.models import (
     Event,
@@ -152,8 +152,10 @@ async def invitation_message(
     recipient: ChatRef,
     *,
     intro: str | None = None,
+    with_photo: bool = True,
 ) -> OutMessage:
-    """The invitation for one person, with its buttons stored for that person only."""
+    """The invitation for one person, with its buttons stored for that person only, after
+    the event's photo (`with_photo`; as a broadcast sends it)."""
     uow = services.uow
     tr = services.translations.get(person.language)
     rsvp = await uow.events.rsvp(event.id, person.id)
@@ -162,12 +164,13 @@ async def invitation_message(
     text = "\n\n".join(part for part in (intro, said, text) if part)
     tasks = await has_open_tasks(uow, event)
     choices = invitation_choices(tr, services.translations, event, tasks=tasks, rsvp=rsvp)
+    photo = await photo_to_show(uow, event.id, services.now()) if with_photo else None
     return await offer_to(
         uow,
         recipient,
         person.id,
         RSVP_FLOW,
-        OutMessage(text, choices=choices),
+        OutMessage(text, choices=choices, stored_photo=photo),
         state="invite",
         context=invite_context(event.id),
     )

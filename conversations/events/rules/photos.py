@@ -45,3 +45,11 @@ def photo_to_send(snap: Snap | None, now: datetime) -> dict[str, Any] | str | No
     if snap.fetch_state == SnapFetch.WAITING and now - snap.created_at < PHOTO_WAIT:
         return WAITING
     return None
+
+
+async def photo_to_show(uow: UnitOfWork, event_id: int, now: datetime) -> dict[str, Any] | None:
+    """The stored file to send with an invitation shown on its own (its link, the events
+    list, a place offered): a reply cannot wait for a fetch, so a file not yet there means
+    the card goes without."""
+    photo = photo_to_send(await invitation_photo(uow, event_id), now)
+    return photo if isinstance(photo, dict) else None

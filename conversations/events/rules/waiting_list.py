@@ -14,6 +14,7 @@ from conversations.core.services import Services
 from conversations.core.words import COMING_WORDS, NOT_COMING_WORDS
 from conversations.events.rules.invitations import RSVP_FLOW, is_open
 from conversations.events.rules.notifier import Notifier, choice_for, person_ids_of, polite_time
+from conversations.events.rules.photos import photo_to_show
 from conversations.events.rules.reminders import sync_reminders
 from storage.models import (
     Event,
@@ -42,6 +43,7 @@ async def offer_free_places(services: Services, event: Event) -> int:
     free = event.capacity - await uow.events.places_taken(event.id)
     offered = 0
     notifier = Notifier(services)
+    photo = await photo_to_show(uow, event.id, now)  # the offer shows it as the invitation did
     for row in await uow.events.waitlist(event.id):
         if row.offered_until is not None:
             continue
@@ -82,6 +84,7 @@ async def offer_free_places(services: Services, event: Event) -> int:
                     *NOT_COMING_WORDS,
                 ),
             ),
+            stored_photo=photo,
         )
         recipient = ChatRef(identity.platform, identity.chat_id, identity.user_id)
         message = await offer_to(

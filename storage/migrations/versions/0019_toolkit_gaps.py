@@ -2,7 +2,7 @@
 the second ask for missing hands (the wider audience)
 
 Revision ID: 0019_toolkit_gaps
-Revises: 0017_translations
+Revises: 0018_outbox_order
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = '0019_toolkit_gaps'
-down_revision: str | None = '0017_translations'
+down_revision: str | None = '0018_outbox_order'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

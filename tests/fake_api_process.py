@@ -1,0 +1,73 @@
+"""The fake Bot API in a process of its own (tests/fake_api_server.py), for measuring the
+wire: in the bot's own process its arrival stamps would wait for the bot's event loop, so a
+busy loop would look like bunched arrivals at the platform."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import urllib.request
+from collections import defaultdict
+from types import TracebackType
+
+from tests.fake_api_wire import Arrival, Wire
+
+
+class FakeAPIProcess:
+    def __init__(
+        self, *, flood: int | None, latency_ms: tuple[float, float] | None, seed: int = 0
+    ) -> None:
+        self._args = ["--seed", str(seed)]
+        if flood:
+            self._args += ["--flood", str(flood)]
+        if latency_ms:
+            self._args += ["--latency-ms", str(latency_ms[0]), str(latency_ms[1])]
+        self._process: asyncio.subprocess.Process | None = None
+        self.url = ""
+
+    async def __aenter__(self) -> FakeAPIProcess:
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.fake_api_server", *self._args,
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert self._process.stdout is not None
+        line = await asyncio.wait_for(self._process.stdout.readline(), 60)
+        self.url = line.decode().strip()
+        if not self.url:
+            raise RuntimeError("the fake Bot API did not start")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._process is not None and self._process.returncode is None:
+            self._process.terminate()
+            await self._process.wait()
+
+    async def _get(self, path: str) -> object:
+        def get() -> object:
+            with urllib.request.urlopen(f"{self.url}/_control/{path}", timeout=60) as answer:
+                return json.loads(answer.read())
+
+        return await asyncio.to_thread(get)
+
+    async def arrived(self) -> int:
+        """How many messages have arrived so far."""
+        count = await self._get("arrived")
+        assert isinstance(count, int)
+        return count
+
+    async def wire(self) -> Wire:
+        """The fake's record of arrivals and refusals, as a `Wire`."""
+        record = await self._get("wire")
+        assert isinstance(record, dict)
+        wire = Wire()
+        wire.arrived = defaultdict(list)
+        for chat, items in record["arrived"].items():
+            wire.arrived[chat] = [Arrival(at, method, text) for at, method, text in items]
+        wire.refused = defaultdict(list, record["refused"])
+        return wire
