@@ -17,7 +17,7 @@ the processes' webhooks in turn) at `--updates-per-second` while it runs. Printe
   it never, though its row was not left in doubt), rows left unknown;
 - updates handled per second while the broadcast ran (each with its reply);
 - then, the broadcast done, `--burst` people writing at once: updates handled per second
-  (each with its reply sent, so at most what the platform's limit leaves: about 28 a
+  (each with its reply sent, so at most what the platform's limit leaves: about 27 a
   second at 30/s, however many processes), and its ratio to one process's.
 
 PostgreSQL comes from --postgres or TEST_POSTGRES_URL; without it the benchmark stops with

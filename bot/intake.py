@@ -5,7 +5,9 @@ A transport that can have the platform send an update again until it says it has
 `Intake.receive`: the updates are written to the inbox in one small transaction, and only
 then does `receive` return, so the transport may confirm them. Handling follows in the
 background (`BotApp.dispatch`: one chat after another in arrival order, chats at the same
-time), and marks each update handled in the transaction of its effects. An update kept but
+time), and marks each update handled in the transaction of its effects. With several
+processes (PostgreSQL), an update of a chat whose earlier update reached another process and
+is not handled yet has that one handled first, here. An update kept but
 not handled when the process stopped is handled at the next start (`replay`), before new
 ones; one the platform sends again is handled once.
 
@@ -103,11 +105,36 @@ class Intake:
             await asyncio.wait((after,))  # the chat's earlier update first, however it ends
         async with self._slots:
             try:
+                if self._uow.shared and inbound.event_id:
+                    for earlier in await self._kept_before(inbound):
+                        await self._handle(earlier)
                 await self._handle(inbound)
             except Exception:  # the router catches its own; this is the app around it
                 log.exception(
                     "could not handle %s update %s", inbound.ref.platform, inbound.event_id
                 )
+
+    async def _kept_before(self, inbound: Inbound) -> list[Inbound]:
+        """The chat's updates that reached another process first and are not handled yet.
+
+        The chat's turn (a lock per chat across processes, handlers/router.py) lets one
+        update at a time through, but not in order: the one that reached a process a moment
+        later could take it first. So this process handles those first itself; the process
+        they reached then finds them handled and skips them. (Updates still on their way to
+        a process when this one is handled cannot be waited for: Telegram numbers updates
+        across all chats, so a gap says nothing.)"""
+        platform = inbound.ref.platform
+        async with self._uow() as uow:
+            kept = await uow.inbox.kept_before(platform, inbound.event_id or "")
+        earlier = []
+        for update in kept:
+            if update.payload is None:
+                continue
+            try:
+                earlier.append(inbound_from_record(update.payload))
+            except (KeyError, TypeError, ValueError):
+                log.exception("%s: update %s kept unreadable", platform, update.update_id)
+        return earlier
 
     @property
     def in_hand(self) -> int:

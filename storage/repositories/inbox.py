@@ -96,6 +96,26 @@ class Inbox:
         )
         return result.scalars().all()
 
+    async def kept_before(self, platform: str, update_id: str) -> Sequence[InboxUpdate]:
+        """The updates of the same chat kept before this one (by any process) and not yet
+        handled, oldest first: they go before it."""
+        this = (
+            select(InboxUpdate.id, InboxUpdate.chat_id)
+            .where(InboxUpdate.platform == platform, InboxUpdate.update_id == update_id)
+            .subquery()
+        )
+        result = await self._session.execute(
+            select(InboxUpdate)
+            .join(this, InboxUpdate.chat_id == this.c.chat_id)
+            .where(
+                InboxUpdate.platform == platform,
+                InboxUpdate.handled_at.is_(None),
+                InboxUpdate.id < this.c.id,
+            )
+            .order_by(InboxUpdate.id)
+        )
+        return result.scalars().all()
+
     async def forget_handled_before(self, moment: datetime) -> int:
         result = await self._session.execute(
             delete(InboxUpdate).where(InboxUpdate.handled_at < moment)
