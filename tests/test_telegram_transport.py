@@ -86,6 +86,24 @@ async def test_text_callback_and_malformed_callback(transport: TelegramTransport
     assert transport.to_inbound(update(callback_query={**query, "data": "junk"})) is None
 
 
+async def test_a_group_message_or_press_is_not_a_private_chat(transport: TelegramTransport) -> None:
+    group = {"id": -1001234, "type": "supergroup", "title": "Naturgruppen"}
+    typed = transport.to_inbound(update(message={**command("/start"), "chat": group}))
+    assert typed is not None
+    assert typed.command == Command("start", "")
+    assert typed.private_chat is False
+    assert typed.ref.chat_id == "-1001234"
+    query = {"id": "q", "from": USER, "chat_instance": "c", "data": "abc123:yes"}
+    pressed = transport.to_inbound(
+        update(callback_query={**query, "message": {**message(text="?"), "chat": group}})
+    )
+    assert pressed is not None
+    assert pressed.private_chat is False
+    private = transport.to_inbound(update(message=command("/start")))
+    assert private is not None
+    assert private.private_chat is True
+
+
 async def test_media_venue_and_membership(transport: TelegramTransport) -> None:
     doc = {"file_id": "f1", "file_unique_id": "u", "mime_type": "text/csv", "file_size": 12}
     inbound = transport.to_inbound(update(message=message(document=doc, caption="list")))

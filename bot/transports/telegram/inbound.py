@@ -39,6 +39,8 @@ def to_inbound(update: Update, bot_username: str | None) -> Inbound | None:
     common: dict[str, Any] = {
         "sender_name": user.first_name,
         "language_hint": user.language_code,
+        # in a group the router only points to a private chat: nothing personal is said there
+        "private_chat": message.chat.type == "private",
         "raw": update,
     }
     if message.text is not None:
@@ -95,6 +97,7 @@ def _button_press(update: Update, event_id: str) -> Inbound | None:
         ),
         sender_name=query.from_user.first_name,
         language_hint=query.from_user.language_code,
+        private_chat=query.message is None or query.message.chat.type == "private",
         raw=update,
     )
 
