@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.delivery import DeliveryWorker
 from bot.i18n import catalogs
@@ -28,7 +29,7 @@ from bot.rate_limit import RateLimits
 from bot.scheduler import EventJobs, Housekeeping
 from bot.timing import ClockSleeper
 from storage.clock import FrozenClock
-from storage.models import OutboxStatus
+from storage.models import OutboxMessage, OutboxStatus
 from storage.repositories.outbox import Recovered
 from tests.conftest import _empty_all_tables
 from tests.fault_transport import Database, FaultTransport, enqueue_broadcast, seed_people
@@ -103,6 +104,34 @@ async def test_a_process_started_mid_broadcast_relabels_nothing_a_live_process_h
     assert await b.statuses() == Counter(
         {OutboxStatus.PENDING: 2, OutboxStatus.SENDING: 2, OutboxStatus.ATTEMPTING: 2}
     )
+
+
+async def test_a_heartbeat_never_waits_for_a_row_being_written(
+    two: tuple[Database, Database], clock: FrozenClock
+) -> None:
+    """A heartbeat that waited for a row its own worker was writing, while holding the
+    locks of the others, deadlocked against that worker's update of several rows."""
+    a, b = two
+    await enqueue_broadcast(a.uow, await seed_people(a.uow, clock, 6), batch="bc:1")
+    lease_a = ProcessLease(a.uow, clock, seconds=LEASE)
+    await lease_a.renew()
+    held = await hold_rows(a, lease_a, claim=4, attempt=2)
+    first = clock.now() + timedelta(seconds=LEASE)
+    clock.advance(timedelta(seconds=10))
+    async with b.uow() as writing:  # a's worker, mid-transaction on one of its rows
+        await writing.session.execute(
+            select(OutboxMessage.id).where(OutboxMessage.id == held[0]).with_for_update()
+        )
+        # without skipping it, this waits for the lock until the transaction above ends
+        await asyncio.wait_for(lease_a.renew(), timeout=30)
+        await writing.rollback()
+    leases = {r.id: r.lease_expires_at for r in await b.rows()}
+    assert leases[held[0]] == first
+    assert {leases[i] for i in held[1:]} == {clock.now() + timedelta(seconds=LEASE)}
+    await lease_a.renew()  # the next beat renews it too
+    assert {r.lease_expires_at for r in await b.rows() if r.id in held} == {
+        clock.now() + timedelta(seconds=LEASE)
+    }
 
 
 async def test_a_dead_process_rows_are_taken_over_once_its_lease_runs_out(

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import JobLease, OutboxMessage, Worker
 from storage.repositories.dialect_insert import insert_for
@@ -30,10 +31,19 @@ class WorkerRegistry:
             )
         )
         o = OutboxMessage
+        held = o.owner == worker_id
+        if self._session.get_bind().dialect.name == "postgresql":
+            # Rows this process's worker is writing right now are skipped (it renews them at
+            # the next beat, a third of a lease later): waiting for them while holding the
+            # others' locks deadlocked against the worker's own updates of several rows.
+            mine = aliased(OutboxMessage)
+            held = o.id.in_(
+                select(mine.id)
+                .where(mine.owner == worker_id, mine.status.in_(ON_THE_WAY))
+                .with_for_update(skip_locked=True)
+            )
         await self._session.execute(
-            update(o)
-            .where(o.owner == worker_id, o.status.in_(ON_THE_WAY))
-            .values(lease_expires_at=until)
+            update(o).where(held, o.status.in_(ON_THE_WAY)).values(lease_expires_at=until)
         )
         await self._session.execute(
             update(JobLease).where(JobLease.holder == worker_id).values(expires_at=until)
