@@ -39,12 +39,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.delivery_outcomes import (
     DeliveryPolicy,
     DeliveryStats,
+    DrawAtSend,
     Outcome,
     OutcomeRecorder,
     Tried,
@@ -65,13 +66,9 @@ from storage.clock import Clock
 from storage.models import OutboxStatus
 from storage.repositories.delivery_queue import Lease
 from storage.repositories.outbox import ClaimedMessage, DueMessage, Recovered
-from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from storage.unit_of_work import UnitOfWorkFactory
 
 __all__ = ["DeliveryPolicy", "DeliveryStats", "DeliveryWorker", "DrawAtSend", "policy_from"]
-
-# Rows just claimed, drawn again in the claiming transaction (an invitation's current card);
-# it writes what it changes to the rows, so what is recorded is what goes out.
-DrawAtSend = Callable[[UnitOfWork, list[ClaimedMessage]], Awaitable[list[ClaimedMessage]]]
 
 log = logging.getLogger(__name__)
 

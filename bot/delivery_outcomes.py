@@ -2,7 +2,8 @@
 
 The delivery worker (bot/delivery.py) sends; this module holds its rules: the policy
 (tries, backoff, concurrency), the outcome a transport's answer or error means (`try_send`),
-and writing outcomes to the outbox (`OutcomeRecorder`). The error rules are in the worker's
+and writing outcomes to the outbox (`OutcomeRecorder`), and the type of the hook that redraws
+claimed rows (`DrawAtSend`). The error rules are in the worker's
 module docstring.
 """
 
@@ -12,6 +13,7 @@ import asyncio
 import logging
 import random
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -32,6 +34,10 @@ from storage.clock import Clock
 from storage.models import OutboxStatus
 from storage.repositories.outbox import ClaimedMessage
 from storage.unit_of_work import UnitOfWork
+
+# Rows just claimed, drawn again in the claiming transaction (an invitation's current card);
+# it writes what it changes to the rows, so what is recorded is what goes out.
+DrawAtSend = Callable[[UnitOfWork, list[ClaimedMessage]], Awaitable[list[ClaimedMessage]]]
 
 log = logging.getLogger(__name__)
 
