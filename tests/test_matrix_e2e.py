@@ -126,6 +126,29 @@ async def test_a_citizen_onboards_restarts_and_gets_their_data(
         await citizen.close()
 
 
+async def test_texts_name_commands_as_they_are_typed_in_element(
+    synapse: Synapse, bot: RunningBot, tmp_path: Path
+) -> None:
+    """Element takes a line starting with `/` as its own command, so a Matrix person reads
+    `!start` where a Telegram one reads `/start`, and the `!` form works when typed."""
+    citizen = await Citizen.connect(synapse, "dora", tmp_path)
+    try:
+        room = await citizen.open_dm(bot.config.user_id, encrypted=False)
+        await onboard(citizen, room)
+        [paused] = await citizen.ask(room, "!stop")
+        assert "Skriv !start" in paused.body
+        assert "!glem sletter det" in paused.body
+        assert "/start" not in paused.body
+        assert "/glem" not in paused.body
+        assert "!start" in paused.content["formatted_body"]
+        [back] = await citizen.ask(room, "!start")  # typed as the text says, it works
+        assert "Velkommen tilbage" in back.body
+        [unknown] = await citizen.ask(room, "!hvaddetnu")
+        assert unknown.body == "Jeg kender ikke !hvaddetnu. Skriv !hjaelp for at se, hvad jeg kan."
+    finally:
+        await citizen.close()
+
+
 async def test_an_undecryptable_message_gets_a_plain_answer(
     synapse: Synapse, bot: RunningBot, tmp_path: Path
 ) -> None:
