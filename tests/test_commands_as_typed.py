@@ -73,9 +73,10 @@ class TestTheRendering:
             with open(f"bot/locale/{language}/LC_MESSAGES/messages.po", "rb") as po:
                 catalog = read_po(po)
             for entry in catalog:
-                strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
-                for text in strings:
-                    named = [n for n in mention.findall(text or "") if n.lower() in names]
+                found = entry.string
+                strings = found if isinstance(found, tuple | list) else (found,)
+                for text in (s for s in strings if isinstance(s, str)):
+                    named = [n for n in mention.findall(text) if n.lower() in names]
                     if not named:
                         continue
                     checked += 1
