@@ -6,6 +6,7 @@ sends it). Flows write one form; each transport renders it. Texts people pass on
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 
 import pytest
 from babel.messages.pofile import read_po
@@ -13,10 +14,12 @@ from babel.messages.pofile import read_po
 from bot.composition import build_commands
 from bot.settings import Settings
 from bot.transports.matrix import render_text
+from bot.transports.telegram import TelegramTransport
 from bot.transports.telegram.rendering import escape
-from conversations.core.messages import Choice, OutMessage
+from conversations.core.messages import ChatRef, Choice, ChoiceEcho, OutMessage
 from storage.clock import FrozenClock
 from tests.fakes import Chat
+from tests.telegram_fake_api import FakeBotAPI
 from tests.test_event_links_matrix import MATRIX_LINK, matrix_settings
 from tests.test_events import create_event
 from tests.test_initiatives import post_initiative
@@ -160,3 +163,58 @@ class TestPassedOn:
         assert f"{MATRIX_LINK}, og skriv så !start {code[1]}" in text
         assert f"!start {code[1]}" in on_matrix(text)
         assert "/start" not in on_matrix(text)
+
+
+class TestOnTelegram:
+    """`/start ev_x` stays as written, and is a link to the bot with the payload: a tap on a
+    bare `/start` would send only `/start`."""
+
+    ANNA = ChatRef("telegram", "1001", "1001")
+    LINKED = '<a href="https://t.me/FakeBot?start=ev_abc12">/start ev_abc12</a>'
+
+    @pytest.fixture
+    async def fake(self) -> AsyncIterator[FakeBotAPI]:
+        server = FakeBotAPI()
+        await server.start()
+        yield server
+        await server.stop()
+
+    @pytest.fixture
+    async def transport(self, fake: FakeBotAPI) -> AsyncIterator[TelegramTransport]:
+        telegram = TelegramTransport("4242:FAKE-token", api_base_url=fake.url)
+        await telegram.application.initialize()  # getMe: the bot learns its name
+        yield telegram
+        await telegram.application.shutdown()
+
+    async def test_a_start_payload_is_a_link_that_opens_it(
+        self, fake: FakeBotAPI, transport: TelegramTransport
+    ) -> None:
+        text = "Your idea is happening: <Bål> & kage. Open it with /start ev_abc12"
+        await transport.send(self.ANNA, OutMessage(text))
+        (params,) = fake.sent_to(1001, "sendMessage")
+        assert params["text"].endswith(f"Open it with {self.LINKED}")
+        assert "&lt;Bål&gt; &amp; kage" in params["text"]
+        assert fake._messages[("1001", 1)]["text"] == text  # shown as written
+
+    async def test_the_link_stays_when_an_answer_marks_the_question(
+        self, fake: FakeBotAPI, transport: TelegramTransport
+    ) -> None:
+        message = OutMessage(
+            "Come along? Others can join with /start ev_abc12",
+            choices=(Choice("yes", "Yes", "✅"),),
+            prompt_id="p1",
+        )
+        sent = await transport.send(self.ANNA, message)
+        assert sent.message_id is not None
+        await transport.echo(self.ANNA, ChoiceEcho(sent.message_id, "Yes"))
+        method, edit = fake.sent[-1]
+        assert method == "editMessageText"
+        assert self.LINKED in edit["text"]
+
+    @pytest.mark.parametrize("text", ["Write /start to begin.", "/start", "Write /help."])
+    async def test_commands_without_a_payload_stay_plain(
+        self, fake: FakeBotAPI, transport: TelegramTransport, text: str
+    ) -> None:
+        await transport.send(self.ANNA, OutMessage(text))
+        (params,) = fake.sent_to(1001, "sendMessage")
+        assert params["text"] == text
