@@ -15,7 +15,7 @@ from bot.composition import build_commands
 from bot.settings import Settings
 from bot.transports.matrix import render_text
 from bot.transports.telegram import TelegramTransport
-from bot.transports.telegram.rendering import escape
+from bot.transports.telegram.rendering import escape, to_html
 from conversations.core.messages import ChatRef, Choice, ChoiceEcho, OutMessage
 from storage.clock import FrozenClock
 from tests.fakes import Chat
@@ -31,8 +31,17 @@ def on_matrix(text: str) -> str:
 
 
 def on_telegram(text: str) -> str:
-    """What the Telegram transport sends (HTML-escaped, otherwise as written)."""
+    """What the Telegram transport sends (HTML-escaped, otherwise as written) before the
+    bot knows its name; `as_telegram_html` once it does."""
     return escape(text)
+
+
+def as_telegram_html(text: str) -> str:
+    return to_html(text, "tmm_bot")
+
+
+def telegram_link(payload: str) -> str:
+    return f'<a href="https://t.me/tmm_bot?start={payload}">/start {payload}</a>'
 
 
 class TestTheRendering:
@@ -132,6 +141,7 @@ async def test_the_next_meeting_notice_opens_the_event_on_each_platform(
     assert f"!start {payload[1]}" in on_matrix(told)
     assert "/start" not in on_matrix(told)
     assert f"/start {payload[1]}" in on_telegram(told)
+    assert telegram_link(payload[1]) in as_telegram_html(told)
 
 
 class TestPassedOn:
@@ -145,6 +155,7 @@ class TestPassedOn:
         posted = chat.last_text("anna")
         payload = f"ev_{event.link_code}"
         assert f"/start {payload}" in on_telegram(posted)
+        assert telegram_link(payload) in as_telegram_html(posted)
         assert f"{MATRIX_LINK}, og skriv så !start {payload}" in on_telegram(posted)
         assert f"!start {payload}" in on_matrix(posted)
         assert "!mineinitiativer" in on_matrix(posted)
@@ -162,6 +173,7 @@ class TestPassedOn:
         assert code is not None
         assert f"{MATRIX_LINK}, og skriv så !start {code[1]}" in text
         assert f"!start {code[1]}" in on_matrix(text)
+        assert telegram_link(code[1]) in as_telegram_html(text)
         assert "/start" not in on_matrix(text)
 
 
