@@ -22,7 +22,9 @@ The fake runs in a process of its own (`tests/fake_api_process.py`), as Telegram
 sender's process its arrival stamps wait whenever the sender's event loop is late, and a
 request stamped 40-80 ms late still counts in the platform's window when the 31st request
 of that second arrives on time, so the fake refuses what Telegram would have taken.
-`--same-process` runs it in this process instead, to compare.
+`--same-process` runs it in this process instead, to compare. The separate process runs under
+real-time scheduling where allowed (root; `--no-realtime` not), as the platform's flood control
+does not wait for the bot's cores either; the first line says which it got.
 """
 
 from __future__ import annotations
@@ -127,7 +129,9 @@ class _InProcess:
 
 
 @contextlib.asynccontextmanager
-async def platform(limit: int, seed: int, *, same_process: bool) -> AsyncIterator[Platform]:
+async def platform(
+    limit: int, seed: int, *, same_process: bool, realtime: bool = True
+) -> AsyncIterator[Platform]:
     """A fresh fake Bot API: 50-150 ms a request, Telegram's flood control at `limit`."""
     if same_process:
         fake = FakeBotAPI(flood=FloodControl(per_second=limit), latency=(0.05, 0.15), seed=seed)
@@ -137,7 +141,11 @@ async def platform(limit: int, seed: int, *, same_process: bool) -> AsyncIterato
         finally:
             await fake.stop()
     else:
-        async with FakeAPIProcess(flood=limit, latency_ms=(50, 150), seed=seed) as separate:
+        async with FakeAPIProcess(
+            flood=limit, latency_ms=(50, 150), seed=seed, realtime=realtime
+        ) as separate:
+            if realtime and separate.scheduling != "realtime":
+                print("  (the fake Bot API could not have real-time scheduling)", flush=True)
             yield separate
 
 
@@ -149,9 +157,11 @@ async def _until_arrived(fake: Platform, count: int, patience: float) -> None:
         await asyncio.sleep(0.1)
 
 
-async def ours(chats: list[str], limit: int, seed: int, *, same_process: bool = False) -> Figures:
+async def ours(
+    chats: list[str], limit: int, seed: int, *, same_process: bool = False, realtime: bool = True
+) -> Figures:
     """The real outbox worker and Telegram transport (PTB underneath, our limiter)."""
-    async with platform(limit, seed, same_process=same_process) as fake:
+    async with platform(limit, seed, same_process=same_process, realtime=realtime) as fake:
         return await _ours(fake, chats, limit)
 
 
@@ -194,10 +204,10 @@ async def _ours(fake: Platform, chats: list[str], limit: int) -> Figures:
 
 
 async def plain_ptb(
-    chats: list[str], limit: int, seed: int, *, same_process: bool = False
+    chats: list[str], limit: int, seed: int, *, same_process: bool = False, realtime: bool = True
 ) -> Figures:
     """What a user would write: PTB's own AIORateLimiter, everything handed to it at once."""
-    async with platform(limit, seed, same_process=same_process) as fake:
+    async with platform(limit, seed, same_process=same_process, realtime=realtime) as fake:
         return await _plain_ptb(fake, chats, limit)
 
 
@@ -241,17 +251,22 @@ async def run(
     repeated: int = REPEATED_CHATS,
     *,
     same_process: bool = False,
+    realtime: bool = True,
 ) -> int:
     chats = plan(messages, group_queue, repeated)
-    where = "in this process" if same_process else "in its own process"
+    where = (
+        "in this process"
+        if same_process
+        else f"in its own process{', real-time scheduling' if realtime else ''}"
+    )
     print(
         f"broadcast_wire: {len(chats):,} messages ({group_queue} to one group, "
         f"{repeated} private chats × 3), limit {limit}/s, fake Bot API ({where}) 50-150 ms "
         "with Telegram's flood control",
         flush=True,
     )
-    mine = await ours(chats, limit, seed, same_process=same_process)
-    base = await plain_ptb(chats, limit, seed, same_process=same_process)
+    mine = await ours(chats, limit, seed, same_process=same_process, realtime=realtime)
+    base = await plain_ptb(chats, limit, seed, same_process=same_process, realtime=realtime)
     print(f"  {'':<22} {'429s':>5}  {'max in 1 s':>9}  {'private gap':>11}  {'rate÷limit':>9}  "
           f"{'group 1 min':>10}  {'arrived':>7}  {'time':>8}")  # fmt: skip
     show("tæl mig med (worker)", mine, limit)
@@ -278,8 +293,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--same-process", action="store_true", help="the fake Bot API in this process"
     )
+    parser.add_argument(
+        "--no-realtime", action="store_true", help="the fake's process without real-time priority"
+    )
     args = parser.parse_args(argv)
-    return asyncio.run(run(args.messages, args.limit, args.seed, same_process=args.same_process))
+    return asyncio.run(
+        run(
+            args.messages,
+            args.limit,
+            args.seed,
+            same_process=args.same_process,
+            realtime=not args.no_realtime,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -113,7 +113,6 @@ class DeliveryWorker:
         self.stats = DeliveryStats()
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
-        self._replies_in_hand = asyncio.Semaphore(max(1, self.limiter.limits.per_second))
         self._hold = asyncio.Event()
         # Tasks of claimed rows until their outcome is written, and of those the ones whose
         # send has not finished (by row id, with the chat): only those use up concurrency.
@@ -335,15 +334,12 @@ class DeliveryWorker:
     async def send_replies(self, replies: Sequence[ClaimedMessage]) -> None:
         """Send a step's replies now, in order, ahead of everything else (to the step's chat,
         and a word to the person's other chat here); each on the wire only once recorded as
-        attempting, its outcome written before this returns (a tap on it finds it). At most a
-        second's worth of steps' replies at once: waiting for a slot of the shared budget
-        holds a database connection, and a burst of people writing would take them all."""
-        async with self._replies_in_hand:
-            for reply in replies:
-                if self._hold.is_set():  # stopping: the row waits in the outbox
-                    return
-                push = self.limiter.push(reply.chat_id, urgent=True)
-                await self._deliver(reply, push, claimed=False)
+        attempting, its outcome written before this returns (a tap on it finds it)."""
+        for reply in replies:
+            if self._hold.is_set():  # stopping: the row waits in the outbox
+                return
+            push = self.limiter.push(reply.chat_id, urgent=True)
+            await self._deliver(reply, push, claimed=False)
 
     async def _deliver(self, message: ClaimedMessage, push: Push, *, claimed: bool = True) -> None:
         """`claimed`: the worker holds the row (`sending`); else it is a pending reply."""

@@ -223,13 +223,14 @@ class Push:
     the others meanwhile. The requests inside `with push:` belong to it.
     """
 
-    __slots__ = ("_limiter", "_token", "chat_id", "pending", "urgent")
+    __slots__ = ("_limiter", "_token", "chat_id", "pending", "readied", "urgent")
 
     def __init__(self, limiter: RateLimiter, chat_id: str, *, urgent: bool = False) -> None:
         self._limiter = limiter
         self.chat_id = chat_id
         self.urgent = urgent
         self.pending = True
+        self.readied = False  # past `RateLimiter.ready`, its slot not taken yet
         self._token: Token[Push | None] | None = None
         limiter._pending += 1
         if urgent:
@@ -257,6 +258,9 @@ class Push:
             self._limiter._pending -= 1
             if self.urgent:
                 self._limiter._urgent -= 1
+            if self.readied:
+                self.readied = False
+                self._limiter._readied -= 1
 
 
 class RateLimiter:
@@ -273,6 +277,7 @@ class RateLimiter:
         self._swept_at = sleeper.monotonic()
         self._pending = 0
         self._urgent = 0
+        self._readied = 0
         self._reserve = max(1, int(limits.per_second * REPLY_RESERVE_SHARE))
         self._last_reply = float("-inf")
         self._replies = SlidingWindow(limits.per_second, 1.0)  # replies of the last second
@@ -454,10 +459,24 @@ class RateLimiter:
         caller then records that the message goes on the wire, and sends. A message that
         is not a reply books its paced turn here (see the module's docstring), so those
         waiting together do not all go on the wire at once and then wait there."""
-        while (delay := max(self._request_delay(push), self._paced_delay(push))) > 0:
+        while (delay := max(self._ready_delay(push), self._paced_delay(push))) > 0:
             await self._sleeper.sleep(self._nap(push, delay))
         if not push.urgent and push.pending and self._pace() >= FINEST_PACE:
             self._book_turn()
+        if push.pending and not push.readied:
+            push.readied = True
+            self._readied += 1
+
+    def _ready_delay(self, push: Push) -> float:
+        """A reply's slot counts those already past `ready` and not yet on the wire: replies
+        of a burst would otherwise all find the same free slot, all be recorded as on the
+        wire, and then wait for their slots there (a kill then calls them unknown)."""
+        if not push.urgent or not push.pending:
+            return self._request_delay(push)
+        delay = max(self.platform_delay(1 + self._readied), self.chat_delay(push.chat_id))
+        if self._overall.available(self._now()) <= self._readied:  # every free slot promised
+            delay = max(delay, REPLY_WATCH)
+        return delay
 
     async def before_request(self) -> None:
         """Wait for, and take, the slot of the request about to be made. Transports call it

@@ -16,9 +16,17 @@ from tests.fake_api_wire import Arrival, Wire
 
 class FakeAPIProcess:
     def __init__(
-        self, *, flood: int | None, latency_ms: tuple[float, float] | None, seed: int = 0
+        self,
+        *,
+        flood: int | None,
+        latency_ms: tuple[float, float] | None,
+        seed: int = 0,
+        realtime: bool = False,
     ) -> None:
-        self._args = ["--seed", str(seed)]
+        """`realtime`: ask for real-time scheduling (tests/fake_api_server.py says why);
+        `scheduling` then says whether it was granted."""
+        self._args = ["--seed", str(seed)] + (["--realtime"] if realtime else [])
+        self.scheduling = "shared"
         if flood:
             self._args += ["--flood", str(flood)]
         if latency_ms:
@@ -33,9 +41,11 @@ class FakeAPIProcess:
         )  # fmt: skip
         assert self._process.stdout is not None
         line = await asyncio.wait_for(self._process.stdout.readline(), 60)
-        self.url = line.decode().strip()
-        if not self.url:
+        words = line.decode().split()
+        if not words:
             raise RuntimeError("the fake Bot API did not start")
+        self.url = words[0]
+        self.scheduling = words[1] if len(words) > 1 else "shared"
         return self
 
     async def __aexit__(

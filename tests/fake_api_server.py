@@ -1,7 +1,7 @@
 """The fake Bot API as a process of its own, for a bot started by hand against it.
 
     python -m tests.fake_api_server [--port 8081] [--latency-ms 50 150] [--seed 1]
-        [--flood 30] [--arrivals arrivals.jsonl]
+        [--flood 30] [--arrivals arrivals.jsonl] [--realtime]
 
 Prints its URL (the bot's `TMM_TELEGRAM_API_BASE_URL`); every message that arrives is
 appended to `--arrivals` as a JSON line (chat, method, text, monotonic time) as it arrives,
@@ -9,6 +9,11 @@ so what reached the platform is known even if the bot is killed. `POST /_control
 with an update's JSON hands it to the bot's next getUpdates; `GET /_control/wire` answers
 with every arrival (`[time, method, text]` per chat) and every refusal (times per chat), and
 `GET /_control/arrived` with how many messages have arrived.
+
+`--realtime` runs it under the kernel's round-robin real-time policy where allowed (root):
+Telegram's flood control runs on Telegram's machines, not on the cores the bot shares, and a
+fake that waits for a core stamps arrivals late and in bunches, refusing what Telegram would
+take. Its first line then says `realtime` after the URL (`shared` when not allowed).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +29,17 @@ from aiohttp import web
 
 from tests.fake_api_wire import Arrival, FloodControl
 from tests.telegram_fake_api import FakeBotAPI
+
+REALTIME_PRIORITY = 10  # of 1-99: above every ordinary process, below the kernel's own
+
+
+def scheduling() -> str:
+    """Asks for real-time scheduling; says which this process got."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(REALTIME_PRIORITY))
+    except (PermissionError, AttributeError, OSError):
+        return "shared"
+    return "realtime"
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -58,7 +75,7 @@ async def serve(args: argparse.Namespace) -> None:
     control.router.add_get("/wire", wire)
     control.router.add_get("/arrived", count)
     url = await fake.start(port=args.port, extra={"/_control/": control})
-    print(url, flush=True)
+    print(f"{url} {scheduling()}" if args.realtime else url, flush=True)
     await asyncio.Event().wait()
 
 
@@ -69,6 +86,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--flood", type=int, default=0, help="messages a second overall")
     parser.add_argument("--arrivals", help="a JSON-lines file of what arrived")
+    parser.add_argument("--realtime", action="store_true", help="real-time scheduling (root)")
     asyncio.run(serve(parser.parse_args()))
 
 

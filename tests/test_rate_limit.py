@@ -241,3 +241,38 @@ async def test_a_request_written_without_a_slot_changes_nothing() -> None:
     limiter = RateLimiter(RateLimits(per_second=1), time)
     request_written()
     assert limiter.available() == 1
+
+
+class TakingTurns(ManualTime):
+    """Manual time whose sleeps let the other tasks run, as real sleeps do."""
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds)
+        await asyncio.sleep(0)
+
+
+async def test_a_burst_of_replies_is_ready_only_for_the_slots_that_are_free() -> None:
+    """Ten replies at once on a platform of 3 a second: no more are past `ready` (and so
+    recorded as on the wire) than the window has free slots; the rest wait before it, where
+    a stop or a kill leaves them unsent rather than in doubt."""
+    time = TakingTurns()
+    limiter = RateLimiter(RateLimits(per_second=3), time)
+    ready_at: list[float] = []
+    readied = most_readied = 0
+
+    async def reply(n: int) -> None:
+        nonlocal readied, most_readied
+        push = limiter.push(f"chat-{n}", urgent=True)
+        with push:
+            await limiter.ready(push)
+            ready_at.append(time.now)
+            readied += 1
+            most_readied = max(most_readied, readied)
+            await asyncio.sleep(0)  # the attempting commit: others run meanwhile
+            await limiter.before_request()
+            readied -= 1
+
+    await asyncio.gather(*(reply(n) for n in range(10)))
+    assert len(ready_at) == 10
+    assert most_readied <= 3
+    assert max_in_window(sorted(ready_at), 1.0) <= 3
