@@ -62,7 +62,8 @@ def _client(config: MatrixConfig) -> AsyncClient:
         config.user_id,
         store_path=str(config.store_path),
         config=AsyncClientConfig(
-            max_limit_exceeded=retries,
+            # a 429 comes back to the sender, which pauses every send for it (sending.py)
+            max_limit_exceeded=0,
             max_timeouts=retries,
             encryption_enabled=True,
             store_sync_tokens=False,
@@ -115,7 +116,9 @@ class MatrixTransport:
             community=self.community,
         )
         self.ready = self._sync.ready
-        self._sender = MatrixSender(self.client, RequestGate(limiter), self.community)
+        self._sender = MatrixSender(
+            self.client, RequestGate(limiter), self.community, retries=config.max_retries
+        )
         self._sync_task: asyncio.Task[None] | None = None
         self._intake: KeepingIntake | None = None
 

@@ -1,0 +1,54 @@
+"""The pace a homeserver teaches with its 429s (Matrix).
+
+Synapse limits each account on its own terms (`rc_message`: a burst, then a rate; an admin
+may exempt the bot), and no setting of ours can know them. So the bot sends at full speed
+until a 429 comes; then every send waits out its `retry_after_ms`, and for a while after
+that the sends go one at a time, that far apart. Synapse's `retry_after_ms` is the time
+until its bucket has room for one more, so one send per `retry_after` is what the account
+is allowed once its burst is used up: the rest would only meet 429s of their own (each one
+a wasted request and, with nio's own retries, a request that sleeps and comes back on its
+own, past the pause). After `FORGET_AFTER` seconds without a 429 the pace is forgotten, as
+the account may have been exempted (or its bucket refilled): the cost of being wrong then
+is one burst's worth of 429s, which teaches the pace again.
+"""
+
+from __future__ import annotations
+
+FORGET_AFTER = 60.0
+# The homeserver counts a request when it arrives, a few milliseconds after its slot.
+ARRIVAL_MARGIN = 0.035
+
+
+class LearnedPace:
+    """One send at a time, `gap` seconds apart, until `FORGET_AFTER` seconds pass without
+    a 429. Times are the limiter's monotonic seconds."""
+
+    __slots__ = ("_gap", "_last", "_until")
+
+    def __init__(self) -> None:
+        self._gap = 0.0
+        self._last = float("-inf")
+        self._until = float("-inf")
+
+    def learn(self, now: float, retry_after: float) -> None:
+        """A 429 asking for `retry_after` seconds: the gap is the longest asked for since
+        the pace was last forgotten (a send that came a hair early is told only the rest)."""
+        gap = retry_after + ARRIVAL_MARGIN
+        self._gap = max(self._gap, gap) if self.active(now) else gap
+        self._until = now + retry_after + FORGET_AFTER
+
+    def active(self, now: float) -> bool:
+        return now < self._until
+
+    def delay(self, now: float) -> float:
+        """Seconds until the next send may go (0 also when no pace is learned)."""
+        if not self.active(now):
+            return 0.0
+        return max(0.0, self._last + self._gap - now)
+
+    def record(self, now: float) -> None:
+        self._last = now
+
+    @property
+    def gap(self) -> float:
+        return self._gap
