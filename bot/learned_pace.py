@@ -23,18 +23,25 @@ class LearnedPace:
     """One send at a time, `gap` seconds apart, until `FORGET_AFTER` seconds pass without
     a 429. Times are the limiter's monotonic seconds."""
 
-    __slots__ = ("_gap", "_last", "_until")
+    __slots__ = ("_before_last", "_gap", "_last", "_until")
 
     def __init__(self) -> None:
         self._gap = 0.0
         self._last = float("-inf")
+        self._before_last = float("-inf")
         self._until = float("-inf")
 
     def learn(self, now: float, retry_after: float) -> None:
-        """A 429 asking for `retry_after` seconds: the gap is the longest asked for since
-        the pace was last forgotten (a send that came a hair early is told only the rest)."""
+        """A 429 asking for `retry_after` seconds. Once paced, the refused send came
+        `retry_after` too early, counted from the send before it: the gap grows to that
+        (the first `retry_after` is counted from when the burst ran out, not from the last
+        send that got through, and can be short of the account's pace)."""
         gap = retry_after + ARRIVAL_MARGIN
-        self._gap = max(self._gap, gap) if self.active(now) else gap
+        if self.active(now):
+            interval = self._last - self._before_last  # (after a quiet spell: no clue)
+            self._gap = max(self._gap, gap + interval if interval < 2 * self._gap else gap)
+        else:
+            self._gap = gap
         self._until = now + retry_after + FORGET_AFTER
 
     def active(self, now: float) -> bool:
@@ -47,6 +54,7 @@ class LearnedPace:
         return max(0.0, self._last + self._gap - now)
 
     def record(self, now: float) -> None:
+        self._before_last = self._last
         self._last = now
 
     @property

@@ -86,6 +86,16 @@ async def test_a_later_429_asking_less_keeps_the_longer_gap() -> None:
     assert all(later - earlier >= 5.0 for earlier, later in itertools.pairwise(stamps))
 
 
+async def test_a_429_while_paced_grows_the_gap_to_the_accounts_pace() -> None:
+    time = ManualTime()
+    limiter = RateLimiter(FAST, time, learns=True)
+    limiter.pause(4.5)  # counted from when the burst ran out: the account allows one per 5 s
+    await stamps_of(limiter, time, 2)  # 4.535 s apart
+    limiter.pause(0.4)  # the second came 0.4 s too early
+    stamps = await stamps_of(limiter, time, 3)
+    assert all(later - earlier >= 4.9 for earlier, later in itertools.pairwise(stamps))
+
+
 async def test_while_paced_one_at_a_time_a_waiting_reply_takes_the_next_slot() -> None:
     limiter = RateLimiter(FAST, RealSleeper(), learns=True)
     limiter.pause(0.1)
