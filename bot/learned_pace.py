@@ -7,9 +7,10 @@ that the sends go one at a time, that far apart. Synapse's `retry_after_ms` is t
 until its bucket has room for one more, so one send per `retry_after` is what the account
 is allowed once its burst is used up: the rest would only meet 429s of their own (each one
 a wasted request and, with nio's own retries, a request that sleeps and comes back on its
-own, past the pause). After `FORGET_AFTER` seconds without a 429 the pace is forgotten, as
-the account may have been exempted (or its bucket refilled): the cost of being wrong then
-is one burst's worth of 429s, which teaches the pace again.
+own, past the pause). Sending at that pace keeps the homeserver's bucket full, so the pace
+holds while the bot sends; after `FORGET_AFTER` seconds without a send (Synapse's bucket has
+refilled by then, or the account was exempted meanwhile) it is forgotten. Forgotten while
+sending, it cost a burst's worth of 429s every minute under stock limits.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ ARRIVAL_MARGIN = 0.035
 
 class LearnedPace:
     """One send at a time, `gap` seconds apart, until `FORGET_AFTER` seconds pass without
-    a 429. Times are the limiter's monotonic seconds."""
+    a send. Times are the limiter's monotonic seconds."""
 
     __slots__ = ("_before_last", "_gap", "_last", "_until")
 
@@ -54,6 +55,8 @@ class LearnedPace:
         return max(0.0, self._last + self._gap - now)
 
     def record(self, now: float) -> None:
+        if self.active(now):
+            self._until = max(self._until, now + FORGET_AFTER)
         self._before_last = self._last
         self._last = now
 

@@ -1,6 +1,6 @@
 """Matrix sends at full speed until the homeserver says 429; then every send waits out its
 `retry_after_ms`, goes one at a time that far apart, replies first, and the pace is
-forgotten after a quiet minute (bot/learned_pace.py)."""
+forgotten after a minute without sends (bot/learned_pace.py)."""
 
 from __future__ import annotations
 
@@ -74,6 +74,14 @@ async def test_after_a_429_sends_go_one_at_a_time_until_a_quiet_minute() -> None
     assert limiter.available() > 1
     now = time.now
     assert await stamps_of(limiter, time, 10) == [now] * 10
+
+
+async def test_the_pace_holds_while_the_bot_sends_at_it() -> None:
+    time = ManualTime()
+    limiter = RateLimiter(FAST, time, learns=True)
+    limiter.pause(5.0)
+    stamps = await stamps_of(limiter, time, 3 * int(FORGET_AFTER / 5))  # three minutes
+    assert all(later - earlier >= 5.0 for earlier, later in itertools.pairwise(stamps))
 
 
 async def test_a_later_429_asking_less_keeps_the_longer_gap() -> None:
