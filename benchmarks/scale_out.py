@@ -17,8 +17,10 @@ the processes' webhooks in turn) at `--updates-per-second` while it runs. Printe
   it never, though its row was not left in doubt), rows left unknown;
 - updates handled per second while the broadcast ran (each with its reply);
 - then, the broadcast done, `--burst` people writing at once: updates handled per second
-  (each with its reply sent, so at most what the platform's limit leaves: about 27 a
-  second at 30/s, however many processes), and its ratio to one process's.
+  (each step taken and its reply in the outbox) and its ratio to one process's, what more
+  processes add; answered per second (until the last person's reply reached the fake),
+  which the platform's limit bounds however many processes (about 27 a second at 30/s);
+  and the 429s met meanwhile.
 
 PostgreSQL comes from --postgres or TEST_POSTGRES_URL; without it the benchmark stops with
 an error (it measures several processes on one database, which SQLite cannot be).
@@ -71,8 +73,7 @@ class Result:
     lost: int
     unknown: int
     handled_per_second: float
-    burst_per_second: float
-    burst_flooded: int
+    burst: Burst
 
 
 def free_port() -> int:
@@ -115,34 +116,89 @@ async def write_to_the_bot(
     return posted
 
 
-async def burst(fake: FakeBotAPI, ports: list[int], uow: UnitOfWorkFactory, count: int) -> float:
+@dataclass
+class Burst:
+    handled_per_second: float  # updates handled (the step taken, its reply in the outbox)
+    answered_per_second: float  # people whose answer reached the platform
+    flooded: int
+
+
+async def burst(
+    fake: FakeBotAPI, ports: list[int], uow: UnitOfWorkFactory, count: int, *, first: int
+) -> Burst:
     """`count` people write at once (posted to the processes in turn, 32 posts in flight):
-    updates handled, each with its reply sent, per second until the last is handled."""
+    per second until the last is handled, and until the last has their answer."""
     if count <= 0:
-        return 0.0
+        return Burst(0.0, 0.0, 0)
     began = datetime.now(UTC)
     started = time.monotonic()
+    flooded_before = fake.flooded
     gate = asyncio.Semaphore(32)
     async with httpx.AsyncClient(timeout=60, headers=SECRET_HEADERS) as client:
 
         async def post(n: int) -> None:
-            update = fake.message_update(700_000 + n, "/help")
-            update["update_id"] = 20_000_000 + n
+            update = fake.message_update(first + n, "/help")
+            update["update_id"] = first + n
             async with gate:
                 await client.post(f"http://127.0.0.1:{ports[n % len(ports)]}/telegram", json=update)
 
         await asyncio.gather(*(post(n) for n in range(count)))
     deadline = time.monotonic() + 120 + count
+    handled_in: float | None = None
+    people = {str(first + n) for n in range(count)}
     while True:
-        async with uow() as work:
-            done = await work.session.scalar(
-                select(func.count(InboxUpdate.id)).where(InboxUpdate.handled_at >= began)
-            )
-        if int(done or 0) >= count:
-            return count / (time.monotonic() - started)
+        if handled_in is None:
+            async with uow() as work:
+                done = await work.session.scalar(
+                    select(func.count(InboxUpdate.id)).where(InboxUpdate.handled_at >= began)
+                )
+            if int(done or 0) >= count:
+                handled_in = time.monotonic() - started
+        answered = {str(params.get("chat_id")) for _, params in fake.sent_messages()} & people
+        if handled_in is not None and len(answered) >= count:
+            answered_in = time.monotonic() - started
+            return Burst(count / handled_in, count / answered_in, fake.flooded - flooded_before)
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the burst was not handled: {done} of {count}")
+            raise RuntimeError(f"the burst was not answered: {len(answered)} of {count}")
         await asyncio.sleep(0.05)
+
+
+async def start_processes(
+    fake: FakeBotAPI, url: str, api: str, ports: list[int], limit: int
+) -> list[asyncio.subprocess.Process]:
+    """One `python -m bot run` per port, sending at most `limit` a second together; returns
+    once each has set its webhook."""
+    webhooks_before = fake.requests.count("setWebhook")
+    children = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=ROOT,
+            env=bot_process_env(url, api, port, limit),
+        )
+        for port in ports
+    ]
+    deadline = time.monotonic() + 60
+    while fake.requests.count("setWebhook") < webhooks_before + len(ports):
+        if time.monotonic() > deadline or any(c.returncode is not None for c in children):
+            await stop_processes(children)
+            raise RuntimeError("the bot processes did not start")
+        await asyncio.sleep(0.05)
+    return children
+
+
+async def stop_processes(children: list[asyncio.subprocess.Process]) -> None:
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            await asyncio.wait_for(child.wait(), 30)
+        except TimeoutError:
+            child.kill()
+            await child.wait()
 
 
 async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> Result:
@@ -159,22 +215,7 @@ async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> 
         await upgrade_to_head_async(url)
         people = await seed_people(uow, SystemClock(), args.messages)
         ports = [free_port() for _ in range(processes)]
-        for port in ports:
-            children.append(
-                await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "bot",
-                    "run",
-                    cwd=ROOT,
-                    env=bot_process_env(url, api, port, args.limit),
-                )
-            )
-        deadline = time.monotonic() + 60
-        while fake.requests.count("setWebhook") < processes:
-            if time.monotonic() > deadline or any(c.returncode is not None for c in children):
-                raise RuntimeError("the bot processes did not start")
-            await asyncio.sleep(0.05)
+        children += await start_processes(fake, url, api, ports, args.limit)
 
         began = datetime.now(UTC)
         await enqueue_broadcast(uow, people, batch=None, text=BROADCAST_TEXT)
@@ -200,7 +241,7 @@ async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> 
         stop.set()
         await writers
         flooded_in_broadcast = fake.flooded
-        burst_rate = await burst(fake, ports, uow, args.burst)
+        at_limit = await burst(fake, ports, uow, args.burst, first=30_000_000)
 
         broadcast = [
             (moment, str(params.get("chat_id")))
@@ -232,19 +273,10 @@ async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> 
             lost=max(0, len(people) - len(got) - int(unknown or 0)),
             unknown=int(unknown or 0),
             handled_per_second=int(handled or 0) / max((ended - began).total_seconds(), 1e-9),
-            burst_per_second=burst_rate,
-            burst_flooded=fake.flooded - flooded_in_broadcast,
+            burst=at_limit,
         )
     finally:
-        for child in children:
-            with contextlib.suppress(ProcessLookupError):
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                await asyncio.wait_for(child.wait(), 30)
-            except TimeoutError:
-                child.kill()
-                await child.wait()
+        await stop_processes(children)
         await engine.dispose()
         await fake.stop()
         await _drop_database(base_url, name)
@@ -286,16 +318,17 @@ def main(argv: list[str]) -> int:
     )
     print(
         "procs  broadcast s  ×one  max/1s  429s  dup  lost  unknown  updates/s"
-        f"  burst of {args.burst}/s  ×one  429s"
+        f"  burst of {args.burst}: handled/s  ×one  answered/s  429s"
     )
-    one_burst = next((r.burst_per_second for r in results if r.processes == 1), None)
+    first = next((r.burst for r in results if r.processes == 1), None)
     for r in results:
         ratio = f"{r.seconds / one:5.2f}" if one else "   - "
-        burst_ratio = f"{r.burst_per_second / one_burst:5.2f}" if one_burst else "   - "
+        burst_ratio = r.burst.handled_per_second / first.handled_per_second if first else 0.0
         print(
             f"{r.processes:5}  {r.seconds:11.1f}  {ratio}  {r.largest_second:6}  {r.flooded:4}"
             f"  {r.duplicates:3}  {r.lost:4}  {r.unknown:7}  {r.handled_per_second:9.1f}"
-            f"  {r.burst_per_second:15.1f}  {burst_ratio}  {r.burst_flooded:4}"
+            f"  {r.burst.handled_per_second:19.1f}  {burst_ratio:4.2f}"
+            f"  {r.burst.answered_per_second:10.1f}  {r.burst.flooded:4}"
         )
     return 0
 

@@ -17,7 +17,7 @@ from bot.delivery import DeliveryWorker
 from bot.delivery_outcomes import policy_from
 from bot.health import HealthServer
 from bot.i18n import catalogs
-from bot.intake import Intake
+from bot.intake import Intake, SendReplies, nothing_to_send
 from bot.leases import ProcessLease
 from bot.metrics import HANDLER_SECONDS, UPDATES_HANDLED
 from bot.progress import BroadcastProgress
@@ -151,7 +151,7 @@ class BotApp:
         self.limiters: dict[str, RateLimiter] = {}
         self._paced: dict[str, Transport] = {}
         # What transports hand their updates to: kept first where the platform allows it.
-        self.intake = Intake(self.uow, lambda inbound: self.dispatch(inbound))
+        self.intake = Intake(self.uow, lambda inbound: self.take_step(inbound))
 
     async def migrate(self) -> None:
         await upgrade_to_head_async(self.settings.database_url)
@@ -162,25 +162,44 @@ class BotApp:
         The replies were written to the outbox with the step; they are sent here at once,
         ahead of any broadcast, and a crash in between leaves them for the outbox worker.
         """
-        key = (inbound.ref.platform, inbound.ref.chat_id)
-        lock = self._chat_locks.get(key)
-        if lock is None:
-            lock = self._chat_locks[key] = asyncio.Lock()
-        async with lock:
-            if inbound.membership is not None:
-                await self.set_blocked(inbound.ref, blocked=inbound.membership == Membership.LEFT)
-                return
-            began = time.perf_counter()
-            handled = await self._handle_when_tied(inbound)
-            await self.deliver(handled.unsent + handled.echoes)
-            if handled.replies and inbound.ref.platform in self.transports:
-                await self.delivery_worker(inbound.ref.platform).send_replies(handled.replies)
-            UPDATES_HANDLED.labels(platform=key[0]).inc()
-            HANDLER_SECONDS.labels(platform=key[0]).observe(time.perf_counter() - began)
+        async with self._chat_lock(inbound):
+            send_replies = await self.take_step(inbound)
+            await send_replies()
+
+    async def take_step(self, inbound: Inbound) -> SendReplies:
+        """Handle one inbound message; returns the sending of its replies.
+
+        Apart from `dispatch`, so that the intake can give its handling slot to the next
+        update while these replies wait for the platform (at 30 messages a second, a burst
+        of people writing would otherwise have every slot waiting on a send, and nobody's
+        taps recorded until then). The intake keeps a chat's next update waiting until they
+        are sent: a tap on a reply must find the reply's message."""
+        began = time.perf_counter()
+        platform = inbound.ref.platform
+        if inbound.membership is not None:
+            await self.set_blocked(inbound.ref, blocked=inbound.membership == Membership.LEFT)
+            return nothing_to_send
+        handled = await self._handle_when_tied(inbound)
         self.wake_delivery()  # the step may have enqueued messages (a broadcast, a notice)
         if take_files_to_fetch():
             self.snap_files.wake()
         self.event_jobs.wake()  # or made timed work due sooner (a reminder, a moved event)
+
+        async def send_replies() -> None:
+            await self.deliver(handled.unsent + handled.echoes)
+            if handled.replies and platform in self.transports:
+                await self.delivery_worker(platform).send_replies(handled.replies)
+            UPDATES_HANDLED.labels(platform=platform).inc()
+            HANDLER_SECONDS.labels(platform=platform).observe(time.perf_counter() - began)
+
+        return send_replies
+
+    def _chat_lock(self, inbound: Inbound) -> asyncio.Lock:
+        key = (inbound.ref.platform, inbound.ref.chat_id)
+        lock = self._chat_locks.get(key)
+        if lock is None:
+            lock = self._chat_locks[key] = asyncio.Lock()
+        return lock
 
     async def _handle_when_tied(self, inbound: Inbound) -> Handled:
         """A reaction on a message whose question is still on its way (its outcome not yet
@@ -246,12 +265,15 @@ class BotApp:
             self._stopping = asyncio.create_task(self.stop(), name="bot-stop")
 
     async def stop(self) -> None:
-        """Stop receiving on every transport, then finish the updates in hand."""
+        """Stop receiving on every transport, then finish the updates in hand (their replies
+        not yet on their way are sent at the next start)."""
         for name, transport in self.transports.items():
             try:
                 await transport.stop()
             except Exception:
                 log.exception("transport %s did not stop cleanly", name)
+        for worker in self.delivery_workers.values():
+            worker.hold_replies()
         await self.intake.finish()
 
     async def run(self) -> None:

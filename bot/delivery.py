@@ -1,12 +1,11 @@
 """The outbox worker: one per transport, sending the platform's messages.
 
-Every message is a row in `outbox` (see `storage.models.OutboxMessage`): replies, written
-with the step that produced them, and everything else (broadcasts, reminders, notices).
-A step's replies are sent at once after its commit (`send_replies`), ahead of everything
-else; a worker also repeatedly
+Every message is a row in `outbox` (see `storage.models.OutboxMessage`): replies, written with
+the step that produced them, and everything else (broadcasts, reminders, notices). A step's
+replies are sent at once after its commit (`send_replies`), ahead of everything else; a worker
+also repeatedly
 
-1. reads a small batch of due rows of its platform, replies first, then oldest first (ids
-   and recipients only);
+1. reads a small batch of due rows of its platform, replies first, then oldest (ids, chats);
 2. closes those that must not be sent: expired (`expired`), the person stopped the bot
    (`cancelled`), the person blocked the bot (`blocked`);
 3. claims as many as the rate limit allows right now (at most `concurrency` in flight) with
@@ -19,17 +18,16 @@ else; a worker also repeatedly
    also on the stored prompt so taps on its buttons resolve), or one of the error rules
    below.
 
-Errors: `RetryLater(s)` pauses every send of the platform for s seconds (the transport's
-request path does that, for replies too) and puts the row back for then, without counting
-it as a failed try (up to `max_retry_after` times); `RecipientBlocked` marks the row
-`blocked` and the identity blocked, never retried; `TemporaryFailure` retries with
-exponential backoff and jitter, `failed` after `max_attempts`; `PermanentFailure` is
-`failed`; `AmbiguousDelivery` (and any unexpected error while sending) is `unknown`: it may
-have arrived, so it is never sent again.
+Errors: `RetryLater(s)` pauses every send of the platform for s seconds (the transport's request
+path does that, for replies too) and puts the row back for then, without counting it as a
+failed try (up to `max_retry_after` times); `RecipientBlocked` marks the row `blocked` and the
+identity blocked, never retried; `TemporaryFailure` retries with exponential backoff and
+jitter, `failed` after `max_attempts`; `PermanentFailure` is `failed`; `AmbiguousDelivery` (and
+any unexpected error while sending) is `unknown`: it may have arrived, so it is never resent.
 
-After a crash, only what was on the wire is in doubt: the next worker for the platform puts
-rows left `sending` (claimed, never sent) back in the queue, and marks rows left
-`attempting` `unknown` (counted, reported to the coordinator, never resent by themselves).
+After a crash, only what was on the wire is in doubt: the next worker for the platform puts rows
+left `sending` (claimed, never sent) back in the queue, and marks rows left `attempting`
+`unknown` (counted, reported to the coordinator, never resent by themselves).
 
 This module is the loop; the policy and the outcome rules are in bot/delivery_outcomes.py.
 """
@@ -40,8 +38,8 @@ import asyncio
 import logging
 import random
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 
+from bot.delivery_choice import sort_due
 from bot.delivery_outcomes import (
     DeliveryPolicy,
     DeliveryStats,
@@ -63,9 +61,8 @@ from bot.transports.base import SENDING_TRANSACTION, Transport
 from bot.transports.pacing import paced
 from conversations.core.messages import EDIT_OF, ChatRef, OutMessage, message_from_payload
 from storage.clock import Clock
-from storage.models import OutboxStatus
 from storage.repositories.delivery_queue import Lease
-from storage.repositories.outbox import ClaimedMessage, DueMessage, Recovered
+from storage.repositories.outbox import ClaimedMessage, Recovered
 from storage.unit_of_work import UnitOfWorkFactory
 
 __all__ = ["DeliveryPolicy", "DeliveryStats", "DeliveryWorker", "DrawAtSend", "policy_from"]
@@ -73,7 +70,6 @@ __all__ = ["DeliveryPolicy", "DeliveryStats", "DeliveryWorker", "DrawAtSend", "p
 log = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted while sending (the process stopped); it may have arrived"
-SAME_CHAT_PAUSE = 0.2  # seconds; a chat with a message on the way waits its turn
 
 
 class DeliveryWorker:
@@ -117,6 +113,8 @@ class DeliveryWorker:
         self.stats = DeliveryStats()
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
+        self._replies_in_hand = asyncio.Semaphore(max(1, self.limiter.limits.per_second))
+        self._hold = asyncio.Event()
         # Tasks of claimed rows until their outcome is written, and of those the ones whose
         # send has not finished (by row id, with the chat): only those use up concurrency.
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -138,6 +136,11 @@ class DeliveryWorker:
     def wake(self) -> None:
         """Something was enqueued: look now instead of at the next poll."""
         self._wake.set()
+
+    def hold_replies(self) -> None:
+        """From now on, steps' replies not yet on their way wait in the outbox (for the next
+        start), so a stop does not wait for a queue of them at the platform's pace."""
+        self._hold.set()
 
     async def stop(self) -> None:
         """Stop taking new rows; `run` returns once the messages on the way are recorded."""
@@ -296,7 +299,9 @@ class DeliveryWorker:
             due = await uow.delivery.due(self.platform, now, self.policy.batch_size)
             if not due:
                 return 0
-            closes, postpones, chosen = self._sort(due, now, slots)
+            closes, postpones, chosen = sort_due(
+                due, now, slots, set(self._sending.values()), self.limiter
+            )
             closed = await uow.delivery.close_pending(
                 (message.id, status, error) for message, status, error in closes
             )
@@ -325,45 +330,20 @@ class DeliveryWorker:
         # left for the next round because the limit is used up: look again at once.
         return len(due)
 
-    def _sort(
-        self, due: list[DueMessage], now: datetime, slots: int
-    ) -> tuple[list[tuple[DueMessage, str, str]], list[tuple[int, datetime]], list[DueMessage]]:
-        closes: list[tuple[DueMessage, str, str]] = []
-        postpones: list[tuple[int, datetime]] = []
-        chosen: list[DueMessage] = []
-        busy = set(self._sending.values())
-        for message in due:
-            if message.expires_at is not None and message.expires_at <= now:
-                closes.append((message, OutboxStatus.EXPIRED, "too late to send"))
-            elif message.person_stopped:
-                closes.append((message, OutboxStatus.CANCELLED, "the person stopped the bot"))
-            elif message.blocked:
-                closes.append((message, OutboxStatus.BLOCKED, "the person blocked the bot"))
-            elif message.chat_id in busy:
-                # One message at a time per chat, in order: look again once the one on its
-                # way has gone (its chat's window then says how long the next must wait).
-                wait = max(self.limiter.chat_delay(message.chat_id), SAME_CHAT_PAUSE)
-                postpones.append((message.id, now + timedelta(seconds=wait)))
-            elif (wait := self.limiter.chat_delay(message.chat_id)) > 0:
-                # at least a millisecond: a wait of a rounding error (1e-16 s) would be no
-                # postponement at all, and the row would come straight back, forever
-                postpones.append((message.id, now + timedelta(seconds=max(wait, 0.001))))
-                busy.add(message.chat_id)
-            elif len(chosen) < slots:
-                chosen.append(message)
-                busy.add(message.chat_id)
-        return closes, postpones, chosen
-
     # --- one message -----------------------------------------------------------------
 
     async def send_replies(self, replies: Sequence[ClaimedMessage]) -> None:
-        """Send a step's replies now, in order, ahead of everything else (to the step's
-        chat, and a word to the person's other chat on this platform); each goes on the wire
-        only once recorded as attempting, and its outcome is written before this returns
-        (so a tap or a reaction on it finds it)."""
-        for reply in replies:
-            push = self.limiter.push(reply.chat_id, urgent=True)
-            await self._deliver(reply, push, claimed=False)
+        """Send a step's replies now, in order, ahead of everything else (to the step's chat,
+        and a word to the person's other chat here); each on the wire only once recorded as
+        attempting, its outcome written before this returns (a tap on it finds it). At most a
+        second's worth of steps' replies at once: waiting for a slot of the shared budget
+        holds a database connection, and a burst of people writing would take them all."""
+        async with self._replies_in_hand:
+            for reply in replies:
+                if self._hold.is_set():  # stopping: the row waits in the outbox
+                    return
+                push = self.limiter.push(reply.chat_id, urgent=True)
+                await self._deliver(reply, push, claimed=False)
 
     async def _deliver(self, message: ClaimedMessage, push: Push, *, claimed: bool = True) -> None:
         """`claimed`: the worker holds the row (`sending`); else it is a pending reply."""
@@ -396,21 +376,19 @@ class DeliveryWorker:
     async def _on_the_wire(self, message: ClaimedMessage, push: Push, *, claimed: bool) -> bool:
         """Wait for the row's slot, then record that it goes out. False: not ours to send
         (another worker took the reply meanwhile, or we are stopping: a claimed row then
-        goes back in the queue; a reply is sent all the same)."""
-        if not claimed:
-            await self.limiter.ready(push)
-            return await self._attempting(message.id, claimed=False)
+        goes back in the queue, a reply stays in it once replies are held)."""
         ready = asyncio.ensure_future(self.limiter.ready(push))
-        stopping = asyncio.ensure_future(self._stop.wait())
+        stopping = asyncio.ensure_future((self._stop if claimed else self._hold).wait())
         try:
             await asyncio.wait((ready, stopping), return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopping.cancel()
         if not ready.done():
             ready.cancel()
-            await self._release(message.id)
+            if claimed:
+                await self._release(message.id)
             return False
-        return await self._attempting(message.id, claimed=True)
+        return await self._attempting(message.id, claimed=claimed)
 
     async def _attempting(self, message_id: int, *, claimed: bool) -> bool:
         """Record one row as on the wire; rows that get their slots together share the

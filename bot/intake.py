@@ -27,13 +27,21 @@ from storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Inbound], Awaitable[None]]
+SendReplies = Callable[[], Awaitable[None]]
+# One update's step; what it returns (if anything) sends the step's replies, run once the
+# step has given back its handling slot.
+Handler = Callable[[Inbound], Awaitable[SendReplies | None]]
+
+
+async def nothing_to_send() -> None:
+    return None
 
 
 class Intake:
     def __init__(self, uow: UnitOfWorkFactory, handle: Handler, *, concurrency: int = 64) -> None:
-        """`handle`: one update, start to end (`BotApp.dispatch`). `concurrency`: updates
-        handled at the same time, across chats."""
+        """`handle`: one update's step (`BotApp.take_step`). `concurrency`: steps taken at
+        the same time, across chats; replies waiting for the platform hold no slot, but the
+        chat's next update waits for them."""
         self._uow = uow
         self._handle = handle
         self._slots = asyncio.Semaphore(concurrency)
@@ -43,7 +51,7 @@ class Intake:
 
     async def __call__(self, inbound: Inbound) -> None:
         """Handle one update now and wait for it (no inbox step: nothing to confirm)."""
-        await self._handle(inbound)
+        await self._take_step(inbound)
 
     async def receive(self, platform: str, inbounds: Sequence[Inbound]) -> None:
         """Keep the updates; once this returns they are safe and the platform may be told.
@@ -103,16 +111,31 @@ class Intake:
     async def _handle_one(self, inbound: Inbound, *, after: asyncio.Task[None] | None) -> None:
         if after is not None:
             await asyncio.wait((after,))  # the chat's earlier update first, however it ends
+        send_replies: SendReplies | None = None
         async with self._slots:
             try:
                 if self._uow.shared and inbound.event_id:
                     for earlier in await self._kept_before(inbound):
-                        await self._handle(earlier)
-                await self._handle(inbound)
+                        await self._take_step(earlier)
+                send_replies = await self._handle(inbound)
             except Exception:  # the router catches its own; this is the app around it
                 log.exception(
                     "could not handle %s update %s", inbound.ref.platform, inbound.event_id
                 )
+        if send_replies is not None:
+            try:
+                await send_replies()
+            except Exception:  # the rows are in the outbox: its worker sends them
+                log.exception(
+                    "could not send the replies to %s update %s",
+                    inbound.ref.platform,
+                    inbound.event_id,
+                )
+
+    async def _take_step(self, inbound: Inbound) -> None:
+        send_replies = await self._handle(inbound)
+        if send_replies is not None:
+            await send_replies()
 
     async def _kept_before(self, inbound: Inbound) -> list[Inbound]:
         """The chat's updates that reached another process first and are not handled yet.

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from sqlalchemy import func, select
+
 from bot.app import BotApp
 from bot.settings import Settings
 from bot.timing import ClockSleeper
-from conversations.core.messages import ChatRef, OutMessage, message_to_payload
+from conversations.core.messages import ChatRef, Inbound, OutMessage, message_to_payload
 from storage.clock import FrozenClock
-from storage.models import OutboxStatus, Person
+from storage.models import OutboxMessage, OutboxStatus, Person
 from tests.fakes import Chat, RecordingTransport
 
 
@@ -155,3 +157,50 @@ async def test_replies_count_against_the_platform_limit_while_workers_run(
         assert worker.limiter.available() == before - len(replies)
     finally:
         await app.close()
+
+
+async def test_a_stop_leaves_replies_waiting_for_the_platform_in_the_outbox(
+    settings: Settings, clock: FrozenClock, transport: RecordingTransport
+) -> None:
+    """Ten people write at once to a platform that takes one message a second: the steps are
+    all taken; a stop then returns without waiting ten seconds for their replies, which stay
+    in the outbox and go out once each at the next start."""
+    slow = settings.model_copy(update={"other_rate_per_second": 1})
+    app = BotApp(slow, [transport], clock=clock)
+    await app.migrate()
+    people = [f"p{n}" for n in range(10)]
+    try:
+        await app.intake.receive(
+            transport.platform,
+            [
+                Inbound(ChatRef(transport.platform, f"chat-{p}", p), f"u-{p}", text="/help")
+                for p in people
+            ],
+        )
+        for _ in range(600):
+            async with app.uow() as uow:
+                if not await uow.inbox.waiting(transport.platform):
+                    break
+            await asyncio.sleep(0.05)
+        await app.stop()  # the steps are taken: it waits only for what is on the wire
+        answered = {d.ref.user_id for d in transport.sent}
+        assert len(answered) < len(people)
+        async with app.uow() as uow:
+            waiting = await uow.session.scalar(
+                select(func.count(OutboxMessage.id)).where(
+                    OutboxMessage.status == OutboxStatus.PENDING
+                )
+            )
+        assert waiting
+        assert waiting >= len(people) - len(answered)
+    finally:
+        await app.close()
+
+    restarted = BotApp(settings, [transport], clock=clock)
+    try:
+        await restarted.drain_outbox()
+        texts = [(d.ref.user_id, d.message.text) for d in transport.sent]
+        assert {user for user, _ in texts} == set(people)
+        assert len(texts) == len(set(texts))  # nobody got a reply twice
+    finally:
+        await restarted.close()

@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
+from bot.transports.matrix import render_text
+from bot.transports.telegram.rendering import to_html
 from storage.models import OutboxMessage
 from tests.fakes import Chat
 from tests.test_events import answer, create_event, everyone, invitation_for, rsvp_of
@@ -113,7 +115,12 @@ async def test_an_invitation_that_cannot_be_edited_gets_a_short_notice(
     # bo's could not: he gets the change in short, with the way back to the invitation
     [notice] = chat.transport.to("bo")[before:]
     assert "Sted: Hald Ege → Stranden" in notice.message.text
-    assert f"Åbn den igen for at svare: /start ev_{event.link_code}" in notice.message.text
+    payload = f"ev_{event.link_code}"
+    assert f"Åbn den igen for at svare: /start {payload}" in notice.message.text
+    # as each platform shows it: a command Element sends, a link Telegram opens in one tap
+    assert f"Åbn den igen for at svare: !start {payload}" in render_text(notice.message)
+    link = f'<a href="https://t.me/tmm_bot?start={payload}">/start {payload}</a>'
+    assert link in to_html(notice.message.text, "tmm_bot")
     assert not notice.message.choices
     async with chat.app.uow() as uow:
         rows = (await uow.session.execute(select(OutboxMessage))).scalars().all()

@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy import select
 
 from bot.app import BotApp
-from bot.intake import Intake
+from bot.intake import Intake, SendReplies
 from conversations.core.messages import ChatRef, Inbound
 from storage.models import InboxUpdate
 from tests.fakes import Chat
@@ -38,6 +38,35 @@ async def test_updates_of_one_chat_stay_in_order_while_chats_run_concurrently(
     await intake.finish()
     assert handled.index(("bo", "0")) < handled.index(("anna", "0"))  # bo did not wait
     assert [text for user, text in handled if user == "anna"] == ["0", "1", "2"]
+
+
+async def test_replies_waiting_for_the_platform_hold_no_slot_but_hold_their_chat(
+    app: BotApp,
+) -> None:
+    """One handling slot: anna's reply waits for the platform, bo's step is taken meanwhile,
+    and anna's next update waits until her reply is sent (a tap on it must find it)."""
+    platform_free = asyncio.Event()
+    events: list[str] = []
+
+    async def take_step(inbound: Inbound) -> SendReplies:
+        user, text = inbound.ref.user_id, inbound.text or ""
+        events.append(f"step {user} {text}")
+
+        async def send_replies() -> None:
+            if (user, text) == ("anna", "0"):
+                await platform_free.wait()
+            events.append(f"sent {user} {text}")
+            if user == "bo":
+                platform_free.set()
+
+        return send_replies
+
+    intake = Intake(app.uow, take_step, concurrency=1)
+    await intake.receive("fake", [said("anna", "0"), said("anna", "1"), said("bo", "0")])
+    await asyncio.wait_for(intake.finish(), 10)
+    assert events.index("step bo 0") < events.index("sent anna 0")  # bo did not wait
+    anna = [e for e in events if "anna" in e]
+    assert anna == ["step anna 0", "sent anna 0", "step anna 1", "sent anna 1"]
 
 
 async def test_an_update_is_kept_before_receive_returns_and_handled_once(

@@ -7,6 +7,7 @@ cannot start, these tests fail with its log (never skip).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -122,6 +123,59 @@ async def test_a_citizen_onboards_restarts_and_gets_their_data(
         await citizen.settled(bot)
         ids = [m.event_id for m in citizen.messages_in(room)]
         assert len(ids) == len(set(ids))
+    finally:
+        await citizen.close()
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+async def test_texts_name_commands_as_they_are_typed_in_element(
+    synapse: Synapse, bot: RunningBot, tmp_path: Path, encrypted: bool
+) -> None:
+    """Element takes a line starting with `/` as its own command, so a Matrix person reads
+    `!start` where a Telegram one reads `/start`, and the `!` form works when typed."""
+    citizen = await Citizen.connect(synapse, f"dora{int(encrypted)}", tmp_path)
+    try:
+        room = await citizen.open_dm(bot.config.user_id, encrypted=encrypted)
+        await onboard(citizen, room)
+        [paused] = await citizen.ask(room, "!stop")
+        assert "Skriv !start" in paused.body
+        assert "!glem sletter det" in paused.body
+        assert "/start" not in paused.body
+        assert "/glem" not in paused.body
+        assert "!start" in paused.content["formatted_body"]
+        [back] = await citizen.ask(room, "!start")  # typed as the text says, it works
+        assert "Velkommen tilbage" in back.body
+        [unknown] = await citizen.ask(room, "!hvaddetnu")
+        assert unknown.body == "Jeg kender ikke !hvaddetnu. Skriv !hjaelp for at se, hvad jeg kan."
+    finally:
+        await citizen.close()
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+async def test_an_initiative_posted_in_element_gives_its_link_as_typed_there(
+    synapse: Synapse, bot: RunningBot, tmp_path: Path, encrypted: bool
+) -> None:
+    citizen = await Citizen.connect(synapse, f"emil{int(encrypted)}", tmp_path)
+    try:
+        room = await citizen.open_dm(bot.config.user_id, encrypted=encrypted)
+        await onboard(citizen, room)
+        for answer in ("!initiativ", "Fælles køkkenhave", "Vi sår og luger.", "idé", "Byparken"):
+            await citizen.ask(room, answer)
+        for answer in ("færdig", "færdig", "udgiv"):  # no tasks, any topic, publish
+            await citizen.ask(room, answer)
+
+        def posted() -> bool:
+            return any("Dit initiativ er slået op" in m.body for m in citizen.messages_in(room))
+
+        await citizen.wait_until(posted, "the initiative posted")
+        [done] = [m for m in citizen.messages_in(room) if "Dit initiativ er slået op" in m.body]
+        link = re.search(r"Alle kan åbne det med: !start (ev_\w+)", done.body)
+        assert link is not None, done.body
+        assert "!mineinitiativer viser" in done.body
+        assert "/start" not in done.body
+        # typed as the text says, the link's command opens the initiative
+        replies = await citizen.ask(room, f"!start {link[1]}")
+        assert "Fælles køkkenhave" in replies[-1].body
     finally:
         await citizen.close()
 

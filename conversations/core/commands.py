@@ -7,6 +7,7 @@ means one module, its texts and its test.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from storage.models import Role
@@ -58,3 +59,17 @@ ROLE_RANK = {Role.CITIZEN: 0, Role.COORDINATOR: 1, Role.ADMIN: 2}
 def permits(role: Role, required: Role) -> bool:
     """Whether someone with `role` may use what needs `required` (an admin may do it all)."""
     return ROLE_RANK[role] >= ROLE_RANK[required]
+
+
+# Our texts name a command as it is typed on most platforms: `/name`, maybe with its
+# arguments (`/start ev_12`). A mention starts the text or follows a space or an opening
+# mark, and its name ends the word: `and/or`, a URL's path or `/var/lib` are no mentions.
+COMMAND_SIGN = "/"
+_MENTION = re.compile(r"(?<![^\s(\[«“„\"'])/(?=[A-Za-z0-9_æøåÆØÅ]{1,32}(?![\w/]))")
+
+
+def with_command_sign(text: str, sign: str) -> str:
+    """The text with each command mention typed with `sign` instead: where a line that
+    starts with `/` means something else to the person's app (a Matrix client takes it
+    as its own command), the transport renders the form its people can send."""
+    return text if sign == COMMAND_SIGN else _MENTION.sub(sign, text)

@@ -1,11 +1,15 @@
 """An `OutMessage` as Matrix content: Matrix has no buttons, so choices are a numbered list
-plus one reaction per choice on the bot's own message."""
+plus one reaction per choice on the bot's own message, and commands read `!name`: Element
+takes a line starting with `/` as its own command and never sends it."""
 
 from __future__ import annotations
 
 import html
 
+from conversations.core.commands import with_command_sign
 from conversations.core.messages import OutMessage
+
+COMMAND_SIGN = "!"
 
 KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 
@@ -21,14 +25,14 @@ def reaction_keys(message: OutMessage) -> list[str]:
 
 
 def render_text(message: OutMessage) -> str:
-    """The text with the choices as a short numbered list."""
+    """The text with the choices as a short numbered list, its commands as typed here."""
     if not message.choices:
-        return message.text
+        return with_command_sign(message.text, COMMAND_SIGN)
     lines = [message.text, ""] if message.text else []
     for number, choice in enumerate(message.choices, start=1):
         emoji = f"{choice.emoji} " if choice.emoji else ""
         lines.append(f"{number}. {emoji}{choice.label}")
-    return "\n".join(lines)
+    return with_command_sign("\n".join(lines), COMMAND_SIGN)
 
 
 def formatted_body(text: str) -> dict[str, str]:

@@ -7,6 +7,7 @@ one button a row whose `callback_data` is `"{prompt_id}:{choice_id}"`.
 from __future__ import annotations
 
 import html
+import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -20,6 +21,28 @@ MAX_CALLBACK_DATA = 64
 
 def escape(text: str) -> str:
     return html.escape(text, quote=False)
+
+
+# `/start ev_12` in a text: Telegram shows `/start` as a command, and a tap on it sends only
+# `/start`, losing what it opens. A link to the bot with the payload opens it in one tap.
+# A payload is `<prefix>_<argument>` (conversations/core/deep_links.py): "/start to begin"
+# is no link.
+_START_WITH_PAYLOAD = re.compile(
+    r"(?<![^\s(\[«“„\"'])/start ([a-z]{1,8}_[A-Za-z0-9_-]{1,60})(?![\w/-])"
+)
+
+
+def to_html(text: str, bot_username: str | None) -> str:
+    """The text escaped, each `/start <payload>` a t.me link that opens it (once the bot
+    knows its own name). The link does not count toward Telegram's length limits, which
+    apply to the text shown."""
+    escaped = escape(text)
+    if not bot_username:
+        return escaped
+    return _START_WITH_PAYLOAD.sub(
+        lambda found: f'<a href="https://t.me/{bot_username}?start={found[1]}">{found[0]}</a>',
+        escaped,
+    )
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:

@@ -22,6 +22,7 @@ from bot.transports.telegram.rendering import (
     keyboard,
     plain_text,
     split_text,
+    to_html,
 )
 from conversations.core.messages import Attachment, ChatRef, ChoiceEcho, OutMessage, Sent
 
@@ -43,6 +44,14 @@ class TelegramSender:
     def bot(self) -> Bot:
         bot: Bot = self._application.bot
         return bot
+
+    def html(self, text: str) -> str:
+        """Our plain text as the HTML sent, its `/start <payload>` links to the bot."""
+        try:
+            username: str | None = self._application.bot.username
+        except RuntimeError:  # not initialised yet: no name to link to
+            username = None
+        return to_html(text, username)
 
     async def call(self, what: str, request: Callable[[], Awaitable[_T]]) -> _T:
         """One Bot API request that sends something (`what` names it in the log)."""
@@ -87,7 +96,7 @@ class TelegramSender:
                 await self._send_text(chat_id, text, None)
             last = await self._send_attachment(chat_id, message.attachment, caption, markup)
             if markup is not None:
-                self.remember(chat_id, str(last.message_id), None, escape(caption or ""))
+                self.remember(chat_id, str(last.message_id), None, self.html(caption or ""))
         elif text.strip() or last is None or markup is not None:
             last = await self._send_text(chat_id, text or "…", markup)
         return Sent(str(last.message_id))
@@ -104,7 +113,7 @@ class TelegramSender:
                 "sendMessage",
                 lambda part=part, reply_markup=reply_markup: bot.send_message(  # type: ignore[misc]
                     chat_id,
-                    escape(part),
+                    self.html(part),
                     parse_mode=ParseMode.HTML,
                     reply_markup=reply_markup,
                     link_preview_options=None,
@@ -112,7 +121,7 @@ class TelegramSender:
             )
         assert sent is not None
         if markup is not None:
-            self.remember(chat_id, str(sent.message_id), escape(parts[-1]), None)
+            self.remember(chat_id, str(sent.message_id), self.html(parts[-1]), None)
         return sent
 
     async def _send_attachment(
@@ -123,7 +132,7 @@ class TelegramSender:
         markup: InlineKeyboardMarkup | None,
     ) -> Message:
         bot = self.bot
-        caption_html = escape(caption) if caption else None
+        caption_html = self.html(caption) if caption else None
         if attachment.is_image:
             return await self.call(
                 "sendPhoto",
@@ -213,7 +222,7 @@ class TelegramSender:
             await self.call(
                 "editMessageText",
                 lambda: bot.edit_message_text(
-                    escape(text),
+                    self.html(text),
                     chat_id=ref.chat_id,
                     message_id=int(message_id),
                     parse_mode=ParseMode.HTML,

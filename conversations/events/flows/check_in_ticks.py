@@ -14,7 +14,7 @@ from conversations.events.rules.attachments import qr_attachment
 from conversations.events.rules.check_ins import EXPECTED, CheckInWindow, check_in_payload
 from conversations.events.rules.live_view import name_of
 from conversations.events.rules.organisers import Action, log_if_co_organiser
-from conversations.events.rules.wording import deep_link_url
+from conversations.events.rules.wording import deep_link_url, matrix_way_in
 from storage.models import CheckInVia, Event, Person
 
 TICK = ChoiceKey("p")
@@ -94,8 +94,9 @@ async def check_in_qr(ctx: FlowContext, event: Event, bot_username: str | None) 
     window = CheckInWindow.of(ctx.config).words(ctx.translator)
     url = deep_link_url(bot_username, payload)
     if url is None:
-        how = ctx._(N_("People can check in by writing: /start {payload}"))
-        return OutMessage(f"{how.format(payload=payload)}\n{window}")
+        how = ctx._(N_("People can check in by writing: /start {payload}")).format(payload=payload)
+        on_matrix = matrix_way_in(ctx.translator, ctx.config.matrix_user_id, payload)
+        return OutMessage("\n".join(line for line in (how, on_matrix, window) if line))
     return OutMessage(
         ctx._(
             N_(

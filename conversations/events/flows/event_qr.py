@@ -16,7 +16,12 @@ from conversations.events.flows.pick_event import (
     start_choosing,
 )
 from conversations.events.rules.attachments import qr_attachment
-from conversations.events.rules.wording import chat_link_url, deep_link_url, link_payload
+from conversations.events.rules.wording import (
+    chat_link_url,
+    deep_link_url,
+    link_payload,
+    matrix_way_in,
+)
 from storage.models import Event, Prompt, Role
 
 
@@ -24,13 +29,7 @@ def qr_message(ctx: FlowContext, event: Event, bot_username: str | None) -> OutM
     payload = link_payload(event)
     url = deep_link_url(bot_username, payload)
     chat_url = chat_link_url(ctx.config.matrix_user_id)
-    on_matrix = (
-        ctx._(N_("In Element and other Matrix apps: {link}, then write !start {payload}")).format(
-            link=chat_url, payload=payload
-        )
-        if chat_url
-        else None
-    )
+    on_matrix = matrix_way_in(ctx.translator, ctx.config.matrix_user_id, payload)
     if url is None and chat_url is not None and on_matrix is not None:
         # Matrix has no start payload: the code opens the chat, the poster says what to write
         return OutMessage(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from conversations.core.i18n import Translator
+from conversations.core.i18n import N_, Translator
 from storage.models import (
     Event,
 )
@@ -24,6 +24,19 @@ def chat_link_url(matrix_user_id: str | None) -> str | None:
     """The link that opens a chat with the bot in Element (or any Matrix app). Matrix has
     no start payload, so the event's command is typed in that chat."""
     return f"https://matrix.to/#/{matrix_user_id}" if matrix_user_id else None
+
+
+MATRIX_WAY_IN = N_("In Element and other Matrix apps: {link}, then write !start {payload}")
+
+
+def matrix_way_in(tr: Translator, matrix_user_id: str | None, payload: str) -> str | None:
+    """For a text people pass on (a poster, a shared link), beside `/start {payload}`: how
+    someone on Matrix gets there, where the reader's own transport cannot render it for
+    them. None when the bot is not on Matrix."""
+    chat_url = chat_link_url(matrix_user_id)
+    if chat_url is None:
+        return None
+    return tr.gettext(MATRIX_WAY_IN).format(link=chat_url, payload=payload)
 
 
 def format_span(tr: Translator, start: datetime, end: datetime | None, timezone: str) -> str:

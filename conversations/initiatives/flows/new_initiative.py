@@ -36,7 +36,7 @@ from conversations.events.flows.new_event.what_when_where import (
     WhenQuestion,
 )
 from conversations.events.rules.reminders import DEFAULT_REMINDERS, sync_reminders
-from conversations.events.rules.wording import link_payload
+from conversations.events.rules.wording import link_payload, matrix_way_in
 from conversations.initiatives.rules.pushes import PushLimits, initiative_status, request_push
 from storage.models import Event, EventOrigin, EventStatus, RsvpAnswer
 from storage.repositories.audiences import AUDIENCE_INITIATIVE
@@ -159,6 +159,9 @@ async def post(ctx: FlowContext, event: Event) -> Transition:
             "/myinitiatives shows who joins; /tasks changes the tasks."
         )
     ).format(payload=link_payload(event))
+    on_matrix = matrix_way_in(ctx.translator, ctx.config.matrix_user_id, link_payload(event))
+    if on_matrix:
+        text += "\n" + on_matrix
     return Transition.end(OutMessage(text))
 
 

@@ -15,7 +15,7 @@ from conversations.core.prompts import offer_to
 from conversations.events.flows.new_event.draft import NewEventData
 from conversations.events.rules.invitations import batch_invitations, publish
 from conversations.events.rules.photos import COVER
-from conversations.events.rules.wording import chat_link_url, deep_link_url, link_payload
+from conversations.events.rules.wording import deep_link_url, link_payload, matrix_way_in
 from conversations.feedback.rules.snaps import FeedbackOptions, make_snap
 from storage.models import Event, EventStatus
 from storage.repositories.audiences import AUDIENCE_LINK
@@ -127,11 +127,9 @@ async def published_message(
     ).format(payload=payload)
     if url:
         text += "\n" + url
-    chat_url = chat_link_url(ctx.config.matrix_user_id)
-    if chat_url:
-        text += "\n" + ctx._(
-            N_("In Element and other Matrix apps: {link}, then write !start {payload}")
-        ).format(link=chat_url, payload=payload)
+    on_matrix = matrix_way_in(ctx.translator, ctx.config.matrix_user_id, payload)
+    if on_matrix:
+        text += "\n" + on_matrix
     message = OutMessage(
         text,
         choices=(ctx.choice("qr", N_("QR code for a poster"), "🔳", "qr"),),
