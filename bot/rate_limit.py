@@ -22,6 +22,9 @@ together a second later, and between bunches a full window would keep a reply wa
 most of a second; evenly spaced, a slot frees up every 1/limit seconds. A reply keeps its
 chat's window like any message (Telegram answers a second message within a second to one private
 chat with 429), which costs a wait only when that chat had a message in the last second.
+Where sends go one at a time (Matrix's send interval, or the pace learned from the
+homeserver's 429s: bot/learned_pace.py) no slot can be held back, so while a reply waits
+for its slot nothing else takes one.
 
 A request can leave later than its slot: between the slot and its body reaching the
 socket the process may not get the CPU (40-80 ms, now and then, on a busy machine). A
@@ -35,22 +38,16 @@ Times come from a `Sleeper`, so tests run the limiter on a frozen clock.
 
 from __future__ import annotations
 
-import bisect
-from collections import deque
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol
 
+from bot.learned_pace import LearnedPace
 from bot.settings import Settings
+from bot.sliding_window import SlidingWindow
 from bot.timing import Sleeper
 
-# Seconds kept between a window's oldest send and the send that replaces it. The slot is
-# taken just before the request, but the platform counts the request when it arrives: PTB
-# building it, the event loop and a busy machine put 5 ms (median) to 35 ms (p90) in
-# between (measured against the fake Bot API), and with a margin of 10 ms a broadcast at
-# the limit got 5-16 × 429 per 1,000 (each pausing every send for a second); at 35 ms none.
-MARGIN = 0.035
 # A group's window is a minute: a second of margin there costs under 2 % of its 20 and
 # covers any jitter a request meets on its way.
 GROUP_MARGIN = 1.0
@@ -75,68 +72,9 @@ CATCH_UP = 0.010
 # SQLite that cost 13 % of the rate, at 2,000 a second 5 %; Telegram's 30 and Matrix's few
 # a second are paced.
 FINEST_PACE = 0.020
-SMALL = 32  # windows with a limit up to this keep their times in a list
 SWEEP_AT = 256  # chats tracked before the idle ones are forgotten (then twice the live ones)
 SWEEP_EVERY = 1.0  # seconds; idle chats are forgotten at least this often
 TELEGRAM_GROUP_PREFIX = "-"  # Telegram's group and channel chat ids are negative
-
-
-class SlidingWindow:
-    """At most `limit` events in any `period` seconds."""
-
-    __slots__ = ("_times", "limit", "margin", "period")
-
-    def __init__(self, limit: int, period: float, margin: float = MARGIN) -> None:
-        if limit < 1 or period <= 0:
-            raise ValueError("a window needs a limit of at least 1 and a positive period")
-        self.limit = limit
-        self.period = period
-        self.margin = margin
-        # A deque costs a block of 64 slots; a chat's window holds one or a few times, so a
-        # short list (far smaller) serves there.
-        self._times: deque[float] | list[float] = deque() if limit > SMALL else []
-
-    def _prune(self, now: float) -> None:
-        times = self._times
-        horizon = now - self.period - self.margin
-        if isinstance(times, deque):
-            while times and times[0] <= horizon:
-                times.popleft()
-        else:
-            kept = 0
-            while kept < len(times) and times[kept] <= horizon:
-                kept += 1
-            if kept:
-                del times[:kept]
-
-    def delay(self, now: float, count: int = 1) -> float:
-        """Seconds until `count` more events are allowed (0 if they are allowed now)."""
-        self._prune(now)
-        count = min(max(count, 1), self.limit)
-        index = len(self._times) - self.limit + count - 1
-        if index < 0:
-            return 0.0
-        return self._times[index] + self.period + self.margin - now
-
-    def available(self, now: float) -> int:
-        self._prune(now)
-        return self.limit - len(self._times)
-
-    def record(self, now: float) -> None:
-        self._times.append(now)
-
-    def move(self, recorded: float, actual: float) -> None:
-        """An event recorded at `recorded` happened at `actual` (later): count it from then."""
-        times = self._times
-        try:
-            times.remove(recorded)
-        except ValueError:
-            return  # already out of the window
-        bisect.insort(times, actual)
-
-    def idle(self, now: float) -> bool:
-        self._prune(now)
-        return not self._times
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,10 +118,11 @@ def spacing_for(settings: Settings, platform: str) -> float:
 
 
 def limiter_for(settings: Settings, platform: str, sleeper: Sleeper) -> RateLimiter:
-    """The one limiter every send of `platform` takes its slots from."""
-    return RateLimiter(
-        limits_for(settings, platform), sleeper, spacing=spacing_for(settings, platform)
-    )
+    """The one limiter every send of `platform` takes its slots from (Matrix's learns
+    its pace from the homeserver's 429s: bot/learned_pace.py)."""
+    spacing = spacing_for(settings, platform)
+    learns = platform == "matrix"
+    return RateLimiter(limits_for(settings, platform), sleeper, spacing=spacing, learns=learns)
 
 
 class SharedSlots(Protocol):
@@ -264,13 +203,17 @@ class Push:
 
 
 class RateLimiter:
-    def __init__(self, limits: RateLimits, sleeper: Sleeper, *, spacing: float = 0.0) -> None:
+    def __init__(
+        self, limits: RateLimits, sleeper: Sleeper, *, spacing: float = 0.0, learns: bool = False
+    ) -> None:
         """`spacing`: least seconds between two sends of the platform, on top of the limits
-        (Matrix: `TMM_MATRIX_SEND_INTERVAL_MS`)."""
+        (Matrix: `TMM_MATRIX_SEND_INTERVAL_MS`). `learns`: after a pause, one send at a
+        time, as far apart as the pause was (`LearnedPace`)."""
         self.limits = limits
         self._sleeper = sleeper
         self._overall = SlidingWindow(limits.per_second, 1.0)
         self._spacing = SlidingWindow(1, spacing) if spacing > 0 else None
+        self._learned = LearnedPace() if learns else None
         self._chats: dict[str, SlidingWindow] = {}
         self._paused_until = 0.0
         self._sweep_at = SWEEP_AT
@@ -317,6 +260,8 @@ class RateLimiter:
     def pause(self, seconds: float) -> None:
         """The platform asked us to wait (`retry_after`): hold every send until then."""
         self._paused_until = max(self._paused_until, self._now() + max(0.0, seconds))
+        if self._learned is not None:
+            self._learned.learn(self._now(), max(0.0, seconds))
 
     def paused_for(self) -> float:
         return max(0.0, self._paused_until - self._now())
@@ -328,6 +273,8 @@ class RateLimiter:
         delay = max(self._paused_until - now, self._overall.delay(now, count), 0.0)
         if self._spacing is not None:
             delay = max(delay, self._spacing.delay(now))
+        if self._learned is not None:
+            delay = max(delay, self._learned.delay(now))
         return delay
 
     def chat_delay(self, chat_id: str | None) -> float:
@@ -348,6 +295,8 @@ class RateLimiter:
         available = self._overall.available(now)
         if self._spacing is not None:
             available = min(available, self._spacing.available(now))
+        if self._learned is not None and self._learned.active(now):
+            available = min(available, 0 if self._learned.delay(now) else 1)
         return available
 
     def try_acquire(self, chat_id: str | None) -> bool:
@@ -386,6 +335,9 @@ class RateLimiter:
         urgent = push is not None and push.urgent
         held_back = 0 if urgent else self._urgent + self._reply_reserve()
         delay = self.platform_delay(1 + held_back)
+        if self._urgent and not urgent and self._one_at_a_time():
+            # a window of one cannot hold a slot back: the next is the reply's
+            delay = max(delay, REPLY_WATCH)
         if push is not None and push.pending:
             delay = max(delay, self.chat_delay(push.chat_id))
         return delay
@@ -413,6 +365,10 @@ class RateLimiter:
         # fall up to CATCH_UP behind and catch up; after a pause it restarts from there
         # (no burst of what the pause held up).
         self._next_turn = max(self._next_turn, self._now() - CATCH_UP) + self._pace()
+
+    def _one_at_a_time(self) -> bool:
+        learned = self._learned is not None and self._learned.active(self._now())
+        return learned or self._spacing is not None
 
     def _reply_reserve(self) -> int:
         """Slots left free for replies: some while people are writing, none otherwise."""
@@ -448,6 +404,8 @@ class RateLimiter:
         self._overall.record(now)
         if self._spacing is not None:
             self._spacing.record(now)
+        if self._learned is not None:
+            self._learned.record(now)
         window = None if chat_id is None else self._chat_window(chat_id)
         if window is not None:
             window.record(now)

@@ -228,7 +228,12 @@ class Settings(BaseSettings):
         description="Comma-separated community rooms (ids or #aliases) the bot joins on Matrix.",
     )
     matrix_send_interval_ms: int = Field(
-        default=200, ge=0, description="Least time between two messages the bot sends on Matrix."
+        default=0,
+        ge=0,
+        description=(
+            "Least time between two messages the bot sends on Matrix (0: as fast as the "
+            "homeserver allows; after a 429 the bot goes at the pace the homeserver asks for)."
+        ),
     )
     matrix_max_retries: int = Field(
         default=3, ge=0, description="How often a Matrix request is retried after 429 or timeout."
@@ -310,7 +315,7 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Telegram: most messages to one group chat in a minute."
     )
     matrix_rate_per_second: int = Field(
-        default=10, ge=1, description="Matrix: most messages in any one second, all rooms."
+        default=1000, ge=1, description="Matrix: most messages in any one second, all rooms."
     )
     other_rate_per_second: int = Field(
         default=100, ge=1, description="Other transports (console): most messages a second."

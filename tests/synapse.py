@@ -246,6 +246,20 @@ class Synapse:
             token=admin.access_token,
         )
 
+    def remove_ratelimit_override(self, admin: RegisteredUser, user_id: str) -> None:
+        """The account back under the homeserver's own limits (`rc_message`)."""
+        self._request(
+            "DELETE",
+            f"/_synapse/admin/v1/users/{urllib.request.quote(user_id)}/override_ratelimit",
+            token=admin.access_token,
+        )
+
+    def limit_messages(self, per_second: float, burst_count: int) -> None:
+        """`rc_message` for every account without an override; before `start`."""
+        config = json.loads(self.config_path.read_text())
+        config["rc_message"] = {"per_second": per_second, "burst_count": burst_count}
+        self.config_path.write_text(json.dumps(config, indent=2))
+
     def room_events(self, room_id: str, token: str) -> list[dict[str, Any]]:
         """Every event of a room as the homeserver keeps it (newest first), as one of its
         members reads it; not what a client happened to see."""

@@ -9,15 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.rate_limit import (
-    MARGIN,
-    RateLimiter,
-    RateLimits,
-    SlidingWindow,
-    limits_for,
-    request_written,
-)
+from bot.rate_limit import RateLimiter, RateLimits, limits_for, request_written
 from bot.settings import ConfigurationError, load_settings
+from bot.sliding_window import MARGIN, SlidingWindow
 from tests.fault_transport import max_in_window
 
 

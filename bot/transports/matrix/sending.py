@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiohttp import ClientConnectionError, ClientError
 from nio import AsyncClient, LocalProtocolError, RoomSendResponse, SendRetryError, UploadResponse
@@ -15,6 +17,7 @@ from bot.transports.base import (
     SENDING_TRANSACTION,
     AmbiguousDelivery,
     DeliveryError,
+    RetryLater,
     TemporaryFailure,
 )
 from bot.transports.matrix.community import CommunityRooms
@@ -24,6 +27,8 @@ from bot.transports.pacing import RequestGate
 from conversations.core.messages import ChatRef, OutMessage, Sent
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class TransactionIds:
@@ -38,10 +43,40 @@ class TransactionIds:
 
 
 class MatrixSender:
-    def __init__(self, client: AsyncClient, gate: RequestGate, community: CommunityRooms) -> None:
+    def __init__(
+        self,
+        client: AsyncClient,
+        gate: RequestGate,
+        community: CommunityRooms,
+        *,
+        retries: int = 3,
+    ) -> None:
+        """`retries`: how often one request is sent again after a 429 before its row
+        fails (and is tried again later, adding only what is missing)."""
         self._client = client
         self.gate = gate
         self._community = community
+        self._retries = retries
+
+    async def _request(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """One request in its slot. A 429 pauses every send of the account (the gate),
+        and this one waits that out with the others, in its turn, and goes again: nio's
+        own retries would sleep beside the limiter while the other sends went on into
+        429s of their own (`max_limit_exceeded=0` in transport.py)."""
+        tries = 0
+        while True:
+            try:
+                async with self.gate.slot():
+                    return await attempt()
+            except RetryLater as exc:
+                tries += 1
+                if tries > self._retries:
+                    raise
+                log.warning(
+                    "matrix: 429, every send waits %.1f s and then goes one at a time", exc.seconds
+                )
+                if self.gate.limiter is None:  # nothing else to wait with
+                    await asyncio.sleep(exc.seconds)
 
     async def _private_room(self, ref: ChatRef) -> str:
         """The room a message for one person goes to: never a community room (their direct
@@ -140,7 +175,8 @@ class MatrixSender:
         room = self._client.rooms.get(room_id)
         encrypted = bool(room is not None and room.encrypted)
         content_bytes = attachment.content
-        async with self.gate.slot():
+
+        async def upload_once() -> tuple[UploadResponse, dict[str, Any] | None]:
             try:
                 upload, keys = await self._client.upload(
                     lambda _a, _b: content_bytes,
@@ -155,6 +191,9 @@ class MatrixSender:
                 raise TemporaryFailure(f"upload timed out: {exc}") from exc
             if not isinstance(upload, UploadResponse):
                 raise map_error(upload)
+            return upload, keys
+
+        upload, keys = await self._request(upload_once)
         msgtype = "m.image" if attachment.is_image else "m.file"
         info = {"mimetype": attachment.mime_type, "size": len(content_bytes)}
         content: dict[str, Any] = {
@@ -176,7 +215,7 @@ class MatrixSender:
         content: dict[str, Any],
         transaction_id: str | None = None,
     ) -> str:
-        async with self.gate.slot():
+        async def send_once() -> str:
             try:
                 response = await self._client.room_send(
                     room_id,
@@ -203,13 +242,16 @@ class MatrixSender:
                 return str(response.event_id)
             raise map_error(response)
 
+        return await self._request(send_once)
+
     async def send_plain(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
         """Sent unencrypted even in an encrypted room (for the undecryptable notice)."""
         client = self._client
         method, path, data = Api.room_send(
             client.access_token, room_id, event_type, content, os.urandom(8).hex()
         )
-        async with self.gate.slot():
+
+        async def send_once() -> str:
             try:
                 response = await client._send(RoomSendResponse, method, path, data, (room_id,))
             except TimeoutError as exc:
@@ -219,6 +261,8 @@ class MatrixSender:
             if isinstance(response, RoomSendResponse):
                 return str(response.event_id)
             raise map_error(response)
+
+        return await self._request(send_once)
 
 
 def _is_described_photo(message: OutMessage) -> bool:
