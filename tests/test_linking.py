@@ -20,7 +20,7 @@ from storage.migrate import alembic_config
 from storage.models import ConsentState, Identity, Person, PersonTopic
 from tests.fakes import Chat, RecordingTransport
 
-CODE = re.compile(r"/(?:link|forbind) ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})")
+CODE = re.compile(r"[/!](?:link|forbind) ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})")
 
 
 class OtherChat(Chat):
