@@ -12,11 +12,11 @@ from conversations.core.dates import parse_end, parse_when
 from conversations.core.flow import Answer, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.media import TooLarge, file_to_fetch
-from conversations.core.messages import Choice, MediaKind, OutMessage
+from conversations.core.messages import Choice, OutMessage
 from conversations.core.questions import Question, by_state
 from conversations.core.words import NO_WORDS, YES_WORDS
 from conversations.events.flows.new_event.draft import DraftPhoto, skip_choice, squeezed
-from conversations.events.flows.new_event.photo import PHOTO_TEXT_LENGTH
+from conversations.events.flows.new_event.photo import PHOTO_TEXT_LENGTH, photo_answer
 from conversations.events.flows.pick_event import (
     CHOOSE,
     ChooseEvent,
@@ -202,22 +202,13 @@ class NewPhoto(Question[EditEventData]):
                 return Transition.stay(data)  # an old button: there is none to remove
             data.photo, data.photo_text, data.remove_photo = None, "", True
             return Transition.go(EditStep.CONFIRM, data)
-        media = answer.media
-        if media is None or media.kind != MediaKind.PHOTO:
-            return _again(ctx, data, N_("That was not a photo. Send a photo, or tap Skip."))
-        if media.size is not None and media.size > self._max_bytes:
-            return _again(
-                ctx, data, N_("That photo is too large. Send a smaller one, or tap Skip.")
-            )
+        taken = photo_answer(ctx, answer, self._max_bytes)
+        if taken.problem is not None:
+            return _again(ctx, data, taken.problem)
         data.remove_photo = False
-        data.photo = DraftPhoto(
-            platform=ctx.ref.platform,
-            file_ref=media.file_ref,
-            mime_type=media.mime_type,
-            size=media.size,
-        )
-        if answer.text and answer.text.strip():  # a caption says what it shows
-            data.photo_text = squeezed(answer)[:PHOTO_TEXT_LENGTH]
+        data.photo = taken.photo
+        if taken.caption:  # a caption says what it shows
+            data.photo_text = taken.caption
             return Transition.go(EditStep.CONFIRM, data)
         return Transition.go(EditStep.PHOTO_TEXT, data)
 

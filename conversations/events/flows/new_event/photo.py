@@ -3,6 +3,8 @@ words saying what it shows, for those who cannot see it (or the title as a defau
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from conversations.core.flow import Answer, FlowContext, Transition
 from conversations.core.i18n import N_
 from conversations.core.messages import Choice, MediaKind, OutMessage
@@ -17,6 +19,33 @@ from conversations.events.flows.new_event.draft import (
 )
 
 PHOTO_TEXT_LENGTH = 200  # a text alternative is a sentence, not a story
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoAnswer:
+    """What an answer to "send a photo" brings: the photo and its caption (the text
+    alternative, when the person wrote one), or the problem to tell them (a msgid)."""
+
+    photo: DraftPhoto | None = None
+    caption: str = ""
+    problem: str | None = None
+
+
+def photo_answer(ctx: FlowContext, answer: Answer, max_bytes: int) -> PhotoAnswer:
+    """Used by `/nytarrangement` and `/retarrangement` alike."""
+    media = answer.media
+    if media is None or media.kind != MediaKind.PHOTO:
+        return PhotoAnswer(problem=N_("That was not a photo. Send a photo, or tap Skip."))
+    if media.size is not None and media.size > max_bytes:
+        return PhotoAnswer(problem=N_("That photo is too large. Send a smaller one, or tap Skip."))
+    photo = DraftPhoto(
+        platform=ctx.ref.platform,
+        file_ref=media.file_ref,
+        mime_type=media.mime_type,
+        size=media.size,
+    )
+    caption = squeezed(answer)[:PHOTO_TEXT_LENGTH] if answer.text and answer.text.strip() else ""
+    return PhotoAnswer(photo=photo, caption=caption)
 
 
 def default_photo_text(ctx: FlowContext, data: NewEventData) -> str:
@@ -45,19 +74,12 @@ class PhotoQuestion(Question[NewEventData]):
         if answer.choice == "nophoto":
             data.photo, data.photo_text = None, ""
             return Transition.go(Step.PREVIEW, data)
-        media = answer.media
-        if media is None or media.kind != MediaKind.PHOTO:
-            return retry(ctx, data, N_("That was not a photo. Send a photo, or tap Skip."))
-        if media.size is not None and media.size > self._max_bytes:
-            return retry(ctx, data, N_("That photo is too large. Send a smaller one, or tap Skip."))
-        data.photo = DraftPhoto(
-            platform=ctx.ref.platform,
-            file_ref=media.file_ref,
-            mime_type=media.mime_type,
-            size=media.size,
-        )
-        if answer.text and answer.text.strip():  # a caption says what it shows
-            data.photo_text = squeezed(answer)[:PHOTO_TEXT_LENGTH]
+        taken = photo_answer(ctx, answer, self._max_bytes)
+        if taken.problem is not None:
+            return retry(ctx, data, taken.problem)
+        data.photo = taken.photo
+        if taken.caption:  # a caption says what it shows
+            data.photo_text = taken.caption
             return Transition.go(Step.PREVIEW, data)
         return Transition.go(Step.PHOTO_TEXT, data)
 
