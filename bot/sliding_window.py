@@ -6,11 +6,13 @@ import bisect
 from collections import deque
 
 # Seconds kept between a window's oldest send and the send that replaces it. The slot is
-# taken just before the request, but the platform counts the request when it arrives: PTB
-# building it, the event loop and a busy machine put 5 ms (median) to 35 ms (p90) in
-# between (measured against the fake Bot API), and with a margin of 10 ms a broadcast at
-# the limit got 5-16 × 429 per 1,000 (each pausing every send for a second); at 35 ms none.
-MARGIN = 0.035
+# taken just before the request, but the platform counts the request when it arrives. A
+# request written 5 ms or more after its slot is counted from its write (LATE_WRITE in
+# rate_limit.py), so this covers the rest: the way to the platform and its jitter. 35 ms
+# was needed while the fake Bot API stamped arrivals late whenever it waited for a core;
+# with it under real-time scheduling, 20 ms gave 0 × 429 over 1,500 at the limit and
+# 0.957 × the limit sustained (benchmarks/broadcast_wire.py).
+MARGIN = 0.020
 SMALL = 32  # windows with a limit up to this keep their times in a list
 
 

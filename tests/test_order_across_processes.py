@@ -6,18 +6,14 @@ through first."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
-import sys
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from benchmarks.scale_out import SECRET_HEADERS, bot_process_env, free_port
+from benchmarks.scale_out import SECRET_HEADERS, free_port, start_processes, stop_processes
 from storage.clock import FrozenClock
 from storage.models import InboxUpdate, OutboxMessage
 from tests.conftest import _empty_all_tables
@@ -26,7 +22,6 @@ from tests.telegram_fake_api import FakeBotAPI
 
 pytestmark = pytest.mark.postgres
 
-ROOT = Path(__file__).resolve().parent.parent
 PERSON = 4711
 UPDATES = 40
 
@@ -57,23 +52,10 @@ async def test_one_persons_updates_through_two_processes_are_handled_in_order(
     fake = FakeBotAPI()
     api = await fake.start()
     ports = [free_port(), free_port()]
-    bots = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=ROOT,
-            env=bot_process_env(postgres_url, api, port, 30),
-        )
-        for port in ports
-    ]
+    bots: list[asyncio.subprocess.Process] = []
     try:
+        bots = await start_processes(fake, postgres_url, api, ports, 30)
         deadline = time.monotonic() + 60  # a guard against a hang, not a speed check
-        while fake.requests.count("setWebhook") < 2:
-            assert all(b.returncode is None for b in bots), "a bot process ended"
-            assert time.monotonic() < deadline, "the processes did not start"
-            await asyncio.sleep(0.05)
         async with httpx.AsyncClient(timeout=30, headers=SECRET_HEADERS) as client:
             for n in range(UPDATES):
                 # the person writes on: a choice of language, then words the bot answers
@@ -88,11 +70,7 @@ async def test_one_persons_updates_through_two_processes_are_handled_in_order(
             assert time.monotonic() < deadline + 120, f"handled only {len(order)}"
             await asyncio.sleep(0.05)
     finally:
-        for bot in bots:
-            with contextlib.suppress(ProcessLookupError):
-                bot.send_signal(signal.SIGTERM)
-        for bot in bots:
-            await bot.wait()
+        await stop_processes(bots)
         await fake.stop()
     assert order == [1000 + n for n in range(UPDATES)]
     async with database.uow() as work:
