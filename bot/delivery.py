@@ -70,6 +70,7 @@ __all__ = ["DeliveryPolicy", "DeliveryStats", "DeliveryWorker", "DrawAtSend", "p
 log = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted while sending (the process stopped); it may have arrived"
+HELD_GRACE = 0.05  # seconds a reply may still find its slot once replies are held
 
 
 class DeliveryWorker:
@@ -116,7 +117,7 @@ class DeliveryWorker:
         self._hold = asyncio.Event()
         # Tasks of claimed rows until their outcome is written, and of those the ones whose
         # send has not finished (by row id, with the chat): only those use up concurrency.
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight: set[asyncio.Task[bool]] = set()
         self._sending: dict[int, str] = {}
         self._send_done = asyncio.Event()
         self._recovered = False
@@ -135,6 +136,11 @@ class DeliveryWorker:
     def wake(self) -> None:
         """Something was enqueued: look now instead of at the next poll."""
         self._wake.set()
+
+    async def _held(self) -> None:
+        """Replies are held, and a moment has passed: one whose slot is free still goes."""
+        await self._hold.wait()
+        await asyncio.sleep(HELD_GRACE)
 
     def hold_replies(self) -> None:
         """From now on, steps' replies not yet on their way wait in the outbox (for the next
@@ -336,15 +342,16 @@ class DeliveryWorker:
         and a word to the person's other chat here); each on the wire only once recorded as
         attempting, its outcome written before this returns (a tap on it finds it)."""
         for reply in replies:
-            if self._hold.is_set():  # stopping: the row waits in the outbox
-                return
             push = self.limiter.push(reply.chat_id, urgent=True)
-            await self._deliver(reply, push, claimed=False)
+            if not await self._deliver(reply, push, claimed=False):
+                return  # held (stopping) or taken by a worker: the rest keep their order there
 
-    async def _deliver(self, message: ClaimedMessage, push: Push, *, claimed: bool = True) -> None:
-        """`claimed`: the worker holds the row (`sending`); else it is a pending reply."""
+    async def _deliver(self, message: ClaimedMessage, push: Push, *, claimed: bool = True) -> bool:
+        """`claimed`: the worker holds the row (`sending`); else it is a pending reply. False
+        when the row stayed in the queue (see `_on_the_wire`)."""
         ref = ChatRef(self.platform, message.chat_id, message.user_id)
         result: TryResult | None = None
+        went = False
         try:
             out: OutMessage | None = message_from_payload(message.payload)
         except Exception as exc:  # a malformed row: known not to have been sent
@@ -354,7 +361,8 @@ class DeliveryWorker:
             out = await with_photo(out, message.payload)  # the file the row refers to
         try:
             with push:
-                if out is not None and await self._on_the_wire(message, push, claimed=claimed):
+                went = out is None or await self._on_the_wire(message, push, claimed=claimed)
+                if out is not None and went:
                     edit_of = message.payload.get(EDIT_OF)
                     edit = str(edit_of) if edit_of else None
                     transaction = SENDING_TRANSACTION.set(message.transaction_id)
@@ -368,13 +376,14 @@ class DeliveryWorker:
         if result is not None:
             self._results.append((message, out, result))
             await self._write_results()
+        return went
 
     async def _on_the_wire(self, message: ClaimedMessage, push: Push, *, claimed: bool) -> bool:
         """Wait for the row's slot, then record that it goes out. False: not ours to send
         (another worker took the reply meanwhile, or we are stopping: a claimed row then
         goes back in the queue, a reply stays in it once replies are held)."""
         ready = asyncio.ensure_future(self.limiter.ready(push))
-        stopping = asyncio.ensure_future((self._stop if claimed else self._hold).wait())
+        stopping = asyncio.ensure_future(self._stop.wait() if claimed else self._held())
         try:
             await asyncio.wait((ready, stopping), return_when=asyncio.FIRST_COMPLETED)
         finally:
