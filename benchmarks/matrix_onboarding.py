@@ -3,16 +3,21 @@
     python -m benchmarks.matrix_onboarding [--people 10] [--encrypted] [--stock-limits]
         [--steps N]
 
-Starts Synapse (as the tests do), the whole bot (`BotApp` with the Matrix transport) and
-`--people` citizens with their own matrix-nio clients, who onboard all at once as a person
-would: /start, the language by reaction, consent by number, a name, two interests tapped
-(the list is edited in place), Done for interests and areas, no initiatives, quiet hours.
+Starts Synapse (as the tests do), the bot as its own process (`python -m bot run` with the
+Matrix transport, as it is deployed; the people's clients in this process would otherwise
+take its event loop) and `--people` citizens with their own matrix-nio clients, who
+onboard all at once as a person would: /start, the language by reaction, consent by
+number, a name, two interests tapped (the list is edited in place), Done for interests and
+areas, no initiatives, quiet hours.
 A step's time runs from the citizen's message until the bot's answer (its last message or
 the edit) has reached the citizen's client.
 
-Baseline in the same run: the same people and steps against a plain matrix-nio bot that
-answers each message with one text (no storage, no flows); the ratio of the p90s is what
-our side costs. Printed: per-step p50/p90/max for both, and the ratio.
+Baseline in the same run: the same people and steps against a plain matrix-nio bot, in its
+own process too, that answers each message with one text (no storage, no flows); the ratio
+of the p90s is what our side costs. Printed: per-step p50/p90/max for both, the ratio, and
+how busy Synapse and each bot were (share of one core): Synapse is one Python process, and
+when it is near 100 % it sets the pace for both bots; each of our answers is a text and up
+to 7 reactions, each an event Synapse stores and hands to both syncs, against the echo's one.
 
 `--stock-limits`: the bot is not exempt but held to Synapse's stock `rc_message` (a burst
 of 10, then 0.2 events a second; each reaction is an event), the people exempt, so what is
@@ -26,19 +31,22 @@ import argparse
 import asyncio
 import contextlib
 import math
+import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from types import SimpleNamespace
 
-from nio import AsyncClient, MatrixRoom, ReactionEvent, RoomMessageText, SyncResponse
-
+from bot.app import BotApp
+from bot.demo import seed_starter_topics
 from bot.settings import Settings
 from bot.transports.matrix import KEYCAPS
 from tests import matrix_people
-from tests.matrix_people import BotMessage, Citizen, RunningBot, matrix_config
-from tests.synapse import Synapse
+from tests.matrix_people import BotMessage, Citizen
+from tests.synapse import Synapse, process_cpu_seconds
+from tests.test_matrix_crash import BotProcess
+
+ROOT = Path(__file__).resolve().parent.parent
 
 P90_TARGET = 1.0  # seconds, the bot exempt from Synapse's limits
 STOCK_P90_TARGET = 3.0  # seconds, the bot under Synapse's stock limits
@@ -47,6 +55,9 @@ STOCK_BURST = 10
 # A person's wait for one answer: at 0.2 events a second, 10 people's answers and their
 # reactions take minutes (a test's 60 s would end the run).
 STOCK_WAIT_SECONDS = 900.0
+
+
+CPU_SHARES: list[str] = []
 
 
 class Enough(Exception):
@@ -133,45 +144,41 @@ async def _onboard(
     await timed(steps, lambda: answer("🔔"))
 
 
-class EchoBot:
-    """The baseline: plain matrix-nio answering each message and reaction with one text."""
+class EchoProcess:
+    """The baseline: `benchmarks._matrix_echo` in its own process, exempt from limits."""
 
     def __init__(self, synapse: Synapse) -> None:
         account = synapse.register("echobot")
         admin = synapse.register("admin", admin=True)
         synapse.override_ratelimit(admin, account.user_id)
+        self.account = account
         self.user_id = account.user_id
-        self.client = AsyncClient(synapse.url, account.user_id)
-        self.client.restore_login(account.user_id, account.device_id, account.access_token)
-        self._task: asyncio.Task[None] | None = None
+        self.url = synapse.url
+        self._process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        first = await self.client.sync(timeout=0, full_state=True)
-        assert isinstance(first, SyncResponse), first
-        self.client.add_event_callback(self._answer, (RoomMessageText, ReactionEvent))
-        self._task = asyncio.create_task(self._loop(first.next_batch))
-
-    async def _loop(self, since: str) -> None:
-        while True:
-            response = await self.client.sync(timeout=1000, since=since)
-            if isinstance(response, SyncResponse):
-                since = response.next_batch
-                for room_id in response.rooms.invite:
-                    await self.client.join(room_id)
-
-    async def _answer(self, room: MatrixRoom, event: object) -> None:
-        if getattr(event, "sender", None) == self.user_id:
-            return
-        await self.client.room_send(
-            room.room_id, "m.room.message", {"msgtype": "m.text", "body": "ok"}
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "benchmarks._matrix_echo",
+            self.url,
+            self.account.user_id,
+            self.account.device_id,
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
         )
+        assert self._process.stdin is not None
+        self._process.stdin.write(f"{self.account.access_token}\n".encode())
+        await self._process.stdin.drain()
+        self._process.stdin.close()
+
+    def cpu_seconds(self) -> float | None:
+        return None if self._process is None else process_cpu_seconds(self._process.pid)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self.client.close()
+        if self._process is not None:
+            self._process.kill()
+            await self._process.wait()
 
 
 async def onboard_with_the_echo(
@@ -215,15 +222,15 @@ async def _measure(
     stock_limits: bool,
     upto: int | None,
 ) -> tuple[list[float], list[float]]:
-    request = SimpleNamespace(node=SimpleNamespace(nodeid="benchmarks.matrix_onboarding"))
-    config = matrix_config(synapse, folder, request)
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{folder / 'bot.db'}",
-        _env_file=None,  # type: ignore[call-arg]
-        **({"matrix_rate_per_second": rate} if rate else {}),
-    )
-    bot = RunningBot(settings, config)
+    bot = BotProcess(synapse, folder, localpart="onboardingbot")
+    if rate:
+        bot.env["TMM_MATRIX_RATE_PER_SECOND"] = str(rate)
+    await prepare_database(bot.env["TMM_DATABASE_URL"])
     await bot.start()
+
+    def bot_cpu() -> float | None:
+        return None if bot.pid is None else process_cpu_seconds(bot.pid)
+
     citizens = await asyncio.gather(
         *(Citizen.connect(synapse, f"person{n}", folder) for n in range(people))
     )
@@ -231,33 +238,62 @@ async def _measure(
         admin = synapse.register("admin", admin=True)
         for citizen in citizens:  # only the bot's account is measured
             synapse.override_ratelimit(admin, str(citizen.client.user_id))
-        synapse.remove_ratelimit_override(admin, config.user_id)
+        synapse.remove_ratelimit_override(admin, bot.user_id)
     ours: list[float] = []
     baseline: list[float] = []
     try:
         rooms = await asyncio.gather(
-            *(c.open_dm(config.user_id, encrypted=encrypted) for c in citizens)
+            *(c.open_dm(bot.user_id, encrypted=encrypted) for c in citizens)
         )
-        await asyncio.gather(
-            *(onboard_with_the_bot(c, r, ours, upto) for c, r in zip(citizens, rooms, strict=True))
-        )
+        with cpu_shares("Tæl mig med", {"Synapse": synapse.cpu_seconds, "bot": bot_cpu}):
+            await asyncio.gather(
+                *(
+                    onboard_with_the_bot(c, r, ours, upto)
+                    for c, r in zip(citizens, rooms, strict=True)
+                )
+            )
     finally:
         await bot.stop()
-    echo = EchoBot(synapse)
+    echo = EchoProcess(synapse)
     await echo.start()
     try:
         rooms = await asyncio.gather(*(c.open_dm(echo.user_id, encrypted=False) for c in citizens))
         steps = len(ours) // people
-        await asyncio.gather(
-            *(
-                onboard_with_the_echo(c, r, baseline, steps)
-                for c, r in zip(citizens, rooms, strict=True)
+        with cpu_shares("the echo", {"Synapse": synapse.cpu_seconds, "echo": echo.cpu_seconds}):
+            await asyncio.gather(
+                *(
+                    onboard_with_the_echo(c, r, baseline, steps)
+                    for c, r in zip(citizens, rooms, strict=True)
+                )
             )
-        )
     finally:
         await echo.stop()
         await asyncio.gather(*(c.close() for c in citizens))
     return ours, baseline
+
+
+@contextlib.contextmanager
+def cpu_shares(name: str, processes: dict[str, Callable[[], float | None]]) -> Iterator[None]:
+    """Notes how busy each process was (share of one core) while `name` ran. Synapse is one
+    Python process: near 100 % it, not the bot, sets the pace."""
+    began = time.perf_counter()
+    before = {who: cpu() for who, cpu in processes.items()}
+    yield
+    wall = time.perf_counter() - began
+    shares = []
+    for who, cpu in processes.items():
+        start, end = before[who], cpu()
+        if start is not None and end is not None:
+            shares.append(f"{who} {(end - start) / wall:.0%}")
+    CPU_SHARES.append(f"busy during {name} (of one core): {', '.join(shares)}")
+
+
+async def prepare_database(url: str) -> None:
+    """The schema and the starter topics (for the interests question), before the bot starts."""
+    app = BotApp(Settings(database_url=url, _env_file=None), [])
+    await app.migrate()
+    await seed_starter_topics(app.uow)
+    await app.engine.dispose()
 
 
 def report(name: str, steps: list[float]) -> str:
@@ -297,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     print(report("plain matrix-nio echo", baseline))
     ratio = percentile(ours, 0.9) / percentile(baseline, 0.9)
     print(f"p90 ratio (ours / baseline): {ratio:.2f}")
+    for line in CPU_SHARES:
+        print(line)
     p90 = percentile(ours, 0.9)
     target = STOCK_P90_TARGET if args.stock_limits else P90_TARGET
     print(f"p90 {p90:.3f} s (target ≤ {target:.1f} s): {'ok' if p90 <= target else 'over'}")

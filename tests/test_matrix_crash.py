@@ -58,6 +58,10 @@ class BotProcess:
                 sys.executable, "-m", "bot", "run", cwd=ROOT, env=self.env, stdout=log, stderr=log
             )
 
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
     async def kill(self) -> None:
         assert self._process is not None
         with contextlib.suppress(ProcessLookupError):
