@@ -22,13 +22,16 @@ class EchoBot:
         first = await self.client.sync(timeout=0, full_state=True)
         assert isinstance(first, SyncResponse), first
         self.client.add_event_callback(self._answer, (RoomMessageText, ReactionEvent))
-        since = first.next_batch
+        response, since = first, first.next_batch
+        joined: set[str] = set()
         while True:
-            response = await self.client.sync(timeout=1000, since=since)
-            if isinstance(response, SyncResponse):
-                since = response.next_batch
-                for room_id in response.rooms.invite:
-                    await self.client.join(room_id)
+            # invitations may already be in the first sync: the people start as we do
+            for room_id in set(response.rooms.invite) - joined:
+                await self.client.join(room_id)
+                joined.add(room_id)
+            synced = await self.client.sync(timeout=1000, since=since)
+            if isinstance(synced, SyncResponse):
+                response, since = synced, synced.next_batch
 
     async def _answer(self, room: MatrixRoom, event: object) -> None:
         if getattr(event, "sender", None) == self.user_id:

@@ -242,9 +242,12 @@ async def _measure(
     ours: list[float] = []
     baseline: list[float] = []
     try:
-        rooms = await asyncio.gather(
-            *(c.open_dm(bot.user_id, encrypted=encrypted) for c in citizens)
-        )
+        try:
+            rooms = await asyncio.gather(
+                *(c.open_dm(bot.user_id, encrypted=encrypted) for c in citizens)
+            )
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\nthe bot's log: {bot.log.read_text()[-3000:]}") from None
         with cpu_shares("Tæl mig med", {"Synapse": synapse.cpu_seconds, "bot": bot_cpu}):
             await asyncio.gather(
                 *(
