@@ -140,7 +140,7 @@ class DeliveryWorker:
     async def _held(self) -> None:
         """Replies are held, and a moment has passed: one whose slot is free still goes."""
         await self._hold.wait()
-        await asyncio.sleep(HELD_GRACE)
+        await self._sleeper.sleep(HELD_GRACE)
 
     def hold_replies(self) -> None:
         """From now on, steps' replies not yet on their way wait in the outbox (for the next
@@ -194,6 +194,7 @@ class DeliveryWorker:
         if not self._recovered:
             await self.recover()
         self._stop.clear()
+        self._hold.clear()  # run again after a stop: replies go out again
         try:
             while not self._stop.is_set():
                 self._wake.clear()
