@@ -37,13 +37,14 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
+from benchmarks._cpu import process_cpu_seconds
 from bot.app import BotApp
 from bot.demo import seed_starter_topics
 from bot.settings import Settings
 from bot.transports.matrix import KEYCAPS
 from tests import matrix_people
 from tests.matrix_people import BotMessage, Citizen
-from tests.synapse import Synapse, process_cpu_seconds
+from tests.synapse import Synapse
 from tests.test_matrix_crash import BotProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -231,6 +232,9 @@ async def _measure(
     def bot_cpu() -> float | None:
         return None if bot.pid is None else process_cpu_seconds(bot.pid)
 
+    def synapse_cpu() -> float | None:
+        return None if synapse.pid is None else process_cpu_seconds(synapse.pid)
+
     citizens = await asyncio.gather(
         *(Citizen.connect(synapse, f"person{n}", folder) for n in range(people))
     )
@@ -248,7 +252,7 @@ async def _measure(
             )
         except AssertionError as exc:
             raise AssertionError(f"{exc}\nthe bot's log: {bot.log.read_text()[-3000:]}") from None
-        with cpu_shares("Tæl mig med", {"Synapse": synapse.cpu_seconds, "bot": bot_cpu}):
+        with cpu_shares("Tæl mig med", {"Synapse": synapse_cpu, "bot": bot_cpu}):
             await asyncio.gather(
                 *(
                     onboard_with_the_bot(c, r, ours, upto)
@@ -262,7 +266,7 @@ async def _measure(
     try:
         rooms = await asyncio.gather(*(c.open_dm(echo.user_id, encrypted=False) for c in citizens))
         steps = len(ours) // people
-        with cpu_shares("the echo", {"Synapse": synapse.cpu_seconds, "echo": echo.cpu_seconds}):
+        with cpu_shares("the echo", {"Synapse": synapse_cpu, "echo": echo.cpu_seconds}):
             await asyncio.gather(
                 *(
                     onboard_with_the_echo(c, r, baseline, steps)

@@ -20,7 +20,8 @@ the processes' webhooks in turn) at `--updates-per-second` while it runs. Printe
   (each step taken and its reply in the outbox) and its ratio to one process's, what more
   processes add; answered per second (until the last person's reply reached the fake),
   which the platform's limit bounds however many processes (about 27 a second at 30/s);
-  and the 429s met meanwhile.
+  and the 429s met meanwhile; and how many cores the bot processes, PostgreSQL and this
+  process (the fake Bot API, the people posting) kept busy until the last was handled.
 
 PostgreSQL comes from --postgres or TEST_POSTGRES_URL; without it the benchmark stops with
 an error (it measures several processes on one database, which SQLite cannot be).
@@ -46,6 +47,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from benchmarks._cpu import cpu_seconds_of, process_cpu_seconds
 from storage.clock import SystemClock
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head_async
@@ -121,15 +123,56 @@ class Burst:
     handled_per_second: float  # updates handled (the step taken, its reply in the outbox)
     answered_per_second: float  # people whose answer reached the platform
     flooded: int
+    cores: Cores  # how busy each part was until the last was handled
+
+
+@dataclass(frozen=True)
+class Cores:
+    """Cores in use on average, each part: on two cores, a sum near 2 is what bounds it."""
+
+    bots: float
+    postgres: float
+    benchmark: float  # this process: the fake Bot API and the people posting
+
+    @property
+    def total(self) -> float:
+        return self.bots + self.postgres + self.benchmark
+
+
+class CpuWatch:
+    """CPU time used by the bot processes, PostgreSQL and this process from `start` on."""
+
+    def __init__(self, children: list[asyncio.subprocess.Process]) -> None:
+        self._pids = [child.pid for child in children]
+        self._began = time.monotonic()
+        self._before = self._now()
+
+    def _now(self) -> tuple[float, float, float]:
+        own = os.times()
+        bots = sum(process_cpu_seconds(pid) or 0.0 for pid in self._pids)
+        return bots, cpu_seconds_of("postgres"), own.user + own.system
+
+    def cores(self) -> Cores:
+        wall = max(time.monotonic() - self._began, 1e-9)
+        after = self._now()
+        bots, postgres, own = ((a - b) / wall for a, b in zip(after, self._before, strict=True))
+        return Cores(bots, postgres, own)
 
 
 async def burst(
-    fake: FakeBotAPI, ports: list[int], uow: UnitOfWorkFactory, count: int, *, first: int
+    fake: FakeBotAPI,
+    ports: list[int],
+    uow: UnitOfWorkFactory,
+    count: int,
+    *,
+    first: int,
+    children: list[asyncio.subprocess.Process],
 ) -> Burst:
     """`count` people write at once (posted to the processes in turn, 32 posts in flight):
     per second until the last is handled, and until the last has their answer."""
     if count <= 0:
-        return Burst(0.0, 0.0, 0)
+        return Burst(0.0, 0.0, 0, Cores(0.0, 0.0, 0.0))
+    watch = CpuWatch(children)
     began = datetime.now(UTC)
     started = time.monotonic()
     flooded_before = fake.flooded
@@ -145,6 +188,7 @@ async def burst(
         await asyncio.gather(*(post(n) for n in range(count)))
     deadline = time.monotonic() + 120 + count
     handled_in: float | None = None
+    cores: Cores | None = None
     people = {str(first + n) for n in range(count)}
     while True:
         if handled_in is None:
@@ -154,10 +198,12 @@ async def burst(
                 )
             if int(done or 0) >= count:
                 handled_in = time.monotonic() - started
+                cores = watch.cores()
         answered = {str(params.get("chat_id")) for _, params in fake.sent_messages()} & people
-        if handled_in is not None and len(answered) >= count:
+        if handled_in is not None and cores is not None and len(answered) >= count:
             answered_in = time.monotonic() - started
-            return Burst(count / handled_in, count / answered_in, fake.flooded - flooded_before)
+            flooded = fake.flooded - flooded_before
+            return Burst(count / handled_in, count / answered_in, flooded, cores)
         if time.monotonic() > deadline:
             raise RuntimeError(f"the burst was not answered: {len(answered)} of {count}")
         await asyncio.sleep(0.05)
@@ -241,7 +287,7 @@ async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> 
         stop.set()
         await writers
         flooded_in_broadcast = fake.flooded
-        at_limit = await burst(fake, ports, uow, args.burst, first=30_000_000)
+        at_limit = await burst(fake, ports, uow, args.burst, first=30_000_000, children=children)
 
         broadcast = [
             (moment, str(params.get("chat_id")))
@@ -319,16 +365,19 @@ def main(argv: list[str]) -> int:
     print(
         "procs  broadcast s  ×one  max/1s  429s  dup  lost  unknown  updates/s"
         f"  burst of {args.burst}: handled/s  ×one  answered/s  429s"
+        "  cores busy (bots+PostgreSQL+fake and posting)"
     )
     first = next((r.burst for r in results if r.processes == 1), None)
     for r in results:
         ratio = f"{r.seconds / one:5.2f}" if one else "   - "
         burst_ratio = r.burst.handled_per_second / first.handled_per_second if first else 0.0
+        c = r.burst.cores
         print(
             f"{r.processes:5}  {r.seconds:11.1f}  {ratio}  {r.largest_second:6}  {r.flooded:4}"
             f"  {r.duplicates:3}  {r.lost:4}  {r.unknown:7}  {r.handled_per_second:9.1f}"
             f"  {r.burst.handled_per_second:19.1f}  {burst_ratio:4.2f}"
             f"  {r.burst.answered_per_second:10.1f}  {r.burst.flooded:4}"
+            f"  {c.total:.2f} = {c.bots:.2f}+{c.postgres:.2f}+{c.benchmark:.2f}"
         )
     return 0
 

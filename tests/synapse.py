@@ -64,15 +64,6 @@ class RegisteredUser:
     password: str
 
 
-def process_cpu_seconds(pid: int) -> float | None:
-    """CPU time (user and system) process `pid` has used so far, from Linux's /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -184,9 +175,9 @@ class Synapse:
             process.kill()
             process.wait(timeout=10)
 
-    def cpu_seconds(self) -> float | None:
-        """CPU time the homeserver has used so far, for benchmarks."""
-        return None if self._process is None else process_cpu_seconds(self._process.pid)
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
 
     def log(self, tail: int = 60) -> str:
         parts = []
