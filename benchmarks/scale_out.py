@@ -4,11 +4,14 @@
         [--latency 0.05,0.15] [--updates-per-second 5] [--burst 300] [--postgres URL]
 
 For each process count: a fresh database, that many `python -m bot run` processes, each
-with its own webhook port, and a fake Bot API (tests/telegram_fake_api.py) that answers
-every request after 50-150 ms and refuses with 429 above `--limit` messages a second overall
-or one a second per chat (Telegram's flood control). Once every process has set its webhook,
-a broadcast of `--messages` rows is put in the outbox, and people write to the bot (posted to
-the processes' webhooks in turn) at `--updates-per-second` while it runs. Printed per count:
+with its own webhook port, and a fake Bot API in a process of its own under real-time
+scheduling where allowed (tests/fake_api_server.py; Telegram's flood control runs on
+Telegram's machines, not on the two cores the bots share) that answers every request after
+50-150 ms and refuses with 429 above `--limit` messages a second overall, one a second per
+private chat or 20 a minute per group (tests/fake_api_wire.py). Once every process has set
+its webhook, a broadcast of `--messages` rows is put in the outbox, and people write to the
+bot (posted to the processes' webhooks in turn) at `--updates-per-second` while it runs.
+Printed per count:
 
 - broadcast time: first to last broadcast message accepted by the fake, and its ratio to
   one process's (target: within 5 %);
@@ -39,6 +42,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,8 +58,10 @@ from storage.migrate import upgrade_to_head_async
 from storage.models import InboxUpdate, OutboxMessage, OutboxStatus
 from storage.unit_of_work import UnitOfWorkFactory
 from tests.conftest import _create_database, _drop_database
+from tests.fake_api_process import FakeAPIProcess
+from tests.fake_api_wire import Wire
 from tests.fault_transport import enqueue_broadcast, max_in_window, seed_people
-from tests.telegram_fake_api import FakeBotAPI
+from tests.telegram_fake_api import SEND_METHODS, message_update
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "4242:scale-out-benchmark"
@@ -63,6 +69,7 @@ SECRET = "scale-out-benchmark-webhook-secret"  # what Telegram would send in its
 SECRET_HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 BROADCAST_TEXT = "Kom og vær med i skoven lørdag!"
 WRITERS = 200  # people who write to the bot during the broadcast
+SCHEDULING: set[str] = set()  # what the fake Bot API got: realtime, or shared with the bots
 
 
 @dataclass
@@ -99,15 +106,13 @@ def bot_process_env(url: str, api: str, port: int, limit: int) -> dict[str, str]
     }
 
 
-async def write_to_the_bot(
-    fake: FakeBotAPI, ports: list[int], rate: float, stop: asyncio.Event
-) -> int:
+async def write_to_the_bot(ports: list[int], rate: float, stop: asyncio.Event) -> int:
     """People write `/help` at `rate` a second, posted to the processes' webhooks in turn."""
     posted = 0
     async with httpx.AsyncClient(timeout=30, headers=SECRET_HEADERS) as client:
         while not stop.is_set():
             user = 900_000 + posted % WRITERS
-            update = fake.message_update(user, "/help")
+            update = message_update(10_000_000 + posted, user, "/help")
             update["update_id"] = 10_000_000 + posted
             port = ports[posted % len(ports)]
             with contextlib.suppress(httpx.HTTPError):
@@ -160,7 +165,7 @@ class CpuWatch:
 
 
 async def burst(
-    fake: FakeBotAPI,
+    fake: FakeAPIProcess,
     ports: list[int],
     uow: UnitOfWorkFactory,
     count: int,
@@ -175,12 +180,12 @@ async def burst(
     watch = CpuWatch(children)
     began = datetime.now(UTC)
     started = time.monotonic()
-    flooded_before = fake.flooded
+    flooded_before = refusals(await fake.wire())
     gate = asyncio.Semaphore(32)
     async with httpx.AsyncClient(timeout=60, headers=SECRET_HEADERS) as client:
 
         async def post(n: int) -> None:
-            update = fake.message_update(first + n, "/help")
+            update = message_update(first + n, first + n, "/help")
             update["update_id"] = first + n
             async with gate:
                 await client.post(f"http://127.0.0.1:{ports[n % len(ports)]}/telegram", json=update)
@@ -199,22 +204,22 @@ async def burst(
             if int(done or 0) >= count:
                 handled_in = time.monotonic() - started
                 cores = watch.cores()
-        answered = {str(params.get("chat_id")) for _, params in fake.sent_messages()} & people
+        answered = await fake.chats() & people
         if handled_in is not None and cores is not None and len(answered) >= count:
             answered_in = time.monotonic() - started
-            flooded = fake.flooded - flooded_before
+            flooded = refusals(await fake.wire()) - flooded_before
             return Burst(count / handled_in, count / answered_in, flooded, cores)
         if time.monotonic() > deadline:
             raise RuntimeError(f"the burst was not answered: {len(answered)} of {count}")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
 
 
 async def start_processes(
-    fake: FakeBotAPI, url: str, api: str, ports: list[int], limit: int
+    webhooks_set: Callable[[], Awaitable[int]], url: str, api: str, ports: list[int], limit: int
 ) -> list[asyncio.subprocess.Process]:
     """One `python -m bot run` per port, sending at most `limit` a second together; returns
-    once each has set its webhook."""
-    webhooks_before = fake.requests.count("setWebhook")
+    once each has set its webhook (`webhooks_set`: how many setWebhook the fake has had)."""
+    webhooks_before = await webhooks_set()
     children = [
         await asyncio.create_subprocess_exec(
             sys.executable,
@@ -227,7 +232,7 @@ async def start_processes(
         for port in ports
     ]
     deadline = time.monotonic() + 60
-    while fake.requests.count("setWebhook") < webhooks_before + len(ports):
+    while await webhooks_set() < webhooks_before + len(ports):
         if time.monotonic() > deadline or any(c.returncode is not None for c in children):
             await stop_processes(children)
             raise RuntimeError("the bot processes did not start")
@@ -252,8 +257,29 @@ async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> 
     await _create_database(base_url, name)
     url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
     low, high = args.latency
-    fake = FakeBotAPI(per_chat_per_second=1, overall_per_second=args.limit, latency=(low, high))
-    api = await fake.start()
+    async with FakeAPIProcess(
+        flood=args.limit, latency_ms=(low * 1000, high * 1000), realtime=True
+    ) as fake:
+        return await _one_count(fake, base_url, name, url, processes, args)
+
+
+def refusals(wire: Wire) -> int:
+    return sum(len(times) for times in wire.refused.values())
+
+
+async def _one_count(
+    fake: FakeAPIProcess,
+    base_url: str,
+    name: str,
+    url: str,
+    processes: int,
+    args: argparse.Namespace,
+) -> Result:
+    async def webhooks_set() -> int:
+        return (await fake.requests()).get("setWebhook", 0)
+
+    SCHEDULING.add(fake.scheduling)
+    api = fake.url
     engine = create_engine(url)
     uow = UnitOfWorkFactory(create_sessionmaker(engine), SystemClock())
     children: list[asyncio.subprocess.Process] = []
@@ -261,12 +287,12 @@ async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> 
         await upgrade_to_head_async(url)
         people = await seed_people(uow, SystemClock(), args.messages)
         ports = [free_port() for _ in range(processes)]
-        children += await start_processes(fake, url, api, ports, args.limit)
+        children += await start_processes(webhooks_set, url, api, ports, args.limit)
 
         began = datetime.now(UTC)
         await enqueue_broadcast(uow, people, batch=None, text=BROADCAST_TEXT)
         stop = asyncio.Event()
-        writers = asyncio.create_task(write_to_the_bot(fake, ports, args.updates_per_second, stop))
+        writers = asyncio.create_task(write_to_the_bot(ports, args.updates_per_second, stop))
         limit_at = time.monotonic() + 60 + 3 * args.messages / args.limit
         while True:
             async with uow() as work:
@@ -286,13 +312,15 @@ async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> 
         ended = datetime.now(UTC)
         stop.set()
         await writers
-        flooded_in_broadcast = fake.flooded
+        flooded_in_broadcast = refusals(await fake.wire())
         at_limit = await burst(fake, ports, uow, args.burst, first=30_000_000, children=children)
 
+        wire = await fake.wire()
+        arrivals = [(a, chat) for chat, items in wire.arrived.items() for a in items]
         broadcast = [
-            (moment, str(params.get("chat_id")))
-            for (method, params), moment in zip(fake.sent_messages(), fake.send_times, strict=True)
-            if method == "sendMessage" and params.get("text") == BROADCAST_TEXT
+            (a.at, chat)
+            for a, chat in arrivals
+            if a.method == "sendMessage" and a.text == BROADCAST_TEXT
         ]
         got = Counter(chat for _, chat in broadcast)
         async with uow() as work:
@@ -308,7 +336,8 @@ async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> 
             )
         times = [moment for moment, _ in broadcast]
         # every message the fake accepted while the broadcast ran (replies too)
-        broadcast_window = [t for t in fake.send_times if times and min(times) <= t <= max(times)]
+        sent = [a.at for a, _ in arrivals if a.method in SEND_METHODS]
+        broadcast_window = [t for t in sent if times and min(times) <= t <= max(times)]
         seconds = max(times) - min(times) if times else 0.0
         return Result(
             processes=processes,
@@ -324,7 +353,6 @@ async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> 
     finally:
         await stop_processes(children)
         await engine.dispose()
-        await fake.stop()
         await _drop_database(base_url, name)
 
 
@@ -360,7 +388,8 @@ def main(argv: list[str]) -> int:
     print(
         f"{args.messages} messages, limit {args.limit}/s, latency "
         f"{args.latency[0] * 1000:.0f}-{args.latency[1] * 1000:.0f} ms, "
-        f"{args.updates_per_second:g} updates/s offered"
+        f"{args.updates_per_second:g} updates/s offered; "
+        f"the fake Bot API in its own process, scheduling: {'/'.join(sorted(SCHEDULING))}"
     )
     print(
         "procs  broadcast s  ×one  max/1s  429s  dup  lost  unknown  updates/s"

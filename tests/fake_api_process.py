@@ -71,6 +71,18 @@ class FakeAPIProcess:
         assert isinstance(count, int)
         return count
 
+    async def requests(self) -> dict[str, int]:
+        """How many requests have come of each method (`setWebhook`, `sendMessage`, ...)."""
+        counts = await self._get("requests")
+        assert isinstance(counts, dict)
+        return {str(method): int(n) for method, n in counts.items()}
+
+    async def chats(self) -> set[str]:
+        """The chats that have got at least one message."""
+        chats = await self._get("chats")
+        assert isinstance(chats, list)
+        return {str(chat) for chat in chats}
+
     async def wire(self) -> Wire:
         """The fake's record of arrivals and refusals, as a `Wire`."""
         record = await self._get("wire")

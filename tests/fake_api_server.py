@@ -8,7 +8,8 @@ appended to `--arrivals` as a JSON line (chat, method, text, monotonic time) as 
 so what reached the platform is known even if the bot is killed. `POST /_control/update`
 with an update's JSON hands it to the bot's next getUpdates; `GET /_control/wire` answers
 with every arrival (`[time, method, text]` per chat) and every refusal (times per chat), and
-`GET /_control/arrived` with how many messages have arrived.
+`GET /_control/arrived` with how many messages have arrived, `GET /_control/requests` with
+how many requests came of each method, `GET /_control/chats` with the chats that got any.
 
 `--realtime` runs it under the kernel's round-robin real-time policy where allowed (root):
 Telegram's flood control runs on Telegram's machines, not on the cores the bot shares, and a
@@ -22,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +73,15 @@ async def serve(args: argparse.Namespace) -> None:
     async def count(request: web.Request) -> web.Response:
         return web.json_response(sum(len(items) for items in fake.wire.arrived.values()))
 
+    async def requests(request: web.Request) -> web.Response:
+        return web.json_response(Counter(fake.requests))
+
+    async def chats(request: web.Request) -> web.Response:
+        return web.json_response([chat for chat, items in fake.wire.arrived.items() if items])
+
     control.router.add_post("/update", push)
+    control.router.add_get("/requests", requests)
+    control.router.add_get("/chats", chats)
     control.router.add_get("/wire", wire)
     control.router.add_get("/arrived", count)
     url = await fake.start(port=args.port, extra={"/_control/": control})

@@ -50,6 +50,23 @@ SEND_METHODS = {"sendMessage", "sendPhoto", "sendDocument", "sendLocation", "sen
 EDIT_METHODS = {"editMessageText", "editMessageCaption", "editMessageReplyMarkup"}
 
 
+def message_update(
+    message_id: int, user_id: int, text: str, first_name: str = "Test"
+) -> dict[str, Any]:
+    """An update with a private message, as Telegram sends it (a command with its entity)."""
+    message: dict[str, Any] = {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": {"id": user_id, "type": "private", "first_name": first_name},
+        "from": {"id": user_id, "is_bot": False, "first_name": first_name},
+        "text": text,
+    }
+    if text.startswith("/"):
+        length = len(text.split(" ", 1)[0])
+        message["entities"] = [{"offset": 0, "length": length, "type": "bot_command"}]
+    return {"message": message}
+
+
 class Fault(StrEnum):
     RETRY_AFTER = "429"
     FORBIDDEN = "403"
@@ -163,17 +180,7 @@ class FakeBotAPI:
         return update_id
 
     def message_update(self, user_id: int, text: str, first_name: str = "Test") -> dict[str, Any]:
-        message: dict[str, Any] = {
-            "message_id": next(self._message_ids),
-            "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private", "first_name": first_name},
-            "from": {"id": user_id, "is_bot": False, "first_name": first_name},
-            "text": text,
-        }
-        if text.startswith("/"):
-            length = len(text.split(" ", 1)[0])
-            message["entities"] = [{"offset": 0, "length": length, "type": "bot_command"}]
-        return {"message": message}
+        return message_update(next(self._message_ids), user_id, text, first_name)
 
     def sent_messages(self) -> list[tuple[str, dict[str, Any]]]:
         """What `send_times` times: the messages sent (not edits), in order."""

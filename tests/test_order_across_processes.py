@@ -53,8 +53,12 @@ async def test_one_persons_updates_through_two_processes_are_handled_in_order(
     api = await fake.start()
     ports = [free_port(), free_port()]
     bots: list[asyncio.subprocess.Process] = []
+
+    async def webhooks_set() -> int:
+        return fake.requests.count("setWebhook")
+
     try:
-        bots = await start_processes(fake, postgres_url, api, ports, 30)
+        bots = await start_processes(webhooks_set, postgres_url, api, ports, 30)
         deadline = time.monotonic() + 60  # a guard against a hang, not a speed check
         async with httpx.AsyncClient(timeout=30, headers=SECRET_HEADERS) as client:
             for n in range(UPDATES):
