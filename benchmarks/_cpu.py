@@ -7,17 +7,23 @@ import os
 from pathlib import Path
 
 
-def process_cpu_seconds(pid: int) -> float | None:
-    """CPU time (user and system) process `pid` has used so far; None once it is gone."""
+def process_cpu_seconds(pid: int, *, with_ended_children: bool = False) -> float | None:
+    """CPU time (user and system) process `pid` has used so far; None once it is gone.
+    `with_ended_children`: and that of its children that have ended (and been waited for)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if with_ended_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds_of(command: str) -> float:
-    """CPU time used so far by every process named `command` (e.g. PostgreSQL's backends)."""
+    """CPU time used so far by every process named `command`, with their ended children:
+    PostgreSQL's backends come and go with connections, and the postmaster collects what
+    an ended one used."""
     total = 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -27,5 +33,5 @@ def cpu_seconds_of(command: str) -> float:
                 continue
         except OSError:
             continue
-        total += process_cpu_seconds(int(entry.name)) or 0.0
+        total += process_cpu_seconds(int(entry.name), with_ended_children=True) or 0.0
     return total

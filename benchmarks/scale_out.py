@@ -23,8 +23,8 @@ Printed per count:
   (each step taken and its reply in the outbox) and its ratio to one process's, what more
   processes add; answered per second (until the last person's reply reached the fake),
   which the platform's limit bounds however many processes (about 27 a second at 30/s);
-  and the 429s met meanwhile; and how many cores the bot processes, PostgreSQL and this
-  process (the fake Bot API, the people posting) kept busy until the last was handled.
+  and the 429s met meanwhile; and how many cores the bot processes, PostgreSQL, the fake
+  Bot API and this process (the people posting) kept busy until the last was handled.
 
 PostgreSQL comes from --postgres or TEST_POSTGRES_URL; without it the benchmark stops with
 an error (it measures several processes on one database, which SQLite cannot be).
@@ -137,31 +137,36 @@ class Cores:
 
     bots: float
     postgres: float
-    benchmark: float  # this process: the fake Bot API and the people posting
+    fake: float  # the fake Bot API's process
+    benchmark: float  # this process: the people posting, the counting
 
     @property
     def total(self) -> float:
-        return self.bots + self.postgres + self.benchmark
+        return self.bots + self.postgres + self.fake + self.benchmark
 
 
 class CpuWatch:
     """CPU time used by the bot processes, PostgreSQL and this process from `start` on."""
 
-    def __init__(self, children: list[asyncio.subprocess.Process]) -> None:
+    def __init__(self, children: list[asyncio.subprocess.Process], fake: int | None) -> None:
         self._pids = [child.pid for child in children]
+        self._fake = fake
         self._began = time.monotonic()
         self._before = self._now()
 
-    def _now(self) -> tuple[float, float, float]:
+    def _now(self) -> tuple[float, float, float, float]:
         own = os.times()
         bots = sum(process_cpu_seconds(pid) or 0.0 for pid in self._pids)
-        return bots, cpu_seconds_of("postgres"), own.user + own.system
+        fake = (process_cpu_seconds(self._fake) or 0.0) if self._fake else 0.0
+        return bots, cpu_seconds_of("postgres"), fake, own.user + own.system
 
     def cores(self) -> Cores:
         wall = max(time.monotonic() - self._began, 1e-9)
         after = self._now()
-        bots, postgres, own = ((a - b) / wall for a, b in zip(after, self._before, strict=True))
-        return Cores(bots, postgres, own)
+        bots, postgres, fake, own = (
+            (a - b) / wall for a, b in zip(after, self._before, strict=True)
+        )
+        return Cores(bots, postgres, fake, own)
 
 
 async def burst(
@@ -176,8 +181,8 @@ async def burst(
     """`count` people write at once (posted to the processes in turn, 32 posts in flight):
     per second until the last is handled, and until the last has their answer."""
     if count <= 0:
-        return Burst(0.0, 0.0, 0, Cores(0.0, 0.0, 0.0))
-    watch = CpuWatch(children)
+        return Burst(0.0, 0.0, 0, Cores(0.0, 0.0, 0.0, 0.0))
+    watch = CpuWatch(children, fake.pid)
     began = datetime.now(UTC)
     started = time.monotonic()
     flooded_before = refusals(await fake.wire())
@@ -394,7 +399,7 @@ def main(argv: list[str]) -> int:
     print(
         "procs  broadcast s  ×one  max/1s  429s  dup  lost  unknown  updates/s"
         f"  burst of {args.burst}: handled/s  ×one  answered/s  429s"
-        "  cores busy (bots+PostgreSQL+fake and posting)"
+        "  cores busy (bots+PostgreSQL+fake+posting)"
     )
     first = next((r.burst for r in results if r.processes == 1), None)
     for r in results:
@@ -406,7 +411,7 @@ def main(argv: list[str]) -> int:
             f"  {r.duplicates:3}  {r.lost:4}  {r.unknown:7}  {r.handled_per_second:9.1f}"
             f"  {r.burst.handled_per_second:19.1f}  {burst_ratio:4.2f}"
             f"  {r.burst.answered_per_second:10.1f}  {r.burst.flooded:4}"
-            f"  {c.total:.2f} = {c.bots:.2f}+{c.postgres:.2f}+{c.benchmark:.2f}"
+            f"  {c.total:.2f} = {c.bots:.2f}+{c.postgres:.2f}+{c.fake:.2f}+{c.benchmark:.2f}"
         )
     return 0
 

@@ -58,6 +58,10 @@ class FakeAPIProcess:
             self._process.terminate()
             await self._process.wait()
 
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
     async def _get(self, path: str) -> object:
         def get() -> object:
             with urllib.request.urlopen(f"{self.url}/_control/{path}", timeout=60) as answer:
