@@ -7,24 +7,18 @@ import os
 from pathlib import Path
 
 
-def process_cpu_seconds(pid: int, *, with_ended_children: bool = False) -> float | None:
-    """CPU time (user and system) process `pid` has used so far; None once it is gone.
-    `with_ended_children`: and that of its children that have ended (and been waited for)."""
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU time (user and system) process `pid` has used so far; None once it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    ticks = int(fields[11]) + int(fields[12])
-    if with_ended_children:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds_of(command: str) -> float:
-    """CPU time used so far by every process named `command`, with their ended children:
-    PostgreSQL's backends come and go with connections, and the postmaster collects what
-    an ended one used."""
-    total = 0.0
+def cpu_seconds_by_pid(command: str) -> dict[int, float]:
+    """CPU time used so far by each live process named `command`."""
+    found: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -33,5 +27,14 @@ def cpu_seconds_of(command: str) -> float:
                 continue
         except OSError:
             continue
-        total += process_cpu_seconds(int(entry.name), with_ended_children=True) or 0.0
-    return total
+        seconds = process_cpu_seconds(int(entry.name))
+        if seconds is not None:
+            found[int(entry.name)] = seconds
+    return found
+
+
+def cpu_used_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU time used between two `cpu_seconds_by_pid` readings: what each process still there
+    used since, and all that one started meanwhile used (one that ended meanwhile is missed,
+    so this may say a little less than was used: PostgreSQL's backends come and go)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())

@@ -51,7 +51,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from benchmarks._cpu import cpu_seconds_of, process_cpu_seconds
+from benchmarks._cpu import cpu_seconds_by_pid, cpu_used_between, process_cpu_seconds
 from storage.clock import SystemClock
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head_async
@@ -128,6 +128,8 @@ class Burst:
     handled_per_second: float  # updates handled (the step taken, its reply in the outbox)
     answered_per_second: float  # people whose answer reached the platform
     flooded: int
+    flooded_for_the_chat: int  # of those, the ones whose chat had had its message that second
+    largest_second: int  # messages arriving in any one second of the burst
     cores: Cores  # how busy each part was until the last was handled
 
 
@@ -154,19 +156,22 @@ class CpuWatch:
         self._began = time.monotonic()
         self._before = self._now()
 
-    def _now(self) -> tuple[float, float, float, float]:
+    def _now(self) -> tuple[float, float, float, dict[int, float]]:
         own = os.times()
         bots = sum(process_cpu_seconds(pid) or 0.0 for pid in self._pids)
         fake = (process_cpu_seconds(self._fake) or 0.0) if self._fake else 0.0
-        return bots, cpu_seconds_of("postgres"), fake, own.user + own.system
+        return bots, fake, own.user + own.system, cpu_seconds_by_pid("postgres")
 
     def cores(self) -> Cores:
         wall = max(time.monotonic() - self._began, 1e-9)
-        after = self._now()
-        bots, postgres, fake, own = (
-            (a - b) / wall for a, b in zip(after, self._before, strict=True)
+        bots, fake, own, postgres = self._now()
+        bots0, fake0, own0, postgres0 = self._before
+        return Cores(
+            (bots - bots0) / wall,
+            cpu_used_between(postgres0, postgres) / wall,
+            (fake - fake0) / wall,
+            (own - own0) / wall,
         )
-        return Cores(bots, postgres, fake, own)
 
 
 async def burst(
@@ -181,11 +186,11 @@ async def burst(
     """`count` people write at once (posted to the processes in turn, 32 posts in flight):
     per second until the last is handled, and until the last has their answer."""
     if count <= 0:
-        return Burst(0.0, 0.0, 0, Cores(0.0, 0.0, 0.0, 0.0))
+        return Burst(0.0, 0.0, 0, 0, 0, Cores(0.0, 0.0, 0.0, 0.0))
     watch = CpuWatch(children, fake.pid)
     began = datetime.now(UTC)
     started = time.monotonic()
-    flooded_before = refusals(await fake.wire())
+    flooded_before = (await fake.wire()).refusals
     gate = asyncio.Semaphore(32)
     async with httpx.AsyncClient(timeout=60, headers=SECRET_HEADERS) as client:
 
@@ -212,11 +217,31 @@ async def burst(
         answered = await fake.chats() & people
         if handled_in is not None and cores is not None and len(answered) >= count:
             answered_in = time.monotonic() - started
-            flooded = refusals(await fake.wire()) - flooded_before
-            return Burst(count / handled_in, count / answered_in, flooded, cores)
+            wire = await fake.wire()
+            for_the_chat = refused_for_the_chat(wire, since=started)
+            largest = max_in_window([t for t, _ in wire.arrivals() if t >= started], 1.0)
+            return Burst(
+                count / handled_in,
+                count / answered_in,
+                wire.refusals - flooded_before,
+                for_the_chat,
+                largest,
+                cores,
+            )
         if time.monotonic() > deadline:
             raise RuntimeError(f"the burst was not answered: {len(answered)} of {count}")
         await asyncio.sleep(0.1)
+
+
+def refused_for_the_chat(wire: Wire, *, since: float) -> int:
+    """Refusals since `since` of a message to a chat that had one in the second before (the
+    per-chat limit; the others met the overall one)."""
+    return sum(
+        1
+        for chat, times in wire.refused.items()
+        for t in times
+        if t >= since and any(t - 1.0 < a.at <= t for a in wire.arrived.get(chat, ()))
+    )
 
 
 async def start_processes(
@@ -268,10 +293,6 @@ async def one_count(base_url: str, processes: int, args: argparse.Namespace) -> 
         return await _one_count(fake, base_url, name, url, processes, args)
 
 
-def refusals(wire: Wire) -> int:
-    return sum(len(times) for times in wire.refused.values())
-
-
 async def _one_count(
     fake: FakeAPIProcess,
     base_url: str,
@@ -317,7 +338,7 @@ async def _one_count(
         ended = datetime.now(UTC)
         stop.set()
         await writers
-        flooded_in_broadcast = refusals(await fake.wire())
+        flooded_in_broadcast = (await fake.wire()).refusals
         at_limit = await burst(fake, ports, uow, args.burst, first=30_000_000, children=children)
 
         wire = await fake.wire()
@@ -399,7 +420,7 @@ def main(argv: list[str]) -> int:
     print(
         "procs  broadcast s  ×one  max/1s  429s  dup  lost  unknown  updates/s"
         f"  burst of {args.burst}: handled/s  ×one  answered/s  429s"
-        "  cores busy (bots+PostgreSQL+fake+posting)"
+        " (per chat)  max/1s  cores busy (bots+PostgreSQL+fake+posting)"
     )
     first = next((r.burst for r in results if r.processes == 1), None)
     for r in results:
@@ -411,6 +432,7 @@ def main(argv: list[str]) -> int:
             f"  {r.duplicates:3}  {r.lost:4}  {r.unknown:7}  {r.handled_per_second:9.1f}"
             f"  {r.burst.handled_per_second:19.1f}  {burst_ratio:4.2f}"
             f"  {r.burst.answered_per_second:10.1f}  {r.burst.flooded:4}"
+            f" ({r.burst.flooded_for_the_chat:3})  {r.burst.largest_second:6}"
             f"  {c.total:.2f} = {c.bots:.2f}+{c.postgres:.2f}+{c.fake:.2f}+{c.benchmark:.2f}"
         )
     return 0
