@@ -18,6 +18,7 @@ from conversations.core.messages import ChatRef, Choice, OutMessage, message_to_
 from storage.clock import FrozenClock
 from storage.migrate import upgrade_to_head_async
 from storage.models import Identity, OutboxStatus, PersonStatus
+from storage.repositories.outbox import Reply
 from tests.fault_transport import Database, Faults, FaultTransport, enqueue_broadcast, seed_people
 
 TELEGRAM = RateLimits(per_second=25, private_per_second=1, group_per_minute=20, group_prefix="-")
@@ -350,3 +351,44 @@ async def test_a_group_queued_before_a_large_private_backlog_gets_its_twenty_a_m
     assert len(first_minute) == 20
     assert group_times[19] < private_times[-1]
     assert transport.violations == []
+
+
+async def test_a_reply_told_to_wait_goes_after_the_wait_not_at_its_handover(
+    db: Database, clock: FrozenClock
+) -> None:
+    """A reply sent right after its step that meets a 429 waits out the platform's
+    retry_after and goes again (it was kept in line for the worker's half-minute handover)."""
+    people = await seed_people(db.uow, clock, 1)
+    person_id, user, chat = people[0]
+    began = clock.now()
+    async with db.uow() as uow:
+        [reply] = await uow.outbox.add_replies(
+            [
+                Reply(
+                    dedupe_key="reply:1",
+                    person_id=person_id,
+                    platform="telegram",
+                    chat_id=chat,
+                    user_id=user,
+                    payload=message_to_payload(OutMessage("Det her kan jeg hjælpe med")),
+                )
+            ],
+            expires_at=began + timedelta(days=1),
+            resend_after=began + timedelta(seconds=30),
+        )
+        await uow.commit()
+    transport = FaultTransport(
+        clock, faults=Faults(retry_after_rate=1.0, retry_after_seconds=(2, 2))
+    )
+    worker = make_worker(db, transport, clock)
+    await worker.send_replies([reply])
+    assert transport.arrived == {}
+    transport.faults.retry_after_rate = 0.0
+
+    await worker.drain(follow_future=True)
+
+    assert transport.arrived == {user: 1}
+    [row] = await db.rows()
+    assert row.status == OutboxStatus.SENT
+    assert row.sent_at is not None
+    assert row.sent_at - began < timedelta(seconds=5)  # 2 s asked, not the 30 s handover

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -313,6 +313,11 @@ class DeliveryQueue:
         }
         if not keep_place:
             values["queued_at"] = moment
+        else:
+            # never in line later than it is due: a reply's place was set to its handover
+            # (`resend_after`, half a minute on), and would keep it waiting that long
+            o = OutboxMessage
+            values["queued_at"] = case((o.queued_at > moment, moment), else_=o.queued_at)
         if attempts is not None:
             values["attempts"] = attempts
         if deferrals is not None:
