@@ -130,6 +130,10 @@ class SharedSlots(Protocol):
 
     async def take(self, chat_id: str | None, *, urgent: bool) -> float: ...
 
+    def written_late(self, late: float) -> None:
+        """The request of the slot just taken was written `late` seconds after it."""
+        ...
+
 
 _current_push: ContextVar[Push | None] = ContextVar("current_push", default=None)
 # The slot the current task's request took last, until its request has been written:
@@ -389,6 +393,8 @@ class RateLimiter:
         now = self._now()
         if now - taken_at < LATE_WRITE:
             return
+        if self._shared is not None:
+            self._shared.written_late(now - taken_at)
         self.late_writes += 1
         self._overall.move(taken_at, now)
         if self._spacing is not None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
 
 from bot.rate_limit import RateLimits
 from bot.timing import Sleeper
@@ -53,6 +54,11 @@ CATCH_UP_SLOTS = 3
 LATE = 0.02
 SHORTEST_RETRY = 0.002  # seconds; a slot someone else just took is asked for again this soon
 
+# The ring row (and its moment) the current task's request took, until the request has been
+# written to the socket: one written late (its HTTP client waited for a connection, its
+# process for a core) moves the row to when it really went.
+_open_ring_row: ContextVar[tuple[str, float] | None] = ContextVar("open_ring_row", default=None)
+
 
 class SharedBudget:
     def __init__(
@@ -71,6 +77,7 @@ class SharedBudget:
         self.taken = 0  # slots this process took (for the benchmark and logs)
         self.retries = 0  # asks that found the slot taken
         self.late = 0  # slots whose send went later than the slot
+        self._restamping: set[asyncio.Task[None]] = set()
 
     def chat_spacing(self, chat_id: str) -> float | None:
         if self.limits.is_group(chat_id):
@@ -95,13 +102,38 @@ class SharedBudget:
         async with self._turn:
             return await self._take(chat_id, urgent=False)
 
-    async def _restamp(self, ring_row: str, at: float) -> None:
+    def written_late(self, late: float) -> None:
+        """The request of the current task's slot was written `late` seconds after it: its
+        ring row is moved to now (in the background; the request is on its way)."""
+        opened = _open_ring_row.get()
+        _open_ring_row.set(None)
+        if opened is None or late <= LATE:
+            return
+        task = asyncio.get_running_loop().create_task(self._restamp_late_write(*opened))
+        self._restamping.add(task)
+        task.add_done_callback(self._restamped)
+
+    async def _restamp_late_write(self, ring_row: str, at: float) -> None:
+        await self._restamp(ring_row, at)
+
+    def _restamped(self, task: asyncio.Task[None]) -> None:
+        self._restamping.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("could not move a late send's slot: %r", task.exception())
+
+    async def settled(self) -> None:
+        """Wait for the moves of late sends' slots still being written (tests)."""
+        while self._restamping:
+            await asyncio.gather(*self._restamping, return_exceptions=True)
+
+    async def _restamp(self, ring_row: str, at: float) -> float | None:
         # else the row's next send, on time, could reach the platform less than a second
         # after this late one
         self.late += 1
         async with self._uow() as uow:
-            await uow.rate_budget.restamp(self.platform, ring_row, at)
+            moved = await uow.rate_budget.restamp(self.platform, ring_row, at)
             await uow.commit()
+        return moved
 
     async def _take_platform(self, budget: RateBudgetRepository, *, urgent: bool) -> Slot:
         """The platform's slot: its pace row spreads the sends out, its ring keeps any
@@ -142,8 +174,10 @@ class SharedBudget:
                 if slot.wait > 0:
                     await self._sleeper.sleep(slot.wait)
                 late = self._sleeper.monotonic() - asked - max(slot.wait, 0.0)
-                if late > LATE and slot.ring_row is not None:
-                    await self._restamp(slot.ring_row, slot.at)
+                row, moment = slot.ring_row, slot.at
+                if late > LATE and row is not None:
+                    moment = await self._restamp(row, moment) or moment
+                _open_ring_row.set(None if row is None else (row, moment))
                 return slot.at
             self.retries += 1
             await self._sleeper.sleep(max(slot.wait, SHORTEST_RETRY))

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import text
 
-from bot.rate_limit import RateLimiter, RateLimits
+from bot.rate_limit import RateLimiter, RateLimits, request_written
 from bot.shared_budget import AHEAD_SLOTS, CATCH_UP_SLOTS, MARGIN, SharedBudget
 from bot.timing import RealSleeper
 from storage.clock import FrozenClock
@@ -173,3 +173,33 @@ async def test_a_send_later_than_its_slot_holds_its_row_from_when_it_went(
         latest = max(float(m) for m in moments)
     # its row's next send is a whole window after the moment it really went
     assert latest >= slot + 0.09
+
+
+async def test_a_request_written_late_holds_its_row_from_when_it_was_written(
+    two: tuple[Database, Database],
+) -> None:
+    """The slot was on time, but the request left only 100 ms later (its HTTP client waited
+    for a connection): the ring's row holds from when it was written."""
+    first, _ = two
+    budget = SharedBudget(first.uow, "telegram", LIMITS, RealSleeper())
+    limiter = RateLimiter(LIMITS, RealSleeper())
+    limiter.share(budget)
+    with limiter.push("12", urgent=False) as push:
+        await limiter.ready(push)
+        await limiter.before_request()
+        slot = await latest_ring_moment(first)
+        await asyncio.sleep(0.1)
+        request_written()
+    await budget.settled()
+    assert budget.late >= 1
+    assert await latest_ring_moment(first) >= slot + 0.09
+
+
+async def latest_ring_moment(db: Database) -> float:
+    async with db.uow() as uow:
+        moments = (
+            await uow.session.execute(
+                text("SELECT next_free FROM rate_budget WHERE scope LIKE '~%'")
+            )
+        ).scalars()
+        return max(float(m) for m in moments)

@@ -69,6 +69,7 @@ _RESTAMP = text(
     f"""
     UPDATE rate_budget SET next_free = GREATEST(next_free, {_NOW})
     WHERE platform = :platform AND scope = :scope AND next_free = :at
+    RETURNING next_free
     """
 )
 _RING_WAIT = text(
@@ -152,10 +153,12 @@ class RateBudgetRepository:
         # None: the ring is not there; else its every row was taken or is being taken
         return Slot(False, max(float(wait or 0.0) - ahead, 0.0))
 
-    async def restamp(self, platform: str, ring_row: str, at: float) -> None:
-        """The send of the ring's `ring_row` slotted at `at` goes only now."""
+    async def restamp(self, platform: str, ring_row: str, at: float) -> float | None:
+        """The send of the ring's `ring_row` slotted at `at` goes only now. Returns the row's
+        new moment (None: another send has taken the row since)."""
         params = {"platform": platform, "scope": ring_row, "at": at}
-        await self._session.execute(_RESTAMP, params)
+        moved = (await self._session.execute(_RESTAMP, params)).scalar_one_or_none()
+        return None if moved is None else float(moved)
 
     async def take_pace(
         self,
