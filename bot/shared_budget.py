@@ -14,6 +14,11 @@ slot-to-arrival lag was 6 ms at the median and 81 ms at p99 (1 process: 4 ms, 33
 sends a window apart reach the platform less than a second apart when the first lags more
 than the second by more than the margin.
 
+A send later than its slot (its process not scheduled in time) moves its ring row to when it
+really went; if the row was booked again meanwhile (a reply books the next row to free up,
+free yet or not), the late send gives its slot up and takes the next, since it would reach
+the platform less than a window before that booking.
+
 Replies keep their priority across processes: a reply always gets the next row to free up
 (and counts in its chat without waiting for it), while anything else takes a row only once
 it is free (or about to be), so a broadcast never books slots ahead of replies.
@@ -77,6 +82,8 @@ class SharedBudget:
         self.taken = 0  # slots this process took (for the benchmark and logs)
         self.retries = 0  # asks that found the slot taken
         self.late = 0  # slots whose send went later than the slot
+        self.given_up = 0  # late slots whose row was booked again meanwhile
+        self.unmoved = 0  # requests written late whose row was booked again meanwhile
         self._restamping: set[asyncio.Task[None]] = set()
 
     def chat_spacing(self, chat_id: str) -> float | None:
@@ -114,7 +121,10 @@ class SharedBudget:
         task.add_done_callback(self._restamped)
 
     async def _restamp_late_write(self, ring_row: str, at: float) -> None:
-        await self._restamp(ring_row, at)
+        if await self._restamp(ring_row, at) is None:
+            # already on its way: the row's next send may reach the platform less than a
+            # window after it (counted for the logs; rare unless a process stalls)
+            self.unmoved += 1
 
     def _restamped(self, task: asyncio.Task[None]) -> None:
         self._restamping.discard(task)
@@ -176,7 +186,15 @@ class SharedBudget:
                 late = self._sleeper.monotonic() - asked - max(slot.wait, 0.0)
                 row, moment = slot.ring_row, slot.at
                 if late > LATE and row is not None:
-                    moment = await self._restamp(row, moment) or moment
+                    moved = await self._restamp(row, moment)
+                    if moved is None:
+                        # While this send was late its row was booked again, a window after
+                        # the slot (a reply books the next row to free up, free yet or
+                        # not): sent now it would reach the platform less than a window
+                        # before that one. The slot is given up for the next.
+                        self.given_up += 1
+                        continue
+                    moment = moved
                 _open_ring_row.set(None if row is None else (row, moment))
                 return slot.at
             self.retries += 1

@@ -6,13 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
+from collections import defaultdict
 from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
 
 from bot.rate_limit import RateLimiter, RateLimits, request_written
-from bot.shared_budget import AHEAD_SLOTS, CATCH_UP_SLOTS, MARGIN, SharedBudget
+from bot.shared_budget import (
+    AHEAD_SLOTS,
+    CATCH_UP_SLOTS,
+    MARGIN,
+    SharedBudget,
+    _open_ring_row,
+)
 from bot.timing import RealSleeper
 from storage.clock import FrozenClock
 from tests.conftest import _empty_all_tables
@@ -173,6 +181,51 @@ async def test_a_send_later_than_its_slot_holds_its_row_from_when_it_went(
         latest = max(float(m) for m in moments)
     # its row's next send is a whole window after the moment it really went
     assert latest >= slot + 0.09
+
+
+class OneStall(RealSleeper):
+    """A process not scheduled for 600 ms, once: in its first wait for a slot."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stalled = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0 and not self.stalled.is_set():
+            self.stalled.set()
+            seconds += 0.6
+        await super().sleep(seconds)
+
+
+async def test_a_slot_whose_row_was_booked_again_while_it_was_late_is_given_up(
+    two: tuple[Database, Database],
+) -> None:
+    """While one process oversleeps its slot, the other's replies (which book the next row
+    to free up, free yet or not) book that row again a window after the slot: the late send
+    takes another slot rather than go less than a window before that one."""
+    first, second = two
+    stall = OneStall()
+    stalling = SharedBudget(first.uow, "telegram", LIMITS, stall)
+    replying = SharedBudget(second.uow, "telegram", LIMITS, RealSleeper())
+    sends: dict[str, list[float]] = defaultdict(list)
+
+    async def send(budget: SharedBudget, chat: str, *, urgent: bool) -> None:
+        await budget.take(chat, urgent=urgent)
+        opened = _open_ring_row.get()
+        assert opened is not None
+        sends[opened[0]].append(time.time())  # the database's clock is the machine's
+
+    await send(stalling, "a0", urgent=False)
+    late = asyncio.create_task(send(stalling, "a1", urgent=False))  # a pace away: stalls
+    await stall.stalled.wait()
+    await asyncio.gather(*(send(replying, f"r{n}", urgent=True) for n in range(60)))
+    await late
+    assert stalling.given_up == 1
+    # no row's two sends less than the platform's second apart (a window is that plus the
+    # margin for their lag to the platform)
+    gaps = [b - a for times in sends.values() for a, b in itertools.pairwise(sorted(times))]
+    assert len(gaps) >= 30
+    assert min(gaps) >= 1.0
 
 
 async def test_a_request_written_late_holds_its_row_from_when_it_was_written(
