@@ -79,6 +79,7 @@ class SharedBudget:
         self._ahead = AHEAD_SLOTS * self.window / limits.per_second
         self._ring_made = False
         self._turn = asyncio.Lock()
+        self._booking = asyncio.Lock()
         self.taken = 0  # slots this process took (for the benchmark and logs)
         self.retries = 0  # asks that found the slot taken
         self.late = 0  # slots whose send went later than the slot
@@ -145,9 +146,13 @@ class SharedBudget:
             await uow.commit()
         return moved
 
-    async def _take_platform(self, budget: RateBudgetRepository, *, urgent: bool) -> Slot:
+    async def _take_platform(
+        self, budget: RateBudgetRepository, *, urgent: bool
+    ) -> tuple[Slot, float]:
         """The platform's slot: its pace row spreads the sends out, its ring keeps any
-        window at the limit (a slot goes at the later of the two)."""
+        window at the limit (a slot goes at the later of the two). Also returns when the
+        ring was asked (this process's clock): the slot's wait counts from then, not from
+        before the pace row, whose lock may have kept the transaction waiting."""
         pace = await budget.take_pace(
             self.platform,
             PLATFORM_WIDE,
@@ -156,29 +161,44 @@ class SharedBudget:
             ahead=self._ahead,
             credit=CATCH_UP_SLOTS * self.spacing,
         )
+        asked = self._sleeper.monotonic()
         if not pace.taken:
-            return pace
-        return await budget.take_ring(
+            return pace, asked
+        ring = await budget.take_ring(
             self.platform, self._ring, self.window, pace.at, force=urgent, ahead=self._ahead
         )
+        return ring, asked
+
+    async def _book(
+        self, chat_id: str | None, chat_spacing: float | None, *, urgent: bool
+    ) -> tuple[Slot, float]:
+        """One try for a slot, in one transaction (see `_take_platform` for the time)."""
+        async with self._uow() as uow:
+            slot, asked = await self._take_platform(uow.rate_budget, urgent=urgent)
+            if slot.taken and chat_id is not None and chat_spacing is not None:
+                # counted in the chat at the moment it goes
+                chat = await uow.rate_budget.take_pace(
+                    self.platform, chat_id, chat_spacing, slot.at, force=urgent
+                )
+                if not chat.taken:
+                    slot = Slot(False, max(slot.wait, 0.0) + chat.wait)
+            if slot.taken:
+                await uow.commit()
+            else:
+                await uow.rollback()  # what it took waits with the rest
+        return slot, asked
 
     async def _take(self, chat_id: str | None, *, urgent: bool) -> float:
         chat_spacing = None if chat_id is None else self.chat_spacing(chat_id)
         while True:
-            asked = self._sleeper.monotonic()
-            async with self._uow() as uow:
-                slot = await self._take_platform(uow.rate_budget, urgent=urgent)
-                if slot.taken and chat_id is not None and chat_spacing is not None:
-                    # counted in the chat at the moment it goes
-                    chat = await uow.rate_budget.take_pace(
-                        self.platform, chat_id, chat_spacing, slot.at, force=urgent
-                    )
-                    if not chat.taken:
-                        slot = Slot(False, max(slot.wait, 0.0) + chat.wait)
-                if slot.taken:
-                    await uow.commit()
-                else:
-                    await uow.rollback()  # what it took waits with the rest
+            if urgent:
+                # One of this process's replies books at a time: each transaction holds the
+                # platform's pace row until it commits, and a burst of replies all asking
+                # at once queued there for seconds, the other processes' sends behind them.
+                async with self._booking:
+                    slot, asked = await self._book(chat_id, chat_spacing, urgent=True)
+            else:
+                slot, asked = await self._book(chat_id, chat_spacing, urgent=False)
             if slot.taken:
                 self.taken += 1
                 if slot.wait > 0:
