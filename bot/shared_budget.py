@@ -78,6 +78,7 @@ class SharedBudget:
         self._ring = ring_scopes(limits.per_second)
         self._ahead = AHEAD_SLOTS * self.window / limits.per_second
         self._ring_made = False
+        self._making_ring = asyncio.Lock()
         self._turn = asyncio.Lock()
         self._booking = asyncio.Lock()
         self.taken = 0  # slots this process took (for the benchmark and logs)
@@ -99,16 +100,22 @@ class SharedBudget:
         given: a message's first request). `urgent` (a reply) is never refused. Returns the
         slot's moment on the database's clock."""
         if not self._ring_made:
-            async with self._uow() as uow:
-                await uow.rate_budget.make_ring(self.platform, len(self._ring))
-                await uow.commit()
-            self._ring_made = True
+            await self._make_ring()
         if urgent:
             return await self._take(chat_id, urgent=True)
         # One of this process's non-replies asks at a time: the others would only lose the
         # same race against it, a transaction each.
         async with self._turn:
             return await self._take(chat_id, urgent=False)
+
+    async def _make_ring(self) -> None:
+        async with self._making_ring:  # once, not by every send of a first burst
+            if self._ring_made:
+                return
+            async with self._uow() as uow:
+                await uow.rate_budget.make_ring(self.platform, len(self._ring))
+                await uow.commit()
+            self._ring_made = True
 
     def written_late(self, late: float) -> None:
         """The request of the current task's slot was written `late` seconds after it: its

@@ -9,6 +9,7 @@ import itertools
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from types import TracebackType
 
 import pytest
 from sqlalchemy import text
@@ -23,6 +24,7 @@ from bot.shared_budget import (
 )
 from bot.timing import RealSleeper
 from storage.clock import FrozenClock
+from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tests.conftest import _empty_all_tables
 from tests.fault_transport import Database, max_in_window
 
@@ -155,6 +157,52 @@ async def test_the_ring_holds_the_window_when_everyone_catches_up(
     )
     assert len(slots) == 120
     assert max_in_window(sorted(slots), 1.0 + MARGIN) <= LIMITS.per_second
+
+
+class CountedUnit(UnitOfWork):
+    def __init__(self, factory: CountingUnits) -> None:
+        super().__init__(factory.sessionmaker, factory.clock)
+        self._factory = factory
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._factory.open += 1
+        self._factory.most = max(self._factory.most, self._factory.open)
+        return await super().__aenter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await super().__aexit__(exc_type, exc, tb)
+        finally:
+            self._factory.open -= 1
+
+
+class CountingUnits(UnitOfWorkFactory):
+    """Counts the units of work (transactions) open at once."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db.uow.sessionmaker, db.uow.clock)
+        self.open = 0
+        self.most = 0
+
+    def __call__(self) -> UnitOfWork:
+        return CountedUnit(self)
+
+
+async def test_a_process_books_one_reply_at_a_time(two: tuple[Database, Database]) -> None:
+    """A burst of replies in one process: each booking holds the platform's pace row until
+    it commits, so they book one at a time instead of all queueing on that row's lock (with
+    every other process's sends behind them); each still gets a slot of its own."""
+    first, _ = two
+    units = CountingUnits(first)
+    budget = SharedBudget(units, "telegram", LIMITS, RealSleeper())
+    slots = await asyncio.gather(*(budget.take(f"r{n}", urgent=True) for n in range(20)))
+    assert units.most == 1
+    assert len(set(slots)) == 20
 
 
 class LateRiser(RealSleeper):
