@@ -105,6 +105,11 @@ async def test_the_chosen_platform_gets_invitations_reminders_and_feedback_reque
             lambda: any("forbundet på Telegram" in m.body for m in ella.messages_in(room)),
             "the word on Matrix that Telegram is linked",
         )
+        # the answer to her choice on Telegram is the last there before the reminders
+        await until(
+            lambda: any("skriver jeg til dig på Matrix" in t for t in telegram_texts(telegram)),
+            "the answer on Telegram to her choice",
+        )
         on_telegram = len(telegram_texts(telegram))
 
         # The invitation goes to Matrix, not Telegram.
